@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vss store ("diff area"): the persistent, crash-consistent home of
+ * snapshot metadata and of the chunks preserved by copy-on-write.
+ *
+ * Contract between the store (store.c: on-disk format, metadata log, group
+ * commit, replay, allocation) and the engine (lun.c/cow.c/snapshot.c:
+ * in-memory maps, I/O path).  The store knows nothing about bios of the
+ * LUN; the engine knows nothing about the on-disk layout.
+ *
+ * Ordering rules the engine relies on:
+ *  - vss_store_add_exception() is called only after the preserved data has
+ *    been written to vss_store_chunk_sector(); the store makes that data
+ *    durable (REQ_PREFLUSH) before or with the record (REQ_FUA), then calls
+ *    the completion.  The engine releases the origin write only then.
+ *  - Records are durable in the order they were issued; replay hands them
+ *    back in that order.
+ *  - A chunk freed by a delete is handed to vss_store_free() only after
+ *    vss_store_snapshot_delete() returned (the delete record is durable), so
+ *    a crash can never expose a reused chunk to a snapshot that still maps it.
+ */
+#ifndef _VSS_STORE_H
+#define _VSS_STORE_H
+
+#include <linux/types.h>
+#include <linux/uuid.h>
+#include <linux/blkdev.h>
+#include <linux/netlink.h>
+
+struct vss_store;
+
+/**
+ * struct vss_store_snap - persistent identity of one snapshot
+ * @slot: 0 .. VSS_MAX_SNAPSHOTS-1, reused after delete
+ * @seq: per-LUN creation sequence number (monotonic, never reused)
+ * @id: snapshot id
+ * @set_id: snapshot-set id
+ * @created_ns: CLOCK_REALTIME at commit
+ */
+struct vss_store_snap {
+	u16 slot;
+	u32 seq;
+	uuid_t id;
+	uuid_t set_id;
+	u64 created_ns;
+};
+
+/**
+ * struct vss_store_replay_ops - engine callbacks, called during
+ * vss_store_open() in log order to rebuild the in-memory state; and by a
+ * checkpoint to enumerate the live state.  A non-zero return aborts the
+ * open (the store is then refused).
+ */
+struct vss_store_replay_ops {
+	int (*snapshot_create)(void *arg, const struct vss_store_snap *s);
+	int (*snapshot_delete)(void *arg, u16 slot);
+	int (*snapshot_invalidate)(void *arg, u16 slot);
+	int (*exception)(void *arg, u16 slot, u64 lun_chunk, u64 store_chunk);
+};
+
+/**
+ * struct vss_store_params - what the engine tells the store at open
+ * @bdev: the store block device, opened exclusively by the engine
+ * @lun_name: LUN name, recorded in a new store, checked on re-open
+ * @lun_size: LUN size in bytes, recorded, checked on re-open
+ * @chunk_size: 0 = as recorded (or the default for a new store)
+ * @format: initialise even if the device holds a vss store
+ */
+struct vss_store_params {
+	struct block_device *bdev;
+	const char *lun_name;
+	u64 lun_size;
+	u32 chunk_size;
+	bool format;
+};
+
+struct vss_store *vss_store_open(const struct vss_store_params *p,
+				 const struct vss_store_replay_ops *ops,
+				 void *arg, struct netlink_ext_ack *extack);
+void vss_store_close(struct vss_store *st);
+
+u32 vss_store_chunk_size(struct vss_store *st);		/* bytes */
+u64 vss_store_nr_chunks(struct vss_store *st);		/* data + metadata */
+u64 vss_store_used_chunks(struct vss_store *st);
+sector_t vss_store_chunk_sector(struct vss_store *st, u64 store_chunk);
+
+int vss_store_alloc(struct vss_store *st, u64 *store_chunk); /* -ENOSPC */
+void vss_store_free(struct vss_store *st, u64 store_chunk);
+
+void vss_store_add_exception(struct vss_store *st, u16 slot, u64 lun_chunk,
+			     u64 store_chunk,
+			     void (*done)(void *ctx, int err), void *ctx);
+/* synchronous; durable on return */
+int vss_store_snapshot_create(struct vss_store *st,
+			      const struct vss_store_snap *s);
+int vss_store_snapshot_delete(struct vss_store *st, u16 slot);
+int vss_store_snapshot_invalidate(struct vss_store *st, u16 slot);
+
+/*
+ * Compaction: write the live state (enumerated by @ops on @arg) as a new
+ * log, switch the superblock to it, free the old log.  The engine calls it
+ * with no exception commit in flight (e.g. under its delete lock, I/O held).
+ */
+bool vss_store_needs_checkpoint(struct vss_store *st);
+int vss_store_checkpoint(struct vss_store *st,
+			 int (*enumerate)(void *arg, struct vss_store *st),
+			 void *arg);
+/* called from the engine's enumerate callback */
+int vss_store_cp_snapshot(struct vss_store *st, const struct vss_store_snap *s,
+			  bool invalid);
+int vss_store_cp_exception(struct vss_store *st, u16 slot, u64 lun_chunk,
+			   u64 store_chunk);
+
+#endif /* _VSS_STORE_H */

@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vss - internal interface between the storage engine (lun, store,
+ * snapshot, cow) and the control plane (netlink, session).
+ *
+ * The engine owns every object declared here; the control plane only calls
+ * the functions below and never touches engine internals.  Objects are
+ * reference counted: every *_find() returns a reference that the caller
+ * drops with the matching *_put().
+ */
+#ifndef _VSS_H
+#define _VSS_H
+
+#include <linux/types.h>
+#include <linux/uuid.h>
+#include <linux/netlink.h>
+
+#define VSS_NAME_MAX		20	/* LUN name, [A-Za-z0-9_.], no '-' */
+#define VSS_MAX_SNAPSHOTS	512	/* per LUN, the VSS limit */
+#define VSS_MAX_SET_LUNS	64	/* LUNs per snapshot set */
+#define VSS_CHUNK_MIN		4096
+#define VSS_CHUNK_MAX		(1024 * 1024)
+#define VSS_CHUNK_DEFAULT	(64 * 1024)
+
+struct vss_lun;
+struct vss_snapshot;
+
+/* ---- LUN (protected device) ---- */
+
+/**
+ * struct vss_lun_params - what "lun add" asks for
+ * @name: LUN name (device node is /dev/vss-@name)
+ * @backing: path of the backing block device (the real LUN)
+ * @store: path of the diff-area block device
+ * @chunk_size: bytes, power of two in [VSS_CHUNK_MIN, VSS_CHUNK_MAX];
+ *	0 means "as recorded in the store", or VSS_CHUNK_DEFAULT for a new store
+ * @format: initialise the store even if it holds an existing vss store
+ */
+struct vss_lun_params {
+	const char *name;
+	const char *backing;
+	const char *store;
+	u32 chunk_size;
+	bool format;
+};
+
+/**
+ * struct vss_lun_info - a snapshot of a LUN's state for queries
+ */
+struct vss_lun_info {
+	char name[VSS_NAME_MAX + 1];
+	char device[32];		/* "vss-<name>" (disk name) */
+	char backing[64];		/* backing disk name, e.g. "ram0" */
+	char store[64];			/* store disk name */
+	dev_t devt;			/* protected device */
+	u32 chunk_size;
+	u64 size;			/* bytes */
+	u64 store_size;			/* bytes usable for data + metadata */
+	u64 store_used;			/* bytes in use */
+	u32 nr_snapshots;
+	bool busy;			/* held by a session */
+};
+
+int vss_lun_add(const struct vss_lun_params *p, struct netlink_ext_ack *extack,
+		struct vss_lun **out);
+/* -EBUSY if open, mounted, held by a session or has snapshot devices open */
+int vss_lun_remove(struct vss_lun *lun, struct netlink_ext_ack *extack);
+struct vss_lun *vss_lun_find(const char *name);
+void vss_lun_put(struct vss_lun *lun);
+void vss_lun_get_info(struct vss_lun *lun, struct vss_lun_info *info);
+/* Iterate LUNs in name order: returns the next LUN after @name ("" = first) */
+struct vss_lun *vss_lun_next(const char *name);
+
+/*
+ * Snapshot-set support.  The control plane, for every LUN of a set, calls in
+ * this order: vss_lun_freeze (all) -> vss_snapshot_prepare (all) ->
+ * vss_lun_hold (all) -> vss_snapshot_commit (all) -> vss_lun_release (all)
+ * -> vss_lun_thaw (all) -> vss_snapshot_persist (all).  On failure before
+ * commit, vss_snapshot_abort() undoes prepare; after commit but before
+ * persist succeeded, vss_snapshot_delete() removes it.
+ */
+int vss_lun_freeze(struct vss_lun *lun);	/* freeze fs mounted on the LUN */
+void vss_lun_thaw(struct vss_lun *lun);
+void vss_lun_hold(struct vss_lun *lun);		/* block new I/O, drain in-flight */
+void vss_lun_release(struct vss_lun *lun);	/* resume I/O */
+
+/* ---- snapshots ---- */
+
+enum vss_snapshot_state {
+	VSS_SNAP_PREPARED = 1,	/* allocated, not yet committed */
+	VSS_SNAP_COMMITTED,	/* point in time taken, not yet durable */
+	VSS_SNAP_READY,		/* durable, device available */
+	VSS_SNAP_INVALID,	/* lost to store overflow or I/O error: reads EIO */
+	VSS_SNAP_DELETING,
+};
+
+struct vss_snapshot_info {
+	uuid_t id;
+	uuid_t set_id;
+	char lun[VSS_NAME_MAX + 1];
+	char device[32];		/* "vss-<lun>-s<seq>" */
+	dev_t devt;
+	u32 seq;			/* per-LUN sequence number */
+	u64 created_ns;			/* CLOCK_REALTIME at commit */
+	enum vss_snapshot_state state;
+	u64 cow_bytes;			/* data preserved in this snapshot's area */
+};
+
+int vss_snapshot_prepare(struct vss_lun *lun, const uuid_t *id,
+			 const uuid_t *set_id, struct netlink_ext_ack *extack,
+			 struct vss_snapshot **out);
+void vss_snapshot_commit(struct vss_snapshot *snap);	/* under hold; can't fail */
+int vss_snapshot_persist(struct vss_snapshot *snap);	/* durable + gendisk */
+void vss_snapshot_abort(struct vss_snapshot *snap);	/* undo prepare */
+int vss_snapshot_delete(struct vss_snapshot *snap, struct netlink_ext_ack *extack);
+struct vss_snapshot *vss_snapshot_find(const uuid_t *id);
+void vss_snapshot_put(struct vss_snapshot *snap);
+void vss_snapshot_get_info(struct vss_snapshot *snap,
+			   struct vss_snapshot_info *info);
+/* Snapshots of @lun in creation order: next after @seq (0 = first) */
+struct vss_snapshot *vss_snapshot_next(struct vss_lun *lun, u32 seq);
+
+/**
+ * vss_snapshot_changes - changed-block tracking
+ * @snap: the snapshot
+ * @start: first chunk to report
+ * @cb: called with each extent (in chunks) changed on the LUN since @snap was
+ *	taken, in ascending order; a non-zero return stops the walk and is
+ *	returned (used by dumps to resume at the next extent)
+ * @arg: passed to @cb
+ */
+int vss_snapshot_changes(struct vss_snapshot *snap, u64 start,
+			 int (*cb)(void *arg, u64 chunk, u64 nr_chunks),
+			 void *arg);
+
+/* ---- events, implemented by the control plane (netlink.c) ---- */
+
+enum vss_event {
+	VSS_EV_LUN_ADDED = 1,
+	VSS_EV_LUN_REMOVED,
+	VSS_EV_SNAPSHOT_CREATED,
+	VSS_EV_SNAPSHOT_DELETED,
+	VSS_EV_SNAPSHOT_INVALIDATED,
+	VSS_EV_STORE_LOW,	/* usage crossed the low-space threshold */
+	VSS_EV_STORE_FULL,	/* a snapshot was dropped to make room */
+};
+
+void vss_nl_lun_event(enum vss_event ev, struct vss_lun *lun);
+void vss_nl_snapshot_event(enum vss_event ev, struct vss_snapshot *snap);
+
+/* ---- module init, one pair per object file ---- */
+int vss_lun_init(void);
+void vss_lun_exit(void);
+int vss_nl_init(void);
+void vss_nl_exit(void);
+int vss_session_init(void);
+void vss_session_exit(void);
+
+#endif /* _VSS_H */
