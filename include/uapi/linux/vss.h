@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: ((GPL-2.0 WITH Linux-syscall-note) OR BSD-3-Clause) */
+/* Do not edit directly, auto-generated from: */
+/*	Documentation/netlink/specs/vss.yaml */
+/* by tools/ynl-regen with the kernel's ynl-gen-c.py */
+
+#ifndef _UAPI_LINUX_VSS_H
+#define _UAPI_LINUX_VSS_H
+
+#define VSS_FAMILY_NAME		"vss"
+#define VSS_FAMILY_VERSION	1
+
+#define VSS_LUN_NAME_MAX			20
+#define VSS_PATH_MAX				4095
+#define VSS_DEV_NAME_MAX			31
+#define VSS_ID_LEN				16
+#define VSS_CHUNK_MIN				4096
+#define VSS_CHUNK_MAX				1048576
+#define VSS_SET_MAX_LUNS			64
+#define VSS_E_UNEXPECTED			0x80042302U
+#define VSS_E_BAD_STATE				0x80042301U
+#define VSS_E_OBJECT_NOT_FOUND			0x80042308U
+#define VSS_E_VOLUME_NOT_SUPPORTED		0x8004230cU
+#define VSS_E_OBJECT_ALREADY_EXISTS		0x8004230dU
+#define VSS_E_MAXIMUM_NUMBER_OF_VOLUMES_REACHED	0x80042312U
+#define VSS_E_HOLD_WRITES_TIMEOUT		0x80042314U
+#define VSS_E_SNAPSHOT_SET_IN_PROGRESS		0x80042316U
+#define VSS_E_VOLUME_IN_USE			0x8004231dU
+#define VSS_E_INSUFFICIENT_STORAGE		0x8004231fU
+
+/**
+ * enum vss_session_state - State of a requester session.
+ * @VSS_SESSION_STATE_INITIALIZED: Created, no snapshot set in progress.
+ * @VSS_SESSION_STATE_SET_BUILDING: A snapshot set was started; LUNs are being
+ *   added.
+ * @VSS_SESSION_STATE_SET_COMMITTING: DoSnapshotSet is running.
+ * @VSS_SESSION_STATE_SNAPSHOTS_DONE: The last snapshot set was created.
+ * @VSS_SESSION_STATE_ABORTED: Aborted (session-abort, or a failure that
+ *   requires it); every hold, freeze and LUN reservation is released; only
+ *   queries work.
+ */
+enum vss_session_state {
+	VSS_SESSION_STATE_INITIALIZED = 1,
+	VSS_SESSION_STATE_SET_BUILDING,
+	VSS_SESSION_STATE_SET_COMMITTING,
+	VSS_SESSION_STATE_SNAPSHOTS_DONE,
+	VSS_SESSION_STATE_ABORTED,
+};
+
+/**
+ * enum vss_set_state - State of a snapshot set, values of VSS_SNAPSHOT_STATE.
+ * @VSS_SET_STATE_PREPARING: Started, LUNs are being added.
+ * @VSS_SET_STATE_PROCESSING_PREPARE: Freezing filesystems and preparing
+ *   snapshots.
+ * @VSS_SET_STATE_PROCESSING_COMMIT: I/O held on every LUN, snapshots being
+ *   committed.
+ * @VSS_SET_STATE_PROCESSING_POSTCOMMIT: I/O released; filesystems thawed;
+ *   snapshots made durable.
+ * @VSS_SET_STATE_CREATED: Every snapshot of the set exists.
+ * @VSS_SET_STATE_ABORTED: Failed or aborted; nothing was left behind.
+ */
+enum vss_set_state {
+	VSS_SET_STATE_PREPARING = 1,
+	VSS_SET_STATE_PROCESSING_PREPARE,
+	VSS_SET_STATE_PROCESSING_COMMIT = 6,
+	VSS_SET_STATE_PROCESSING_POSTCOMMIT = 8,
+	VSS_SET_STATE_CREATED = 12,
+	VSS_SET_STATE_ABORTED,
+};
+
+/**
+ * enum vss_snap_state - State of one snapshot.
+ * @VSS_SNAPSHOT_STATE_PREPARED: Allocated, point in time not yet taken.
+ * @VSS_SNAPSHOT_STATE_COMMITTED: Point in time taken, not yet durable.
+ * @VSS_SNAPSHOT_STATE_READY: Durable, its device is available.
+ * @VSS_SNAPSHOT_STATE_INVALID: Lost to store overflow or an I/O error; its
+ *   device reads EIO.
+ * @VSS_SNAPSHOT_STATE_DELETING: Being deleted.
+ */
+enum vss_snap_state {
+	VSS_SNAPSHOT_STATE_PREPARED = 1,
+	VSS_SNAPSHOT_STATE_COMMITTED,
+	VSS_SNAPSHOT_STATE_READY,
+	VSS_SNAPSHOT_STATE_INVALID,
+	VSS_SNAPSHOT_STATE_DELETING,
+};
+
+enum {
+	VSS_A_LUN_PAD = 1,
+	VSS_A_LUN_NAME,
+	VSS_A_LUN_BACKING,
+	VSS_A_LUN_STORE,
+	VSS_A_LUN_CHUNK_SIZE,
+	VSS_A_LUN_FORMAT,
+	VSS_A_LUN_DEVICE,
+	VSS_A_LUN_DEV_MAJOR,
+	VSS_A_LUN_DEV_MINOR,
+	VSS_A_LUN_SIZE,
+	VSS_A_LUN_STORE_SIZE,
+	VSS_A_LUN_STORE_USED,
+	VSS_A_LUN_SNAPSHOT_COUNT,
+	VSS_A_LUN_BUSY,
+	VSS_A_LUN_SESSION_ID,
+
+	__VSS_A_LUN_MAX,
+	VSS_A_LUN_MAX = (__VSS_A_LUN_MAX - 1)
+};
+
+enum {
+	VSS_A_SESSION_ID = 1,
+	VSS_A_SESSION_STATE,
+	VSS_A_SESSION_PORTID,
+	VSS_A_SESSION_SET_ID,
+	VSS_A_SESSION_SET_STATE,
+	VSS_A_SESSION_LUN_COUNT,
+
+	__VSS_A_SESSION_MAX,
+	VSS_A_SESSION_MAX = (__VSS_A_SESSION_MAX - 1)
+};
+
+enum {
+	VSS_A_SNAPSHOT_PAD = 1,
+	VSS_A_SNAPSHOT_ID,
+	VSS_A_SNAPSHOT_SET_ID,
+	VSS_A_SNAPSHOT_LUN,
+	VSS_A_SNAPSHOT_DEVICE,
+	VSS_A_SNAPSHOT_DEV_MAJOR,
+	VSS_A_SNAPSHOT_DEV_MINOR,
+	VSS_A_SNAPSHOT_SEQ,
+	VSS_A_SNAPSHOT_CREATED,
+	VSS_A_SNAPSHOT_STATE,
+	VSS_A_SNAPSHOT_COW_BYTES,
+	VSS_A_SNAPSHOT_SESSION_ID,
+	VSS_A_SNAPSHOT_CHUNK_SIZE,
+	VSS_A_SNAPSHOT_OFFSET,
+	VSS_A_SNAPSHOT_EXTENT,
+
+	__VSS_A_SNAPSHOT_MAX,
+	VSS_A_SNAPSHOT_MAX = (__VSS_A_SNAPSHOT_MAX - 1)
+};
+
+enum {
+	VSS_A_EXTENT_PAD = 1,
+	VSS_A_EXTENT_OFFSET,
+	VSS_A_EXTENT_LENGTH,
+
+	__VSS_A_EXTENT_MAX,
+	VSS_A_EXTENT_MAX = (__VSS_A_EXTENT_MAX - 1)
+};
+
+enum {
+	VSS_A_SET_PAD = 1,
+	VSS_A_SET_SESSION_ID,
+	VSS_A_SET_ID,
+	VSS_A_SET_LUN,
+	VSS_A_SET_SNAPSHOT_ID,
+	VSS_A_SET_STATE,
+	VSS_A_SET_HOLD_US,
+	VSS_A_SET_MEMBER,
+
+	__VSS_A_SET_MAX,
+	VSS_A_SET_MAX = (__VSS_A_SET_MAX - 1)
+};
+
+enum {
+	VSS_A_MEMBER_LUN = 1,
+	VSS_A_MEMBER_SNAPSHOT_ID,
+	VSS_A_MEMBER_DEVICE,
+	VSS_A_MEMBER_DEV_MAJOR,
+	VSS_A_MEMBER_DEV_MINOR,
+
+	__VSS_A_MEMBER_MAX,
+	VSS_A_MEMBER_MAX = (__VSS_A_MEMBER_MAX - 1)
+};
+
+enum {
+	VSS_CMD_LUN_ADD = 1,
+	VSS_CMD_LUN_DEL,
+	VSS_CMD_LUN_GET,
+	VSS_CMD_SESSION_NEW,
+	VSS_CMD_SESSION_GET,
+	VSS_CMD_SESSION_ABORT,
+	VSS_CMD_SET_START,
+	VSS_CMD_SET_ADD,
+	VSS_CMD_SET_DO,
+	VSS_CMD_SET_DEL,
+	VSS_CMD_SNAPSHOT_GET,
+	VSS_CMD_SNAPSHOT_DEL,
+	VSS_CMD_SNAPSHOT_CHANGES,
+	VSS_CMD_LUN_ADDED_NTF = 64,
+	VSS_CMD_LUN_REMOVED_NTF,
+	VSS_CMD_SNAPSHOT_CREATED_NTF,
+	VSS_CMD_SNAPSHOT_DELETED_NTF,
+	VSS_CMD_SNAPSHOT_INVALIDATED_NTF,
+	VSS_CMD_STORE_LOW_NTF,
+	VSS_CMD_STORE_FULL_NTF,
+
+	__VSS_CMD_MAX,
+	VSS_CMD_MAX = (__VSS_CMD_MAX - 1)
+};
+
+#define VSS_MCGRP_EVENTS	"events"
+
+#endif /* _UAPI_LINUX_VSS_H */
