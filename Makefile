@@ -1,0 +1,130 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# vss top-level Makefile.  `make help` lists the targets.
+#
+#   KVER=6.1|6.12   guest/target kernel (Debian's; default 6.1)
+#   KDIR=...        build vss.ko against this kernel tree instead
+#   T="a_test b"    selftests to run (default: all)
+
+KVER ?= 6.1
+KVERS := 6.1 6.12
+export KVER
+
+ifeq ($(origin KDIR),undefined)
+KREL := $(shell tools/vm/kver $(KVER) 2>/dev/null)
+KDIR := /lib/modules/$(KREL)/build
+else
+KREL := $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null)
+endif
+KBUILD_OUT := build/$(KREL)/kmod
+
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+NL_CFLAGS = $(shell $(PKG_CONFIG) --cflags libnl-3.0 libnl-genl-3.0 2>/dev/null)
+NL_LIBS = $(shell $(PKG_CONFIG) --libs libnl-3.0 libnl-genl-3.0 2>/dev/null)
+USER_CFLAGS := -O2 -g -Wall -Wextra -std=gnu11 -D_GNU_SOURCE
+export CC
+
+.PHONY: all help setup kmod userspace selftests check check-host check-vm \
+	check-crash bench demo vm-shell lint regen clean FORCE
+
+all: kmod userspace selftests
+
+help:
+	@echo "make [KVER=6.1|6.12]  build vss.ko, libvssctl, vssctl and the selftests"
+	@echo "make check            host tests + selftests in a VM on both kernels"
+	@echo "make check T=NAME     only the selftests named (both kernels; KVERS=6.12 for one)"
+	@echo "make demo             backup and resync scenario in a VM"
+	@echo "make bench            benchmarks against raw, dm-linear, dm-snapshot, dm-thin"
+	@echo "make check-crash      long crash-consistency suite"
+	@echo "make fuzz             libFuzzer on the message parser (FUZZ_SECONDS=300)"
+	@echo "make vm-shell         a shell in the test VM with everything installed"
+	@echo "make lint             checkpatch, kernel-doc, cppcheck"
+	@echo "make regen            regenerate code from the netlink spec"
+
+# Install build and test dependencies from Debian (fast when present).
+setup:
+	@tools/setup-deps
+
+# ---- kernel module --------------------------------------------------------
+
+kmod: setup
+	@test -n "$(KREL)" || { echo "no kernel for KVER=$(KVER) (tools/setup-deps)"; exit 1; }
+	@tools/kbuild $(KDIR) $(KBUILD_OUT)
+
+# ---- userspace: library, CLI, host tests (fragments owned by their dirs) --
+
+-include libvssctl/build.mk
+-include tools/vssctl/build.mk
+
+USERSPACE_TARGETS := \
+	$(if $(wildcard libvssctl/build.mk),libvssctl/libvssctl.so libvssctl/libvssctl.a libvssctl/libvssctl.pc) \
+	$(if $(wildcard tools/vssctl/build.mk),tools/vssctl/vssctl)
+
+userspace: setup $(USERSPACE_TARGETS)
+
+# ---- selftests (run in the VM) --------------------------------------------
+
+KSRC := build/ksrc
+KSRC_STAMP := $(KSRC)/.stamp
+KSRC_FILES := tools/testing/selftests/kselftest_harness.h \
+	tools/testing/selftests/kselftest.h scripts/checkpatch.pl \
+	scripts/spelling.txt scripts/const_structs.checkpatch scripts/kernel-doc \
+	tools/net/ynl
+
+# The parts of Debian's kernel source we use (never committed).
+$(KSRC_STAMP): | setup
+	@mkdir -p $(KSRC)
+	@echo "  EXTRACT $(KSRC) from linux-source-6.12"
+	@tar -C $(KSRC) --strip-components=1 -xJf /usr/src/linux-source-6.12.tar.xz \
+		$(addprefix linux-source-6.12/,$(KSRC_FILES))
+	@touch $@
+
+SELFTEST_SRCS := $(wildcard selftests/vss/*.c)
+SELFTEST_BINS := $(patsubst selftests/vss/%.c,build/selftests/%,$(SELFTEST_SRCS))
+SELFTEST_CFLAGS := $(USER_CFLAGS) -Wno-unused-parameter -I$(KSRC)/tools/testing/selftests -Iinclude/uapi \
+	-Ilibvssctl -Iselftests/vss $(NL_CFLAGS)
+SELFTEST_LIBS := $(if $(wildcard libvssctl/*.c),-Llibvssctl -lvssctl) $(NL_LIBS) -lpthread
+
+selftests: $(SELFTEST_BINS)
+
+build/selftests/%: selftests/vss/%.c $(wildcard selftests/vss/*.h) $(KSRC_STAMP) \
+		$(filter libvssctl/libvssctl.so,$(USERSPACE_TARGETS)) | setup
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	@$(CC) $(SELFTEST_CFLAGS) -o $@ $< $(SELFTEST_LIBS)
+
+# ---- running ----------------------------------------------------------------
+
+# Host tests, then the selftests in a VM on every kernel of KVERS.
+check: setup
+	@tools/check
+
+check-host: setup
+	@tools/check --host-only
+
+check-vm: setup
+	@tools/check --vm-only
+
+check-crash: setup
+	@tools/check --crash
+
+bench: setup
+	@tools/bench
+
+demo: setup
+	@tools/demo
+
+vm-shell: all
+	@tools/vm/run --kver $(KVER) --shell $(if $(DISKS),$(foreach d,$(DISKS),--disk $(d)))
+
+# ---- maintenance --------------------------------------------------------------
+
+lint: setup $(KSRC_STAMP)
+	@tools/lint
+
+regen: setup $(KSRC_STAMP)
+	@tools/ynl-regen
+
+clean:
+	rm -rf build $(CLEAN_FILES)
