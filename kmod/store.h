@@ -52,6 +52,14 @@ struct vss_store_snap {
  * open (the store is then refused).
  */
 struct vss_store_replay_ops {
+	/*
+	 * ADDED (A2): optional; called once, before any other op, with the
+	 * store being opened, so that a replayed delete/invalidate can hand
+	 * the chunks it releases to vss_store_free() (the store rebuilds its
+	 * allocation bitmap from the records; only the engine knows which
+	 * chunks a delete hands over to the previous snapshot).
+	 */
+	void (*attach)(void *arg, struct vss_store *st);
 	int (*snapshot_create)(void *arg, const struct vss_store_snap *s);
 	int (*snapshot_delete)(void *arg, u16 slot);
 	int (*snapshot_invalidate)(void *arg, u16 slot);
@@ -83,6 +91,13 @@ u32 vss_store_chunk_size(struct vss_store *st);		/* bytes */
 u64 vss_store_nr_chunks(struct vss_store *st);		/* data + metadata */
 u64 vss_store_used_chunks(struct vss_store *st);
 sector_t vss_store_chunk_sector(struct vss_store *st, u64 store_chunk);
+
+/*
+ * ADDED (A2): highest snapshot seq ever created in this store, including
+ * deleted snapshots whose records a checkpoint dropped; the engine numbers
+ * new snapshots after max(this, replayed seqs) so seqs are never reused.
+ */
+u32 vss_store_last_seq(struct vss_store *st);
 
 int vss_store_alloc(struct vss_store *st, u64 *store_chunk); /* -ENOSPC */
 void vss_store_free(struct vss_store *st, u64 store_chunk);

@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vss store on-disk format (version 1).  Documentation/ondisk-format.rst
+ * describes every byte; keep both in sync.
+ *
+ * All integers are little-endian.  The store is addressed in "chunks" of
+ * chunk_size bytes (4 KiB .. 1 MiB, power of two); metadata is written in
+ * 4 KiB blocks.
+ *
+ *   byte 0      superblock slot 0 (4 KiB)
+ *   byte 4096   superblock slot 1 (4 KiB)
+ *   ...         the rest of the first max(8 KiB, chunk_size) bytes: unused
+ *   chunks      data chunks (preserved copies) and log units, allocated
+ *               from one bitmap that is rebuilt at open
+ *
+ * The metadata log is a chain of "units" (max(8 KiB, chunk_size) bytes: one
+ * chunk, or two chunks when the chunk size is 4 KiB).  A unit holds
+ * positions; each position has two 4 KiB slots (ping-pong), so the open
+ * block is never overwritten in place: a commit writes the slot that does
+ * not hold the newest valid copy, and replay takes the valid slot with the
+ * higher commit sequence.
+ */
+#ifndef _VSS_STORE_FORMAT_H
+#define _VSS_STORE_FORMAT_H
+
+#include <linux/types.h>
+#include <linux/build_bug.h>
+
+#define VSS_SB_MAGIC		0x45524f5453535356ULL	/* "VSSSTORE" */
+#define VSS_SB_VERSION		1
+#define VSS_LOG_MAGIC		0x4c535356U		/* "VSSL" */
+
+#define VSS_MD_BLOCK		4096	/* superblock and log block size */
+#define VSS_SB_SLOTS		2
+#define VSS_SB_AREA		(VSS_SB_SLOTS * VSS_MD_BLOCK)
+#define VSS_LOG_UNIT_MIN	(2 * VSS_MD_BLOCK)	/* one ping-pong pair */
+#define VSS_LUN_NAME_LEN	32	/* on disk, NUL padded */
+#define VSS_NO_CHUNK		(~0ULL)	/* unused entry of a chunk pair */
+
+/**
+ * struct vss_sb_disk - superblock, at byte 0 and byte 4096 of the store
+ * @magic: VSS_SB_MAGIC
+ * @version: VSS_SB_VERSION; a newer version is refused
+ * @crc: crc32c (seed ~0) of the whole 4 KiB block with this field zero
+ * @sb_seq: incremented at every superblock write; the valid slot with the
+ *	highest value wins
+ * @uuid: store UUID, repeated in every log block
+ * @chunk_size: bytes
+ * @flags: must be 0
+ * @nr_chunks: store size in chunks (including the superblock area)
+ * @lun_size: size of the LUN in bytes, checked on re-open
+ * @lun_name: name of the LUN, NUL padded, checked on re-open
+ * @created_ns: format time, CLOCK_REALTIME
+ * @log_epoch: epoch of the current log; every log block repeats it
+ * @log_head: chunk(s) of the first log unit (second is VSS_NO_CHUNK unless
+ *	the unit is two chunks)
+ * @log_head_nonce: random nonce of the first unit
+ * @log_seq: commit sequence numbers of this log are greater than this
+ * @last_snap_seq: highest snapshot sequence number ever created
+ * @unit_chunks: chunks per log unit (1 or 2)
+ * @pad: zero
+ */
+struct vss_sb_disk {
+	__le64 magic;
+	__le32 version;
+	__le32 crc;
+	__le64 sb_seq;
+	u8 uuid[16];
+	__le32 chunk_size;
+	__le32 flags;
+	__le64 nr_chunks;
+	__le64 lun_size;
+	char lun_name[VSS_LUN_NAME_LEN];
+	__le64 created_ns;
+	__le64 log_epoch;
+	__le64 log_head[2];
+	__le64 log_head_nonce;
+	__le64 log_seq;
+	__le32 last_snap_seq;
+	__le32 unit_chunks;
+	u8 pad[16];
+} __packed;
+static_assert(sizeof(struct vss_sb_disk) == 168);
+
+/**
+ * struct vss_log_hdr - header of every 4 KiB log block
+ * @magic: VSS_LOG_MAGIC
+ * @crc: crc32c (seed ~0) of the whole 4 KiB block with this field zero
+ * @uuid: store UUID
+ * @epoch: log epoch (superblock @log_epoch)
+ * @position: index of this block in the log (0 = first)
+ * @commit_seq: increases with every block write of the log
+ * @nonce: nonce of the unit holding this block (given by the previous unit
+ *	or the superblock): stale or crafted blocks in reused chunks fail it
+ * @next: chunk(s) of the next log unit; the same in every block of a unit
+ * @next_nonce: nonce of the next unit
+ * @count: number of records
+ * @bytes: bytes of records after the header
+ * @pad: zero
+ */
+struct vss_log_hdr {
+	__le32 magic;
+	__le32 crc;
+	u8 uuid[16];
+	__le64 epoch;
+	__le64 position;
+	__le64 commit_seq;
+	__le64 nonce;
+	__le64 next[2];
+	__le64 next_nonce;
+	__le16 count;
+	__le16 bytes;
+	__le32 pad;
+} __packed;
+static_assert(sizeof(struct vss_log_hdr) == 88);
+
+#define VSS_LOG_PAYLOAD		(VSS_MD_BLOCK - sizeof(struct vss_log_hdr))
+
+enum vss_rec_type {
+	VSS_REC_EXCEPTION = 1,
+	VSS_REC_CREATE = 2,
+	VSS_REC_DELETE = 3,
+	VSS_REC_INVALIDATE = 4,
+};
+
+/**
+ * struct vss_rec_hdr - first bytes of every record
+ * @type: enum vss_rec_type (the type implies the record size)
+ * @pad: zero
+ * @slot: snapshot slot, < VSS_MAX_SNAPSHOTS
+ */
+struct vss_rec_hdr {
+	u8 type;
+	u8 pad;
+	__le16 slot;
+} __packed;
+static_assert(sizeof(struct vss_rec_hdr) == 4);
+
+/**
+ * struct vss_rec_exception - chunk @lun_chunk of the LUN, as it was when
+ * snapshot @hdr.slot was the newest, is preserved in @store_chunk
+ * @hdr: type VSS_REC_EXCEPTION
+ * @lun_chunk: chunk index on the LUN
+ * @store_chunk: chunk index in the store
+ */
+struct vss_rec_exception {
+	struct vss_rec_hdr hdr;
+	__le64 lun_chunk;
+	__le64 store_chunk;
+} __packed;
+static_assert(sizeof(struct vss_rec_exception) == 20);
+
+/**
+ * struct vss_rec_create - snapshot created in @hdr.slot
+ * @hdr: type VSS_REC_CREATE
+ * @seq: per-LUN creation sequence number
+ * @id: snapshot id
+ * @set_id: snapshot-set id
+ * @created_ns: CLOCK_REALTIME of the snapshot
+ */
+struct vss_rec_create {
+	struct vss_rec_hdr hdr;
+	__le32 seq;
+	u8 id[16];
+	u8 set_id[16];
+	__le64 created_ns;
+} __packed;
+static_assert(sizeof(struct vss_rec_create) == 48);
+
+/* VSS_REC_DELETE and VSS_REC_INVALIDATE are a bare struct vss_rec_hdr. */
+
+#endif /* _VSS_STORE_FORMAT_H */
