@@ -113,7 +113,7 @@ bench: setup
 	@tools/bench
 
 demo: setup
-	@tools/demo
+	@tools/run-demo
 
 vm-shell: all
 	@tools/vm/run --kver $(KVER) --shell $(if $(DISKS),$(foreach d,$(DISKS),--disk $(d)))
