@@ -10,13 +10,9 @@ KVER ?= 6.1
 KVERS := 6.1 6.12
 export KVER
 
-ifeq ($(origin KDIR),undefined)
-KREL := $(shell tools/vm/kver $(KVER) 2>/dev/null)
-KDIR := /lib/modules/$(KREL)/build
-else
-KREL := $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null)
-endif
-KBUILD_OUT := build/$(KREL)/kmod
+# The kernel is resolved when the recipe runs (tools/setup-deps may have
+# just installed it); KDIR overrides KVER.
+KBUILD_ARGS = $(if $(KDIR),--kdir $(KDIR),--kver $(KVER))
 
 CC ?= cc
 PKG_CONFIG ?= pkg-config
@@ -49,8 +45,7 @@ setup:
 # ---- kernel module --------------------------------------------------------
 
 kmod: setup
-	@test -n "$(KREL)" || { echo "no kernel for KVER=$(KVER) (tools/setup-deps)"; exit 1; }
-	@tools/kbuild $(KDIR) $(KBUILD_OUT)
+	@tools/kbuild $(KBUILD_ARGS)
 
 # ---- userspace: library, CLI, host tests (fragments owned by their dirs) --
 
