@@ -90,6 +90,9 @@ static_assert(sizeof(struct vss_sb_disk) == 168);
  * @epoch: log epoch (superblock @log_epoch)
  * @position: index of this block in the log (0 = first)
  * @commit_seq: increases with every block write of the log
+ * @prev_seq: @commit_seq of the final copy of the previous position (0 for
+ *	position 0): a lost or damaged full block is detected, not mistaken
+ *	for the end of the log
  * @nonce: nonce of the unit holding this block (given by the previous unit
  *	or the superblock): stale or crafted blocks in reused chunks fail it
  * @next: chunk(s) of the next log unit; the same in every block of a unit
@@ -105,6 +108,7 @@ struct vss_log_hdr {
 	__le64 epoch;
 	__le64 position;
 	__le64 commit_seq;
+	__le64 prev_seq;
 	__le64 nonce;
 	__le64 next[2];
 	__le64 next_nonce;
@@ -112,7 +116,7 @@ struct vss_log_hdr {
 	__le16 bytes;
 	__le32 pad;
 } __packed;
-static_assert(sizeof(struct vss_log_hdr) == 88);
+static_assert(sizeof(struct vss_log_hdr) == 96);
 
 #define VSS_LOG_PAYLOAD		(VSS_MD_BLOCK - sizeof(struct vss_log_hdr))
 

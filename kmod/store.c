@@ -1,0 +1,1925 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vss store ("diff area"): superblock, metadata log with group commit,
+ * replay, checkpoint and chunk allocation.  Format: store_format.h and
+ * Documentation/ondisk-format.rst; crash-consistency argument:
+ * Documentation/store.rst.
+ *
+ * Why a crash at any point is safe, in short:
+ *
+ *  1. The engine writes preserved data into a freshly allocated chunk, then
+ *     queues the exception record.  The commit worker writes the log block
+ *     holding the record with REQ_PREFLUSH|REQ_FUA: the flush makes the
+ *     data durable before the record, FUA makes the record durable before
+ *     the completion runs and the engine releases the origin write.
+ *  2. A log position has two slots.  The block that is still filling is
+ *     written alternately into both, so a torn write damages only the slot
+ *     being written while the other slot keeps the previous commit; replay
+ *     takes the valid slot with the higher commit sequence.  A full block
+ *     is never written again; the next position is written only after it.
+ *  3. Every block carries the store UUID, the log epoch, its position and
+ *     the nonce of its unit, which only the previous unit (or the
+ *     superblock) knows.  Stale log blocks of an older epoch and data the
+ *     user wrote into a chunk that is later reused for the log fail these
+ *     checks, so replay stops exactly at the first block never committed.
+ *  4. A checkpoint writes a complete new log into free chunks, flushes it,
+ *     then writes the superblock into the slot not holding the current one
+ *     (highest valid sb_seq wins); the old log is freed only after that.
+ *     Then the older superblock slot is zeroed, so a later corruption of
+ *     the current superblock cannot resurrect a log whose chunks are reused.
+ *  5. A chunk freed by a delete is reused only after the delete record is
+ *     durable (the engine calls vss_store_free() after
+ *     vss_store_snapshot_delete() returned), so no durable record can ever
+ *     point at a reused chunk that still belongs to a live snapshot.
+ *
+ * Exception records may precede the create record of their snapshot: the
+ * engine switches to a new snapshot (and starts preserving chunks for it)
+ * before vss_store_snapshot_create() makes it durable.  Such records are
+ * "provisional": replay keeps them aside and hands them to the engine right
+ * after the create record of that slot; a delete record of a slot that is
+ * not live, or the end of the log, drops them and frees their chunks.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME "-store: " fmt
+
+#include <linux/bio.h>
+#include <linux/blkdev.h>
+#include <linux/crc32c.h>
+#include <linux/highmem.h>
+#include <linux/mempool.h>
+#include <linux/lockdep.h>
+#include <linux/math64.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/random.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/timekeeping.h>
+#include <linux/vmalloc.h>
+#include <linux/workqueue.h>
+#include <linux/xarray.h>
+
+#include "vss_compat.h"
+#include "vss.h"
+#include "store.h"
+#include "store_format.h"
+
+/* Log units kept allocatable for the log when data allocation fails. */
+#define VSS_LOG_RESERVE_UNITS	4
+/* Smallest useful store: superblock, log head + reserve, this much data. */
+#define VSS_STORE_MIN_DATA	16
+/* Provisional exceptions a replay accepts before calling the store corrupt. */
+#define VSS_MAX_ORPHANS		(1U << 22)
+#define VSS_REC_POOL		256
+
+/*
+ * Refuse an open: @msg (a string literal) is the reason reported on every
+ * kernel; the details go to the kernel log and, where formatted extack
+ * messages exist, into the extack as well.
+ */
+static __printf(3, 4) void vss_refuse(struct netlink_ext_ack *extack,
+				      const char *msg, const char *fmt, ...)
+{
+	char detail[96];
+	va_list args;
+
+	va_start(args, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, args);
+	va_end(args);
+	pr_err("%s: %s\n", msg, detail);
+#ifdef HAVE_NL_SET_ERR_MSG_FMT
+	NL_SET_ERR_MSG_FMT(extack, "%s: %.60s", msg, detail);
+#else
+	/* What NL_SET_ERR_MSG does, for a literal passed by pointer. */
+	if (extack)
+		extack->_msg = msg;
+#endif
+}
+
+enum vss_slot_state {
+	VSS_SLOT_FREE = 0,
+	VSS_SLOT_LIVE,
+	VSS_SLOT_INVALID,	/* live, invalidated */
+};
+
+/**
+ * struct vss_store_rec - a record queued for the commit worker
+ * @list: in vss_store.pending, then in a commit batch
+ * @type: enum vss_rec_type
+ * @slot: snapshot slot
+ * @lun_chunk: exception: LUN chunk
+ * @store_chunk: exception: store chunk
+ * @snap: create: the snapshot
+ * @done: completion, called once the record is durable or failed
+ * @ctx: argument of @done
+ * @err: result; set before the commit when the record is refused
+ */
+struct vss_store_rec {
+	struct list_head list;
+	u8 type;
+	u16 slot;
+	u64 lun_chunk;
+	u64 store_chunk;
+	struct vss_store_snap snap;
+	void (*done)(void *ctx, int err);
+	void *ctx;
+	int err;
+};
+
+/**
+ * struct vss_log - writer state of one metadata log
+ * @epoch: log epoch
+ * @seq: last commit sequence used
+ * @prev_seq: commit sequence of the final copy of position @pos - 1
+ * @pos: position of the open block
+ * @unit: chunk(s) of the unit holding @pos
+ * @unit_nonce: nonce of that unit
+ * @next: chunk(s) of the next unit, valid when @has_next
+ * @next_nonce: nonce of the next unit
+ * @has_next: the next unit is allocated (and named by written blocks)
+ * @best: slot holding the newest durable copy of @pos, -1 if none
+ * @page: in-memory image of the open block
+ * @count: records in @page
+ * @bytes: record bytes in @page
+ * @dcount: @count of the durable copy (rollback point after a failure)
+ * @dbytes: @bytes of the durable copy
+ * @blocks: positions written (statistics for the checkpoint policy)
+ *
+ * The live log is protected by vss_store.commit_lock.
+ */
+struct vss_log {
+	u64 epoch;
+	u64 seq;
+	u64 prev_seq;
+	u64 pos;
+	u64 unit[2];
+	u64 unit_nonce;
+	u64 next[2];
+	u64 next_nonce;
+	bool has_next;
+	int best;
+	struct page *page;
+	u16 count;
+	u16 bytes;
+	u16 dcount;
+	u16 dbytes;
+	u64 blocks;
+};
+
+/**
+ * struct vss_store - an open store
+ * @bdev: store device (owned by the engine)
+ * @uuid: store UUID
+ * @chunk_size: bytes
+ * @chunk_shift: log2(@chunk_size)
+ * @nr_chunks: chunks in the store
+ * @reserved: chunks covered by the superblock area
+ * @unit_chunks: chunks per log unit
+ * @blocks_per_chunk: 4 KiB blocks per chunk
+ * @pos_per_unit: log positions per unit
+ * @lun_chunks: chunks of the LUN (bound for exception records)
+ * @lun_size: LUN size in bytes
+ * @lun_name: LUN name as recorded
+ * @created_ns: format time
+ * @alloc_lock: protects @bitmap, @used, @cursor (any context)
+ * @bitmap: allocated chunks (superblock area, log units, data)
+ * @used: set bits in @bitmap
+ * @cursor: next-fit start
+ * @logx: chunks of the live log and, during a checkpoint, of the new one;
+ *	value = epoch.  Written under @commit_lock, read locklessly (RCU).
+ * @pending_lock: protects @pending (any context)
+ * @pending: records waiting for the commit worker, in issue order
+ * @commit_lock: serialises commits and checkpoints; protects @log,
+ *	@slot_state, @nr_live, @sb_seq, @sb_slot, @last_seq, @cp, @cp_snaps
+ * @log: the live log
+ * @slot_state: enum vss_slot_state of each slot as the records say
+ * @nr_live: slots not VSS_SLOT_FREE
+ * @sb_seq: sequence number of the current superblock
+ * @sb_slot: slot (0/1) holding the current superblock
+ * @last_seq: highest snapshot sequence created
+ * @cp: log being written by a checkpoint, NULL otherwise
+ * @cp_snaps: slots already emitted into @cp
+ * @failed: a metadata write failed: every later commit fails (-EIO)
+ * @rec_pool: records for the I/O path
+ * @wq: commit worker queue (WQ_MEM_RECLAIM)
+ * @commit_work: runs the commit worker
+ */
+struct vss_store {
+	struct block_device *bdev;
+	uuid_t uuid;
+	u32 chunk_size;
+	unsigned int chunk_shift;
+	u64 nr_chunks;
+	u64 reserved;
+	u32 unit_chunks;
+	u32 blocks_per_chunk;
+	u32 pos_per_unit;
+	u64 lun_chunks;
+	u64 lun_size;
+	char lun_name[VSS_LUN_NAME_LEN];
+	u64 created_ns;
+
+	spinlock_t alloc_lock;
+	unsigned long *bitmap;		/* protected by alloc_lock */
+	u64 used;			/* protected by alloc_lock */
+	u64 cursor;			/* protected by alloc_lock */
+
+	struct xarray logx;
+
+	spinlock_t pending_lock;
+	struct list_head pending;	/* protected by pending_lock */
+
+	struct mutex commit_lock;
+	struct vss_log log;		/* protected by commit_lock */
+	u8 slot_state[VSS_MAX_SNAPSHOTS];	/* protected by commit_lock */
+	u32 nr_live;			/* protected by commit_lock */
+	u64 sb_seq;			/* protected by commit_lock */
+	int sb_slot;			/* protected by commit_lock */
+	u32 last_seq;			/* protected by commit_lock */
+	struct vss_log *cp;		/* protected by commit_lock */
+	DECLARE_BITMAP(cp_snaps, VSS_MAX_SNAPSHOTS); /* protected by commit_lock */
+
+	bool failed;			/* READ_ONCE/WRITE_ONCE */
+	mempool_t *rec_pool;
+	struct workqueue_struct *wq;
+	struct work_struct commit_work;
+};
+
+/* ---------------------------------------------------------------- I/O */
+
+static int vss_store_io(struct vss_store *st, u64 byte, struct page *page,
+			blk_opf_t opf)
+{
+	struct bio *bio;
+	int err;
+
+	bio = bio_alloc(st->bdev, 1, opf, GFP_NOIO);
+	bio->bi_iter.bi_sector = byte >> SECTOR_SHIFT;
+	__bio_add_page(bio, page, VSS_MD_BLOCK, 0);
+	err = submit_bio_wait(bio);
+	bio_put(bio);
+	return err;
+}
+
+static u32 vss_block_crc(void *blk, __le32 *field)
+{
+	__le32 saved = *field;
+	u32 crc;
+
+	*field = 0;
+	crc = crc32c(~0U, blk, VSS_MD_BLOCK);
+	*field = saved;
+	return crc;
+}
+
+static u64 vss_chunk_byte(struct vss_store *st, u64 chunk)
+{
+	return chunk << st->chunk_shift;
+}
+
+/* Byte address of slot @slot of log position @pos in unit @unit. */
+static u64 vss_log_block_byte(struct vss_store *st, const u64 *unit, u64 pos,
+			      int slot)
+{
+	u32 phys = 2 * (u32)(pos % st->pos_per_unit) + slot;
+
+	return vss_chunk_byte(st, unit[phys / st->blocks_per_chunk]) +
+	       (u64)(phys % st->blocks_per_chunk) * VSS_MD_BLOCK;
+}
+
+/* ---------------------------------------------------------- allocation */
+
+static bool vss_chunk_is_log(struct vss_store *st, u64 chunk)
+{
+	return xa_load(&st->logx, chunk) != NULL;
+}
+
+static bool vss_mark_used_locked(struct vss_store *st, u64 chunk)
+{
+	if (__test_and_set_bit(chunk, st->bitmap))
+		return false;
+	st->used++;
+	return true;
+}
+
+static void vss_mark_used(struct vss_store *st, u64 chunk)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&st->alloc_lock, flags);
+	vss_mark_used_locked(st, chunk);
+	spin_unlock_irqrestore(&st->alloc_lock, flags);
+}
+
+static void vss_mark_free(struct vss_store *st, u64 chunk)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&st->alloc_lock, flags);
+	if (__test_and_clear_bit(chunk, st->bitmap))
+		st->used--;
+	spin_unlock_irqrestore(&st->alloc_lock, flags);
+}
+
+static int vss_alloc_locked(struct vss_store *st, u64 keep_free, u64 *chunk)
+{
+	unsigned long bit;
+
+	if (st->nr_chunks - st->used <= keep_free)
+		return -ENOSPC;
+	bit = find_next_zero_bit(st->bitmap, st->nr_chunks, st->cursor);
+	if (bit >= st->nr_chunks)
+		bit = find_next_zero_bit(st->bitmap, st->nr_chunks,
+					 st->reserved);
+	if (bit >= st->nr_chunks)
+		return -ENOSPC;
+	__set_bit(bit, st->bitmap);
+	st->used++;
+	st->cursor = bit + 1;
+	*chunk = bit;
+	return 0;
+}
+
+/**
+ * vss_store_alloc - allocate a data chunk
+ * @st: the store
+ * @store_chunk: returns the chunk number
+ *
+ * Next-fit search of the allocation bitmap.  A few log units stay free so
+ * that the log can always record the deletes that make room.
+ *
+ * Context: any context; does not sleep.
+ * Return: 0, -ENOSPC when the store is full, -EIO when the store failed.
+ */
+int vss_store_alloc(struct vss_store *st, u64 *store_chunk)
+{
+	unsigned long flags;
+	int err;
+
+	if (READ_ONCE(st->failed))
+		return -EIO;
+	spin_lock_irqsave(&st->alloc_lock, flags);
+	err = vss_alloc_locked(st, VSS_LOG_RESERVE_UNITS * st->unit_chunks,
+			       store_chunk);
+	spin_unlock_irqrestore(&st->alloc_lock, flags);
+	return err;
+}
+
+/**
+ * vss_store_free - release a data chunk
+ * @st: the store
+ * @store_chunk: chunk from vss_store_alloc() or from a replayed exception
+ *
+ * A chunk that is not a data chunk of this store is refused with a
+ * message; the bitmap is never corrupted by a bad argument.
+ *
+ * Context: any context; does not sleep.
+ */
+void vss_store_free(struct vss_store *st, u64 store_chunk)
+{
+	unsigned long flags;
+	bool was;
+
+	if (store_chunk < st->reserved || store_chunk >= st->nr_chunks ||
+	    vss_chunk_is_log(st, store_chunk)) {
+		pr_err_ratelimited("free of chunk %llu refused: not a data chunk\n",
+				   store_chunk);
+		return;
+	}
+	spin_lock_irqsave(&st->alloc_lock, flags);
+	was = __test_and_clear_bit(store_chunk, st->bitmap);
+	if (was)
+		st->used--;
+	spin_unlock_irqrestore(&st->alloc_lock, flags);
+	if (!was)
+		pr_err_ratelimited("free of chunk %llu: already free\n",
+				   store_chunk);
+}
+
+/* Allocate the chunks of a log unit (may use the reserve). */
+static int vss_alloc_unit(struct vss_store *st, u64 epoch, u64 *unit)
+{
+	unsigned long flags;
+	u32 i;
+	int err = 0;
+
+	unit[1] = VSS_NO_CHUNK;
+	spin_lock_irqsave(&st->alloc_lock, flags);
+	for (i = 0; i < st->unit_chunks; i++) {
+		err = vss_alloc_locked(st, 0, &unit[i]);
+		if (err)
+			break;
+	}
+	if (err) {
+		while (i--) {
+			__clear_bit(unit[i], st->bitmap);
+			st->used--;
+		}
+	}
+	spin_unlock_irqrestore(&st->alloc_lock, flags);
+	if (err)
+		return err;
+	for (i = 0; i < st->unit_chunks; i++) {
+		err = xa_err(xa_store(&st->logx, unit[i],
+				      xa_mk_value(epoch & (LONG_MAX >> 1)),
+				      GFP_NOIO));
+		if (err)
+			break;
+	}
+	if (err) {
+		for (i = 0; i < st->unit_chunks; i++) {
+			xa_erase(&st->logx, unit[i]);
+			vss_mark_free(st, unit[i]);
+		}
+	}
+	return err;
+}
+
+/* Free every chunk of the log of @epoch. */
+static void vss_free_log_chunks(struct vss_store *st, u64 epoch)
+{
+	unsigned long idx;
+	void *entry;
+
+	xa_for_each(&st->logx, idx, entry) {
+		if (xa_to_value(entry) != (epoch & (LONG_MAX >> 1)))
+			continue;
+		xa_erase(&st->logx, idx);
+		vss_mark_free(st, idx);
+	}
+}
+
+/* ----------------------------------------------------------- log write */
+
+static u16 vss_rec_size(u8 type)
+{
+	switch (type) {
+	case VSS_REC_EXCEPTION:
+		return sizeof(struct vss_rec_exception);
+	case VSS_REC_CREATE:
+		return sizeof(struct vss_rec_create);
+	case VSS_REC_DELETE:
+	case VSS_REC_INVALIDATE:
+		return sizeof(struct vss_rec_hdr);
+	}
+	return 0;
+}
+
+/* Serialise @r into the open block; false if it does not fit. */
+static bool vss_log_append(struct vss_log *log, const struct vss_store_rec *r)
+{
+	u16 size = vss_rec_size(r->type);
+	u8 *p;
+
+	if (log->bytes + size > VSS_LOG_PAYLOAD)
+		return false;
+	p = (u8 *)page_address(log->page) + sizeof(struct vss_log_hdr) +
+	    log->bytes;
+	memset(p, 0, size);
+	((struct vss_rec_hdr *)p)->type = r->type;
+	((struct vss_rec_hdr *)p)->slot = cpu_to_le16(r->slot);
+	if (r->type == VSS_REC_EXCEPTION) {
+		struct vss_rec_exception *e = (void *)p;
+
+		e->lun_chunk = cpu_to_le64(r->lun_chunk);
+		e->store_chunk = cpu_to_le64(r->store_chunk);
+	} else if (r->type == VSS_REC_CREATE) {
+		struct vss_rec_create *c = (void *)p;
+
+		c->seq = cpu_to_le32(r->snap.seq);
+		memcpy(c->id, &r->snap.id, 16);
+		memcpy(c->set_id, &r->snap.set_id, 16);
+		c->created_ns = cpu_to_le64(r->snap.created_ns);
+	}
+	log->bytes += size;
+	log->count++;
+	return true;
+}
+
+/*
+ * Write the open block into the slot that does not hold its newest durable
+ * copy.  The first write into a unit allocates the next unit, which every
+ * block of the unit names from then on.
+ */
+static int vss_log_write(struct vss_store *st, struct vss_log *log,
+			 blk_opf_t flags)
+{
+	struct vss_log_hdr *h = page_address(log->page);
+	int slot = log->best == 0 ? 1 : 0;
+	int err;
+
+	if (!log->has_next) {
+		err = vss_alloc_unit(st, log->epoch, log->next);
+		if (err)
+			return err;
+		log->next_nonce = get_random_u64();
+		log->has_next = true;
+	}
+	memset(h, 0, sizeof(*h));
+	h->magic = cpu_to_le32(VSS_LOG_MAGIC);
+	memcpy(h->uuid, &st->uuid, 16);
+	h->epoch = cpu_to_le64(log->epoch);
+	h->position = cpu_to_le64(log->pos);
+	h->commit_seq = cpu_to_le64(++log->seq);
+	h->prev_seq = cpu_to_le64(log->prev_seq);
+	h->nonce = cpu_to_le64(log->unit_nonce);
+	h->next[0] = cpu_to_le64(log->next[0]);
+	h->next[1] = cpu_to_le64(log->next[1]);
+	h->next_nonce = cpu_to_le64(log->next_nonce);
+	h->count = cpu_to_le16(log->count);
+	h->bytes = cpu_to_le16(log->bytes);
+	h->crc = cpu_to_le32(vss_block_crc(h, &h->crc));
+
+	err = vss_store_io(st, vss_log_block_byte(st, log->unit, log->pos, slot),
+			   log->page, REQ_OP_WRITE | REQ_SYNC | REQ_META | flags);
+	if (err)
+		return err;
+	if (log->best < 0)
+		log->blocks++;
+	log->best = slot;
+	log->dcount = log->count;
+	log->dbytes = log->bytes;
+	return 0;
+}
+
+/* Move to the next position after the open block is durable and full. */
+static void vss_log_advance(struct vss_store *st, struct vss_log *log)
+{
+	log->prev_seq = log->seq;
+	log->pos++;
+	if (log->pos % st->pos_per_unit == 0) {
+		log->unit[0] = log->next[0];
+		log->unit[1] = log->next[1];
+		log->unit_nonce = log->next_nonce;
+		log->has_next = false;
+	}
+	log->best = -1;
+	log->count = 0;
+	log->bytes = 0;
+	log->dcount = 0;
+	log->dbytes = 0;
+	memset(page_address(log->page), 0, VSS_MD_BLOCK);
+}
+
+/* Forget records appended since the last durable write. */
+static void vss_log_rollback(struct vss_log *log)
+{
+	u8 *p = page_address(log->page);
+
+	memset(p + sizeof(struct vss_log_hdr) + log->dbytes, 0,
+	       VSS_LOG_PAYLOAD - log->dbytes);
+	log->count = log->dcount;
+	log->bytes = log->dbytes;
+}
+
+/*
+ * Append a record, writing out the block first when it is full.  Full
+ * blocks of the live log go out with @flags (PREFLUSH|FUA: the next
+ * position must not be written before this one is durable).
+ */
+static int vss_log_add(struct vss_store *st, struct vss_log *log,
+		       const struct vss_store_rec *r, blk_opf_t flags)
+{
+	int err;
+
+	if (vss_log_append(log, r))
+		return 0;
+	err = vss_log_write(st, log, flags);
+	if (err)
+		return err;
+	vss_log_advance(st, log);
+	return vss_log_append(log, r) ? 0 : -EINVAL;
+}
+
+static int vss_log_init(struct vss_log *log)
+{
+	memset(log, 0, sizeof(*log));
+	log->best = -1;
+	log->page = alloc_page(GFP_KERNEL | __GFP_ZERO);
+	return log->page ? 0 : -ENOMEM;
+}
+
+static void vss_log_destroy(struct vss_log *log)
+{
+	if (log->page)
+		__free_page(log->page);
+	log->page = NULL;
+}
+
+/* ------------------------------------------------------------- commits */
+
+/*
+ * Check a record against the store state and apply its effect on the slot
+ * table; a refused record is completed with an error and not written.
+ */
+static int vss_rec_check(struct vss_store *st, struct vss_store_rec *r)
+{
+	u8 *state;
+
+	if (r->slot >= VSS_MAX_SNAPSHOTS)
+		return -EINVAL;
+	state = &st->slot_state[r->slot];
+	switch (r->type) {
+	case VSS_REC_EXCEPTION:
+		if (r->lun_chunk >= st->lun_chunks ||
+		    r->store_chunk < st->reserved ||
+		    r->store_chunk >= st->nr_chunks ||
+		    vss_chunk_is_log(st, r->store_chunk))
+			return -EINVAL;
+		return 0;
+	case VSS_REC_CREATE:
+		if (*state != VSS_SLOT_FREE)
+			return -EEXIST;
+		if (!r->snap.seq)
+			return -EINVAL;
+		return 0;
+	case VSS_REC_DELETE:
+	case VSS_REC_INVALIDATE:
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static void vss_rec_apply(struct vss_store *st, struct vss_store_rec *r)
+{
+	u8 *state = &st->slot_state[r->slot];
+
+	switch (r->type) {
+	case VSS_REC_CREATE:
+		*state = VSS_SLOT_LIVE;
+		st->nr_live++;
+		if (r->snap.seq > st->last_seq)
+			st->last_seq = r->snap.seq;
+		break;
+	case VSS_REC_DELETE:
+		if (*state != VSS_SLOT_FREE)
+			st->nr_live--;
+		*state = VSS_SLOT_FREE;
+		break;
+	case VSS_REC_INVALIDATE:
+		if (*state == VSS_SLOT_LIVE)
+			*state = VSS_SLOT_INVALID;
+		break;
+	}
+}
+
+/*
+ * Commit one batch: append every record, write the open block once with
+ * PREFLUSH|FUA (more often only when blocks fill up).  Caller holds
+ * commit_lock; completions are run by the caller after unlocking.
+ */
+static void vss_commit_batch(struct vss_store *st, struct list_head *batch)
+{
+	struct vss_store_rec *r;
+	bool dirty = false;
+	u64 seq0 = st->log.seq;
+	int err = READ_ONCE(st->failed) ? -EIO : 0;
+
+	list_for_each_entry(r, batch, list) {
+		if (r->err || err)
+			continue;
+		r->err = vss_rec_check(st, r);
+		if (r->err)
+			continue;
+		err = vss_log_add(st, &st->log, r, REQ_PREFLUSH | REQ_FUA);
+		if (err)
+			break;
+		vss_rec_apply(st, r);
+		dirty = true;
+	}
+	if (!err && dirty)
+		err = vss_log_write(st, &st->log, REQ_PREFLUSH | REQ_FUA);
+	if (err) {
+		/*
+		 * A write was attempted: the slot may or may not hold the
+		 * records, and earlier blocks of the batch are durable.  Stop
+		 * writing metadata altogether, so no chunk is reused behind
+		 * a record that might be durable.  Running out of log units
+		 * or memory before any write changes nothing on disk.
+		 */
+		bool written = st->log.seq != seq0;
+
+		if (written || (err != -ENOSPC && err != -ENOMEM)) {
+			if (!READ_ONCE(st->failed))
+				pr_err("metadata commit failed (%d): store is read-only from now on\n",
+				       err);
+			WRITE_ONCE(st->failed, true);
+		}
+		vss_log_rollback(&st->log);
+		list_for_each_entry(r, batch, list)
+			if (!r->err)
+				r->err = err;
+	}
+}
+
+static void vss_complete(struct vss_store *st, struct list_head *batch)
+{
+	struct vss_store_rec *r, *tmp;
+
+	list_for_each_entry_safe(r, tmp, batch, list) {
+		list_del(&r->list);
+		r->done(r->ctx, r->err);
+		mempool_free(r, st->rec_pool);
+	}
+}
+
+/* Take the pending records; caller holds commit_lock. */
+static bool vss_take_pending(struct vss_store *st, struct list_head *batch)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&st->pending_lock, flags);
+	list_splice_tail_init(&st->pending, batch);
+	spin_unlock_irqrestore(&st->pending_lock, flags);
+	return !list_empty(batch);
+}
+
+/* Commit whatever is pending; true if there was something. */
+static bool vss_store_flush_once(struct vss_store *st)
+{
+	LIST_HEAD(batch);
+
+	mutex_lock(&st->commit_lock);
+	if (vss_take_pending(st, &batch))
+		vss_commit_batch(st, &batch);
+	mutex_unlock(&st->commit_lock);
+	if (list_empty(&batch))
+		return false;
+	vss_complete(st, &batch);
+	return true;
+}
+
+static void vss_store_commit_work(struct work_struct *work)
+{
+	struct vss_store *st = container_of(work, struct vss_store,
+					    commit_work);
+	unsigned int noio = memalloc_noio_save();
+
+	/* Records queued while a commit is in flight form the next batch. */
+	while (vss_store_flush_once(st))
+		;
+	memalloc_noio_restore(noio);
+}
+
+static void vss_store_queue(struct vss_store *st, struct vss_store_rec *r)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&st->pending_lock, flags);
+	list_add_tail(&r->list, &st->pending);
+	spin_unlock_irqrestore(&st->pending_lock, flags);
+}
+
+/**
+ * vss_store_add_exception - record that a chunk has been preserved
+ * @st: the store
+ * @slot: snapshot slot the chunk belongs to
+ * @lun_chunk: chunk of the LUN
+ * @store_chunk: store chunk holding the preserved data (already written)
+ * @done: called once the record is durable (err 0) or failed
+ * @ctx: argument of @done
+ *
+ * Records are grouped: all records queued while a commit is in flight are
+ * made durable by the next single PREFLUSH|FUA log write.  A record for a
+ * slot whose create record is not durable yet is provisional (see the top
+ * of this file).  @done runs in the commit worker (or in the thread of a
+ * synchronous store call); it may queue more exceptions but must not call
+ * the synchronous store functions.  If no memory is left for the record,
+ * @done is called before this function returns, with -ENOMEM.
+ *
+ * Context: any context (bio completion included); does not sleep.
+ */
+void vss_store_add_exception(struct vss_store *st, u16 slot, u64 lun_chunk,
+			     u64 store_chunk,
+			     void (*done)(void *ctx, int err), void *ctx)
+{
+	struct vss_store_rec *r;
+
+	r = mempool_alloc(st->rec_pool, GFP_ATOMIC);
+	if (!r) {
+		done(ctx, -ENOMEM);
+		return;
+	}
+	r->type = VSS_REC_EXCEPTION;
+	r->slot = slot;
+	r->lun_chunk = lun_chunk;
+	r->store_chunk = store_chunk;
+	r->done = done;
+	r->ctx = ctx;
+	r->err = 0;
+	vss_store_queue(st, r);
+	queue_work(st->wq, &st->commit_work);
+}
+
+struct vss_sync_wait {
+	struct completion done;
+	int err;
+};
+
+static void vss_sync_done(void *ctx, int err)
+{
+	struct vss_sync_wait *w = ctx;
+
+	w->err = err;
+	complete(&w->done);
+}
+
+/* Queue a record behind every earlier one and wait until it is durable. */
+static int vss_store_sync_rec(struct vss_store *st, u8 type, u16 slot,
+			      const struct vss_store_snap *s)
+{
+	struct vss_sync_wait w;
+	struct vss_store_rec *r;
+
+	if (slot >= VSS_MAX_SNAPSHOTS)
+		return -EINVAL;
+	r = mempool_alloc(st->rec_pool, GFP_NOIO);
+	r->type = type;
+	r->slot = slot;
+	if (s)
+		r->snap = *s;
+	init_completion(&w.done);
+	r->done = vss_sync_done;
+	r->ctx = &w;
+	r->err = 0;
+	vss_store_queue(st, r);
+	/* Commit in this thread: no dependency on the worker. */
+	vss_store_flush_once(st);
+	wait_for_completion(&w.done);
+	return w.err;
+}
+
+/**
+ * vss_store_snapshot_create - make a snapshot durable
+ * @st: the store
+ * @s: the snapshot (@s->slot not live, @s->seq not 0)
+ *
+ * Context: process context, sleeps; not from a completion of this store.
+ * Return: 0 when durable, -EEXIST if the slot is live, -EINVAL, -EIO.
+ */
+int vss_store_snapshot_create(struct vss_store *st,
+			      const struct vss_store_snap *s)
+{
+	return vss_store_sync_rec(st, VSS_REC_CREATE, s->slot, s);
+}
+
+/**
+ * vss_store_snapshot_delete - record the deletion of a snapshot
+ * @st: the store
+ * @slot: its slot; a slot never created drops its provisional exceptions
+ *
+ * Only after this returned 0 may the engine free the snapshot's chunks.
+ *
+ * Context: process context, sleeps; not from a completion of this store.
+ * Return: 0 when durable, -EINVAL, -EIO.
+ */
+int vss_store_snapshot_delete(struct vss_store *st, u16 slot)
+{
+	return vss_store_sync_rec(st, VSS_REC_DELETE, slot, NULL);
+}
+
+/**
+ * vss_store_snapshot_invalidate - record that a snapshot lost its data
+ * @st: the store
+ * @slot: its slot
+ *
+ * Context: process context, sleeps; not from a completion of this store.
+ * Return: 0 when durable, -EINVAL, -EIO.
+ */
+int vss_store_snapshot_invalidate(struct vss_store *st, u16 slot)
+{
+	return vss_store_sync_rec(st, VSS_REC_INVALIDATE, slot, NULL);
+}
+
+/* ---------------------------------------------------------- superblock */
+
+static void vss_sb_fill(struct vss_store *st, struct vss_sb_disk *sb,
+			const struct vss_log *log, u64 log_seq)
+{
+	memset(sb, 0, VSS_MD_BLOCK);
+	sb->magic = cpu_to_le64(VSS_SB_MAGIC);
+	sb->version = cpu_to_le32(VSS_SB_VERSION);
+	sb->sb_seq = cpu_to_le64(st->sb_seq);
+	memcpy(sb->uuid, &st->uuid, 16);
+	sb->chunk_size = cpu_to_le32(st->chunk_size);
+	sb->nr_chunks = cpu_to_le64(st->nr_chunks);
+	sb->lun_size = cpu_to_le64(st->lun_size);
+	memcpy(sb->lun_name, st->lun_name, VSS_LUN_NAME_LEN);
+	sb->created_ns = cpu_to_le64(st->created_ns);
+	sb->log_epoch = cpu_to_le64(log->epoch);
+	sb->log_head[0] = cpu_to_le64(log->unit[0]);
+	sb->log_head[1] = cpu_to_le64(log->unit[1]);
+	sb->log_head_nonce = cpu_to_le64(log->unit_nonce);
+	sb->log_seq = cpu_to_le64(log_seq);
+	sb->last_snap_seq = cpu_to_le32(st->last_seq);
+	sb->unit_chunks = cpu_to_le32(st->unit_chunks);
+	sb->crc = cpu_to_le32(vss_block_crc(sb, &sb->crc));
+}
+
+/*
+ * Write the superblock into @slot (PREFLUSH: everything written before,
+ * the new log included, is durable first), then zero the other slot so
+ * only one valid superblock names a log whose chunks are all allocated.
+ */
+static int vss_sb_switch(struct vss_store *st, int slot, struct page *page,
+			 const struct vss_log *log, u64 log_seq)
+{
+	int err;
+
+	vss_sb_fill(st, page_address(page), log, log_seq);
+	err = vss_store_io(st, (u64)slot * VSS_MD_BLOCK, page,
+			   REQ_OP_WRITE | REQ_SYNC | REQ_META |
+			   REQ_PREFLUSH | REQ_FUA);
+	if (err)
+		return err;
+	memset(page_address(page), 0, VSS_MD_BLOCK);
+	if (vss_store_io(st, (u64)(1 - slot) * VSS_MD_BLOCK, page,
+			 REQ_OP_WRITE | REQ_SYNC | REQ_META | REQ_FUA))
+		pr_warn("could not clear the old superblock slot\n");
+	return 0;
+}
+
+enum vss_sb_class { VSS_SB_EMPTY, VSS_SB_BAD, VSS_SB_NEWER, VSS_SB_VALID };
+
+static enum vss_sb_class vss_sb_classify(struct vss_sb_disk *sb)
+{
+	if (le64_to_cpu(sb->magic) != VSS_SB_MAGIC)
+		return VSS_SB_EMPTY;
+	if (le32_to_cpu(sb->version) > VSS_SB_VERSION)
+		return VSS_SB_NEWER;
+	if (vss_block_crc(sb, &sb->crc) != le32_to_cpu(sb->crc) ||
+	    le32_to_cpu(sb->version) != VSS_SB_VERSION)
+		return VSS_SB_BAD;
+	return VSS_SB_VALID;
+}
+
+/* ------------------------------------------------------------- replay */
+
+struct vss_orphan {
+	u16 slot;
+	u64 lun_chunk;
+	u64 store_chunk;
+};
+
+/**
+ * struct vss_replay - state of the log walk at open
+ * @st: the store being opened
+ * @ops: engine callbacks
+ * @arg: their argument
+ * @extack: where to report a refusal
+ * @slot: slot states as the records say
+ * @pending_invalid: invalidate records seen for slots not created yet
+ * @orphans: provisional exceptions (slot not created yet)
+ * @nr_orphans: used entries of @orphans
+ * @max_orphans: allocated entries of @orphans
+ * @records: records replayed
+ */
+struct vss_replay {
+	struct vss_store *st;
+	const struct vss_store_replay_ops *ops;
+	void *arg;
+	struct netlink_ext_ack *extack;
+	u8 slot[VSS_MAX_SNAPSHOTS];
+	DECLARE_BITMAP(pending_invalid, VSS_MAX_SNAPSHOTS);
+	struct vss_orphan *orphans;
+	u32 nr_orphans;
+	u32 max_orphans;
+	u64 records;
+};
+
+static int vss_replay_orphan(struct vss_replay *rp, u16 slot, u64 lc, u64 sc)
+{
+	if (rp->nr_orphans == rp->max_orphans) {
+		u32 n = rp->max_orphans ? rp->max_orphans * 2 : 256;
+		struct vss_orphan *o;
+
+		if (n > VSS_MAX_ORPHANS) {
+			vss_refuse(rp->extack, "store metadata corrupt",
+				   "more than %u exceptions of uncreated snapshots",
+				   VSS_MAX_ORPHANS);
+			return -EUCLEAN;
+		}
+		o = kvmalloc_array(n, sizeof(*o), GFP_KERNEL);
+		if (!o)
+			return -ENOMEM;
+		if (rp->orphans) {
+			memcpy(o, rp->orphans, rp->nr_orphans * sizeof(*o));
+			kvfree(rp->orphans);
+		}
+		rp->orphans = o;
+		rp->max_orphans = n;
+	}
+	rp->orphans[rp->nr_orphans++] = (struct vss_orphan){ slot, lc, sc };
+	return 0;
+}
+
+/* Hand the provisional exceptions of @slot to the engine, or drop them. */
+static int vss_replay_claim(struct vss_replay *rp, u16 slot, bool deliver)
+{
+	u32 i, j = 0;
+	int err = 0;
+
+	for (i = 0; i < rp->nr_orphans; i++) {
+		struct vss_orphan *o = &rp->orphans[i];
+
+		if (o->slot != slot) {
+			rp->orphans[j++] = *o;
+			continue;
+		}
+		if (!deliver)
+			vss_mark_free(rp->st, o->store_chunk);
+		else if (!err)
+			err = rp->ops->exception(rp->arg, slot, o->lun_chunk,
+						 o->store_chunk);
+	}
+	rp->nr_orphans = j;
+	return err;
+}
+
+static int vss_replay_engine_err(struct vss_replay *rp, int err)
+{
+	vss_refuse(rp->extack, "store replay refused by the engine",
+		   "error %d after %llu records", err, rp->records);
+	return err;
+}
+
+static int vss_replay_rec(struct vss_replay *rp, const u8 *p, u64 pos)
+{
+	const struct vss_rec_hdr *h = (const void *)p;
+	struct vss_store *st = rp->st;
+	u16 slot = le16_to_cpu(h->slot);
+	u8 *state;
+	int err = 0;
+
+	if (slot >= VSS_MAX_SNAPSHOTS || h->pad) {
+		vss_refuse(rp->extack, "store metadata corrupt",
+			   "log block %llu: bad slot %u", pos, slot);
+		return -EUCLEAN;
+	}
+	state = &rp->slot[slot];
+	rp->records++;
+
+	switch (h->type) {
+	case VSS_REC_EXCEPTION: {
+		const struct vss_rec_exception *e = (const void *)p;
+		u64 lc = le64_to_cpu(e->lun_chunk);
+		u64 sc = le64_to_cpu(e->store_chunk);
+
+		if (lc >= st->lun_chunks || sc < st->reserved ||
+		    sc >= st->nr_chunks || vss_chunk_is_log(st, sc)) {
+			vss_refuse(rp->extack, "store metadata corrupt",
+				   "log block %llu: exception %llu -> %llu out of bounds",
+				   pos, lc, sc);
+			return -EUCLEAN;
+		}
+		vss_mark_used(st, sc);
+		if (*state == VSS_SLOT_FREE)
+			return vss_replay_orphan(rp, slot, lc, sc);
+		err = rp->ops->exception(rp->arg, slot, lc, sc);
+		break;
+	}
+	case VSS_REC_CREATE: {
+		const struct vss_rec_create *c = (const void *)p;
+		struct vss_store_snap s = {
+			.slot = slot,
+			.seq = le32_to_cpu(c->seq),
+			.created_ns = le64_to_cpu(c->created_ns),
+		};
+
+		if (*state != VSS_SLOT_FREE || !s.seq) {
+			vss_refuse(rp->extack, "store metadata corrupt",
+				   "log block %llu: bad create of slot %u (seq %u)",
+				   pos, slot, s.seq);
+			return -EUCLEAN;
+		}
+		memcpy(&s.id, c->id, 16);
+		memcpy(&s.set_id, c->set_id, 16);
+		*state = VSS_SLOT_LIVE;
+		if (s.seq > st->last_seq)
+			st->last_seq = s.seq;
+		err = rp->ops->snapshot_create(rp->arg, &s);
+		if (!err)
+			err = vss_replay_claim(rp, slot, true);
+		if (!err && test_and_clear_bit(slot, rp->pending_invalid)) {
+			*state = VSS_SLOT_INVALID;
+			err = rp->ops->snapshot_invalidate(rp->arg, slot);
+		}
+		break;
+	}
+	case VSS_REC_DELETE:
+		clear_bit(slot, rp->pending_invalid);
+		if (*state == VSS_SLOT_FREE)
+			return vss_replay_claim(rp, slot, false);
+		*state = VSS_SLOT_FREE;
+		err = rp->ops->snapshot_delete(rp->arg, slot);
+		break;
+	case VSS_REC_INVALIDATE:
+		if (*state == VSS_SLOT_FREE) {
+			set_bit(slot, rp->pending_invalid);
+			return 0;
+		}
+		if (*state == VSS_SLOT_INVALID)
+			return 0;
+		*state = VSS_SLOT_INVALID;
+		err = rp->ops->snapshot_invalidate(rp->arg, slot);
+		break;
+	default:
+		vss_refuse(rp->extack, "store metadata corrupt",
+			   "log block %llu: unknown record type %u", pos,
+			   h->type);
+		return -EUCLEAN;
+	}
+	return err ? vss_replay_engine_err(rp, err) : 0;
+}
+
+static int vss_replay_block(struct vss_replay *rp, struct vss_log_hdr *h)
+{
+	const u8 *p = (const u8 *)(h + 1);
+	u16 count = le16_to_cpu(h->count), bytes = le16_to_cpu(h->bytes);
+	u64 pos = le64_to_cpu(h->position);
+	u16 off = 0, i;
+	int err;
+
+	for (i = 0; i < count; i++) {
+		u16 size;
+
+		if (off + sizeof(struct vss_rec_hdr) > bytes)
+			goto bad;
+		size = vss_rec_size(p[off]);
+		if (!size || off + size > bytes)
+			goto bad;
+		err = vss_replay_rec(rp, p + off, pos);
+		if (err)
+			return err;
+		off += size;
+	}
+	if (off != bytes)
+		goto bad;
+	return 0;
+bad:
+	vss_refuse(rp->extack, "store metadata corrupt",
+		   "log block %llu: record layout", pos);
+	return -EUCLEAN;
+}
+
+/* Is @h a committed block of position @pos of this log (unit @nonce)? */
+static bool vss_log_block_ok(struct vss_store *st, const struct vss_log *log,
+			     struct vss_log_hdr *h, u64 pos, u64 nonce)
+{
+	return le32_to_cpu(h->magic) == VSS_LOG_MAGIC &&
+	       vss_block_crc(h, &h->crc) == le32_to_cpu(h->crc) &&
+	       !memcmp(h->uuid, &st->uuid, 16) &&
+	       le64_to_cpu(h->epoch) == log->epoch &&
+	       le64_to_cpu(h->position) == pos &&
+	       le64_to_cpu(h->nonce) == nonce &&
+	       le64_to_cpu(h->commit_seq) > log->seq &&
+	       le16_to_cpu(h->bytes) <= VSS_LOG_PAYLOAD && !h->pad;
+}
+
+/* Read both slots of @pos in @unit; return the newest valid one or -1. */
+static int vss_log_read_pos(struct vss_store *st, const struct vss_log *log,
+			    const u64 *unit, u64 nonce, u64 pos,
+			    struct page **pg)
+{
+	struct vss_log_hdr *h[2] = { page_address(pg[0]), page_address(pg[1]) };
+	int s, best = -1, err;
+
+	for (s = 0; s < 2; s++) {
+		err = vss_store_io(st, vss_log_block_byte(st, unit, pos, s),
+				   pg[s], REQ_OP_READ | REQ_META);
+		if (err)
+			return err;
+		if (!vss_log_block_ok(st, log, h[s], pos, nonce))
+			continue;
+		if (best < 0 || le64_to_cpu(h[s]->commit_seq) >
+				le64_to_cpu(h[best]->commit_seq))
+			best = s;
+		else if (h[s]->commit_seq == h[best]->commit_seq)
+			return -EUCLEAN;
+	}
+	return best < 0 ? 2 : best;
+}
+
+/* Validate the chunks of a log unit named by the superblock or a block. */
+static int vss_check_unit(struct vss_store *st, const u64 *unit)
+{
+	u32 i;
+
+	for (i = 0; i < 2; i++) {
+		if (i >= st->unit_chunks) {
+			if (unit[i] != VSS_NO_CHUNK)
+				return -EUCLEAN;
+			continue;
+		}
+		if (unit[i] < st->reserved || unit[i] >= st->nr_chunks ||
+		    vss_chunk_is_log(st, unit[i]))
+			return -EUCLEAN;
+	}
+	if (st->unit_chunks == 2 && unit[0] == unit[1])
+		return -EUCLEAN;
+	return 0;
+}
+
+static int vss_adopt_unit(struct vss_store *st, u64 epoch, const u64 *unit)
+{
+	u32 i;
+	int err;
+
+	for (i = 0; i < st->unit_chunks; i++) {
+		err = xa_err(xa_store(&st->logx, unit[i],
+				      xa_mk_value(epoch & (LONG_MAX >> 1)),
+				      GFP_KERNEL));
+		if (err)
+			return err;
+		vss_mark_used(st, unit[i]);
+	}
+	return 0;
+}
+
+/*
+ * Walk the log from the head named by the superblock, deliver its records,
+ * and leave st->log positioned to continue at the last committed block.
+ * The walk ends at the first position without a valid block; if the
+ * position after it holds one, a committed block was damaged: refuse.
+ * A position whose newest copy was lost while a later position exists is
+ * caught by the later block's @prev_seq.
+ */
+static int vss_replay(struct vss_replay *rp, struct page **pg)
+{
+	struct vss_store *st = rp->st;
+	struct vss_log *log = &st->log;
+	u64 pos = 0, prev_seq = 0;
+	int best, err;
+
+	for (;;) {
+		bool new_unit = pos && pos % st->pos_per_unit == 0;
+		const u64 *unit = new_unit ? log->next : log->unit;
+		u64 nonce = new_unit ? log->next_nonce : log->unit_nonce;
+		struct vss_log_hdr *h;
+		u64 next[2];
+
+		best = vss_log_read_pos(st, log, unit, nonce, pos, pg);
+		if (best < 0)
+			goto io_or_corrupt;
+		if (best == 2) {
+			/* The tail, unless something valid follows. */
+			if ((pos + 1) % st->pos_per_unit == 0)
+				break;
+			best = vss_log_read_pos(st, log, unit, nonce, pos + 1,
+						pg);
+			if (best == 2)
+				break;
+			if (best >= 0)
+				best = -EUCLEAN;
+			goto io_or_corrupt;
+		}
+		h = page_address(pg[best]);
+		if (le64_to_cpu(h->prev_seq) != prev_seq) {
+			best = -EUCLEAN;
+			goto io_or_corrupt;
+		}
+		if (new_unit) {
+			log->unit[0] = log->next[0];
+			log->unit[1] = log->next[1];
+			log->unit_nonce = log->next_nonce;
+			log->has_next = false;
+		}
+
+		next[0] = le64_to_cpu(h->next[0]);
+		next[1] = le64_to_cpu(h->next[1]);
+		if (log->has_next) {
+			if (next[0] != log->next[0] || next[1] != log->next[1] ||
+			    le64_to_cpu(h->next_nonce) != log->next_nonce) {
+				best = -EUCLEAN;
+				goto io_or_corrupt;
+			}
+		} else {
+			if (vss_check_unit(st, next)) {
+				best = -EUCLEAN;
+				goto io_or_corrupt;
+			}
+			err = vss_adopt_unit(st, log->epoch, next);
+			if (err)
+				return err;
+			log->next[0] = next[0];
+			log->next[1] = next[1];
+			log->next_nonce = le64_to_cpu(h->next_nonce);
+			log->has_next = true;
+		}
+		err = vss_replay_block(rp, h);
+		if (err)
+			return err;
+
+		/* This block is the open one unless a later one exists. */
+		log->seq = le64_to_cpu(h->commit_seq);
+		log->prev_seq = prev_seq;
+		log->pos = pos;
+		log->best = best;
+		log->count = le16_to_cpu(h->count);
+		log->bytes = le16_to_cpu(h->bytes);
+		log->dcount = log->count;
+		log->dbytes = log->bytes;
+		log->blocks++;
+		memcpy(page_address(log->page), h, VSS_MD_BLOCK);
+		prev_seq = log->seq;
+		pos++;
+	}
+	return 0;
+
+io_or_corrupt:
+	if (best == -EUCLEAN)
+		vss_refuse(rp->extack, "store metadata corrupt",
+			   "log block %llu: damaged or inconsistent", pos);
+	else
+		vss_refuse(rp->extack, "store read error", "log block %llu: %d",
+			   pos, best);
+	return best;
+}
+
+/* ------------------------------------------------------------ checkpoint */
+
+/**
+ * vss_store_needs_checkpoint - is the log much larger than the live state?
+ * @st: the store
+ *
+ * Context: any context.
+ * Return: true when a checkpoint would shrink the log substantially.
+ */
+bool vss_store_needs_checkpoint(struct vss_store *st)
+{
+	u64 log_blocks = READ_ONCE(st->log.blocks);
+	u64 data, live_blocks;
+	unsigned long flags;
+
+	spin_lock_irqsave(&st->alloc_lock, flags);
+	data = st->used;
+	spin_unlock_irqrestore(&st->alloc_lock, flags);
+	/* Live records ~ data chunks (one exception each) + snapshots. */
+	data += VSS_MAX_SNAPSHOTS / 8;
+	live_blocks = div_u64(data * sizeof(struct vss_rec_exception),
+			      VSS_LOG_PAYLOAD) + 1;
+	return log_blocks > 32 && log_blocks > 2 * live_blocks + 16;
+}
+
+static int vss_cp_add(struct vss_store *st, const struct vss_store_rec *r)
+{
+	/* Blocks of the new log need no flush: the superblock write has it. */
+	return vss_log_add(st, st->cp, r, 0);
+}
+
+/**
+ * vss_store_cp_snapshot - emit a live snapshot into a checkpoint
+ * @st: the store
+ * @s: the snapshot
+ * @invalid: the snapshot is invalid
+ *
+ * Context: only from the enumerate callback of vss_store_checkpoint().
+ * Return: 0, -EINVAL (bad slot, emitted twice, not in a checkpoint),
+ * -ENOSPC, -EIO.
+ */
+int vss_store_cp_snapshot(struct vss_store *st, const struct vss_store_snap *s,
+			  bool invalid)
+{
+	struct vss_store_rec r = { .type = VSS_REC_CREATE, .slot = s->slot,
+				   .snap = *s };
+	int err;
+
+	lockdep_assert_held(&st->commit_lock);
+	if (!st->cp || s->slot >= VSS_MAX_SNAPSHOTS || !s->seq ||
+	    test_bit(s->slot, st->cp_snaps))
+		return -EINVAL;
+	err = vss_cp_add(st, &r);
+	if (!err && invalid) {
+		r.type = VSS_REC_INVALIDATE;
+		err = vss_cp_add(st, &r);
+	}
+	if (!err)
+		__set_bit(s->slot, st->cp_snaps);
+	return err;
+}
+
+/**
+ * vss_store_cp_exception - emit a live exception into a checkpoint
+ * @st: the store
+ * @slot: its snapshot (emitted before with vss_store_cp_snapshot(), or a
+ *	snapshot whose create is not durable yet: then the record stays
+ *	provisional as in the live log)
+ * @lun_chunk: LUN chunk
+ * @store_chunk: store chunk (allocated data chunk)
+ *
+ * Context: only from the enumerate callback of vss_store_checkpoint().
+ * Return: 0, -EINVAL, -ENOSPC, -EIO.
+ */
+int vss_store_cp_exception(struct vss_store *st, u16 slot, u64 lun_chunk,
+			   u64 store_chunk)
+{
+	struct vss_store_rec r = { .type = VSS_REC_EXCEPTION, .slot = slot,
+				   .lun_chunk = lun_chunk,
+				   .store_chunk = store_chunk };
+
+	lockdep_assert_held(&st->commit_lock);
+	if (!st->cp || vss_rec_check(st, &r) ||
+	    !test_bit(store_chunk, st->bitmap))
+		return -EINVAL;
+	return vss_cp_add(st, &r);
+}
+
+/**
+ * vss_store_checkpoint - compact the log
+ * @st: the store
+ * @enumerate: engine callback emitting the live state with
+ *	vss_store_cp_snapshot() and vss_store_cp_exception() (every snapshot
+ *	before its exceptions)
+ * @arg: argument of @enumerate
+ *
+ * Writes the live state as a new log into free chunks, switches the
+ * superblock to it, then frees the old log.  On failure before the switch
+ * the old log stays in use and nothing is lost.  Pending records are
+ * committed to the old log first.
+ *
+ * Context: process context, sleeps; the engine holds I/O so no exception
+ * is queued meanwhile.
+ * Return: 0, or the error of @enumerate, -ENOSPC, -ENOMEM, -EIO.
+ */
+int vss_store_checkpoint(struct vss_store *st,
+			 int (*enumerate)(void *arg, struct vss_store *st),
+			 void *arg)
+{
+	struct vss_log *old = &st->log, *cp;
+	unsigned int noio;
+	struct page *sbp;
+	LIST_HEAD(batch);
+	u64 log_seq;
+	int err;
+
+	cp = kzalloc(sizeof(*cp), GFP_KERNEL);
+	sbp = alloc_page(GFP_KERNEL);
+	if (!cp || !sbp || vss_log_init(cp)) {
+		err = -ENOMEM;
+		goto out_free;
+	}
+
+	mutex_lock(&st->commit_lock);
+	noio = memalloc_noio_save();
+	if (vss_take_pending(st, &batch))
+		vss_commit_batch(st, &batch);
+	err = -EIO;
+	if (READ_ONCE(st->failed))
+		goto out_unlock;
+
+	cp->epoch = old->epoch + 1;
+	cp->seq = old->seq;
+	log_seq = cp->seq;
+	err = vss_alloc_unit(st, cp->epoch, cp->unit);
+	if (err)
+		goto out_unlock;
+	cp->unit_nonce = get_random_u64();
+	st->cp = cp;
+	bitmap_zero(st->cp_snaps, VSS_MAX_SNAPSHOTS);
+
+	err = enumerate(arg, st);
+	if (!err && cp->count)
+		err = vss_log_write(st, cp, 0);
+	if (err)
+		goto out_drop_new;
+
+	st->sb_seq++;
+	err = vss_sb_switch(st, 1 - st->sb_slot, sbp, cp, log_seq);
+	if (err) {
+		/* The superblock may or may not be durable: stop writing. */
+		WRITE_ONCE(st->failed, true);
+		pr_err("superblock write failed (%d): store is read-only from now on\n",
+		       err);
+		goto out_drop_new;
+	}
+	st->sb_slot = 1 - st->sb_slot;
+	vss_free_log_chunks(st, old->epoch);
+	vss_log_destroy(old);
+	*old = *cp;
+	cp->page = NULL;
+	pr_info("checkpoint: log of epoch %llu has %llu blocks\n",
+		old->epoch, old->blocks);
+	st->cp = NULL;
+	memalloc_noio_restore(noio);
+	mutex_unlock(&st->commit_lock);
+	vss_complete(st, &batch);
+	kfree(cp);
+	__free_page(sbp);
+	return 0;
+
+out_drop_new:
+	st->cp = NULL;
+	vss_free_log_chunks(st, cp->epoch);
+out_unlock:
+	memalloc_noio_restore(noio);
+	mutex_unlock(&st->commit_lock);
+	vss_complete(st, &batch);
+out_free:
+	if (cp)
+		vss_log_destroy(cp);
+	kfree(cp);
+	if (sbp)
+		__free_page(sbp);
+	return err;
+}
+
+/* ---------------------------------------------------------- open/close */
+
+/**
+ * vss_store_chunk_size - chunk size of the store
+ * @st: the store
+ *
+ * Context: any context.
+ * Return: bytes.
+ */
+u32 vss_store_chunk_size(struct vss_store *st)
+{
+	return st->chunk_size;
+}
+
+/**
+ * vss_store_nr_chunks - size of the store
+ * @st: the store
+ *
+ * Context: any context.
+ * Return: chunks, metadata included.
+ */
+u64 vss_store_nr_chunks(struct vss_store *st)
+{
+	return st->nr_chunks;
+}
+
+/**
+ * vss_store_used_chunks - chunks in use
+ * @st: the store
+ *
+ * Context: any context.
+ * Return: chunks allocated (superblock area, log and data).
+ */
+u64 vss_store_used_chunks(struct vss_store *st)
+{
+	unsigned long flags;
+	u64 used;
+
+	spin_lock_irqsave(&st->alloc_lock, flags);
+	used = st->used;
+	spin_unlock_irqrestore(&st->alloc_lock, flags);
+	return used;
+}
+
+/**
+ * vss_store_chunk_sector - where a chunk starts
+ * @st: the store
+ * @store_chunk: chunk number
+ *
+ * Context: any context.
+ * Return: first sector of @store_chunk on the store device.
+ */
+sector_t vss_store_chunk_sector(struct vss_store *st, u64 store_chunk)
+{
+	return store_chunk << (st->chunk_shift - SECTOR_SHIFT);
+}
+
+/**
+ * vss_store_last_seq - highest snapshot sequence number ever created
+ * @st: the store
+ *
+ * Context: process context.
+ * Return: the sequence number (0 if no snapshot was ever created).
+ */
+u32 vss_store_last_seq(struct vss_store *st)
+{
+	u32 seq;
+
+	mutex_lock(&st->commit_lock);
+	seq = st->last_seq;
+	mutex_unlock(&st->commit_lock);
+	return seq;
+}
+
+static void vss_store_geometry(struct vss_store *st, u32 chunk_size)
+{
+	st->chunk_size = chunk_size;
+	st->chunk_shift = ilog2(chunk_size);
+	st->reserved = DIV_ROUND_UP(VSS_SB_AREA, chunk_size);
+	st->unit_chunks = chunk_size >= VSS_LOG_UNIT_MIN ? 1 : 2;
+	st->blocks_per_chunk = chunk_size / VSS_MD_BLOCK;
+	st->pos_per_unit = st->unit_chunks * st->blocks_per_chunk / 2;
+}
+
+static u64 vss_store_min_chunks(struct vss_store *st)
+{
+	return st->reserved + (1 + VSS_LOG_RESERVE_UNITS) * st->unit_chunks +
+	       VSS_STORE_MIN_DATA;
+}
+
+static int vss_store_alloc_bitmap(struct vss_store *st)
+{
+	u64 i;
+
+	st->bitmap = kvcalloc(BITS_TO_LONGS(st->nr_chunks),
+			      sizeof(unsigned long), GFP_KERNEL);
+	if (!st->bitmap)
+		return -ENOMEM;
+	for (i = 0; i < st->reserved; i++)
+		vss_mark_used_locked(st, i);
+	st->cursor = st->reserved;
+	return 0;
+}
+
+/* Initialise a new, empty store. */
+static int vss_store_format(struct vss_store *st,
+			    const struct vss_store_params *p, struct page *pg,
+			    struct netlink_ext_ack *extack)
+{
+	u32 cs = p->chunk_size ? p->chunk_size : VSS_CHUNK_DEFAULT;
+	u64 dev = bdev_nr_bytes(p->bdev);
+	int err;
+
+	vss_store_geometry(st, cs);
+	st->nr_chunks = dev >> st->chunk_shift;
+	if (st->nr_chunks < vss_store_min_chunks(st)) {
+		vss_refuse(extack, "store device too small",
+			   "%llu bytes, need at least %llu with %u-byte chunks",
+			   dev, vss_store_min_chunks(st) << st->chunk_shift, cs);
+		return -ENOSPC;
+	}
+	uuid_gen(&st->uuid);
+	st->created_ns = ktime_get_real_ns();
+	err = vss_store_alloc_bitmap(st);
+	if (err)
+		return err;
+	st->log.epoch = 1;
+	err = vss_alloc_unit(st, 1, st->log.unit);
+	if (err)
+		return err;
+	st->log.unit_nonce = get_random_u64();
+	st->sb_seq = 1;
+	err = vss_sb_switch(st, 0, pg, &st->log, 0);
+	if (err) {
+		vss_refuse(extack, "store write error", "superblock: %d", err);
+		return err;
+	}
+	st->sb_slot = 0;
+	pr_info("new store %pU on %pg: %llu chunks of %u bytes\n", &st->uuid,
+		p->bdev, st->nr_chunks, cs);
+	return 0;
+}
+
+/* Load and check the superblock; 1 = no store there, format it. */
+static int vss_store_load_sb(struct vss_store *st,
+			     const struct vss_store_params *p,
+			     struct page **pg, struct netlink_ext_ack *extack)
+{
+	enum vss_sb_class cls[2];
+	struct vss_sb_disk *sb;
+	u64 dev = bdev_nr_bytes(p->bdev);
+	u64 head[2];
+	int s, best = -1, err;
+	u32 cs;
+
+	for (s = 0; s < 2; s++) {
+		err = vss_store_io(st, (u64)s * VSS_MD_BLOCK, pg[s],
+				   REQ_OP_READ | REQ_META);
+		if (err) {
+			vss_refuse(extack, "store read error", "superblock: %d",
+				   err);
+			return err;
+		}
+		sb = page_address(pg[s]);
+		cls[s] = vss_sb_classify(sb);
+		if (cls[s] == VSS_SB_NEWER) {
+			vss_refuse(extack, "store format is newer than this module",
+				   "version %u, supported %u",
+				   le32_to_cpu(sb->version), VSS_SB_VERSION);
+			return -EPROTONOSUPPORT;
+		}
+		if (cls[s] == VSS_SB_VALID &&
+		    (best < 0 || le64_to_cpu(sb->sb_seq) >
+		     le64_to_cpu(((struct vss_sb_disk *)page_address(pg[best]))->sb_seq)))
+			best = s;
+	}
+	if (cls[0] == VSS_SB_EMPTY && cls[1] == VSS_SB_EMPTY)
+		return 1;
+	if (best < 0) {
+		vss_refuse(extack, "store superblock corrupt",
+			   "bad checksum in every copy on %pg", p->bdev);
+		return -EUCLEAN;
+	}
+	sb = page_address(pg[best]);
+
+	cs = le32_to_cpu(sb->chunk_size);
+	if (!is_power_of_2(cs) || cs < VSS_CHUNK_MIN || cs > VSS_CHUNK_MAX ||
+	    sb->flags) {
+		vss_refuse(extack, "store superblock corrupt",
+			   "chunk size %u, flags %#x", cs,
+			   le32_to_cpu(sb->flags));
+		return -EUCLEAN;
+	}
+	vss_store_geometry(st, cs);
+	st->nr_chunks = le64_to_cpu(sb->nr_chunks);
+	if (st->nr_chunks < vss_store_min_chunks(st) ||
+	    st->nr_chunks > (dev >> st->chunk_shift) ||
+	    le32_to_cpu(sb->unit_chunks) != st->unit_chunks) {
+		vss_refuse(extack, "store superblock does not match the device",
+			   "%llu chunks of %u bytes on a %llu-byte device",
+			   st->nr_chunks, cs, dev);
+		return -EUCLEAN;
+	}
+	if (p->chunk_size && p->chunk_size != cs) {
+		vss_refuse(extack, "store has another chunk size",
+			   "store uses %u bytes, %u requested", cs,
+			   p->chunk_size);
+		return -EINVAL;
+	}
+	if (strnlen(sb->lun_name, VSS_LUN_NAME_LEN) == VSS_LUN_NAME_LEN) {
+		vss_refuse(extack, "store superblock corrupt",
+			   "LUN name not terminated");
+		return -EUCLEAN;
+	}
+	if (strcmp(sb->lun_name, p->lun_name)) {
+		vss_refuse(extack, "store belongs to another LUN",
+			   "store of LUN '%s', not '%s'", sb->lun_name,
+			   p->lun_name);
+		return -EXDEV;
+	}
+	if (le64_to_cpu(sb->lun_size) != p->lun_size) {
+		vss_refuse(extack, "store belongs to a LUN of another size",
+			   "%llu bytes recorded, LUN has %llu",
+			   le64_to_cpu(sb->lun_size), p->lun_size);
+		return -EXDEV;
+	}
+	memcpy(&st->uuid, sb->uuid, 16);
+	st->created_ns = le64_to_cpu(sb->created_ns);
+	st->sb_seq = le64_to_cpu(sb->sb_seq);
+	st->sb_slot = best;
+	st->last_seq = le32_to_cpu(sb->last_snap_seq);
+	st->log.epoch = le64_to_cpu(sb->log_epoch);
+	st->log.seq = le64_to_cpu(sb->log_seq);
+	st->log.unit_nonce = le64_to_cpu(sb->log_head_nonce);
+	head[0] = le64_to_cpu(sb->log_head[0]);
+	head[1] = le64_to_cpu(sb->log_head[1]);
+
+	err = vss_store_alloc_bitmap(st);
+	if (err)
+		return err;
+	if (!st->log.epoch || vss_check_unit(st, head)) {
+		vss_refuse(extack, "store superblock corrupt",
+			   "log head %llu/%llu", head[0], head[1]);
+		return -EUCLEAN;
+	}
+	st->log.unit[0] = head[0];
+	st->log.unit[1] = head[1];
+	return vss_adopt_unit(st, st->log.epoch, head);
+}
+
+static void vss_store_destroy(struct vss_store *st)
+{
+	if (st->wq)
+		destroy_workqueue(st->wq);
+	mempool_destroy(st->rec_pool);
+	xa_destroy(&st->logx);
+	kvfree(st->bitmap);
+	vss_log_destroy(&st->log);
+	kfree(st);
+}
+
+/**
+ * vss_store_open - open (or create) the store of a LUN and replay it
+ * @p: store device and LUN identity
+ * @ops: engine callbacks for the replayed records
+ * @arg: their argument
+ * @extack: reason of a refusal
+ *
+ * A device without a vss superblock, or @p->format, gets a new empty
+ * store.  Otherwise the superblock is checked (checksum, version, LUN name
+ * and size, geometry), and the log is replayed: every block is validated
+ * and the walk stops at the first block never committed.  Any
+ * inconsistency refuses the store; nothing on the device is changed then.
+ *
+ * Context: process context, sleeps.
+ * Return: the store or an ERR_PTR: -EUCLEAN (corrupt), -EXDEV (store of
+ * another LUN), -EPROTONOSUPPORT (newer format), -ENOSPC (too small),
+ * -EINVAL, -ENOMEM, -EIO, or the error of a replay callback.
+ */
+struct vss_store *vss_store_open(const struct vss_store_params *p,
+				 const struct vss_store_replay_ops *ops,
+				 void *arg, struct netlink_ext_ack *extack)
+{
+	struct vss_replay *rp = NULL;
+	struct page *pg[2] = { NULL, NULL };
+	struct vss_store *st;
+	int err;
+
+	if (strlen(p->lun_name) >= VSS_LUN_NAME_LEN) {
+		NL_SET_ERR_MSG(extack, "LUN name too long for the store");
+		return ERR_PTR(-EINVAL);
+	}
+	if (p->chunk_size && (!is_power_of_2(p->chunk_size) ||
+			      p->chunk_size < VSS_CHUNK_MIN ||
+			      p->chunk_size > VSS_CHUNK_MAX)) {
+		NL_SET_ERR_MSG(extack, "chunk size must be a power of two in [4 KiB, 1 MiB]");
+		return ERR_PTR(-EINVAL);
+	}
+	if (bdev_logical_block_size(p->bdev) > VSS_MD_BLOCK) {
+		vss_refuse(extack, "store device block size unsupported",
+			   "%u bytes", bdev_logical_block_size(p->bdev));
+		return ERR_PTR(-EINVAL);
+	}
+
+	st = kzalloc(sizeof(*st), GFP_KERNEL);
+	if (!st)
+		return ERR_PTR(-ENOMEM);
+	st->bdev = p->bdev;
+	st->lun_size = p->lun_size;
+	strscpy(st->lun_name, p->lun_name, sizeof(st->lun_name));
+	spin_lock_init(&st->alloc_lock);
+	spin_lock_init(&st->pending_lock);
+	INIT_LIST_HEAD(&st->pending);
+	mutex_init(&st->commit_lock);
+	xa_init(&st->logx);
+	INIT_WORK(&st->commit_work, vss_store_commit_work);
+	err = -ENOMEM;
+	if (vss_log_init(&st->log))
+		goto out_destroy;
+	st->rec_pool = mempool_create_kmalloc_pool(VSS_REC_POOL,
+						   sizeof(struct vss_store_rec));
+	if (!st->rec_pool)
+		goto out_destroy;
+	st->wq = alloc_workqueue("vss-store-%s", WQ_MEM_RECLAIM, 1,
+				 p->lun_name);
+	if (!st->wq)
+		goto out_destroy;
+	pg[0] = alloc_page(GFP_KERNEL);
+	pg[1] = alloc_page(GFP_KERNEL);
+	if (!pg[0] || !pg[1])
+		goto out_free_pages;
+
+	err = p->format ? 1 : vss_store_load_sb(st, p, pg, extack);
+	if (err == 1) {
+		err = vss_store_format(st, p, pg[0], extack);
+		if (err)
+			goto out_free_pages;
+		st->lun_chunks = DIV_ROUND_UP_ULL(p->lun_size, st->chunk_size);
+		goto out_ready;
+	}
+	if (err)
+		goto out_free_pages;
+	st->lun_chunks = DIV_ROUND_UP_ULL(p->lun_size, st->chunk_size);
+
+	rp = kzalloc(sizeof(*rp), GFP_KERNEL);
+	if (!rp)
+		goto out_free_pages;
+	rp->st = st;
+	rp->ops = ops;
+	rp->arg = arg;
+	rp->extack = extack;
+	if (ops->attach)
+		ops->attach(arg, st);
+	err = vss_replay(rp, pg);
+	/* Provisional exceptions of snapshots never created: drop them. */
+	while (!err && rp->nr_orphans)
+		vss_replay_claim(rp, rp->orphans[0].slot, false);
+	if (err)
+		goto out_free_replay;
+	memcpy(st->slot_state, rp->slot, sizeof(st->slot_state));
+	for (err = 0; err < VSS_MAX_SNAPSHOTS; err++)
+		if (st->slot_state[err] != VSS_SLOT_FREE)
+			st->nr_live++;
+	err = 0;
+	pr_info("store %pU on %pg: %llu records replayed, %u snapshots, %llu/%llu chunks used, log %llu blocks\n",
+		&st->uuid, p->bdev, rp->records, st->nr_live, st->used,
+		st->nr_chunks, st->log.blocks);
+	kvfree(rp->orphans);
+	kfree(rp);
+out_ready:
+	__free_page(pg[0]);
+	__free_page(pg[1]);
+	return st;
+
+out_free_replay:
+	kvfree(rp->orphans);
+	kfree(rp);
+out_free_pages:
+	if (pg[0])
+		__free_page(pg[0]);
+	if (pg[1])
+		__free_page(pg[1]);
+out_destroy:
+	vss_store_destroy(st);
+	return ERR_PTR(err);
+}
+
+/**
+ * vss_store_close - commit what is queued and release the store
+ * @st: the store (the engine has no exception in flight any more)
+ *
+ * Context: process context, sleeps.
+ */
+void vss_store_close(struct vss_store *st)
+{
+	flush_work(&st->commit_work);
+	while (vss_store_flush_once(st))
+		;
+	vss_store_destroy(st);
+}
