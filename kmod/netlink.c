@@ -1,0 +1,1272 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vss generic netlink family "vss": request handlers, dumps and events.
+ *
+ * The policies and the ops table are generated from the spec
+ * (Documentation/netlink/specs/vss.yaml) into vss-nl-gen.[ch]; this file
+ * holds the handlers they name.  Every operation, queries included, needs
+ * CAP_SYS_ADMIN in the initial user namespace: doit handlers are checked in
+ * pre_doit, dumps in their .start callback.  Handlers may run in parallel
+ * (parallel_ops); the engine and session.c do their own locking.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME "-netlink: " fmt
+
+#include <linux/capability.h>
+#include <linux/ctype.h>
+#include <linux/kdev_t.h>
+#include <linux/log2.h>
+#include <linux/module.h>
+#include <linux/rcupdate.h>
+#include <linux/slab.h>
+#include <net/genetlink.h>
+#include <net/netlink.h>
+
+#include "vss_compat.h"
+#include "vss-nl-gen.h"
+#include "netlink.h"
+#include "session.h"
+#include "vss.h"
+
+static struct genl_family vss_nl_family;
+
+/*
+ * Bumped whenever a LUN, snapshot or session appears or goes away; dumps
+ * compare it (genl_dump_check_consistent) to flag NLM_F_DUMP_INTR.
+ */
+static atomic_t vss_nl_gen = ATOMIC_INIT(1);
+
+/* Events may be sent: the family is registered (RCU-protected flag). */
+static bool vss_nl_registered;
+
+/**
+ * vss_nl_bump_gen() - note that the set of objects changed
+ *
+ * Context: any.
+ */
+void vss_nl_bump_gen(void)
+{
+	atomic_inc(&vss_nl_gen);
+}
+
+/**
+ * struct vss_nl_dump_ctx - dump cursors, kept in netlink_callback.ctx
+ * @lun: LUN dump: name of the last LUN sent
+ * @session: session dump: serial of the last session sent
+ * @snap: snapshot dump: @snap.lun is the LUN being walked, @snap.seq the
+ *	last snapshot sent from it; @snap.set_id / @snap.lun_only filter
+ * @changes: changes dump: the snapshot (referenced until .done), the next
+ *	chunk to report, the chunk size, and whether the walk is complete
+ */
+struct vss_nl_dump_ctx {
+	union {
+		char lun[VSS_NAME_MAX + 1];
+		u64 session;
+		struct {
+			char lun[VSS_NAME_MAX + 1];
+			bool by_set;
+			bool lun_only;
+			bool started;
+			u32 seq;
+			uuid_t set_id;
+		} snap;
+		struct {
+			struct vss_snapshot *snap;
+			u64 next;
+			u32 chunk_size;
+			bool eof;
+		} changes;
+	};
+};
+
+static struct vss_nl_dump_ctx *vss_nl_ctx(struct netlink_callback *cb)
+{
+	BUILD_BUG_ON(sizeof(struct vss_nl_dump_ctx) > sizeof(cb->ctx));
+	return (struct vss_nl_dump_ctx *)cb->ctx;
+}
+
+static struct nlattr **vss_nl_dump_attrs(struct netlink_callback *cb)
+{
+#ifdef HAVE_GENL_DUMPIT_INFO_INFO
+	return genl_dumpit_info(cb)->info.attrs;
+#else
+	return genl_dumpit_info(cb)->attrs;
+#endif
+}
+
+static void vss_nl_get_uuid(const struct nlattr *attr, uuid_t *id)
+{
+	/* The policies guarantee exactly VSS_ID_LEN bytes. */
+	memcpy(id, nla_data(attr), sizeof(*id));
+}
+
+static int vss_nl_check_perm(struct sk_buff *skb,
+			     struct netlink_ext_ack *extack)
+{
+	if (!netlink_capable(skb, CAP_SYS_ADMIN)) {
+		NL_SET_ERR_MSG(extack, "vss requires CAP_SYS_ADMIN");
+		return -EPERM;
+	}
+	return 0;
+}
+
+#ifdef HAVE_GENL_SPLIT_OPS
+static int vss_nl_pre_doit(const struct genl_split_ops *ops,
+			   struct sk_buff *skb, struct genl_info *info)
+#else
+static int vss_nl_pre_doit(const struct genl_ops *ops,
+			   struct sk_buff *skb, struct genl_info *info)
+#endif
+{
+	return vss_nl_check_perm(skb, info->extack);
+}
+
+/**
+ * vss_nl_dump_start() - .start of the dumps without their own setup
+ * @cb: the dump
+ *
+ * Context: process.
+ * Return: 0 or -EPERM.
+ */
+int vss_nl_dump_start(struct netlink_callback *cb)
+{
+	return vss_nl_check_perm(cb->skb, cb->extack);
+}
+
+/* ---- LUNs ---- */
+
+static int vss_nl_put_lun(struct sk_buff *skb, struct vss_lun *lun,
+			  bool removed)
+{
+	struct vss_lun_info li;
+	uuid_t sid;
+	bool held;
+
+	vss_lun_get_info(lun, &li);
+	if (nla_put_string(skb, VSS_A_LUN_NAME, li.name) ||
+	    nla_put_string(skb, VSS_A_LUN_DEVICE, li.device))
+		return -EMSGSIZE;
+	if (removed)
+		return 0;
+	held = vss_session_lun_holder(lun, &sid);
+	if (nla_put_string(skb, VSS_A_LUN_BACKING, li.backing) ||
+	    nla_put_string(skb, VSS_A_LUN_STORE, li.store) ||
+	    nla_put_u32(skb, VSS_A_LUN_CHUNK_SIZE, li.chunk_size) ||
+	    nla_put_u32(skb, VSS_A_LUN_DEV_MAJOR, MAJOR(li.devt)) ||
+	    nla_put_u32(skb, VSS_A_LUN_DEV_MINOR, MINOR(li.devt)) ||
+	    nla_put_u64_64bit(skb, VSS_A_LUN_SIZE, li.size, VSS_A_LUN_PAD) ||
+	    nla_put_u64_64bit(skb, VSS_A_LUN_STORE_SIZE, li.store_size,
+			      VSS_A_LUN_PAD) ||
+	    nla_put_u64_64bit(skb, VSS_A_LUN_STORE_USED, li.store_used,
+			      VSS_A_LUN_PAD) ||
+	    nla_put_u32(skb, VSS_A_LUN_SNAPSHOT_COUNT, li.nr_snapshots))
+		return -EMSGSIZE;
+	if ((li.busy || held) && nla_put_flag(skb, VSS_A_LUN_BUSY))
+		return -EMSGSIZE;
+	if (held && nla_put(skb, VSS_A_LUN_SESSION_ID, sizeof(sid), &sid))
+		return -EMSGSIZE;
+	return 0;
+}
+
+static int vss_nl_fill_lun(struct sk_buff *skb, struct vss_lun *lun,
+			   u32 portid, u32 seq, int flags, u8 cmd,
+			   struct netlink_callback *cb)
+{
+	void *hdr;
+
+	hdr = genlmsg_put(skb, portid, seq, &vss_nl_family, flags, cmd);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (cb)
+		genl_dump_check_consistent(cb, hdr);
+	if (vss_nl_put_lun(skb, lun, false)) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(skb, hdr);
+	return 0;
+}
+
+static int vss_nl_reply_lun(struct genl_info *info, struct vss_lun *lun)
+{
+	struct sk_buff *msg;
+	int ret;
+
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	ret = vss_nl_fill_lun(msg, lun, info->snd_portid, info->snd_seq, 0,
+			      info->genlhdr->cmd, NULL);
+	if (ret) {
+		nlmsg_free(msg);
+		return ret;
+	}
+	return genlmsg_reply(msg, info);
+}
+
+static bool vss_nl_name_valid(const char *name)
+{
+	if (!*name)
+		return false;
+	for (; *name; name++)
+		if (!isalnum(*name) && *name != '_' && *name != '.')
+			return false;
+	return true;
+}
+
+/* Find a LUN named by @attr, or explain in @extack why not. */
+static struct vss_lun *vss_nl_find_lun(struct genl_info *info, int attr)
+{
+	struct vss_lun *lun = vss_lun_find(nla_data(info->attrs[attr]));
+
+	if (!lun) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[attr],
+				    "No such LUN");
+		vss_nl_set_hresult(info->extack, VSS_E_OBJECT_NOT_FOUND);
+	}
+	return lun;
+}
+
+/**
+ * vss_nl_lun_add_doit() - create a protected LUN
+ * @skb: request
+ * @info: request attributes
+ *
+ * Context: process, CAP_SYS_ADMIN.
+ * Return: 0 (replied with the LUN) or a negative errno.
+ */
+int vss_nl_lun_add_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct vss_lun_params p = {};
+	struct vss_lun *lun;
+	int ret;
+
+	if (GENL_REQ_ATTR_CHECK(info, VSS_A_LUN_NAME) ||
+	    GENL_REQ_ATTR_CHECK(info, VSS_A_LUN_BACKING) ||
+	    GENL_REQ_ATTR_CHECK(info, VSS_A_LUN_STORE))
+		return -EINVAL;
+	p.name = nla_data(info->attrs[VSS_A_LUN_NAME]);
+	p.backing = nla_data(info->attrs[VSS_A_LUN_BACKING]);
+	p.store = nla_data(info->attrs[VSS_A_LUN_STORE]);
+	if (!vss_nl_name_valid(p.name)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[VSS_A_LUN_NAME],
+				    "LUN name must be non-empty [A-Za-z0-9_.]");
+		return -EINVAL;
+	}
+	if (!*p.backing || !*p.store) {
+		NL_SET_ERR_MSG(info->extack, "Empty device path");
+		return -EINVAL;
+	}
+	if (info->attrs[VSS_A_LUN_CHUNK_SIZE]) {
+		p.chunk_size = nla_get_u32(info->attrs[VSS_A_LUN_CHUNK_SIZE]);
+		if (!is_power_of_2(p.chunk_size)) {
+			NL_SET_ERR_MSG_ATTR(info->extack,
+					    info->attrs[VSS_A_LUN_CHUNK_SIZE],
+					    "Chunk size must be a power of two");
+			return -EINVAL;
+		}
+	}
+	p.format = nla_get_flag(info->attrs[VSS_A_LUN_FORMAT]);
+
+	ret = vss_lun_add(&p, info->extack, &lun);
+	if (ret)
+		return ret;
+	ret = vss_nl_reply_lun(info, lun);
+	vss_lun_put(lun);
+	return ret;
+}
+
+/**
+ * vss_nl_lun_del_doit() - remove a protected LUN
+ * @skb: request
+ * @info: request attributes
+ *
+ * Context: process, CAP_SYS_ADMIN.
+ * Return: 0 or a negative errno (-EBUSY if in use or held by a session).
+ */
+int vss_nl_lun_del_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct vss_lun *lun;
+	int ret;
+
+	if (GENL_REQ_ATTR_CHECK(info, VSS_A_LUN_NAME))
+		return -EINVAL;
+	lun = vss_nl_find_lun(info, VSS_A_LUN_NAME);
+	if (!lun)
+		return -ENOENT;
+	ret = vss_session_lun_remove(lun, info->extack);
+	vss_lun_put(lun);
+	return ret;
+}
+
+/**
+ * vss_nl_lun_get_doit() - get one LUN
+ * @skb: request
+ * @info: request attributes
+ *
+ * Context: process, CAP_SYS_ADMIN.
+ * Return: 0 (replied) or a negative errno.
+ */
+int vss_nl_lun_get_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct vss_lun *lun;
+	int ret;
+
+	if (GENL_REQ_ATTR_CHECK(info, VSS_A_LUN_NAME))
+		return -EINVAL;
+	lun = vss_nl_find_lun(info, VSS_A_LUN_NAME);
+	if (!lun)
+		return -ENOENT;
+	ret = vss_nl_reply_lun(info, lun);
+	vss_lun_put(lun);
+	return ret;
+}
+
+/**
+ * vss_nl_lun_get_dumpit() - dump every LUN, in name order
+ * @skb: reply buffer
+ * @cb: the dump; the cursor is the name of the last LUN sent
+ *
+ * Context: process.
+ * Return: bytes added, 0 when done, or a negative errno.
+ */
+int vss_nl_lun_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct vss_nl_dump_ctx *ctx = vss_nl_ctx(cb);
+	struct vss_lun_info li;
+	struct vss_lun *lun, *next;
+	int ret = 0;
+
+	cb->seq = atomic_read(&vss_nl_gen);
+	for (lun = vss_lun_next(ctx->lun); lun; lun = next) {
+		ret = vss_nl_fill_lun(skb, lun, NETLINK_CB(cb->skb).portid,
+				      cb->nlh->nlmsg_seq, NLM_F_MULTI,
+				      VSS_CMD_LUN_GET, cb);
+		if (ret) {
+			vss_lun_put(lun);
+			break;
+		}
+		vss_lun_get_info(lun, &li);
+		strscpy(ctx->lun, li.name, sizeof(ctx->lun));
+		next = vss_lun_next(ctx->lun);
+		vss_lun_put(lun);
+	}
+	if (ret == -EMSGSIZE && skb->len)
+		return skb->len;
+	return ret ? ret : skb->len;
+}
+
+/* ---- sessions ---- */
+
+static int vss_nl_fill_session(struct sk_buff *skb,
+			       const struct vss_session_info *si, u32 portid,
+			       u32 seq, int flags, u8 cmd,
+			       struct netlink_callback *cb)
+{
+	void *hdr;
+
+	hdr = genlmsg_put(skb, portid, seq, &vss_nl_family, flags, cmd);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (cb)
+		genl_dump_check_consistent(cb, hdr);
+	if (nla_put(skb, VSS_A_SESSION_ID, sizeof(si->id), &si->id) ||
+	    nla_put_u32(skb, VSS_A_SESSION_STATE, si->state) ||
+	    nla_put_u32(skb, VSS_A_SESSION_PORTID, si->portid))
+		goto out_cancel;
+	if (si->has_set &&
+	    (nla_put(skb, VSS_A_SESSION_SET_ID, sizeof(si->set_id),
+		     &si->set_id) ||
+	     nla_put_u32(skb, VSS_A_SESSION_SET_STATE, si->set_state) ||
+	     nla_put_u32(skb, VSS_A_SESSION_LUN_COUNT, si->lun_count)))
+		goto out_cancel;
+	genlmsg_end(skb, hdr);
+	return 0;
+
+out_cancel:
+	genlmsg_cancel(skb, hdr);
+	return -EMSGSIZE;
+}
+
+static int vss_nl_reply_session(struct genl_info *info,
+				const struct vss_session_info *si)
+{
+	struct sk_buff *msg;
+	int ret;
+
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	ret = vss_nl_fill_session(msg, si, info->snd_portid, info->snd_seq, 0,
+				  info->genlhdr->cmd, NULL);
+	if (ret) {
+		nlmsg_free(msg);
+		return ret;
+	}
+	return genlmsg_reply(msg, info);
+}
+
+/**
+ * vss_nl_session_new_doit() - create a session bound to the sender
+ * @skb: request
+ * @info: request attributes (none)
+ *
+ * Context: process, CAP_SYS_ADMIN.
+ * Return: 0 (replied with the session) or a negative errno.
+ */
+int vss_nl_session_new_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct vss_session_info si;
+	int ret;
+
+	ret = vss_session_create(info->snd_portid, &si);
+	if (ret)
+		return ret;
+	vss_nl_bump_gen();
+	return vss_nl_reply_session(info, &si);
+}
+
+/**
+ * vss_nl_session_get_doit() - get one session
+ * @skb: request
+ * @info: request attributes
+ *
+ * Context: process, CAP_SYS_ADMIN.
+ * Return: 0 (replied) or a negative errno.
+ */
+int vss_nl_session_get_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct vss_session_info si;
+	uuid_t id;
+	int ret;
+
+	if (GENL_REQ_ATTR_CHECK(info, VSS_A_SESSION_ID))
+		return -EINVAL;
+	vss_nl_get_uuid(info->attrs[VSS_A_SESSION_ID], &id);
+	ret = vss_session_get_info(&id, &si, info->extack);
+	if (ret)
+		return ret;
+	return vss_nl_reply_session(info, &si);
+}
+
+/**
+ * vss_nl_session_get_dumpit() - dump every session, in creation order
+ * @skb: reply buffer
+ * @cb: the dump
+ *
+ * Context: process.
+ * Return: bytes added, 0 when done, or a negative errno.
+ */
+int vss_nl_session_get_dumpit(struct sk_buff *skb,
+			      struct netlink_callback *cb)
+{
+	struct vss_nl_dump_ctx *ctx = vss_nl_ctx(cb);
+	struct vss_session_info si;
+	u64 cursor = ctx->session;
+	int ret = 0;
+
+	cb->seq = atomic_read(&vss_nl_gen);
+	while (!vss_session_next_info(&cursor, &si)) {
+		ret = vss_nl_fill_session(skb, &si, NETLINK_CB(cb->skb).portid,
+					  cb->nlh->nlmsg_seq, NLM_F_MULTI,
+					  VSS_CMD_SESSION_GET, cb);
+		if (ret)
+			break;
+		ctx->session = cursor;
+	}
+	if (ret == -EMSGSIZE && skb->len)
+		return skb->len;
+	return ret ? ret : skb->len;
+}
+
+/**
+ * vss_nl_session_abort_doit() - AbortBackup
+ * @skb: request
+ * @info: request attributes
+ *
+ * Context: process, CAP_SYS_ADMIN; waits for a running DoSnapshotSet of the
+ * session to unwind.
+ * Return: 0 or a negative errno.
+ */
+int vss_nl_session_abort_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	uuid_t id;
+
+	if (GENL_REQ_ATTR_CHECK(info, VSS_A_SESSION_ID))
+		return -EINVAL;
+	vss_nl_get_uuid(info->attrs[VSS_A_SESSION_ID], &id);
+	return vss_session_abort(&id, info->extack);
+}
+
+/* ---- snapshot sets ---- */
+
+/**
+ * vss_nl_set_start_doit() - StartSnapshotSet
+ * @skb: request
+ * @info: request attributes
+ *
+ * Context: process, CAP_SYS_ADMIN.
+ * Return: 0 (replied with the set id) or a negative errno.
+ */
+int vss_nl_set_start_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct sk_buff *msg;
+	uuid_t sid, set_id;
+	void *hdr;
+	int ret;
+
+	if (GENL_REQ_ATTR_CHECK(info, VSS_A_SET_SESSION_ID))
+		return -EINVAL;
+	vss_nl_get_uuid(info->attrs[VSS_A_SET_SESSION_ID], &sid);
+
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &vss_nl_family, 0,
+				VSS_CMD_SET_START);
+	if (!hdr)
+		goto out_msgsize;
+	ret = vss_session_set_start(&sid, &set_id, info->extack);
+	if (ret)
+		goto out_free;
+	if (nla_put(msg, VSS_A_SET_ID, sizeof(set_id), &set_id) ||
+	    nla_put_u32(msg, VSS_A_SET_STATE, VSS_SET_STATE_PREPARING))
+		goto out_msgsize;
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+
+out_msgsize:
+	ret = -EMSGSIZE;
+out_free:
+	nlmsg_free(msg);
+	return ret;
+}
+
+/**
+ * vss_nl_set_add_doit() - AddToSnapshotSet
+ * @skb: request
+ * @info: request attributes
+ *
+ * Context: process, CAP_SYS_ADMIN.
+ * Return: 0 (replied with the snapshot id) or a negative errno.
+ */
+int vss_nl_set_add_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	uuid_t sid, set_id, snap_id;
+	struct sk_buff *msg;
+	void *hdr;
+	int ret;
+
+	if (GENL_REQ_ATTR_CHECK(info, VSS_A_SET_SESSION_ID) ||
+	    GENL_REQ_ATTR_CHECK(info, VSS_A_SET_ID) ||
+	    GENL_REQ_ATTR_CHECK(info, VSS_A_SET_LUN))
+		return -EINVAL;
+	vss_nl_get_uuid(info->attrs[VSS_A_SET_SESSION_ID], &sid);
+	vss_nl_get_uuid(info->attrs[VSS_A_SET_ID], &set_id);
+
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &vss_nl_family, 0, VSS_CMD_SET_ADD);
+	if (!hdr)
+		goto out_msgsize;
+	ret = vss_session_set_add(&sid, &set_id,
+				  nla_data(info->attrs[VSS_A_SET_LUN]),
+				  &snap_id, info->extack);
+	if (ret)
+		goto out_free;
+	if (nla_put(msg, VSS_A_SET_ID, sizeof(set_id), &set_id) ||
+	    nla_put(msg, VSS_A_SET_SNAPSHOT_ID, sizeof(snap_id), &snap_id))
+		goto out_msgsize;
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+
+out_msgsize:
+	ret = -EMSGSIZE;
+out_free:
+	nlmsg_free(msg);
+	return ret;
+}
+
+static int vss_nl_put_member(struct sk_buff *skb,
+			     const struct vss_set_member_info *m)
+{
+	struct nlattr *nest = nla_nest_start(skb, VSS_A_SET_MEMBER);
+
+	if (!nest)
+		return -EMSGSIZE;
+	if (nla_put_string(skb, VSS_A_MEMBER_LUN, m->lun) ||
+	    nla_put(skb, VSS_A_MEMBER_SNAPSHOT_ID, sizeof(m->snap_id),
+		    &m->snap_id) ||
+	    nla_put_string(skb, VSS_A_MEMBER_DEVICE, m->device) ||
+	    nla_put_u32(skb, VSS_A_MEMBER_DEV_MAJOR, MAJOR(m->devt)) ||
+	    nla_put_u32(skb, VSS_A_MEMBER_DEV_MINOR, MINOR(m->devt))) {
+		nla_nest_cancel(skb, nest);
+		return -EMSGSIZE;
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+/**
+ * vss_nl_set_do_doit() - DoSnapshotSet
+ * @skb: request
+ * @info: request attributes
+ *
+ * Blocks until the set is created or has failed.
+ *
+ * Context: process, CAP_SYS_ADMIN; sleeps.
+ * Return: 0 (replied with the hold window and the snapshots) or a negative
+ * errno.
+ */
+int vss_nl_set_do_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct vss_set_result *res;
+	uuid_t sid, set_id;
+	struct sk_buff *msg;
+	unsigned int i;
+	void *hdr;
+	int ret;
+
+	if (GENL_REQ_ATTR_CHECK(info, VSS_A_SET_SESSION_ID) ||
+	    GENL_REQ_ATTR_CHECK(info, VSS_A_SET_ID))
+		return -EINVAL;
+	vss_nl_get_uuid(info->attrs[VSS_A_SET_SESSION_ID], &sid);
+	vss_nl_get_uuid(info->attrs[VSS_A_SET_ID], &set_id);
+
+	res = kzalloc(sizeof(*res), GFP_KERNEL);
+	if (!res)
+		return -ENOMEM;
+	/* Room for every member, allocated before anything is frozen. */
+	msg = genlmsg_new(16384, GFP_KERNEL);
+	if (!msg) {
+		ret = -ENOMEM;
+		goto out_res;
+	}
+	ret = vss_session_set_do(&sid, &set_id, res, info->extack);
+	if (ret)
+		goto out_msg;
+
+	ret = -EMSGSIZE;
+	hdr = genlmsg_put_reply(msg, info, &vss_nl_family, 0, VSS_CMD_SET_DO);
+	if (!hdr)
+		goto out_msg;
+	if (nla_put(msg, VSS_A_SET_ID, sizeof(set_id), &set_id) ||
+	    nla_put_u32(msg, VSS_A_SET_STATE, VSS_SET_STATE_CREATED) ||
+	    nla_put_u64_64bit(msg, VSS_A_SET_HOLD_US, res->hold_us,
+			      VSS_A_SET_PAD))
+		goto out_msg;
+	for (i = 0; i < res->nr; i++)
+		if (vss_nl_put_member(msg, &res->m[i]))
+			goto out_msg;
+	genlmsg_end(msg, hdr);
+	kfree(res);
+	return genlmsg_reply(msg, info);
+
+out_msg:
+	nlmsg_free(msg);
+out_res:
+	kfree(res);
+	return ret;
+}
+
+/**
+ * vss_nl_set_del_doit() - delete a snapshot set
+ * @skb: request
+ * @info: request attributes
+ *
+ * Context: process, CAP_SYS_ADMIN.
+ * Return: 0 or a negative errno.
+ */
+int vss_nl_set_del_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	uuid_t set_id;
+
+	if (GENL_REQ_ATTR_CHECK(info, VSS_A_SET_ID))
+		return -EINVAL;
+	vss_nl_get_uuid(info->attrs[VSS_A_SET_ID], &set_id);
+	return vss_session_set_del(&set_id, info->extack);
+}
+
+/* ---- snapshots ---- */
+
+static int vss_nl_put_snapshot(struct sk_buff *skb,
+			       const struct vss_snapshot_info *si,
+			       const uuid_t *sid)
+{
+	if (nla_put(skb, VSS_A_SNAPSHOT_ID, sizeof(si->id), &si->id) ||
+	    nla_put(skb, VSS_A_SNAPSHOT_SET_ID, sizeof(si->set_id),
+		    &si->set_id) ||
+	    nla_put_string(skb, VSS_A_SNAPSHOT_LUN, si->lun) ||
+	    nla_put_string(skb, VSS_A_SNAPSHOT_DEVICE, si->device) ||
+	    nla_put_u32(skb, VSS_A_SNAPSHOT_DEV_MAJOR, MAJOR(si->devt)) ||
+	    nla_put_u32(skb, VSS_A_SNAPSHOT_DEV_MINOR, MINOR(si->devt)) ||
+	    nla_put_u32(skb, VSS_A_SNAPSHOT_SEQ, si->seq) ||
+	    nla_put_u64_64bit(skb, VSS_A_SNAPSHOT_CREATED, si->created_ns,
+			      VSS_A_SNAPSHOT_PAD) ||
+	    nla_put_u32(skb, VSS_A_SNAPSHOT_STATE, si->state) ||
+	    nla_put_u64_64bit(skb, VSS_A_SNAPSHOT_COW_BYTES, si->cow_bytes,
+			      VSS_A_SNAPSHOT_PAD))
+		return -EMSGSIZE;
+	if (sid && nla_put(skb, VSS_A_SNAPSHOT_SESSION_ID, sizeof(*sid), sid))
+		return -EMSGSIZE;
+	return 0;
+}
+
+static int vss_nl_fill_snapshot(struct sk_buff *skb,
+				const struct vss_snapshot_info *si, u32 portid,
+				u32 seq, int flags, u8 cmd,
+				struct netlink_callback *cb)
+{
+	void *hdr;
+
+	hdr = genlmsg_put(skb, portid, seq, &vss_nl_family, flags, cmd);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (cb)
+		genl_dump_check_consistent(cb, hdr);
+	if (vss_nl_put_snapshot(skb, si, NULL)) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(skb, hdr);
+	return 0;
+}
+
+/* Find the snapshot named by @attr, or explain in @extack why not. */
+static struct vss_snapshot *vss_nl_find_snapshot(struct nlattr *attr,
+						 struct netlink_ext_ack *extack)
+{
+	struct vss_snapshot *snap;
+	uuid_t id;
+
+	vss_nl_get_uuid(attr, &id);
+	snap = vss_snapshot_find(&id);
+	if (!snap) {
+		NL_SET_ERR_MSG_ATTR(extack, attr, "No such snapshot");
+		vss_nl_set_hresult(extack, VSS_E_OBJECT_NOT_FOUND);
+	}
+	return snap;
+}
+
+/**
+ * vss_nl_snapshot_get_doit() - get one snapshot
+ * @skb: request
+ * @info: request attributes
+ *
+ * Context: process, CAP_SYS_ADMIN.
+ * Return: 0 (replied) or a negative errno.
+ */
+int vss_nl_snapshot_get_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct vss_snapshot_info si;
+	struct vss_snapshot *snap;
+	struct sk_buff *msg;
+	int ret;
+
+	if (info->attrs[VSS_A_SNAPSHOT_LUN] ||
+	    info->attrs[VSS_A_SNAPSHOT_SET_ID]) {
+		NL_SET_ERR_MSG_ATTR(info->extack,
+				    info->attrs[VSS_A_SNAPSHOT_LUN] ?:
+				    info->attrs[VSS_A_SNAPSHOT_SET_ID],
+				    "Filters are for dumps only");
+		return -EINVAL;
+	}
+	if (GENL_REQ_ATTR_CHECK(info, VSS_A_SNAPSHOT_ID))
+		return -EINVAL;
+	snap = vss_nl_find_snapshot(info->attrs[VSS_A_SNAPSHOT_ID],
+				    info->extack);
+	if (!snap)
+		return -ENOENT;
+	vss_snapshot_get_info(snap, &si);
+	vss_snapshot_put(snap);
+
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	ret = vss_nl_fill_snapshot(msg, &si, info->snd_portid, info->snd_seq,
+				   0, VSS_CMD_SNAPSHOT_GET, NULL);
+	if (ret) {
+		nlmsg_free(msg);
+		return ret;
+	}
+	return genlmsg_reply(msg, info);
+}
+
+/**
+ * vss_nl_snapshot_get_start() - set up a snapshot dump and its filters
+ * @cb: the dump
+ *
+ * Context: process.
+ * Return: 0, -EPERM, or -EINVAL for a bad filter.
+ */
+int vss_nl_snapshot_get_start(struct netlink_callback *cb)
+{
+	struct vss_nl_dump_ctx *ctx = vss_nl_ctx(cb);
+	struct nlattr **attrs = vss_nl_dump_attrs(cb);
+	int ret;
+
+	ret = vss_nl_check_perm(cb->skb, cb->extack);
+	if (ret)
+		return ret;
+	if (attrs[VSS_A_SNAPSHOT_ID]) {
+		NL_SET_ERR_MSG_ATTR(cb->extack, attrs[VSS_A_SNAPSHOT_ID],
+				    "A dump takes no snapshot id; use a get");
+		return -EINVAL;
+	}
+	if (attrs[VSS_A_SNAPSHOT_LUN]) {
+		strscpy(ctx->snap.lun, nla_data(attrs[VSS_A_SNAPSHOT_LUN]),
+			sizeof(ctx->snap.lun));
+		ctx->snap.lun_only = true;
+	}
+	if (attrs[VSS_A_SNAPSHOT_SET_ID]) {
+		vss_nl_get_uuid(attrs[VSS_A_SNAPSHOT_SET_ID],
+				&ctx->snap.set_id);
+		ctx->snap.by_set = true;
+	}
+	return 0;
+}
+
+/*
+ * Send the snapshots of @lun after ctx->snap.seq that pass the filter.
+ * Returns 0 when the LUN is exhausted, -EMSGSIZE when @skb is full.
+ */
+static int vss_nl_dump_lun_snapshots(struct sk_buff *skb,
+				     struct netlink_callback *cb,
+				     struct vss_lun *lun)
+{
+	struct vss_nl_dump_ctx *ctx = vss_nl_ctx(cb);
+	struct vss_snapshot *snap, *next;
+	struct vss_snapshot_info si;
+	int ret;
+
+	for (snap = vss_snapshot_next(lun, ctx->snap.seq); snap; snap = next) {
+		vss_snapshot_get_info(snap, &si);
+		if (!ctx->snap.by_set || uuid_equal(&si.set_id,
+						    &ctx->snap.set_id)) {
+			ret = vss_nl_fill_snapshot(skb, &si,
+						   NETLINK_CB(cb->skb).portid,
+						   cb->nlh->nlmsg_seq,
+						   NLM_F_MULTI,
+						   VSS_CMD_SNAPSHOT_GET, cb);
+			if (ret) {
+				vss_snapshot_put(snap);
+				return ret;
+			}
+		}
+		ctx->snap.seq = si.seq;
+		next = vss_snapshot_next(lun, si.seq);
+		vss_snapshot_put(snap);
+	}
+	return 0;
+}
+
+/**
+ * vss_nl_snapshot_get_dumpit() - dump snapshots, by LUN name then age
+ * @skb: reply buffer
+ * @cb: the dump; the cursor is (LUN being walked, last sequence number)
+ *
+ * Context: process.
+ * Return: bytes added, 0 when done, or a negative errno.
+ */
+int vss_nl_snapshot_get_dumpit(struct sk_buff *skb,
+			       struct netlink_callback *cb)
+{
+	struct vss_nl_dump_ctx *ctx = vss_nl_ctx(cb);
+	struct vss_lun_info li;
+	struct vss_lun *lun, *next;
+	int ret = 0;
+
+	cb->seq = atomic_read(&vss_nl_gen);
+	if (ctx->snap.lun_only) {
+		if (ctx->snap.started)
+			return 0;
+		lun = vss_lun_find(ctx->snap.lun);
+		if (!lun)
+			return 0;
+		ret = vss_nl_dump_lun_snapshots(skb, cb, lun);
+		vss_lun_put(lun);
+		if (!ret)
+			ctx->snap.started = true;	/* complete */
+		goto out;
+	}
+
+	/* Resume in the LUN being walked, or after it if it is gone. */
+	lun = NULL;
+	if (ctx->snap.started)
+		lun = vss_lun_find(ctx->snap.lun);
+	if (!lun) {
+		lun = vss_lun_next(ctx->snap.lun);
+		ctx->snap.seq = 0;
+	}
+	ctx->snap.started = true;
+	for (; lun; lun = next) {
+		vss_lun_get_info(lun, &li);
+		if (strcmp(li.name, ctx->snap.lun)) {
+			strscpy(ctx->snap.lun, li.name, sizeof(ctx->snap.lun));
+			ctx->snap.seq = 0;
+		}
+		ret = vss_nl_dump_lun_snapshots(skb, cb, lun);
+		if (ret) {
+			vss_lun_put(lun);
+			break;
+		}
+		next = vss_lun_next(li.name);
+		vss_lun_put(lun);
+	}
+out:
+	if (ret == -EMSGSIZE && skb->len)
+		return skb->len;
+	return ret ? ret : skb->len;
+}
+
+/**
+ * vss_nl_snapshot_del_doit() - delete one snapshot
+ * @skb: request
+ * @info: request attributes
+ *
+ * Context: process, CAP_SYS_ADMIN.
+ * Return: 0 or a negative errno.
+ */
+int vss_nl_snapshot_del_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct vss_snapshot *snap;
+	int ret;
+
+	if (GENL_REQ_ATTR_CHECK(info, VSS_A_SNAPSHOT_ID))
+		return -EINVAL;
+	snap = vss_nl_find_snapshot(info->attrs[VSS_A_SNAPSHOT_ID],
+				    info->extack);
+	if (!snap)
+		return -ENOENT;
+	ret = vss_snapshot_delete(snap, info->extack);
+	vss_snapshot_put(snap);
+	return ret;
+}
+
+/**
+ * vss_nl_snapshot_changes_start() - set up a changed-extents dump
+ * @cb: the dump
+ *
+ * Context: process.
+ * Return: 0, -EPERM, -EINVAL or -ENOENT.
+ */
+int vss_nl_snapshot_changes_start(struct netlink_callback *cb)
+{
+	struct vss_nl_dump_ctx *ctx = vss_nl_ctx(cb);
+	struct nlattr **attrs = vss_nl_dump_attrs(cb);
+	struct vss_snapshot_info si;
+	struct vss_lun_info li;
+	struct vss_snapshot *snap;
+	struct vss_lun *lun;
+	int ret;
+
+	ret = vss_nl_check_perm(cb->skb, cb->extack);
+	if (ret)
+		return ret;
+	if (NL_REQ_ATTR_CHECK(cb->extack, NULL, attrs, VSS_A_SNAPSHOT_ID))
+		return -EINVAL;
+	snap = vss_nl_find_snapshot(attrs[VSS_A_SNAPSHOT_ID], cb->extack);
+	if (!snap)
+		return -ENOENT;
+	vss_snapshot_get_info(snap, &si);
+	lun = vss_lun_find(si.lun);
+	if (!lun) {
+		NL_SET_ERR_MSG(cb->extack, "The snapshot's LUN is gone");
+		vss_snapshot_put(snap);
+		return -ENOENT;
+	}
+	vss_lun_get_info(lun, &li);
+	vss_lun_put(lun);
+
+	ctx->changes.snap = snap;
+	ctx->changes.chunk_size = li.chunk_size;
+	if (attrs[VSS_A_SNAPSHOT_OFFSET])
+		ctx->changes.next = nla_get_u64(attrs[VSS_A_SNAPSHOT_OFFSET]) /
+				    li.chunk_size;
+	return 0;
+}
+
+/**
+ * vss_nl_snapshot_changes_done() - drop the snapshot of a changes dump
+ * @cb: the dump
+ *
+ * Context: process.
+ * Return: 0.
+ */
+int vss_nl_snapshot_changes_done(struct netlink_callback *cb)
+{
+	struct vss_nl_dump_ctx *ctx = vss_nl_ctx(cb);
+
+	if (ctx->changes.snap)
+		vss_snapshot_put(ctx->changes.snap);
+	ctx->changes.snap = NULL;
+	return 0;
+}
+
+/**
+ * struct vss_nl_changes_arg - state of one vss_snapshot_changes() walk
+ * @skb: message being filled
+ * @ctx: the dump cursor, advanced past every extent added
+ * @count: extents added to this message
+ */
+struct vss_nl_changes_arg {
+	struct sk_buff *skb;
+	struct vss_nl_dump_ctx *ctx;
+	unsigned int count;
+};
+
+static int vss_nl_changes_extent(void *arg, u64 chunk, u64 nr_chunks)
+{
+	struct vss_nl_changes_arg *a = arg;
+	u64 cs = a->ctx->changes.chunk_size;
+	u64 next = a->ctx->changes.next;
+	struct nlattr *nest;
+
+	if (chunk + nr_chunks <= next)
+		return 0;
+	if (chunk < next) {
+		nr_chunks -= next - chunk;
+		chunk = next;
+	}
+	nest = nla_nest_start(a->skb, VSS_A_SNAPSHOT_EXTENT);
+	if (!nest)
+		return 1;
+	if (nla_put_u64_64bit(a->skb, VSS_A_EXTENT_OFFSET, chunk * cs,
+			      VSS_A_EXTENT_PAD) ||
+	    nla_put_u64_64bit(a->skb, VSS_A_EXTENT_LENGTH, nr_chunks * cs,
+			      VSS_A_EXTENT_PAD)) {
+		nla_nest_cancel(a->skb, nest);
+		return 1;	/* full: resume at this extent */
+	}
+	nla_nest_end(a->skb, nest);
+	a->ctx->changes.next = chunk + nr_chunks;
+	a->count++;
+	return 0;
+}
+
+/**
+ * vss_nl_snapshot_changes_dumpit() - dump the extents changed since a snapshot
+ * @skb: reply buffer
+ * @cb: the dump; the cursor is the next chunk to report
+ *
+ * Every message carries the snapshot id, the chunk size and as many
+ * extents as fit.
+ *
+ * Context: process.
+ * Return: bytes added, 0 when done, or a negative errno.
+ */
+int vss_nl_snapshot_changes_dumpit(struct sk_buff *skb,
+				   struct netlink_callback *cb)
+{
+	struct vss_nl_dump_ctx *ctx = vss_nl_ctx(cb);
+	struct vss_nl_changes_arg arg = { .skb = skb, .ctx = ctx };
+	struct vss_snapshot_info si;
+	void *hdr;
+	int ret;
+
+	if (ctx->changes.eof)
+		return 0;
+	vss_snapshot_get_info(ctx->changes.snap, &si);
+	hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+			  &vss_nl_family, NLM_F_MULTI,
+			  VSS_CMD_SNAPSHOT_CHANGES);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (nla_put(skb, VSS_A_SNAPSHOT_ID, sizeof(si.id), &si.id) ||
+	    nla_put_u32(skb, VSS_A_SNAPSHOT_CHUNK_SIZE,
+			ctx->changes.chunk_size)) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
+	ret = vss_snapshot_changes(ctx->changes.snap, ctx->changes.next,
+				   vss_nl_changes_extent, &arg);
+	if (ret < 0) {
+		genlmsg_cancel(skb, hdr);
+		NL_SET_ERR_MSG(cb->extack, "Reading the snapshot's changes failed");
+		return ret;
+	}
+	if (ret == 0) {
+		ctx->changes.eof = true;
+	} else if (!arg.count) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(skb, hdr);
+	return skb->len;
+}
+
+/* ---- events ---- */
+
+static int vss_nl_event_cmd(enum vss_event ev)
+{
+	switch (ev) {
+	case VSS_EV_LUN_ADDED:
+		return VSS_CMD_LUN_ADDED_NTF;
+	case VSS_EV_LUN_REMOVED:
+		return VSS_CMD_LUN_REMOVED_NTF;
+	case VSS_EV_SNAPSHOT_CREATED:
+		return VSS_CMD_SNAPSHOT_CREATED_NTF;
+	case VSS_EV_SNAPSHOT_DELETED:
+		return VSS_CMD_SNAPSHOT_DELETED_NTF;
+	case VSS_EV_SNAPSHOT_INVALIDATED:
+		return VSS_CMD_SNAPSHOT_INVALIDATED_NTF;
+	case VSS_EV_STORE_LOW:
+		return VSS_CMD_STORE_LOW_NTF;
+	case VSS_EV_STORE_FULL:
+		return VSS_CMD_STORE_FULL_NTF;
+	}
+	return -EINVAL;
+}
+
+/* Multicast a prepared event; frees @skb on every path. */
+static void vss_nl_event_send(struct sk_buff *skb)
+{
+	rcu_read_lock();
+	if (READ_ONCE(vss_nl_registered))
+		genlmsg_multicast(&vss_nl_family, skb, 0, VSS_NLGRP_EVENTS,
+				  GFP_ATOMIC);
+	else
+		nlmsg_free(skb);
+	rcu_read_unlock();
+}
+
+static bool vss_nl_has_listeners(void)
+{
+	bool ret;
+
+	rcu_read_lock();
+	ret = READ_ONCE(vss_nl_registered) &&
+	      genl_has_listeners(&vss_nl_family, &init_net, VSS_NLGRP_EVENTS);
+	rcu_read_unlock();
+	return ret;
+}
+
+/**
+ * vss_nl_lun_event() - report a LUN event to the "events" group
+ * @ev: VSS_EV_LUN_ADDED, VSS_EV_LUN_REMOVED, VSS_EV_STORE_LOW or
+ *	VSS_EV_STORE_FULL
+ * @lun: the LUN
+ *
+ * Context: any, but not under a lock that vss_lun_get_info() takes.
+ */
+void vss_nl_lun_event(enum vss_event ev, struct vss_lun *lun)
+{
+	int cmd = vss_nl_event_cmd(ev);
+	struct sk_buff *skb;
+	void *hdr;
+
+	vss_nl_bump_gen();
+	if (WARN_ON_ONCE(cmd < 0) || !vss_nl_has_listeners())
+		return;
+	skb = genlmsg_new(NLMSG_GOODSIZE, GFP_ATOMIC);
+	if (!skb)
+		return;
+	hdr = genlmsg_put(skb, 0, 0, &vss_nl_family, 0, cmd);
+	if (!hdr)
+		goto out_free;
+	if (vss_nl_put_lun(skb, lun, ev == VSS_EV_LUN_REMOVED))
+		goto out_free;
+	genlmsg_end(skb, hdr);
+	vss_nl_event_send(skb);
+	return;
+
+out_free:
+	nlmsg_free(skb);
+}
+
+/**
+ * vss_nl_snapshot_event() - report a snapshot event to the "events" group
+ * @ev: VSS_EV_SNAPSHOT_CREATED, _DELETED or _INVALIDATED
+ * @snap: the snapshot
+ *
+ * Carries the id of the session whose set made the snapshot, while that
+ * session exists.
+ *
+ * Context: any, but not under a lock that vss_snapshot_get_info() takes.
+ */
+void vss_nl_snapshot_event(enum vss_event ev, struct vss_snapshot *snap)
+{
+	int cmd = vss_nl_event_cmd(ev);
+	struct vss_snapshot_info si;
+	struct sk_buff *skb;
+	uuid_t sid;
+	bool has_sid;
+	void *hdr;
+
+	vss_nl_bump_gen();
+	if (WARN_ON_ONCE(cmd < 0) || !vss_nl_has_listeners())
+		return;
+	vss_snapshot_get_info(snap, &si);
+	has_sid = vss_session_of_set(&si.set_id, &sid);
+	skb = genlmsg_new(NLMSG_GOODSIZE, GFP_ATOMIC);
+	if (!skb)
+		return;
+	hdr = genlmsg_put(skb, 0, 0, &vss_nl_family, 0, cmd);
+	if (!hdr)
+		goto out_free;
+	if (vss_nl_put_snapshot(skb, &si, has_sid ? &sid : NULL))
+		goto out_free;
+	genlmsg_end(skb, hdr);
+	vss_nl_event_send(skb);
+	return;
+
+out_free:
+	nlmsg_free(skb);
+}
+
+/* ---- family ---- */
+
+static const struct genl_multicast_group vss_nl_mcgrps[] = {
+	[VSS_NLGRP_EVENTS] = {
+		.name = VSS_MCGRP_EVENTS,
+#ifdef GENL_MCAST_CAP_SYS_ADMIN
+		/* events name LUNs and devices: as privileged as the ops */
+		.flags = GENL_MCAST_CAP_SYS_ADMIN,
+#endif
+	},
+};
+
+static struct genl_family vss_nl_family __ro_after_init = {
+	.name		= VSS_FAMILY_NAME,
+	.version	= VSS_FAMILY_VERSION,
+	.netnsok	= false,
+	.parallel_ops	= true,
+	.module		= THIS_MODULE,
+	.resv_start_op	= 0,	/* strict validation of every op */
+	.pre_doit	= vss_nl_pre_doit,
+	.ops		= vss_nl_ops,
+	.n_ops		= ARRAY_SIZE(vss_nl_ops),
+	.mcgrps		= vss_nl_mcgrps,
+	.n_mcgrps	= ARRAY_SIZE(vss_nl_mcgrps),
+};
+
+/**
+ * vss_nl_init() - register the "vss" generic netlink family
+ *
+ * Context: module init.
+ * Return: 0 or a negative errno.
+ */
+int vss_nl_init(void)
+{
+	int ret;
+
+	ret = genl_register_family(&vss_nl_family);
+	if (ret) {
+		pr_err("cannot register the generic netlink family: %d\n", ret);
+		return ret;
+	}
+	WRITE_ONCE(vss_nl_registered, true);
+	return 0;
+}
+
+/**
+ * vss_nl_exit() - unregister the family; later events are dropped
+ *
+ * Context: module exit.
+ */
+void vss_nl_exit(void)
+{
+	WRITE_ONCE(vss_nl_registered, false);
+	synchronize_rcu();	/* no event is being sent any more */
+	genl_unregister_family(&vss_nl_family);
+}

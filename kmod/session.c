@@ -1,0 +1,1006 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vss requester sessions and snapshot sets.
+ *
+ * A session is bound to the netlink socket that created it.  Everything a
+ * session holds -- LUN reservations, and while DoSnapshotSet runs, frozen
+ * filesystems, held I/O and prepared snapshots -- is released when the
+ * session is aborted: by session-abort, or at once when the socket is
+ * released (NETLINK_URELEASE), whatever the requester was doing.
+ *
+ * DoSnapshotSet runs in the caller's context, under the session mutex:
+ *
+ *   freeze all -> prepare all -> hold all -> commit all -> release all
+ *   -> thaw all -> persist all
+ *
+ * Until the commit nothing is visible: a failure, an abort of the session
+ * or a fatal signal unwinds every step on every LUN.  Commit cannot fail.
+ * If persisting one snapshot fails afterwards, every snapshot of the set is
+ * deleted, so a set exists on all of its LUNs or on none.  An abort that
+ * arrives after the commit lets the set finish; the session is aborted
+ * once DoSnapshotSet returns.
+ *
+ * Locking: vss_sessions_lock (spinlock, irq-safe, never held while
+ * sleeping) protects the session list and, in each session, @state, @set
+ * and the set's members; writers also hold the session's @mutex, so
+ * holding @mutex alone is enough to read them.  vss_reserve_mutex makes
+ * "is this LUN reserved?" and the action that depends on it (reserving it,
+ * removing the LUN) atomic.  Order: vss_reserve_mutex -> session mutex ->
+ * vss_sessions_lock.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME "-session: " fmt
+
+#include <linux/kref.h>
+#include <linux/ktime.h>
+#include <linux/list.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/netlink.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/wait.h>
+#include <net/net_namespace.h>
+
+#include "netlink.h"
+#include "session.h"
+#include "vss.h"
+
+static unsigned int test_hold_delay_ms;
+module_param(test_hold_delay_ms, uint, 0644);
+MODULE_PARM_DESC(test_hold_delay_ms,
+		 "Test aid, 0 (off) by default: DoSnapshotSet sleeps this long while I/O is held on every LUN of the set (abortable)");
+
+/**
+ * struct vss_set_member - a LUN of a snapshot set
+ * @lun: the LUN, referenced; NULL once the set no longer reserves it
+ * @name: its name (kept for queries after @lun is dropped)
+ * @snap_id: id its snapshot gets
+ * @snap: the snapshot while DoSnapshotSet runs, referenced
+ */
+struct vss_set_member {
+	struct vss_lun *lun;
+	char name[VSS_NAME_MAX + 1];
+	uuid_t snap_id;
+	struct vss_snapshot *snap;
+};
+
+/**
+ * struct vss_set - a snapshot set of a session
+ * @id: set id
+ * @state: enum vss_set_state (uAPI)
+ * @nr: members in @m
+ * @m: the LUNs in the order they were added
+ *
+ * Protected as described at the top of this file.
+ */
+struct vss_set {
+	uuid_t id;
+	u32 state;
+	unsigned int nr;
+	struct vss_set_member m[VSS_MAX_SET_LUNS];
+};
+
+/**
+ * struct vss_session - a requester session
+ * @node: on vss_sessions; under vss_sessions_lock
+ * @kref: lifetime; the list holds one reference, lookups take more
+ * @serial: creation order, the dump cursor; immutable
+ * @id: session id; immutable
+ * @portid: port id of the owning netlink socket; immutable
+ * @mutex: serialises the operations on the session
+ * @state: enum vss_session_state (uAPI); see the locking notes above
+ * @set: the current or last snapshot set, or NULL; likewise
+ * @unlinked: removed from vss_sessions (its socket is gone); under @mutex
+ * @cancel: set (without @mutex, which DoSnapshotSet holds) to make a
+ *	running DoSnapshotSet unwind; never cleared
+ * @cancel_wq: woken when @cancel is set
+ */
+struct vss_session {
+	struct list_head node;
+	struct kref kref;
+	u64 serial;
+	uuid_t id;
+	u32 portid;
+	struct mutex mutex;	/* serialises operations on the session */
+	u32 state;
+	struct vss_set *set;
+	bool unlinked;
+	bool cancel;
+	wait_queue_head_t cancel_wq;
+};
+
+static LIST_HEAD(vss_sessions);
+static DEFINE_SPINLOCK(vss_sessions_lock);
+static u64 vss_session_serial;		/* under vss_sessions_lock */
+static DEFINE_MUTEX(vss_reserve_mutex);
+
+static void vss_session_free(struct kref *kref)
+{
+	struct vss_session *s = container_of(kref, struct vss_session, kref);
+
+	kfree(s->set);
+	kfree(s);
+}
+
+static void vss_session_put(struct vss_session *s)
+{
+	kref_put(&s->kref, vss_session_free);
+}
+
+/* Find a session by id and take a reference; NULL if there is none. */
+static struct vss_session *vss_session_find(const uuid_t *id)
+{
+	struct vss_session *s, *found = NULL;
+	unsigned long flags;
+
+	spin_lock_irqsave(&vss_sessions_lock, flags);
+	list_for_each_entry(s, &vss_sessions, node) {
+		if (uuid_equal(&s->id, id)) {
+			kref_get(&s->kref);
+			found = s;
+			break;
+		}
+	}
+	spin_unlock_irqrestore(&vss_sessions_lock, flags);
+	return found;
+}
+
+/*
+ * Find and lock a live session.  Returns it referenced with @mutex held, or
+ * an ERR_PTR with the reason in @extack.
+ */
+static struct vss_session *vss_session_lock(const uuid_t *id,
+					    struct netlink_ext_ack *extack)
+{
+	struct vss_session *s = vss_session_find(id);
+
+	if (!s)
+		goto out_not_found;
+	mutex_lock(&s->mutex);
+	if (s->unlinked) {
+		mutex_unlock(&s->mutex);
+		vss_session_put(s);
+		goto out_not_found;
+	}
+	return s;
+
+out_not_found:
+	NL_SET_ERR_MSG(extack, "No such session");
+	vss_nl_set_hresult(extack, VSS_E_OBJECT_NOT_FOUND);
+	return ERR_PTR(-ENOENT);
+}
+
+static void vss_session_unlock(struct vss_session *s)
+{
+	mutex_unlock(&s->mutex);
+	vss_session_put(s);
+}
+
+/* Change state fields; caller holds @s->mutex. */
+static void vss_session_set_state(struct vss_session *s, u32 state,
+				  u32 set_state)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&vss_sessions_lock, flags);
+	if (state)
+		s->state = state;
+	if (set_state && s->set)
+		s->set->state = set_state;
+	spin_unlock_irqrestore(&vss_sessions_lock, flags);
+}
+
+/*
+ * Drop the LUN reservations of the session's set (and the references that
+ * back them).  Caller holds @s->mutex; no snapshot may be in flight.
+ */
+static void vss_set_unreserve(struct vss_session *s)
+{
+	struct vss_lun *luns[VSS_MAX_SET_LUNS];
+	struct vss_set *set = s->set;
+	unsigned long flags;
+	unsigned int i, n = 0;
+
+	if (!set)
+		return;
+	spin_lock_irqsave(&vss_sessions_lock, flags);
+	for (i = 0; i < set->nr; i++) {
+		if (set->m[i].lun)
+			luns[n++] = set->m[i].lun;
+		set->m[i].lun = NULL;
+	}
+	spin_unlock_irqrestore(&vss_sessions_lock, flags);
+	while (n)
+		vss_lun_put(luns[--n]);
+}
+
+static bool vss_session_cancelled(struct vss_session *s)
+{
+	return READ_ONCE(s->cancel) || fatal_signal_pending(current);
+}
+
+/*
+ * Abort @s: stop a running DoSnapshotSet, release every reservation and
+ * mark the session (and an unfinished set) aborted.  With @unlink, also
+ * remove it from the list and drop the list's reference (socket gone).
+ * Context: process; sleeps until a running DoSnapshotSet has unwound.
+ */
+static void vss_session_cancel(struct vss_session *s, bool unlink)
+{
+	unsigned long flags;
+
+	WRITE_ONCE(s->cancel, true);
+	wake_up_all(&s->cancel_wq);
+
+	mutex_lock(&s->mutex);
+	if (s->unlinked) {
+		mutex_unlock(&s->mutex);
+		return;
+	}
+	vss_set_unreserve(s);
+	spin_lock_irqsave(&vss_sessions_lock, flags);
+	if (s->set && s->set->state != VSS_SET_STATE_CREATED)
+		s->set->state = VSS_SET_STATE_ABORTED;
+	s->state = VSS_SESSION_STATE_ABORTED;
+	if (unlink) {
+		list_del_init(&s->node);
+		s->unlinked = true;
+	}
+	spin_unlock_irqrestore(&vss_sessions_lock, flags);
+	mutex_unlock(&s->mutex);
+	if (unlink) {
+		vss_nl_bump_gen();
+		vss_session_put(s);	/* the list's reference */
+	}
+}
+
+static void vss_session_fill_info(struct vss_session *s,
+				  struct vss_session_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->id = s->id;
+	info->portid = s->portid;
+	info->state = s->state;
+	if (s->set) {
+		info->has_set = true;
+		info->set_id = s->set->id;
+		info->set_state = s->set->state;
+		info->lun_count = s->set->nr;
+	}
+}
+
+/**
+ * vss_session_create() - create a session bound to a netlink socket
+ * @portid: port id of the requesting socket
+ * @info: filled with the new session's state
+ *
+ * Context: process.
+ * Return: 0 or -ENOMEM.
+ */
+int vss_session_create(u32 portid, struct vss_session_info *info)
+{
+	struct vss_session *s;
+	unsigned long flags;
+
+	s = kzalloc(sizeof(*s), GFP_KERNEL);
+	if (!s)
+		return -ENOMEM;
+	kref_init(&s->kref);
+	mutex_init(&s->mutex);
+	init_waitqueue_head(&s->cancel_wq);
+	uuid_gen(&s->id);
+	s->portid = portid;
+	s->state = VSS_SESSION_STATE_INITIALIZED;
+
+	spin_lock_irqsave(&vss_sessions_lock, flags);
+	s->serial = ++vss_session_serial;
+	list_add_tail(&s->node, &vss_sessions);
+	vss_session_fill_info(s, info);
+	spin_unlock_irqrestore(&vss_sessions_lock, flags);
+	pr_debug("session %pUb created for port %u\n", &s->id, portid);
+	return 0;
+}
+
+/**
+ * vss_session_get_info() - state of one session
+ * @id: session id
+ * @info: filled in
+ * @extack: reason of a failure
+ *
+ * Context: process or atomic.
+ * Return: 0, or -ENOENT if there is no such session.
+ */
+int vss_session_get_info(const uuid_t *id, struct vss_session_info *info,
+			 struct netlink_ext_ack *extack)
+{
+	struct vss_session *s;
+	unsigned long flags;
+	int ret = -ENOENT;
+
+	spin_lock_irqsave(&vss_sessions_lock, flags);
+	list_for_each_entry(s, &vss_sessions, node) {
+		if (uuid_equal(&s->id, id)) {
+			vss_session_fill_info(s, info);
+			ret = 0;
+			break;
+		}
+	}
+	spin_unlock_irqrestore(&vss_sessions_lock, flags);
+	if (ret) {
+		NL_SET_ERR_MSG(extack, "No such session");
+		vss_nl_set_hresult(extack, VSS_E_OBJECT_NOT_FOUND);
+	}
+	return ret;
+}
+
+/**
+ * vss_session_next_info() - iterate sessions in creation order
+ * @cursor: 0 to start; advanced past the session returned
+ * @info: filled in
+ *
+ * Context: process or atomic.
+ * Return: 0, or -ENOENT after the last session.
+ */
+int vss_session_next_info(u64 *cursor, struct vss_session_info *info)
+{
+	struct vss_session *s;
+	unsigned long flags;
+	int ret = -ENOENT;
+
+	spin_lock_irqsave(&vss_sessions_lock, flags);
+	list_for_each_entry(s, &vss_sessions, node) {
+		if (s->serial > *cursor) {
+			vss_session_fill_info(s, info);
+			*cursor = s->serial;
+			ret = 0;
+			break;
+		}
+	}
+	spin_unlock_irqrestore(&vss_sessions_lock, flags);
+	return ret;
+}
+
+/**
+ * vss_session_abort() - AbortBackup
+ * @id: session id
+ * @extack: reason of a failure
+ *
+ * Makes a running DoSnapshotSet of the session unwind, releases every LUN
+ * reservation; the session stays, aborted, until its socket is closed.
+ *
+ * Context: process; may wait for DoSnapshotSet to unwind.
+ * Return: 0, or -ENOENT if there is no such session.
+ */
+int vss_session_abort(const uuid_t *id, struct netlink_ext_ack *extack)
+{
+	struct vss_session *s = vss_session_find(id);
+
+	if (!s) {
+		NL_SET_ERR_MSG(extack, "No such session");
+		vss_nl_set_hresult(extack, VSS_E_OBJECT_NOT_FOUND);
+		return -ENOENT;
+	}
+	vss_session_cancel(s, false);
+	vss_session_put(s);
+	return 0;
+}
+
+/* Checks shared by the set operations; caller holds @s->mutex. */
+static int vss_session_check_set(struct vss_session *s, const uuid_t *set_id,
+				 u32 want_state, struct netlink_ext_ack *extack)
+{
+	if (s->state == VSS_SESSION_STATE_ABORTED) {
+		NL_SET_ERR_MSG(extack, "Session was aborted");
+		vss_nl_set_hresult(extack, VSS_E_BAD_STATE);
+		return -EINVAL;
+	}
+	if (!s->set || !uuid_equal(&s->set->id, set_id)) {
+		NL_SET_ERR_MSG(extack, "No such snapshot set in this session");
+		vss_nl_set_hresult(extack, VSS_E_OBJECT_NOT_FOUND);
+		return -ENOENT;
+	}
+	if (s->state != want_state) {
+		NL_SET_ERR_MSG(extack, "Snapshot set is not being built");
+		vss_nl_set_hresult(extack, VSS_E_BAD_STATE);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/**
+ * vss_session_set_start() - StartSnapshotSet
+ * @sid: session id
+ * @set_id: the new set's id
+ * @extack: reason of a failure
+ *
+ * Context: process.
+ * Return: 0; -ENOENT (no session), -EBUSY (a set is in progress),
+ * -EINVAL (session aborted), -ENOMEM.
+ */
+int vss_session_set_start(const uuid_t *sid, uuid_t *set_id,
+			  struct netlink_ext_ack *extack)
+{
+	struct vss_set *set, *old;
+	struct vss_session *s;
+	unsigned long flags;
+	int ret = 0;
+
+	s = vss_session_lock(sid, extack);
+	if (IS_ERR(s))
+		return PTR_ERR(s);
+	switch (s->state) {
+	case VSS_SESSION_STATE_INITIALIZED:
+	case VSS_SESSION_STATE_SNAPSHOTS_DONE:
+		break;
+	case VSS_SESSION_STATE_ABORTED:
+		NL_SET_ERR_MSG(extack, "Session was aborted");
+		vss_nl_set_hresult(extack, VSS_E_BAD_STATE);
+		ret = -EINVAL;
+		goto out_unlock;
+	default:
+		NL_SET_ERR_MSG(extack, "A snapshot set is already in progress");
+		vss_nl_set_hresult(extack, VSS_E_SNAPSHOT_SET_IN_PROGRESS);
+		ret = -EBUSY;
+		goto out_unlock;
+	}
+	set = kzalloc(sizeof(*set), GFP_KERNEL);
+	if (!set) {
+		ret = -ENOMEM;
+		goto out_unlock;
+	}
+	uuid_gen(&set->id);
+	set->state = VSS_SET_STATE_PREPARING;
+	*set_id = set->id;
+
+	spin_lock_irqsave(&vss_sessions_lock, flags);
+	old = s->set;
+	s->set = set;
+	s->state = VSS_SESSION_STATE_SET_BUILDING;
+	spin_unlock_irqrestore(&vss_sessions_lock, flags);
+	kfree(old);		/* reserved nothing any more */
+
+out_unlock:
+	vss_session_unlock(s);
+	return ret;
+}
+
+/* Is @lun reserved by any session?  Caller holds vss_sessions_lock. */
+static struct vss_session *vss_lun_reserver(struct vss_lun *lun)
+{
+	struct vss_session *s;
+	unsigned int i;
+
+	list_for_each_entry(s, &vss_sessions, node) {
+		if (!s->set)
+			continue;
+		for (i = 0; i < s->set->nr; i++)
+			if (s->set->m[i].lun == lun)
+				return s;
+	}
+	return NULL;
+}
+
+/**
+ * vss_session_set_add() - AddToSnapshotSet
+ * @sid: session id
+ * @set_id: the set being built
+ * @lun_name: LUN to add
+ * @snap_id: the id its snapshot will have
+ * @extack: reason of a failure
+ *
+ * Reserves the LUN for the session: no other session can add it, and it
+ * cannot be removed, until the set is created, deleted or aborted.
+ *
+ * Context: process.
+ * Return: 0; -ENOENT (no session, set or LUN), -EINVAL (bad state),
+ * -EEXIST (already in the set), -EBUSY (reserved by another session),
+ * -E2BIG (set full).
+ */
+int vss_session_set_add(const uuid_t *sid, const uuid_t *set_id,
+			const char *lun_name, uuid_t *snap_id,
+			struct netlink_ext_ack *extack)
+{
+	struct vss_session *s, *holder;
+	struct vss_set_member *m;
+	struct vss_lun *lun;
+	unsigned long flags;
+	int ret;
+
+	mutex_lock(&vss_reserve_mutex);
+	s = vss_session_lock(sid, extack);
+	if (IS_ERR(s)) {
+		ret = PTR_ERR(s);
+		goto out_reserve;
+	}
+	ret = vss_session_check_set(s, set_id, VSS_SESSION_STATE_SET_BUILDING,
+				    extack);
+	if (ret)
+		goto out_unlock;
+	lun = vss_lun_find(lun_name);
+	if (!lun) {
+		NL_SET_ERR_MSG(extack, "No such LUN");
+		vss_nl_set_hresult(extack, VSS_E_OBJECT_NOT_FOUND);
+		ret = -ENOENT;
+		goto out_unlock;
+	}
+
+	spin_lock_irqsave(&vss_sessions_lock, flags);
+	holder = vss_lun_reserver(lun);
+	if (holder == s) {
+		NL_SET_ERR_MSG(extack, "LUN is already in the snapshot set");
+		vss_nl_set_hresult(extack, VSS_E_OBJECT_ALREADY_EXISTS);
+		ret = -EEXIST;
+	} else if (holder) {
+		NL_SET_ERR_MSG(extack, "LUN is held by another session");
+		vss_nl_set_hresult(extack, VSS_E_VOLUME_IN_USE);
+		ret = -EBUSY;
+	} else if (s->set->nr >= VSS_MAX_SET_LUNS) {
+		NL_SET_ERR_MSG(extack, "Snapshot set has the maximum number of LUNs");
+		vss_nl_set_hresult(extack, VSS_E_MAXIMUM_NUMBER_OF_VOLUMES_REACHED);
+		ret = -E2BIG;
+	} else {
+		m = &s->set->m[s->set->nr++];
+		m->lun = lun;
+		strscpy(m->name, lun_name, sizeof(m->name));
+		uuid_gen(&m->snap_id);
+		*snap_id = m->snap_id;
+		lun = NULL;	/* the reference now backs the reservation */
+	}
+	spin_unlock_irqrestore(&vss_sessions_lock, flags);
+	if (lun)
+		vss_lun_put(lun);
+
+out_unlock:
+	vss_session_unlock(s);
+out_reserve:
+	mutex_unlock(&vss_reserve_mutex);
+	return ret;
+}
+
+/* Thaw the first @n LUNs of @set. */
+static void vss_set_thaw(struct vss_set *set, unsigned int n)
+{
+	while (n)
+		vss_lun_thaw(set->m[--n].lun);
+}
+
+/* Undo vss_snapshot_prepare() on the first @n members. */
+static void vss_set_abort_snapshots(struct vss_set *set, unsigned int n)
+{
+	while (n) {
+		struct vss_set_member *m = &set->m[--n];
+
+		vss_snapshot_abort(m->snap);
+		vss_snapshot_put(m->snap);
+		m->snap = NULL;
+	}
+}
+
+/*
+ * Sleep in the hold window when the test knob asks for it.  Returns true
+ * if the set must be abandoned (session aborted or caller killed).
+ */
+static bool vss_set_hold_delay(struct vss_session *s)
+{
+	unsigned int ms = READ_ONCE(test_hold_delay_ms);
+
+	if (ms)
+		wait_event_killable_timeout(s->cancel_wq, READ_ONCE(s->cancel),
+					    msecs_to_jiffies(ms));
+	return vss_session_cancelled(s);
+}
+
+/*
+ * The DoSnapshotSet sequence over every member of @s->set (see the top of
+ * the file).  Caller holds @s->mutex; on return every member's LUN is
+ * thawed and released, and no snapshot reference is held.
+ */
+static int vss_set_run(struct vss_session *s, struct vss_set_result *res,
+		       struct netlink_ext_ack *extack)
+{
+	struct vss_set *set = s->set;
+	unsigned int i, nfrozen = 0, nprep = 0;
+	unsigned int noio;
+	ktime_t t0, t1;
+	int ret;
+
+	vss_session_set_state(s, VSS_SESSION_STATE_SET_COMMITTING,
+			      VSS_SET_STATE_PROCESSING_PREPARE);
+	for (i = 0; i < set->nr; i++) {
+		ret = vss_lun_freeze(set->m[i].lun);
+		if (ret) {
+			NL_SET_ERR_MSG(extack, "Freezing the filesystem on a LUN failed");
+			goto out_thaw;
+		}
+		nfrozen++;
+	}
+	for (i = 0; i < set->nr; i++) {
+		ret = vss_snapshot_prepare(set->m[i].lun, &set->m[i].snap_id,
+					   &set->id, extack, &set->m[i].snap);
+		if (ret) {
+			if (extack && !extack->_msg)
+				NL_SET_ERR_MSG(extack, "Preparing a snapshot failed");
+			goto out_abort;
+		}
+		nprep++;
+	}
+	if (vss_session_cancelled(s)) {
+		ret = -ECANCELED;
+		goto out_cancelled;
+	}
+
+	/*
+	 * The hold window: no allocation in here may recurse into I/O on a
+	 * held LUN.
+	 */
+	noio = memalloc_noio_save();
+	vss_session_set_state(s, 0, VSS_SET_STATE_PROCESSING_COMMIT);
+	t0 = ktime_get();
+	for (i = 0; i < set->nr; i++)
+		vss_lun_hold(set->m[i].lun);
+	if (vss_set_hold_delay(s)) {
+		for (i = 0; i < set->nr; i++)
+			vss_lun_release(set->m[i].lun);
+		memalloc_noio_restore(noio);
+		ret = -ECANCELED;
+		goto out_cancelled;
+	}
+	for (i = 0; i < set->nr; i++)
+		vss_snapshot_commit(set->m[i].snap);
+	for (i = 0; i < set->nr; i++)
+		vss_lun_release(set->m[i].lun);
+	t1 = ktime_get();
+	memalloc_noio_restore(noio);
+	res->hold_us = ktime_us_delta(t1, t0);
+
+	vss_session_set_state(s, 0, VSS_SET_STATE_PROCESSING_POSTCOMMIT);
+	vss_set_thaw(set, nfrozen);
+	nfrozen = 0;
+	for (i = 0; i < set->nr; i++) {
+		ret = vss_snapshot_persist(set->m[i].snap);
+		if (ret) {
+			NL_SET_ERR_MSG(extack,
+				       "Making a snapshot durable failed; set deleted");
+			goto out_delete;
+		}
+	}
+
+	res->nr = set->nr;
+	for (i = 0; i < set->nr; i++) {
+		struct vss_set_member_info *mi = &res->m[i];
+		struct vss_snapshot_info si;
+
+		vss_snapshot_get_info(set->m[i].snap, &si);
+		strscpy(mi->lun, set->m[i].name, sizeof(mi->lun));
+		mi->snap_id = set->m[i].snap_id;
+		strscpy(mi->device, si.device, sizeof(mi->device));
+		mi->devt = si.devt;
+		vss_snapshot_put(set->m[i].snap);
+		set->m[i].snap = NULL;
+	}
+	pr_info("snapshot set %pUb: %u LUNs, I/O held %llu us\n", &set->id,
+		set->nr, res->hold_us);
+	return 0;
+
+out_delete:
+	for (i = 0; i < set->nr; i++) {
+		vss_snapshot_delete(set->m[i].snap, NULL);
+		vss_snapshot_put(set->m[i].snap);
+		set->m[i].snap = NULL;
+	}
+	return ret;
+
+out_cancelled:
+	if (fatal_signal_pending(current))
+		NL_SET_ERR_MSG(extack, "Snapshot set interrupted by a fatal signal");
+	else
+		NL_SET_ERR_MSG(extack, "Snapshot set cancelled: session aborted");
+out_abort:
+	vss_set_abort_snapshots(set, nprep);
+out_thaw:
+	vss_set_thaw(set, nfrozen);
+	return ret;
+}
+
+/**
+ * vss_session_set_do() - DoSnapshotSet
+ * @sid: session id
+ * @set_id: the set being built
+ * @res: filled with the hold window and the snapshots on success
+ * @extack: reason of a failure
+ *
+ * Takes the snapshots of every LUN of the set at one instant.  On failure
+ * nothing is left on any LUN; the set is aborted and the session can start
+ * another one (unless the session itself was aborted).
+ *
+ * Context: process; sleeps (freeze, store I/O).  Interrupted by a fatal
+ * signal or by aborting the session, up to the commit.
+ * Return: 0, or a negative errno (-ECANCELED when cancelled).
+ */
+int vss_session_set_do(const uuid_t *sid, const uuid_t *set_id,
+		       struct vss_set_result *res,
+		       struct netlink_ext_ack *extack)
+{
+	struct vss_session *s;
+	int ret;
+
+	s = vss_session_lock(sid, extack);
+	if (IS_ERR(s))
+		return PTR_ERR(s);
+	ret = vss_session_check_set(s, set_id, VSS_SESSION_STATE_SET_BUILDING,
+				    extack);
+	if (ret)
+		goto out_unlock;
+	if (!s->set->nr) {
+		NL_SET_ERR_MSG(extack, "Snapshot set has no LUN");
+		vss_nl_set_hresult(extack, VSS_E_BAD_STATE);
+		ret = -EINVAL;
+		goto out_unlock;
+	}
+
+	ret = vss_set_run(s, res, extack);
+	vss_set_unreserve(s);
+	if (ret)
+		vss_session_set_state(s, READ_ONCE(s->cancel) ?
+				      VSS_SESSION_STATE_ABORTED :
+				      VSS_SESSION_STATE_INITIALIZED,
+				      VSS_SET_STATE_ABORTED);
+	else
+		vss_session_set_state(s, READ_ONCE(s->cancel) ?
+				      VSS_SESSION_STATE_ABORTED :
+				      VSS_SESSION_STATE_SNAPSHOTS_DONE,
+				      VSS_SET_STATE_CREATED);
+
+out_unlock:
+	vss_session_unlock(s);
+	return ret;
+}
+
+/*
+ * Discard a set still being built, if a session has one with @set_id.
+ * Returns 1 if it did, 0 if no session builds such a set, or an error.
+ */
+static int vss_session_discard_set(const uuid_t *set_id,
+				   struct netlink_ext_ack *extack)
+{
+	struct vss_session *s, *found = NULL;
+	unsigned long flags;
+	int ret = 1;
+
+	spin_lock_irqsave(&vss_sessions_lock, flags);
+	list_for_each_entry(s, &vss_sessions, node) {
+		if (s->set && uuid_equal(&s->set->id, set_id) &&
+		    s->set->state != VSS_SET_STATE_CREATED &&
+		    s->set->state != VSS_SET_STATE_ABORTED) {
+			kref_get(&s->kref);
+			found = s;
+			break;
+		}
+	}
+	spin_unlock_irqrestore(&vss_sessions_lock, flags);
+	if (!found)
+		return 0;
+
+	/* A running DoSnapshotSet holds the mutex: don't wait for it. */
+	if (!mutex_trylock(&found->mutex)) {
+		NL_SET_ERR_MSG(extack, "Snapshot set is being taken");
+		vss_nl_set_hresult(extack, VSS_E_SNAPSHOT_SET_IN_PROGRESS);
+		vss_session_put(found);
+		return -EBUSY;
+	}
+	if (found->unlinked || !found->set ||
+	    !uuid_equal(&found->set->id, set_id) ||
+	    found->state != VSS_SESSION_STATE_SET_BUILDING) {
+		ret = 0;	/* finished or gone meanwhile */
+	} else {
+		vss_set_unreserve(found);
+		vss_session_set_state(found, VSS_SESSION_STATE_INITIALIZED,
+				      VSS_SET_STATE_ABORTED);
+	}
+	vss_session_unlock(found);
+	return ret;
+}
+
+/**
+ * vss_session_set_del() - delete a snapshot set
+ * @set_id: the set
+ * @extack: reason of a failure
+ *
+ * A set still being built is discarded; otherwise every snapshot that the
+ * set created is deleted, on every LUN.
+ *
+ * Context: process.
+ * Return: 0; -ENOENT (no such set), -EBUSY (being taken), or the first
+ * error of a snapshot deletion (the others are still attempted).
+ */
+int vss_session_set_del(const uuid_t *set_id, struct netlink_ext_ack *extack)
+{
+	struct vss_snapshot_info si;
+	struct vss_lun_info li;
+	struct vss_lun *lun, *next;
+	int ret, err = 0;
+	unsigned int found = 0;
+
+	ret = vss_session_discard_set(set_id, extack);
+	if (ret)
+		return ret < 0 ? ret : 0;
+
+	for (lun = vss_lun_next(""); lun; lun = next) {
+		struct vss_snapshot *snap, *snext;
+
+		for (snap = vss_snapshot_next(lun, 0); snap; snap = snext) {
+			vss_snapshot_get_info(snap, &si);
+			snext = vss_snapshot_next(lun, si.seq);
+			if (uuid_equal(&si.set_id, set_id)) {
+				found++;
+				ret = vss_snapshot_delete(snap, err ? NULL : extack);
+				if (ret && !err)
+					err = ret;
+			}
+			vss_snapshot_put(snap);
+		}
+		vss_lun_get_info(lun, &li);
+		next = vss_lun_next(li.name);
+		vss_lun_put(lun);
+	}
+	if (!found) {
+		NL_SET_ERR_MSG(extack, "No such snapshot set");
+		vss_nl_set_hresult(extack, VSS_E_OBJECT_NOT_FOUND);
+		return -ENOENT;
+	}
+	return err;
+}
+
+/**
+ * vss_session_lun_holder() - which session reserves a LUN
+ * @lun: the LUN
+ * @sid: set to that session's id
+ *
+ * Context: any.
+ * Return: true if a session reserves @lun.
+ */
+bool vss_session_lun_holder(struct vss_lun *lun, uuid_t *sid)
+{
+	struct vss_session *s;
+	unsigned long flags;
+
+	spin_lock_irqsave(&vss_sessions_lock, flags);
+	s = vss_lun_reserver(lun);
+	if (s)
+		*sid = s->id;
+	spin_unlock_irqrestore(&vss_sessions_lock, flags);
+	return !!s;
+}
+
+/**
+ * vss_session_of_set() - which live session made a snapshot set
+ * @set_id: the set
+ * @sid: set to that session's id
+ *
+ * Context: any.
+ * Return: true if a session still exists whose current set is @set_id.
+ */
+bool vss_session_of_set(const uuid_t *set_id, uuid_t *sid)
+{
+	struct vss_session *s;
+	unsigned long flags;
+	bool found = false;
+
+	spin_lock_irqsave(&vss_sessions_lock, flags);
+	list_for_each_entry(s, &vss_sessions, node) {
+		if (s->set && uuid_equal(&s->set->id, set_id)) {
+			*sid = s->id;
+			found = true;
+			break;
+		}
+	}
+	spin_unlock_irqrestore(&vss_sessions_lock, flags);
+	return found;
+}
+
+/**
+ * vss_session_lun_remove() - remove a LUN unless a session reserves it
+ * @lun: the LUN
+ * @extack: reason of a failure
+ *
+ * Context: process.
+ * Return: 0, -EBUSY if reserved (VSS_E_VOLUME_IN_USE), or the error of
+ * vss_lun_remove().
+ */
+int vss_session_lun_remove(struct vss_lun *lun, struct netlink_ext_ack *extack)
+{
+	uuid_t sid;
+	int ret;
+
+	mutex_lock(&vss_reserve_mutex);
+	if (vss_session_lun_holder(lun, &sid)) {
+		NL_SET_ERR_MSG(extack, "LUN is held by a session");
+		vss_nl_set_hresult(extack, VSS_E_VOLUME_IN_USE);
+		ret = -EBUSY;
+	} else {
+		ret = vss_lun_remove(lun, extack);
+	}
+	mutex_unlock(&vss_reserve_mutex);
+	return ret;
+}
+
+/* Abort and forget every session bound to @portid (its socket is gone). */
+static void vss_session_release_portid(u32 portid)
+{
+	struct vss_session *s, *found;
+	unsigned long flags;
+
+	do {
+		found = NULL;
+		spin_lock_irqsave(&vss_sessions_lock, flags);
+		list_for_each_entry(s, &vss_sessions, node) {
+			if (s->portid == portid) {
+				kref_get(&s->kref);
+				found = s;
+				break;
+			}
+		}
+		spin_unlock_irqrestore(&vss_sessions_lock, flags);
+		if (found) {
+			pr_debug("port %u closed: aborting session %pUb\n",
+				 portid, &found->id);
+			vss_session_cancel(found, true);
+			vss_session_put(found);
+		}
+	} while (found);
+}
+
+static int vss_session_netlink_event(struct notifier_block *nb,
+				     unsigned long event, void *ptr)
+{
+	struct netlink_notify *n = ptr;
+
+	if (event == NETLINK_URELEASE && n->protocol == NETLINK_GENERIC &&
+	    net_eq(n->net, &init_net) && n->portid)
+		vss_session_release_portid(n->portid);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block vss_session_netlink_nb = {
+	.notifier_call = vss_session_netlink_event,
+};
+
+/**
+ * vss_session_init() - set up sessions
+ *
+ * Context: module init.
+ * Return: 0 or a negative errno.
+ */
+int vss_session_init(void)
+{
+	return netlink_register_notifier(&vss_session_netlink_nb);
+}
+
+/**
+ * vss_session_exit() - abort and free every session
+ *
+ * Called after the netlink family is gone, so no operation runs.
+ *
+ * Context: module exit.
+ */
+void vss_session_exit(void)
+{
+	struct vss_session *s;
+	unsigned long flags;
+
+	netlink_unregister_notifier(&vss_session_netlink_nb);
+	for (;;) {
+		spin_lock_irqsave(&vss_sessions_lock, flags);
+		s = list_first_entry_or_null(&vss_sessions, struct vss_session,
+					     node);
+		if (s)
+			kref_get(&s->kref);
+		spin_unlock_irqrestore(&vss_sessions_lock, flags);
+		if (!s)
+			break;
+		vss_session_cancel(s, true);
+		vss_session_put(s);
+	}
+}

@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: ((GPL-2.0 WITH Linux-syscall-note) OR BSD-3-Clause)
+/* Do not edit directly, auto-generated from: */
+/*	Documentation/netlink/specs/vss.yaml */
+/* by tools/ynl-regen with the kernel's ynl-gen-c.py */
+
+#include <net/netlink.h>
+#include <net/genetlink.h>
+
+#include "vss-nl-gen.h"
+
+/* Integer value ranges */
+static struct netlink_range_validation vss_a_lun_chunk_size_range = {
+	.min	= VSS_CHUNK_SIZE_MIN,
+	.max	= VSS_CHUNK_SIZE_MAX,
+};
+
+static struct netlink_range_validation vss_a_snapshot_offset_range = {
+	.min	= 0ULL,
+	.max	= 9223372036854775807ULL,
+};
+
+/* VSS_CMD_LUN_ADD */
+const struct nla_policy vss_lun_add_nl_policy[VSS_A_LUN_MAX + 1] = {
+	[VSS_A_LUN_NAME] = { .type = NLA_NUL_STRING, .len = VSS_LUN_NAME_MAX, },
+	[VSS_A_LUN_BACKING] = { .type = NLA_NUL_STRING, .len = VSS_PATH_MAX, },
+	[VSS_A_LUN_STORE] = { .type = NLA_NUL_STRING, .len = VSS_PATH_MAX, },
+	[VSS_A_LUN_CHUNK_SIZE] = NLA_POLICY_FULL_RANGE(NLA_U32, &vss_a_lun_chunk_size_range),
+	[VSS_A_LUN_FORMAT] = { .type = NLA_FLAG, },
+};
+
+/* VSS_CMD_LUN_DEL */
+const struct nla_policy vss_lun_del_nl_policy[VSS_A_LUN_MAX + 1] = {
+	[VSS_A_LUN_NAME] = { .type = NLA_NUL_STRING, .len = VSS_LUN_NAME_MAX, },
+};
+
+/* VSS_CMD_LUN_GET */
+const struct nla_policy vss_lun_get_nl_policy[VSS_A_LUN_MAX + 1] = {
+	[VSS_A_LUN_NAME] = { .type = NLA_NUL_STRING, .len = VSS_LUN_NAME_MAX, },
+};
+
+/* VSS_CMD_SESSION_NEW */
+const struct nla_policy vss_session_new_nl_policy[VSS_A_SESSION_MAX + 1] = {
+};
+
+/* VSS_CMD_SESSION_GET */
+const struct nla_policy vss_session_get_nl_policy[VSS_A_SESSION_MAX + 1] = {
+	[VSS_A_SESSION_ID] = NLA_POLICY_EXACT_LEN(VSS_ID_LEN),
+};
+
+/* VSS_CMD_SESSION_ABORT */
+const struct nla_policy vss_session_abort_nl_policy[VSS_A_SESSION_MAX + 1] = {
+	[VSS_A_SESSION_ID] = NLA_POLICY_EXACT_LEN(VSS_ID_LEN),
+};
+
+/* VSS_CMD_SET_START */
+const struct nla_policy vss_set_start_nl_policy[VSS_A_SET_MAX + 1] = {
+	[VSS_A_SET_SESSION_ID] = NLA_POLICY_EXACT_LEN(VSS_ID_LEN),
+};
+
+/* VSS_CMD_SET_ADD */
+const struct nla_policy vss_set_add_nl_policy[VSS_A_SET_MAX + 1] = {
+	[VSS_A_SET_SESSION_ID] = NLA_POLICY_EXACT_LEN(VSS_ID_LEN),
+	[VSS_A_SET_ID] = NLA_POLICY_EXACT_LEN(VSS_ID_LEN),
+	[VSS_A_SET_LUN] = { .type = NLA_NUL_STRING, .len = VSS_LUN_NAME_MAX, },
+};
+
+/* VSS_CMD_SET_DO */
+const struct nla_policy vss_set_do_nl_policy[VSS_A_SET_MAX + 1] = {
+	[VSS_A_SET_SESSION_ID] = NLA_POLICY_EXACT_LEN(VSS_ID_LEN),
+	[VSS_A_SET_ID] = NLA_POLICY_EXACT_LEN(VSS_ID_LEN),
+};
+
+/* VSS_CMD_SET_DEL */
+const struct nla_policy vss_set_del_nl_policy[VSS_A_SET_MAX + 1] = {
+	[VSS_A_SET_ID] = NLA_POLICY_EXACT_LEN(VSS_ID_LEN),
+};
+
+/* VSS_CMD_SNAPSHOT_GET */
+const struct nla_policy vss_snapshot_get_nl_policy[VSS_A_SNAPSHOT_MAX + 1] = {
+	[VSS_A_SNAPSHOT_ID] = NLA_POLICY_EXACT_LEN(VSS_ID_LEN),
+	[VSS_A_SNAPSHOT_SET_ID] = NLA_POLICY_EXACT_LEN(VSS_ID_LEN),
+	[VSS_A_SNAPSHOT_LUN] = { .type = NLA_NUL_STRING, .len = VSS_LUN_NAME_MAX, },
+};
+
+/* VSS_CMD_SNAPSHOT_DEL */
+const struct nla_policy vss_snapshot_del_nl_policy[VSS_A_SNAPSHOT_MAX + 1] = {
+	[VSS_A_SNAPSHOT_ID] = NLA_POLICY_EXACT_LEN(VSS_ID_LEN),
+};
+
+/* VSS_CMD_SNAPSHOT_CHANGES */
+const struct nla_policy vss_snapshot_changes_nl_policy[VSS_A_SNAPSHOT_MAX + 1] = {
+	[VSS_A_SNAPSHOT_ID] = NLA_POLICY_EXACT_LEN(VSS_ID_LEN),
+	[VSS_A_SNAPSHOT_OFFSET] = NLA_POLICY_FULL_RANGE(NLA_U64, &vss_a_snapshot_offset_range),
+};
+
+/* Ops table for vss */
+const struct genl_ops vss_nl_ops[13] = {
+	{
+		.cmd		= VSS_CMD_LUN_ADD,
+		.doit		= vss_nl_lun_add_doit,
+		.policy		= vss_lun_add_nl_policy,
+		.maxattr	= VSS_A_LUN_MAX,
+	},
+	{
+		.cmd		= VSS_CMD_LUN_DEL,
+		.doit		= vss_nl_lun_del_doit,
+		.policy		= vss_lun_del_nl_policy,
+		.maxattr	= VSS_A_LUN_MAX,
+	},
+	{
+		.cmd		= VSS_CMD_LUN_GET,
+		.doit		= vss_nl_lun_get_doit,
+		.start		= vss_nl_dump_start,
+		.dumpit		= vss_nl_lun_get_dumpit,
+		.policy		= vss_lun_get_nl_policy,
+		.maxattr	= VSS_A_LUN_MAX,
+	},
+	{
+		.cmd		= VSS_CMD_SESSION_NEW,
+		.doit		= vss_nl_session_new_doit,
+		.policy		= vss_session_new_nl_policy,
+		.maxattr	= VSS_A_SESSION_MAX,
+	},
+	{
+		.cmd		= VSS_CMD_SESSION_GET,
+		.doit		= vss_nl_session_get_doit,
+		.start		= vss_nl_dump_start,
+		.dumpit		= vss_nl_session_get_dumpit,
+		.policy		= vss_session_get_nl_policy,
+		.maxattr	= VSS_A_SESSION_MAX,
+	},
+	{
+		.cmd		= VSS_CMD_SESSION_ABORT,
+		.doit		= vss_nl_session_abort_doit,
+		.policy		= vss_session_abort_nl_policy,
+		.maxattr	= VSS_A_SESSION_MAX,
+	},
+	{
+		.cmd		= VSS_CMD_SET_START,
+		.doit		= vss_nl_set_start_doit,
+		.policy		= vss_set_start_nl_policy,
+		.maxattr	= VSS_A_SET_MAX,
+	},
+	{
+		.cmd		= VSS_CMD_SET_ADD,
+		.doit		= vss_nl_set_add_doit,
+		.policy		= vss_set_add_nl_policy,
+		.maxattr	= VSS_A_SET_MAX,
+	},
+	{
+		.cmd		= VSS_CMD_SET_DO,
+		.doit		= vss_nl_set_do_doit,
+		.policy		= vss_set_do_nl_policy,
+		.maxattr	= VSS_A_SET_MAX,
+	},
+	{
+		.cmd		= VSS_CMD_SET_DEL,
+		.doit		= vss_nl_set_del_doit,
+		.policy		= vss_set_del_nl_policy,
+		.maxattr	= VSS_A_SET_MAX,
+	},
+	{
+		.cmd		= VSS_CMD_SNAPSHOT_GET,
+		.doit		= vss_nl_snapshot_get_doit,
+		.start		= vss_nl_snapshot_get_start,
+		.dumpit		= vss_nl_snapshot_get_dumpit,
+		.policy		= vss_snapshot_get_nl_policy,
+		.maxattr	= VSS_A_SNAPSHOT_MAX,
+	},
+	{
+		.cmd		= VSS_CMD_SNAPSHOT_DEL,
+		.doit		= vss_nl_snapshot_del_doit,
+		.policy		= vss_snapshot_del_nl_policy,
+		.maxattr	= VSS_A_SNAPSHOT_MAX,
+	},
+	{
+		.cmd		= VSS_CMD_SNAPSHOT_CHANGES,
+		.start		= vss_nl_snapshot_changes_start,
+		.dumpit		= vss_nl_snapshot_changes_dumpit,
+		.done		= vss_nl_snapshot_changes_done,
+		.policy		= vss_snapshot_changes_nl_policy,
+		.maxattr	= VSS_A_SNAPSHOT_MAX,
+	},
+};
