@@ -66,6 +66,9 @@ int vss_lun_add(const struct vss_lun_params *p, struct netlink_ext_ack *extack,
 /* -EBUSY if open, mounted, held by a session or has snapshot devices open */
 int vss_lun_remove(struct vss_lun *lun, struct netlink_ext_ack *extack);
 struct vss_lun *vss_lun_find(const char *name);
+/* Session ownership: a claimed LUN reports busy and refuses removal. */
+int vss_lun_claim(struct vss_lun *lun);		/* -EBUSY if claimed */
+void vss_lun_unclaim(struct vss_lun *lun);
 void vss_lun_put(struct vss_lun *lun);
 void vss_lun_get_info(struct vss_lun *lun, struct vss_lun_info *info);
 /* Iterate LUNs in name order: returns the next LUN after @name ("" = first) */
@@ -133,7 +136,15 @@ int vss_snapshot_changes(struct vss_snapshot *snap, u64 start,
 			 int (*cb)(void *arg, u64 chunk, u64 nr_chunks),
 			 void *arg);
 
-/* ---- events, implemented by the control plane (netlink.c) ---- */
+/*
+ * ---- events, implemented by the control plane (netlink.c) ----
+ * The engine calls these itself, once per state change, whoever caused it
+ * (a request, a session, the store-full policy, an I/O error):
+ * LUN_ADDED/REMOVED from vss_lun_add/remove, SNAPSHOT_CREATED from
+ * vss_snapshot_persist, SNAPSHOT_DELETED from vss_snapshot_delete and the
+ * store-full policy, SNAPSHOT_INVALIDATED, STORE_LOW, STORE_FULL.  They are
+ * called in process context without engine locks held.
+ */
 
 enum vss_event {
 	VSS_EV_LUN_ADDED = 1,

@@ -1,0 +1,430 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vss copy-on-write.
+ *
+ * A write to chunk c needs a copy iff the newest snapshot Sn has no entry
+ * for c: older snapshots read through newer ones, so the old data is copied
+ * once, into Sn's area, whatever the number of snapshots.  The steps of one
+ * copy ("cow"), each in its own context:
+ *
+ *  1. vss_cow_write() (submit path) finds c unpreserved and no copy in
+ *     flight: it hashes a new cow into &vss_lun.pending and queues it.  The
+ *     write waits on the first pending cow among its chunks; when that one
+ *     ends the write is evaluated again, so a write spanning several chunks
+ *     starts every copy it needs and is submitted whole, unsplit, once all
+ *     of them are durable.  Other writes to c find the pending cow and wait
+ *     too, so the origin chunk cannot change while it is being copied.
+ *  2. vss_cow_start() (cow_wq) allocates a store chunk and reserves the map
+ *     slots (so that publishing the entry later cannot fail), then copies
+ *     the origin chunk with dm-kcopyd.  A snapshot that is not yet durable
+ *     (committed, not persisted) parks the cow: no exception record may
+ *     precede the snapshot's create record in the log.  A full store parks
+ *     it as well and kicks the reclaim work (snapshot.c).
+ *  3. vss_cow_copied() (kcopyd) hands the record to the store's group
+ *     commit, which flushes the copied data before the record is durable.
+ *  4. vss_cow_done() (cow_wq) publishes the entry in Sn's map, waits for
+ *     the snapshot reads that may have looked at the origin chunk before
+ *     the entry existed, and re-evaluates the waiting writes, which now go
+ *     to the origin.
+ *
+ * Any failure (copy error, commit error, no memory) invalidates every live
+ * snapshot (they all may read c through Sn) and lets the writes through:
+ * the origin never fails because of a snapshot.  While a snapshot switch is
+ * being made (vss_lun_hold()), no write is in flight, hence no cow either.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME "-cow: " fmt
+
+#include <linux/dm-io.h>
+#include <linux/dm-kcopyd.h>
+#include <linux/hash.h>
+#include <linux/slab.h>
+#include "lun.h"
+#include "cow.h"
+#include "snapshot.h"
+#include "store.h"
+
+/**
+ * struct vss_cow - one chunk being preserved
+ * @hnode: on &vss_lun.pending; under &vss_lun.map_lock
+ * @waiters: writes waiting for this copy (&vss_io.node); under map_lock
+ * @park: on &vss_lun.parked while waiting for space or persist; map_lock
+ * @start_work: runs vss_cow_start()
+ * @done_work: runs vss_cow_done()
+ * @lun: the LUN
+ * @snap: the snapshot preserved for (a reference is held)
+ * @chunk: LUN chunk
+ * @store_chunk: where the old data goes, valid once @active
+ * @active: holds @store_chunk and counts in &vss_snapshot.cow_active
+ * @recorded: the exception record was handed to the store
+ * @err: outcome of the copy or of the commit
+ */
+struct vss_cow {
+	struct hlist_node hnode;
+	struct list_head waiters;
+	struct list_head park;
+	struct work_struct start_work;
+	struct work_struct done_work;
+	struct vss_lun *lun;
+	struct vss_snapshot *snap;
+	u64 chunk;
+	u64 store_chunk;
+	bool active;
+	bool recorded;
+	int err;
+};
+
+static void vss_cow_start(struct work_struct *work);
+static void vss_cow_done(struct work_struct *work);
+
+/**
+ * vss_cow_size - size of the mempool elements of &vss_lun.cow_pool
+ *
+ * Context: any.
+ * Return: sizeof(struct vss_cow).
+ */
+size_t vss_cow_size(void)
+{
+	return sizeof(struct vss_cow);
+}
+
+static struct hlist_head *vss_cow_bucket(struct vss_lun *lun, u64 chunk)
+{
+	return &lun->pending[hash_64(chunk, VSS_PENDING_BITS)];
+}
+
+static struct vss_cow *vss_cow_find_locked(struct vss_lun *lun, u64 chunk)
+{
+	struct vss_cow *cow;
+
+	hlist_for_each_entry(cow, vss_cow_bucket(lun, chunk), hnode)
+		if (cow->chunk == chunk)
+			return cow;
+	return NULL;
+}
+
+static void vss_cow_init_locked(struct vss_cow *cow, struct vss_lun *lun,
+				struct vss_snapshot *snap, u64 chunk)
+{
+	memset(cow, 0, sizeof(*cow));
+	INIT_LIST_HEAD(&cow->waiters);
+	INIT_LIST_HEAD(&cow->park);
+	INIT_WORK(&cow->start_work, vss_cow_start);
+	INIT_WORK(&cow->done_work, vss_cow_done);
+	cow->lun = lun;
+	cow->snap = snap;
+	vss_snap_get(snap);
+	cow->chunk = chunk;
+	hlist_add_head(&cow->hnode, vss_cow_bucket(lun, chunk));
+}
+
+/**
+ * vss_cow_write - submit an admitted write once its chunks are preserved
+ * @io: the write (its clone already targets the backing device)
+ *
+ * Discards of chunks a snapshot still needs are completed without being
+ * passed on (a discard guarantees nothing about the data, a snapshot must).
+ *
+ * Context: process context (submit path or cow_wq); may sleep in
+ * mempool_alloc(GFP_NOIO).
+ */
+void vss_cow_write(struct vss_io *io)
+{
+	struct vss_lun *lun = io->lun;
+	struct bio *clone = &io->clone;
+	u64 first = vss_sector_to_chunk(lun, clone->bi_iter.bi_sector);
+	u64 last = vss_sector_to_chunk(lun, bio_end_sector(clone) - 1);
+	bool discard = bio_op(clone) == REQ_OP_DISCARD;
+	struct vss_cow *spare = NULL, *wait_on, *cow;
+	struct vss_snapshot *snap;
+	u64 c, start = first;
+
+again:
+	wait_on = NULL;
+	spin_lock(&lun->map_lock);
+	snap = lun->newest;
+	if (!snap || !vss_snap_live(snap))
+		goto submit_unlock;
+	for (c = start; c <= last; c++) {
+		if (xa_load(&snap->map, c))
+			continue;
+		if (discard) {
+			spin_unlock(&lun->map_lock);
+			if (spare)
+				mempool_free(spare, lun->cow_pool);
+			clone->bi_status = BLK_STS_OK;
+			bio_endio(clone);
+			return;
+		}
+		cow = vss_cow_find_locked(lun, c);
+		if (!cow) {
+			if (!spare) {
+				spin_unlock(&lun->map_lock);
+				spare = mempool_alloc(lun->cow_pool, GFP_NOIO);
+				/* chunks before c are preserved or pending */
+				start = c;
+				goto again;
+			}
+			cow = spare;
+			spare = NULL;
+			vss_cow_init_locked(cow, lun, snap, c);
+			queue_work(lun->cow_wq, &cow->start_work);
+		}
+		if (!wait_on)
+			wait_on = cow;
+	}
+	if (!wait_on && start != first) {
+		/* resumed after an allocation: check the whole range again */
+		spin_unlock(&lun->map_lock);
+		start = first;
+		goto again;
+	}
+	if (wait_on) {
+		list_add_tail(&io->node, &wait_on->waiters);
+		spin_unlock(&lun->map_lock);
+		if (spare)
+			mempool_free(spare, lun->cow_pool);
+		return;
+	}
+submit_unlock:
+	spin_unlock(&lun->map_lock);
+	if (spare)
+		mempool_free(spare, lun->cow_pool);
+	submit_bio_noacct(clone);
+}
+
+/* Re-evaluate the writes that waited on a cow that ended. */
+static void vss_cow_release_waiters(struct list_head *waiters)
+{
+	struct vss_io *io, *tmp;
+
+	list_for_each_entry_safe(io, tmp, waiters, node) {
+		list_del_init(&io->node);
+		vss_cow_write(io);
+	}
+}
+
+static void vss_cow_free(struct vss_cow *cow)
+{
+	struct vss_lun *lun = cow->lun;
+
+	vss_snapshot_put(cow->snap);
+	mempool_free(cow, lun->cow_pool);
+}
+
+/* The cow ends before it held a store chunk: its snapshot no longer needs it. */
+static void vss_cow_end(struct vss_cow *cow)
+{
+	struct vss_lun *lun = cow->lun;
+	LIST_HEAD(waiters);
+
+	spin_lock(&lun->map_lock);
+	hlist_del(&cow->hnode);
+	list_splice_init(&cow->waiters, &waiters);
+	spin_unlock(&lun->map_lock);
+	vss_cow_release_waiters(&waiters);
+	vss_cow_free(cow);
+}
+
+/* A failure before the store chunk was taken: invalidate, let writes go. */
+static void vss_cow_fail(struct vss_cow *cow, int err)
+{
+	struct vss_lun *lun = cow->lun;
+
+	pr_err_ratelimited("%s: cannot preserve chunk %llu (%d), snapshots invalidated\n",
+			   lun->name, cow->chunk, err);
+	spin_lock(&lun->map_lock);
+	vss_snap_fail_all_locked(lun);
+	spin_unlock(&lun->map_lock);
+	queue_work(lun->reclaim_wq, &lun->reclaim_work);
+	vss_cow_end(cow);
+}
+
+/* Can @snap still take exceptions?  Under map_lock. */
+static bool vss_cow_target_ok(struct vss_lun *lun, struct vss_snapshot *snap)
+{
+	return snap == lun->newest && vss_snap_live(snap);
+}
+
+static void vss_cow_release_slots(struct vss_lun *lun, u64 chunk,
+				  struct vss_snapshot *snap)
+{
+	/* drops only our reservations (zero entries), never a real entry */
+	xa_release(&snap->map, chunk);
+	xa_release(&lun->any, chunk);
+}
+
+static void vss_cow_committed_cb(void *ctx, int err)
+{
+	struct vss_cow *cow = ctx;
+
+	cow->err = err;
+	queue_work(cow->lun->cow_wq, &cow->done_work);
+}
+
+static void vss_cow_copied(int read_err, unsigned long write_err, void *ctx)
+{
+	struct vss_cow *cow = ctx;
+	struct vss_lun *lun = cow->lun;
+
+	if (read_err || write_err) {
+		cow->err = -EIO;
+		queue_work(lun->cow_wq, &cow->done_work);
+		return;
+	}
+	cow->recorded = true;
+	vss_store_add_exception(lun->store, cow->snap->ps.slot, cow->chunk,
+				cow->store_chunk, vss_cow_committed_cb, cow);
+}
+
+static void vss_cow_start(struct work_struct *work)
+{
+	struct vss_cow *cow = container_of(work, struct vss_cow, start_work);
+	struct vss_lun *lun = cow->lun;
+	struct vss_snapshot *snap = cow->snap;
+	struct dm_io_region from, to;
+	sector_t sector;
+	u64 gen, sc;
+	int ret;
+
+	spin_lock(&lun->map_lock);
+	if (!vss_cow_target_ok(lun, snap)) {
+		spin_unlock(&lun->map_lock);
+		vss_cow_end(cow);
+		return;
+	}
+	if (snap->state == VSS_SNAP_COMMITTED) {
+		/* vss_snapshot_persist() or a delete kicks us again */
+		list_add_tail(&cow->park, &lun->parked);
+		spin_unlock(&lun->map_lock);
+		return;
+	}
+	gen = lun->reclaim_gen;
+	spin_unlock(&lun->map_lock);
+
+	ret = vss_store_alloc(lun->store, &sc);
+	if (ret == -ENOSPC) {
+		spin_lock(&lun->map_lock);
+		if (gen != lun->reclaim_gen) {
+			/* space was freed since we looked: try again */
+			spin_unlock(&lun->map_lock);
+			queue_work(lun->cow_wq, &cow->start_work);
+			return;
+		}
+		list_add_tail(&cow->park, &lun->parked);
+		lun->nospc = true;
+		spin_unlock(&lun->map_lock);
+		queue_work(lun->reclaim_wq, &lun->reclaim_work);
+		return;
+	}
+	if (ret) {
+		vss_cow_fail(cow, ret);
+		return;
+	}
+	if (xa_reserve(&snap->map, cow->chunk, GFP_NOIO) ||
+	    xa_reserve(&lun->any, cow->chunk, GFP_NOIO)) {
+		vss_cow_release_slots(lun, cow->chunk, snap);
+		vss_store_free(lun->store, sc);
+		vss_cow_fail(cow, -ENOMEM);
+		return;
+	}
+
+	spin_lock(&lun->map_lock);
+	if (!vss_cow_target_ok(lun, snap)) {
+		spin_unlock(&lun->map_lock);
+		vss_cow_release_slots(lun, cow->chunk, snap);
+		vss_store_free(lun->store, sc);
+		vss_cow_end(cow);
+		return;
+	}
+	snap->cow_active++;
+	cow->active = true;
+	cow->store_chunk = sc;
+	spin_unlock(&lun->map_lock);
+
+	vss_snap_store_usage(lun);
+
+	sector = vss_chunk_to_sector(lun, cow->chunk);
+	from.bdev = lun->backing.bdev;
+	from.sector = sector;
+	from.count = min_t(sector_t, (sector_t)1 << lun->chunk_shift,
+			   lun->sectors - sector);
+	to.bdev = lun->store_dev.bdev;
+	to.sector = vss_store_chunk_sector(lun->store, sc);
+	to.count = from.count;
+	dm_kcopyd_copy(lun->kc, &from, 1, &to, 0, vss_cow_copied, cow);
+}
+
+static void vss_cow_done(struct work_struct *work)
+{
+	struct vss_cow *cow = container_of(work, struct vss_cow, done_work);
+	struct vss_lun *lun = cow->lun;
+	struct vss_snapshot *snap = cow->snap;
+	bool fail = cow->err, idle;
+	LIST_HEAD(waiters);
+	void *old;
+
+	spin_lock(&lun->map_lock);
+	/* both slots were reserved: these stores do not allocate */
+	if (!fail && vss_snap_any_inc_locked(lun, cow->chunk, GFP_NOWAIT))
+		fail = true;
+	if (!fail) {
+		old = xa_store(&snap->map, cow->chunk,
+			       xa_mk_value(cow->store_chunk), GFP_NOWAIT);
+		if (xa_is_err(old)) {
+			vss_snap_any_dec_locked(lun, cow->chunk);
+			fail = true;
+		} else {
+			snap->nr_entries++;
+		}
+	}
+	if (fail) {
+		vss_cow_release_slots(lun, cow->chunk, snap);
+		vss_snap_fail_all_locked(lun);
+	}
+	idle = !--snap->cow_active;
+	hlist_del(&cow->hnode);
+	list_splice_init(&cow->waiters, &waiters);
+	spin_unlock(&lun->map_lock);
+
+	if (idle)
+		wake_up(&lun->cow_idle_wq);
+	if (fail) {
+		pr_err_ratelimited("%s: preserving chunk %llu failed (%d), snapshots invalidated\n",
+				   lun->name, cow->chunk, cow->err ?: -ENOMEM);
+		/*
+		 * Once a record was issued the chunk may be named by a durable
+		 * record: leave it allocated (replay sorts it out at the next
+		 * open) rather than risk handing it out twice.
+		 */
+		if (!cow->recorded)
+			vss_store_free(lun->store, cow->store_chunk);
+		queue_work(lun->reclaim_wq, &lun->reclaim_work);
+	} else {
+		/* reads that chose the origin before the entry existed */
+		vss_lun_read_sync(lun, vss_lun_read_barrier(lun));
+	}
+	vss_cow_release_waiters(&waiters);
+	vss_cow_free(cow);
+}
+
+/**
+ * vss_cow_kick_parked - retry every parked cow
+ * @lun: the LUN
+ *
+ * Called when space was freed, when a snapshot became durable or went away.
+ *
+ * Context: process context.
+ */
+void vss_cow_kick_parked(struct vss_lun *lun)
+{
+	struct vss_cow *cow, *tmp;
+	LIST_HEAD(list);
+
+	spin_lock(&lun->map_lock);
+	list_splice_init(&lun->parked, &list);
+	spin_unlock(&lun->map_lock);
+	list_for_each_entry_safe(cow, tmp, &list, park) {
+		list_del_init(&cow->park);
+		queue_work(lun->cow_wq, &cow->start_work);
+	}
+}

@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vss copy-on-write: preserving a chunk's old data in the newest snapshot's
+ * area before the first write to it is released.
+ */
+#ifndef _VSS_COW_H
+#define _VSS_COW_H
+
+#include <linux/types.h>
+
+struct vss_lun;
+struct vss_io;
+
+size_t vss_cow_size(void);
+void vss_cow_write(struct vss_io *io);
+void vss_cow_kick_parked(struct vss_lun *lun);
+
+#endif /* _VSS_COW_H */

@@ -1,0 +1,950 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vss protected LUN: a bio-based gendisk "vss-<name>" stacked on the backing
+ * device.  Reads and flushes are remapped to the backing device as they are;
+ * writes, discards and write-zeroes are admitted (counted in flight, or
+ * deferred while a snapshot is being taken) and handed to the COW path,
+ * which submits them unsplit once the chunks they touch are preserved.
+ *
+ * Hold/release implement the snapshot barrier: hold stops admitting writes
+ * and waits until those in flight (with their COWs) completed, which costs
+ * the same whatever the LUN size.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME "-lun: " fmt
+
+#include <linux/blkdev.h>
+#include <linux/ctype.h>
+#include <linux/dm-kcopyd.h>
+#include <linux/fs.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include "lun.h"
+#include "cow.h"
+#include "snapshot.h"
+#include "store.h"
+
+/* all LUNs by name; also serialises add and remove */
+static LIST_HEAD(vss_luns);
+static DEFINE_MUTEX(vss_luns_lock);
+
+/* ---- exclusive opens of the backing and store devices ---- */
+
+static int vss_bdev_open(const char *path, void *holder, struct vss_bdev *b)
+{
+#ifdef HAVE_BDEV_FILE_OPEN_BY_PATH
+	struct file *f;
+
+	f = bdev_file_open_by_path(path, BLK_OPEN_READ | BLK_OPEN_WRITE,
+				   holder, NULL);
+	if (IS_ERR(f))
+		return PTR_ERR(f);
+	b->file = f;
+	b->bdev = file_bdev(f);
+#else
+	struct block_device *bdev;
+
+	bdev = blkdev_get_by_path(path, FMODE_READ | FMODE_WRITE | FMODE_EXCL,
+				  holder);
+	if (IS_ERR(bdev))
+		return PTR_ERR(bdev);
+	b->file = NULL;
+	b->bdev = bdev;
+#endif
+	return 0;
+}
+
+static void vss_bdev_close(struct vss_bdev *b)
+{
+	if (!b->bdev)
+		return;
+#ifdef HAVE_BDEV_FILE_OPEN_BY_PATH
+	fput(b->file);
+#else
+	blkdev_put(b->bdev, FMODE_READ | FMODE_WRITE | FMODE_EXCL);
+#endif
+	b->bdev = NULL;
+	b->file = NULL;
+}
+
+/**
+ * vss_lun_alloc_disk - allocate a bio-based gendisk stacked on devices
+ * @a: device whose limits the disk inherits
+ * @b: second device whose limits the disk inherits, or NULL
+ * @writable: the disk takes writes: pass flushes and FUA through and keep
+ *	discard/write-zeroes limits; otherwise these are disabled
+ *
+ * Context: process context, may sleep.
+ * Return: the disk (fops, name, capacity still to set) or an ERR_PTR.
+ */
+struct gendisk *vss_lun_alloc_disk(struct block_device *a,
+				   struct block_device *b, bool writable)
+{
+	struct gendisk *disk;
+#ifdef HAVE_BLK_ALLOC_DISK_LIMITS
+	struct queue_limits lim;
+
+	blk_set_stacking_limits(&lim);
+	queue_limits_stack_bdev(&lim, a, 0, "vss");
+	if (b)
+		queue_limits_stack_bdev(&lim, b, 0, "vss");
+	if (writable) {
+		lim.features |= BLK_FEAT_WRITE_CACHE | BLK_FEAT_FUA;
+	} else {
+		lim.max_hw_discard_sectors = 0;
+		lim.max_write_zeroes_sectors = 0;
+	}
+	disk = blk_alloc_disk(&lim, NUMA_NO_NODE);
+	if (IS_ERR(disk))
+		return disk;
+#else
+	struct queue_limits *lim;
+
+	disk = blk_alloc_disk(NUMA_NO_NODE);
+	if (!disk)
+		return ERR_PTR(-ENOMEM);
+	lim = &disk->queue->limits;
+	blk_set_stacking_limits(lim);
+	blk_stack_limits(lim, &bdev_get_queue(a)->limits, 0);
+	if (b)
+		blk_stack_limits(lim, &bdev_get_queue(b)->limits, 0);
+	if (writable) {
+		blk_queue_write_cache(disk->queue, true, true);
+	} else {
+		blk_queue_max_discard_sectors(disk->queue, 0);
+		blk_queue_max_write_zeroes_sectors(disk->queue, 0);
+	}
+#endif
+	disk->flags |= GENHD_FL_NO_PART;
+	return disk;
+}
+
+/* ---- I/O ---- */
+
+/**
+ * vss_lun_write_done - account the completion of an admitted write
+ * @lun: the LUN
+ *
+ * Context: any, including interrupt.
+ */
+void vss_lun_write_done(struct vss_lun *lun)
+{
+	unsigned long flags;
+	bool wake;
+
+	spin_lock_irqsave(&lun->io_lock, flags);
+	wake = !--lun->inflight;
+	spin_unlock_irqrestore(&lun->io_lock, flags);
+	if (wake)
+		wake_up(&lun->drain_wq);
+}
+
+static void vss_lun_write_endio(struct bio *clone)
+{
+	struct vss_io *io = clone->bi_private;
+	struct vss_lun *lun = io->lun;
+	struct bio *orig = io->orig;
+
+	orig->bi_status = clone->bi_status;
+	bio_put(clone);
+	bio_endio(orig);
+	vss_lun_write_done(lun);
+}
+
+static bool vss_bio_mutates(struct bio *bio)
+{
+	return op_is_write(bio_op(bio)) && bio_sectors(bio);
+}
+
+static void vss_lun_submit_bio(struct bio *bio)
+{
+	struct vss_lun *lun = bio->bi_bdev->bd_disk->private_data;
+	struct bio *clone;
+	struct vss_io *io;
+
+	if (!vss_bio_mutates(bio)) {
+		/* reads and empty flushes: plain remap */
+		bio_set_dev(bio, lun->backing.bdev);
+		submit_bio_noacct(bio);
+		return;
+	}
+
+	spin_lock_irq(&lun->io_lock);
+	if (lun->hold_count) {
+		bio_list_add(&lun->deferred, bio);
+		spin_unlock_irq(&lun->io_lock);
+		return;
+	}
+	lun->inflight++;
+	spin_unlock_irq(&lun->io_lock);
+
+	clone = bio_alloc_clone(lun->backing.bdev, bio, GFP_NOIO, &lun->bs);
+	if (!clone) {
+		bio_io_error(bio);
+		vss_lun_write_done(lun);
+		return;
+	}
+	io = container_of(clone, struct vss_io, clone);
+	io->lun = lun;
+	io->orig = bio;
+	INIT_LIST_HEAD(&io->node);
+	clone->bi_end_io = vss_lun_write_endio;
+	clone->bi_private = io;
+	vss_cow_write(io);
+}
+
+static void vss_lun_free_disk(struct gendisk *disk)
+{
+	struct vss_lun *lun = disk->private_data;
+
+	vss_lun_put(lun);
+}
+
+static const struct block_device_operations vss_lun_fops = {
+	.owner		= THIS_MODULE,
+	.submit_bio	= vss_lun_submit_bio,
+	.free_disk	= vss_lun_free_disk,
+};
+
+/* ---- snapshot read tracking (see snapshot.c) ---- */
+
+/**
+ * vss_lun_read_start - register a snapshot read before it looks up maps
+ * @lun: the LUN
+ * @io: the read's context, queued on &vss_lun.reads
+ *
+ * A map change that makes data unreachable (a COW about to release an
+ * origin write, a delete about to free chunks) takes a barrier ticket after
+ * the change and waits for the reads registered before it
+ * (vss_lun_read_sync()); reads registered later look the maps up after the
+ * change.
+ *
+ * Context: process context (submit_bio).
+ * Return: the read's ticket.
+ */
+u64 vss_lun_read_start(struct vss_lun *lun, struct vss_io *io)
+{
+	spin_lock_irq(&lun->reads_lock);
+	io->ticket = lun->read_ticket++;
+	list_add_tail(&io->node, &lun->reads);
+	spin_unlock_irq(&lun->reads_lock);
+	return io->ticket;
+}
+
+/**
+ * vss_lun_read_end - unregister a snapshot read
+ * @lun: the LUN
+ * @io: the read's context
+ *
+ * Context: any, including interrupt.
+ */
+void vss_lun_read_end(struct vss_lun *lun, struct vss_io *io)
+{
+	unsigned long flags;
+	bool wake;
+
+	spin_lock_irqsave(&lun->reads_lock, flags);
+	list_del(&io->node);
+	wake = lun->read_waiters;
+	spin_unlock_irqrestore(&lun->reads_lock, flags);
+	if (wake)
+		wake_up(&lun->read_wq);
+}
+
+/**
+ * vss_lun_read_barrier - ticket separating reads from a map change
+ * @lun: the LUN
+ *
+ * Call after the change is made (under or after &vss_lun.map_lock).
+ *
+ * Context: any but interrupt.
+ * Return: reads with a smaller ticket may have seen the old maps.
+ */
+u64 vss_lun_read_barrier(struct vss_lun *lun)
+{
+	unsigned long flags;
+	u64 ticket;
+
+	spin_lock_irqsave(&lun->reads_lock, flags);
+	ticket = lun->read_ticket;
+	spin_unlock_irqrestore(&lun->reads_lock, flags);
+	return ticket;
+}
+
+static bool vss_lun_reads_before_done(struct vss_lun *lun, u64 ticket)
+{
+	struct vss_io *first;
+	bool done;
+
+	spin_lock_irq(&lun->reads_lock);
+	first = list_first_entry_or_null(&lun->reads, struct vss_io, node);
+	done = !first || first->ticket >= ticket;
+	spin_unlock_irq(&lun->reads_lock);
+	return done;
+}
+
+/**
+ * vss_lun_read_sync - wait for the snapshot reads started before a ticket
+ * @lun: the LUN
+ * @ticket: from vss_lun_read_barrier()
+ *
+ * Context: process context, sleeps; no spinlock held.
+ */
+void vss_lun_read_sync(struct vss_lun *lun, u64 ticket)
+{
+	if (vss_lun_reads_before_done(lun, ticket))
+		return;
+	spin_lock_irq(&lun->reads_lock);
+	lun->read_waiters++;
+	spin_unlock_irq(&lun->reads_lock);
+	wait_event(lun->read_wq, vss_lun_reads_before_done(lun, ticket));
+	spin_lock_irq(&lun->reads_lock);
+	lun->read_waiters--;
+	spin_unlock_irq(&lun->reads_lock);
+}
+
+/* ---- snapshot barrier ---- */
+
+static bool vss_lun_drained(struct vss_lun *lun)
+{
+	bool drained;
+
+	spin_lock_irq(&lun->io_lock);
+	drained = !lun->inflight;
+	spin_unlock_irq(&lun->io_lock);
+	return drained;
+}
+
+/**
+ * vss_lun_hold - stop admitting writes and wait for those in flight
+ * @lun: the LUN
+ *
+ * Writes arriving while held are queued and resubmitted by the matching
+ * vss_lun_release().  Holds nest.
+ *
+ * Context: process context, sleeps until in-flight writes and their COWs
+ * completed; the caller must not hold &vss_lun.snap_mutex.
+ */
+void vss_lun_hold(struct vss_lun *lun)
+{
+	spin_lock_irq(&lun->io_lock);
+	lun->hold_count++;
+	spin_unlock_irq(&lun->io_lock);
+	wait_event(lun->drain_wq, vss_lun_drained(lun));
+}
+
+/**
+ * vss_lun_release - undo one vss_lun_hold()
+ * @lun: the LUN
+ *
+ * Context: process context.
+ */
+void vss_lun_release(struct vss_lun *lun)
+{
+	struct bio_list list = BIO_EMPTY_LIST;
+	struct bio *bio;
+
+	spin_lock_irq(&lun->io_lock);
+	if (!WARN_ON_ONCE(!lun->hold_count) && !--lun->hold_count) {
+		bio_list_merge(&list, &lun->deferred);
+		bio_list_init(&lun->deferred);
+	}
+	spin_unlock_irq(&lun->io_lock);
+	while ((bio = bio_list_pop(&list)))
+		submit_bio_noacct(bio);
+}
+
+/**
+ * vss_lun_freeze - freeze the file system mounted on the LUN device, if any
+ * @lun: the LUN
+ *
+ * Context: process context, sleeps (syncs the file system).
+ * Return: 0 or a negative errno.
+ */
+int vss_lun_freeze(struct vss_lun *lun)
+{
+#ifdef HAVE_BDEV_FREEZE
+	return bdev_freeze(lun->disk->part0);
+#else
+	return freeze_bdev(lun->disk->part0);
+#endif
+}
+
+/**
+ * vss_lun_thaw - undo vss_lun_freeze()
+ * @lun: the LUN
+ *
+ * Context: process context.
+ */
+void vss_lun_thaw(struct vss_lun *lun)
+{
+	int ret;
+
+#ifdef HAVE_BDEV_FREEZE
+	ret = bdev_thaw(lun->disk->part0);
+#else
+	ret = thaw_bdev(lun->disk->part0);
+#endif
+	if (ret)
+		pr_warn("%s: thaw failed: %d\n", lun->name, ret);
+}
+
+/* ---- lifetime ---- */
+
+/**
+ * vss_lun_get - take a reference on a LUN
+ * @lun: the LUN
+ *
+ * Context: any.
+ */
+void vss_lun_get(struct vss_lun *lun)
+{
+	kref_get(&lun->kref);
+}
+
+static void vss_lun_release_kref(struct kref *kref)
+{
+	struct vss_lun *lun = container_of(kref, struct vss_lun, kref);
+
+	xa_destroy(&lun->any);
+	xa_destroy(&lun->replay_dropped);
+	kfree(lun);
+}
+
+/**
+ * vss_lun_put - drop a reference taken by vss_lun_find() and friends
+ * @lun: the LUN (NULL is ignored)
+ *
+ * Context: process context.
+ */
+void vss_lun_put(struct vss_lun *lun)
+{
+	if (lun)
+		kref_put(&lun->kref, vss_lun_release_kref);
+}
+
+static struct vss_lun *vss_lun_find_locked(const char *name)
+{
+	struct vss_lun *lun;
+
+	list_for_each_entry(lun, &vss_luns, node)
+		if (!strcmp(lun->name, name))
+			return lun;
+	return NULL;
+}
+
+/**
+ * vss_lun_find - look a LUN up by name
+ * @name: LUN name
+ *
+ * Context: process context, takes vss_luns_lock.
+ * Return: the LUN with a reference (drop with vss_lun_put()), or NULL.
+ */
+struct vss_lun *vss_lun_find(const char *name)
+{
+	struct vss_lun *lun;
+
+	mutex_lock(&vss_luns_lock);
+	lun = vss_lun_find_locked(name);
+	if (lun)
+		vss_lun_get(lun);
+	mutex_unlock(&vss_luns_lock);
+	return lun;
+}
+
+/**
+ * vss_lun_next - iterate LUNs in name order
+ * @name: the previous LUN's name, "" for the first
+ *
+ * Context: process context, takes vss_luns_lock.
+ * Return: the first LUN whose name sorts after @name, with a reference, or
+ * NULL at the end.
+ */
+struct vss_lun *vss_lun_next(const char *name)
+{
+	struct vss_lun *lun, *best = NULL;
+
+	mutex_lock(&vss_luns_lock);
+	list_for_each_entry(lun, &vss_luns, node) {
+		if (strcmp(lun->name, name) <= 0)
+			continue;
+		if (!best || strcmp(lun->name, best->name) < 0)
+			best = lun;
+	}
+	if (best)
+		vss_lun_get(best);
+	mutex_unlock(&vss_luns_lock);
+	return best;
+}
+
+/**
+ * vss_lun_claim - mark a LUN as held by a session
+ * @lun: the LUN
+ *
+ * A claimed LUN reports busy and refuses removal.
+ *
+ * Context: process context.
+ * Return: 0, -EBUSY if already claimed, -ENODEV if being removed.
+ */
+int vss_lun_claim(struct vss_lun *lun)
+{
+	int ret = 0;
+
+	mutex_lock(&vss_luns_lock);
+	if (lun->removed)
+		ret = -ENODEV;
+	else if (lun->claimed)
+		ret = -EBUSY;
+	else
+		lun->claimed = true;
+	mutex_unlock(&vss_luns_lock);
+	return ret;
+}
+
+/**
+ * vss_lun_unclaim - undo vss_lun_claim()
+ * @lun: the LUN
+ *
+ * Context: process context.
+ */
+void vss_lun_unclaim(struct vss_lun *lun)
+{
+	mutex_lock(&vss_luns_lock);
+	lun->claimed = false;
+	mutex_unlock(&vss_luns_lock);
+}
+
+/**
+ * vss_lun_get_info - report a LUN's state
+ * @lun: the LUN
+ * @info: filled in
+ *
+ * Context: process context.
+ */
+void vss_lun_get_info(struct vss_lun *lun, struct vss_lun_info *info)
+{
+	struct vss_snapshot *snap;
+	u32 n = 0;
+
+	memset(info, 0, sizeof(*info));
+	strscpy(info->name, lun->name, sizeof(info->name));
+	snprintf(info->device, sizeof(info->device), "vss-%s", lun->name);
+	info->chunk_size = lun->chunk_size;
+	info->size = (u64)lun->sectors << SECTOR_SHIFT;
+
+	mutex_lock(&vss_luns_lock);
+	info->busy = lun->claimed;
+	if (!lun->removed) {
+		snprintf(info->backing, sizeof(info->backing), "%pg",
+			 lun->backing.bdev);
+		snprintf(info->store, sizeof(info->store), "%pg",
+			 lun->store_dev.bdev);
+		info->devt = disk_devt(lun->disk);
+		info->store_size = vss_store_nr_chunks(lun->store) *
+				   lun->chunk_size;
+		info->store_used = vss_store_used_chunks(lun->store) *
+				   lun->chunk_size;
+	}
+	mutex_unlock(&vss_luns_lock);
+
+	spin_lock(&lun->map_lock);
+	list_for_each_entry(snap, &lun->snaps, lun_node)
+		n++;
+	spin_unlock(&lun->map_lock);
+	info->nr_snapshots = n;
+}
+
+/* ---- add / remove ---- */
+
+static bool vss_lun_name_valid(const char *name)
+{
+	size_t len = strnlen(name, VSS_NAME_MAX + 1);
+	size_t i;
+
+	if (!len || len > VSS_NAME_MAX)
+		return false;
+	for (i = 0; i < len; i++)
+		if (!isalnum(name[i]) && name[i] != '_' && name[i] != '.')
+			return false;
+	return true;
+}
+
+static struct vss_lun *vss_lun_alloc(const char *name)
+{
+	struct vss_lun *lun;
+	unsigned int i;
+
+	lun = kzalloc(sizeof(*lun), GFP_KERNEL);
+	if (!lun)
+		return NULL;
+	kref_init(&lun->kref);
+	INIT_LIST_HEAD(&lun->node);
+	strscpy(lun->name, name, sizeof(lun->name));
+	spin_lock_init(&lun->io_lock);
+	bio_list_init(&lun->deferred);
+	init_waitqueue_head(&lun->drain_wq);
+	spin_lock_init(&lun->map_lock);
+	INIT_LIST_HEAD(&lun->snaps);
+	xa_init(&lun->any);
+	for (i = 0; i < ARRAY_SIZE(lun->pending); i++)
+		INIT_HLIST_HEAD(&lun->pending[i]);
+	INIT_LIST_HEAD(&lun->parked);
+	spin_lock_init(&lun->reads_lock);
+	INIT_LIST_HEAD(&lun->reads);
+	init_waitqueue_head(&lun->read_wq);
+	init_waitqueue_head(&lun->cow_idle_wq);
+	mutex_init(&lun->snap_mutex);
+	lun->next_seq = 1;
+	INIT_WORK(&lun->reclaim_work, vss_snap_reclaim_work);
+	xa_init(&lun->replay_dropped);
+	return lun;
+}
+
+static int vss_lun_io_setup(struct vss_lun *lun)
+{
+	int ret;
+
+	ret = bioset_init(&lun->bs, BIO_POOL_SIZE,
+			  offsetof(struct vss_io, clone), 0);
+	if (ret)
+		return ret;
+	ret = bioset_init(&lun->split_bs, BIO_POOL_SIZE, 0, 0);
+	if (ret)
+		goto bad_split_bs;
+	ret = -ENOMEM;
+	lun->cow_pool = mempool_create_kmalloc_pool(64, vss_cow_size());
+	if (!lun->cow_pool)
+		goto bad_cow_pool;
+	lun->kc = dm_kcopyd_client_create(NULL);
+	if (IS_ERR(lun->kc)) {
+		ret = PTR_ERR(lun->kc);
+		lun->kc = NULL;
+		goto bad_kcopyd;
+	}
+	lun->cow_wq = alloc_workqueue("vss-cow-%s", WQ_MEM_RECLAIM, 0,
+				      lun->name);
+	if (!lun->cow_wq)
+		goto bad_cow_wq;
+	lun->reclaim_wq = alloc_ordered_workqueue("vss-reclaim-%s",
+						  WQ_MEM_RECLAIM, lun->name);
+	if (!lun->reclaim_wq)
+		goto bad_reclaim_wq;
+	return 0;
+
+bad_reclaim_wq:
+	destroy_workqueue(lun->cow_wq);
+bad_cow_wq:
+	dm_kcopyd_client_destroy(lun->kc);
+bad_kcopyd:
+	mempool_destroy(lun->cow_pool);
+bad_cow_pool:
+	bioset_exit(&lun->split_bs);
+bad_split_bs:
+	bioset_exit(&lun->bs);
+	return ret;
+}
+
+static void vss_lun_io_teardown(struct vss_lun *lun)
+{
+	destroy_workqueue(lun->reclaim_wq);
+	destroy_workqueue(lun->cow_wq);
+	dm_kcopyd_client_destroy(lun->kc);
+	mempool_destroy(lun->cow_pool);
+	bioset_exit(&lun->split_bs);
+	bioset_exit(&lun->bs);
+}
+
+static int vss_lun_open_devices(struct vss_lun *lun,
+				const struct vss_lun_params *p,
+				struct netlink_ext_ack *extack)
+{
+	dev_t bdevt, sdevt;
+	int ret;
+
+	if (lookup_bdev(p->backing, &bdevt)) {
+		NL_SET_ERR_MSG(extack, "backing device not found");
+		return -ENODEV;
+	}
+	if (lookup_bdev(p->store, &sdevt)) {
+		NL_SET_ERR_MSG(extack, "store device not found");
+		return -ENODEV;
+	}
+	if (bdevt == sdevt) {
+		NL_SET_ERR_MSG(extack,
+			       "store and backing device must be different");
+		return -EINVAL;
+	}
+	ret = vss_bdev_open(p->backing, lun, &lun->backing);
+	if (ret) {
+		if (ret == -EBUSY)
+			NL_SET_ERR_MSG(extack,
+				       "backing device is in use (mounted, used by another LUN, or held)");
+		else
+			NL_SET_ERR_MSG(extack, "cannot open backing device");
+		return ret;
+	}
+	ret = vss_bdev_open(p->store, lun, &lun->store_dev);
+	if (ret) {
+		if (ret == -EBUSY)
+			NL_SET_ERR_MSG(extack,
+				       "store device is in use (mounted, used by another LUN, or held)");
+		else
+			NL_SET_ERR_MSG(extack, "cannot open store device");
+		vss_bdev_close(&lun->backing);
+		return ret;
+	}
+	lun->sectors = bdev_nr_sectors(lun->backing.bdev);
+	if (!lun->sectors) {
+		NL_SET_ERR_MSG(extack, "backing device is empty");
+		vss_bdev_close(&lun->store_dev);
+		vss_bdev_close(&lun->backing);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void vss_lun_close_devices(struct vss_lun *lun)
+{
+	vss_bdev_close(&lun->store_dev);
+	vss_bdev_close(&lun->backing);
+}
+
+static int vss_lun_open_store(struct vss_lun *lun,
+			      const struct vss_lun_params *p,
+			      struct netlink_ext_ack *extack)
+{
+	struct vss_store_params sp = {
+		.bdev = lun->store_dev.bdev,
+		.lun_name = lun->name,
+		.lun_size = (u64)lun->sectors << SECTOR_SHIFT,
+		.chunk_size = p->chunk_size,
+		.format = p->format,
+	};
+	struct vss_store *st;
+	u32 cs;
+
+	st = vss_store_open(&sp, &vss_snap_replay_ops, lun, extack);
+	if (IS_ERR(st))
+		return PTR_ERR(st);
+	cs = vss_store_chunk_size(st);
+	if (!is_power_of_2(cs) || cs < VSS_CHUNK_MIN || cs > VSS_CHUNK_MAX) {
+		NL_SET_ERR_MSG(extack, "store chunk size is invalid");
+		vss_store_close(st);
+		return -EINVAL;
+	}
+	lun->store = st;
+	lun->chunk_size = cs;
+	lun->chunk_shift = ilog2(cs >> SECTOR_SHIFT);
+	lun->nr_chunks = DIV_ROUND_UP_ULL(lun->sectors,
+					  (sector_t)1 << lun->chunk_shift);
+	return 0;
+}
+
+static int vss_lun_add_disk(struct vss_lun *lun)
+{
+	struct gendisk *disk;
+	int ret;
+
+	disk = vss_lun_alloc_disk(lun->backing.bdev, NULL, true);
+	if (IS_ERR(disk))
+		return PTR_ERR(disk);
+	disk->fops = &vss_lun_fops;
+	disk->private_data = lun;
+	snprintf(disk->disk_name, DISK_NAME_LEN, "vss-%s", lun->name);
+	set_capacity(disk, lun->sectors);
+	lun->disk = disk;
+	vss_lun_get(lun);	/* dropped by vss_lun_free_disk() */
+	ret = add_disk(disk);
+	if (ret) {
+		/* ->free_disk is called only for disks that were added */
+		lun->disk = NULL;
+		put_disk(disk);
+		vss_lun_put(lun);
+		return ret;
+	}
+	return 0;
+}
+
+/**
+ * vss_lun_add - create a protected LUN
+ * @p: what to create
+ * @extack: reason of a refusal
+ * @out: the new LUN, with a reference for the caller
+ *
+ * Opens the backing and store devices exclusively, opens (or formats) the
+ * store, replays its log (snapshots come back with their devices), and adds
+ * the device "vss-<name>".
+ *
+ * Context: process context, sleeps.
+ * Return: 0 or a negative errno with @extack set.
+ */
+int vss_lun_add(const struct vss_lun_params *p, struct netlink_ext_ack *extack,
+		struct vss_lun **out)
+{
+	struct vss_lun *lun;
+	int ret;
+
+	if (!p->name || !vss_lun_name_valid(p->name)) {
+		NL_SET_ERR_MSG(extack,
+			       "LUN name must be 1-20 characters of [A-Za-z0-9_.]");
+		return -EINVAL;
+	}
+	if (p->chunk_size && (!is_power_of_2(p->chunk_size) ||
+			      p->chunk_size < VSS_CHUNK_MIN ||
+			      p->chunk_size > VSS_CHUNK_MAX)) {
+		NL_SET_ERR_MSG(extack,
+			       "chunk size must be a power of two from 4 KiB to 1 MiB");
+		return -EINVAL;
+	}
+	if (!p->backing || !p->store) {
+		NL_SET_ERR_MSG(extack, "backing and store devices are required");
+		return -EINVAL;
+	}
+
+	lun = vss_lun_alloc(p->name);
+	if (!lun)
+		return -ENOMEM;
+
+	mutex_lock(&vss_luns_lock);
+	if (vss_lun_find_locked(p->name)) {
+		NL_SET_ERR_MSG(extack, "a LUN with this name exists");
+		ret = -EEXIST;
+		goto out_unlock;
+	}
+	ret = vss_lun_open_devices(lun, p, extack);
+	if (ret)
+		goto out_unlock;
+	ret = vss_lun_io_setup(lun);
+	if (ret)
+		goto bad_io_setup;
+	ret = vss_lun_open_store(lun, p, extack);
+	if (ret)
+		goto bad_store;
+	ret = vss_snap_replay_done(lun);
+	if (ret) {
+		NL_SET_ERR_MSG(extack, "store holds snapshot data beyond the LUN size");
+		goto bad_replay;
+	}
+	ret = vss_lun_add_disk(lun);
+	if (ret)
+		goto bad_disk;
+
+	list_add_tail(&lun->node, &vss_luns);
+	vss_lun_get(lun);
+	*out = lun;
+	mutex_unlock(&vss_luns_lock);
+	pr_info("%s: added on %pg, store %pg, chunk %u bytes\n", lun->name,
+		lun->backing.bdev, lun->store_dev.bdev, lun->chunk_size);
+	vss_nl_lun_event(VSS_EV_LUN_ADDED, lun);
+	return 0;
+
+bad_disk:
+bad_replay:
+	vss_snap_remove_all(lun);
+	vss_store_close(lun->store);
+bad_store:
+	vss_lun_io_teardown(lun);
+bad_io_setup:
+	vss_lun_close_devices(lun);
+out_unlock:
+	mutex_unlock(&vss_luns_lock);
+	vss_lun_put(lun);
+	return ret;
+}
+
+/* Everything but the memory; no I/O may be in flight on the LUN device. */
+static void vss_lun_teardown(struct vss_lun *lun)
+{
+	del_gendisk(lun->disk);
+	/* bio-based: del_gendisk does not wait for our own in-flight writes */
+	wait_event(lun->drain_wq, vss_lun_drained(lun));
+	cancel_work_sync(&lun->reclaim_work);
+	flush_workqueue(lun->cow_wq);
+	vss_snap_remove_all(lun);
+	vss_lun_read_sync(lun, U64_MAX);
+	vss_store_close(lun->store);
+	lun->store = NULL;
+	vss_lun_io_teardown(lun);
+	vss_lun_close_devices(lun);
+	put_disk(lun->disk);	/* drops the disk's reference */
+}
+
+/**
+ * vss_lun_remove - remove a protected LUN (the store keeps its snapshots)
+ * @lun: the LUN (the caller keeps its own reference)
+ * @extack: reason of a refusal
+ *
+ * Context: process context, sleeps.
+ * Return: 0; -EBUSY if the LUN or one of its snapshot devices is open, or a
+ * session holds it; -ENODEV if already removed.
+ */
+int vss_lun_remove(struct vss_lun *lun, struct netlink_ext_ack *extack)
+{
+	mutex_lock(&vss_luns_lock);
+	if (lun->removed) {
+		mutex_unlock(&vss_luns_lock);
+		NL_SET_ERR_MSG(extack, "LUN is being removed");
+		return -ENODEV;
+	}
+	if (lun->claimed) {
+		mutex_unlock(&vss_luns_lock);
+		NL_SET_ERR_MSG(extack, "LUN is held by a session");
+		return -EBUSY;
+	}
+	if (disk_openers(lun->disk)) {
+		mutex_unlock(&vss_luns_lock);
+		NL_SET_ERR_MSG(extack, "LUN device is open or mounted");
+		return -EBUSY;
+	}
+	if (vss_snap_any_open(lun)) {
+		mutex_unlock(&vss_luns_lock);
+		NL_SET_ERR_MSG(extack, "a snapshot device of the LUN is open");
+		return -EBUSY;
+	}
+	lun->removed = true;
+	list_del_init(&lun->node);
+	mutex_unlock(&vss_luns_lock);
+
+	vss_nl_lun_event(VSS_EV_LUN_REMOVED, lun);
+	pr_info("%s: removed\n", lun->name);
+	vss_lun_teardown(lun);
+	vss_lun_put(lun);	/* the list's reference */
+	return 0;
+}
+
+/**
+ * vss_lun_init - module init of the engine
+ *
+ * Context: module init.
+ * Return: 0.
+ */
+int vss_lun_init(void)
+{
+	return 0;
+}
+
+/**
+ * vss_lun_exit - remove every LUN at module unload
+ *
+ * No LUN or snapshot device can be open (they pin the module).
+ *
+ * Context: module exit.
+ */
+void vss_lun_exit(void)
+{
+	struct vss_lun *lun;
+
+	for (;;) {
+		mutex_lock(&vss_luns_lock);
+		lun = list_first_entry_or_null(&vss_luns, struct vss_lun, node);
+		if (lun) {
+			lun->removed = true;
+			list_del_init(&lun->node);
+		}
+		mutex_unlock(&vss_luns_lock);
+		if (!lun)
+			break;
+		vss_lun_teardown(lun);
+		vss_lun_put(lun);
+	}
+}

@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vss protected LUN: the bio-based gendisk stacked on a backing device, its
+ * I/O admission (hold/drain), and the per-LUN state shared by the COW path
+ * (cow.c) and the snapshots (snapshot.c).
+ */
+#ifndef _VSS_LUN_H
+#define _VSS_LUN_H
+
+#include <linux/bio.h>
+#include <linux/blkdev.h>
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mempool.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+#include <linux/xarray.h>
+#include "vss.h"
+#include "vss_compat.h"
+
+struct dm_kcopyd_client;
+struct vss_store;
+
+#define VSS_PENDING_BITS	8
+
+/**
+ * struct vss_bdev - a block device opened exclusively by the engine
+ * @bdev: the device
+ * @file: the open file (kernels that open block devices as files), or NULL
+ */
+struct vss_bdev {
+	struct block_device *bdev;
+	struct file *file;
+};
+
+/**
+ * struct vss_io - per-bio context, the front pad of the clone we submit
+ * @lun: the LUN the bio belongs to
+ * @orig: the bio we received, completed when @clone completes
+ * @node: on a COW's waiter list (writes) or on &vss_lun.reads (snapshot
+ *	reads); protected by &vss_lun.map_lock
+ * @ticket: read ticket (snapshot reads only)
+ * @clone: the clone submitted to the backing or store device; must be last
+ */
+struct vss_io {
+	struct vss_lun *lun;
+	struct bio *orig;
+	struct list_head node;
+	u64 ticket;
+	struct bio clone;
+};
+
+/**
+ * struct vss_lun - a protected LUN
+ * @kref: lifetime; the list of LUNs, the gendisk, every snapshot and every
+ *	*_find() caller hold a reference
+ * @node: on the global LUN list, protected by vss_luns_lock
+ * @name: LUN name
+ * @backing: the backing device, opened exclusively
+ * @store_dev: the store device, opened exclusively
+ * @store: the store (diff area)
+ * @disk: the protected device "vss-@name"
+ * @removed: set (under vss_luns_lock) once removal started; the LUN can no
+ *	longer be found nor changed
+ * @claimed: held by a session (vss_lun_claim()); under vss_luns_lock
+ * @chunk_size: bytes
+ * @chunk_shift: log2 of the chunk size in sectors
+ * @nr_chunks: chunks on the LUN (the last one may be partial)
+ * @sectors: LUN size
+ * @io_lock: protects @hold_count, @inflight and @deferred
+ * @hold_count: vss_lun_hold() depth; while non-zero, new writes are deferred
+ * @inflight: admitted writes not yet completed (including their COWs)
+ * @deferred: writes that arrived while held, resubmitted by the last release
+ * @drain_wq: woken when @inflight drops to zero
+ * @map_lock: protects @snaps, @newest, @any, @pending, @parked,
+ *	@reclaim_gen, @nospc and in every snapshot the map, state, entry count
+ *	and active COW count; never taken in interrupt context (it nests the
+ *	xarray locks)
+ * @snaps: snapshots in creation order (committed, ready or invalid)
+ * @newest: the snapshot new writes are preserved for, or NULL
+ * @any: chunk -> xa_mk_value(number of snapshot maps that have an entry);
+ *	lets reads of untouched chunks skip the walk over all snapshots
+ * @pending: COWs in flight, hashed by chunk
+ * @parked: COWs waiting for space or for their snapshot to become durable
+ * @reads_lock: protects @reads, @read_ticket and @read_waiters; taken
+ *	with interrupts disabled (read completions take it)
+ * @reads: snapshot reads in flight, in ticket order
+ * @read_ticket: next read ticket
+ * @read_wq: woken when a snapshot read completes and someone waits
+ * @read_waiters: number of tasks waiting on @read_wq
+ * @reclaim_gen: bumped whenever store space was freed
+ * @nospc: a COW is waiting for store space
+ * @cow_idle_wq: woken when a snapshot's active COW count drops to zero
+ * @snap_mutex: serialises snapshot prepare/persist/delete, reclaim and
+ *	invalidation, and protects @slots, @slot_snap, @next_seq and
+ *	@preparing; never held while waiting for a hold to drain
+ * @slots: store slots in use
+ * @slot_snap: the snapshot using each slot
+ * @next_seq: next snapshot sequence number
+ * @preparing: a snapshot prepared or committed but not yet persisted
+ * @store_low: VSS_EV_STORE_LOW was sent and usage did not drop since
+ * @kc: dm-kcopyd client for the COW copies
+ * @bs: bio set for the clones (front pad &struct vss_io)
+ * @split_bs: bio set for splitting snapshot reads
+ * @cow_pool: mempool of struct vss_cow
+ * @cow_wq: COW state machine (WQ_MEM_RECLAIM)
+ * @reclaim_wq: store-full reclaim and invalidation (ordered, WQ_MEM_RECLAIM)
+ * @reclaim_work: runs vss_snap_reclaim_work()
+ * @replay_dropped: store chunks released while replaying the log, freed
+ *	once the store is open
+ */
+struct vss_lun {
+	struct kref kref;
+	struct list_head node;
+	char name[VSS_NAME_MAX + 1];
+	struct vss_bdev backing;
+	struct vss_bdev store_dev;
+	struct vss_store *store;
+	struct gendisk *disk;
+	bool removed;
+	bool claimed;
+
+	u32 chunk_size;
+	unsigned int chunk_shift;
+	u64 nr_chunks;
+	sector_t sectors;
+
+	spinlock_t io_lock;
+	unsigned int hold_count;
+	unsigned long inflight;
+	struct bio_list deferred;
+	wait_queue_head_t drain_wq;
+
+	spinlock_t map_lock;
+	struct list_head snaps;
+	struct vss_snapshot *newest;
+	struct xarray any;
+	struct hlist_head pending[1 << VSS_PENDING_BITS];
+	struct list_head parked;
+	u64 reclaim_gen;
+	bool nospc;
+	wait_queue_head_t cow_idle_wq;
+
+	spinlock_t reads_lock;
+	struct list_head reads;
+	u64 read_ticket;
+	wait_queue_head_t read_wq;
+	unsigned int read_waiters;
+
+	struct mutex snap_mutex;
+	DECLARE_BITMAP(slots, VSS_MAX_SNAPSHOTS);
+	struct vss_snapshot *slot_snap[VSS_MAX_SNAPSHOTS];
+	u32 next_seq;
+	struct vss_snapshot *preparing;
+	atomic_t store_low;
+
+	struct dm_kcopyd_client *kc;
+	struct bio_set bs;
+	struct bio_set split_bs;
+	mempool_t *cow_pool;
+	struct workqueue_struct *cow_wq;
+	struct workqueue_struct *reclaim_wq;
+	struct work_struct reclaim_work;
+	struct xarray replay_dropped;
+};
+
+static inline sector_t vss_chunk_to_sector(struct vss_lun *lun, u64 chunk)
+{
+	return (sector_t)chunk << lun->chunk_shift;
+}
+
+static inline u64 vss_sector_to_chunk(struct vss_lun *lun, sector_t sector)
+{
+	return sector >> lun->chunk_shift;
+}
+
+void vss_lun_get(struct vss_lun *lun);
+void vss_lun_write_done(struct vss_lun *lun);
+struct gendisk *vss_lun_alloc_disk(struct block_device *a,
+				   struct block_device *b, bool writable);
+u64 vss_lun_read_start(struct vss_lun *lun, struct vss_io *io);
+void vss_lun_read_end(struct vss_lun *lun, struct vss_io *io);
+u64 vss_lun_read_barrier(struct vss_lun *lun);
+void vss_lun_read_sync(struct vss_lun *lun, u64 ticket);
+
+#endif /* _VSS_LUN_H */

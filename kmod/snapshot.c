@@ -1,0 +1,1351 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vss snapshots.
+ *
+ * Maps.  Snapshot Si's map holds the chunks first written on the LUN while
+ * Si was the newest snapshot (lun chunk -> store chunk, xarray value
+ * entries, about 9-16 bytes per preserved chunk whatever the number of
+ * snapshots).  Reading Si at chunk c takes the first entry for c in Si,
+ * S(i+1), ..., Sn; with none, the chunk did not change since Si and the
+ * origin has it.  &vss_lun.any counts, per chunk, the maps that have an
+ * entry, so reads of never-preserved chunks skip the walk.
+ *
+ * Invariant: the live snapshots (committed or ready) are a suffix of the
+ * creation-ordered list.  Invalidation on store-full goes oldest first and
+ * an I/O error invalidates every snapshot, so no live snapshot ever reads
+ * through an invalid one, and an invalid newest snapshot means nothing is
+ * left to preserve.
+ *
+ * Delete with handover.  Deleting Si moves each of its entries to S(i-1)
+ * where S(i-1) has none: S(i-1) would have read that chunk through Si.
+ * Entries S(i-1) already has were unreachable (older snapshots stop at
+ * S(i-1) first) and are dropped, as are all entries when Si is the oldest
+ * or S(i-1) is invalid.  Order: the delete record is made durable first,
+ * then the maps change, then the snapshot reads that may still use a
+ * dropped chunk are waited for (read tickets, lun.c), and only then the
+ * chunks go back to the store's allocator.  Log replay runs the same merge.
+ *
+ * Store full.  A COW that finds no space parks and kicks the reclaim work,
+ * which deletes the oldest ready snapshot (or, if its device is open,
+ * invalidates it) and lets the parked COWs retry, until they get space or
+ * no snapshot is left to preserve for.  The origin write never fails.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME "-snapshot: " fmt
+
+#include <linux/blkdev.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/timekeeping.h>
+#include "lun.h"
+#include "cow.h"
+#include "snapshot.h"
+#include "store.h"
+
+/* every snapshot of every LUN, for lookups by id */
+static LIST_HEAD(vss_snapshots);
+static DEFINE_SPINLOCK(vss_snapshots_lock);
+
+#define VSS_DROP_BATCH	64
+#define VSS_CHANGES_RUN	4096
+
+static int vss_snap_enumerate(void *arg, struct vss_store *st);
+
+/* ---- lifetime ---- */
+
+static struct vss_snapshot *vss_snap_alloc(struct vss_lun *lun)
+{
+	struct vss_snapshot *snap;
+
+	snap = kzalloc(sizeof(*snap), GFP_KERNEL);
+	if (!snap)
+		return NULL;
+	kref_init(&snap->kref);		/* the LUN's reference */
+	INIT_LIST_HEAD(&snap->lun_node);
+	INIT_LIST_HEAD(&snap->all_node);
+	xa_init(&snap->map);
+	snap->lun = lun;
+	vss_lun_get(lun);
+	return snap;
+}
+
+/**
+ * vss_snap_get - take a reference on a snapshot
+ * @snap: the snapshot
+ *
+ * Context: any.
+ */
+void vss_snap_get(struct vss_snapshot *snap)
+{
+	kref_get(&snap->kref);
+}
+
+static void vss_snap_release(struct kref *kref)
+{
+	struct vss_snapshot *snap = container_of(kref, struct vss_snapshot,
+						 kref);
+
+	xa_destroy(&snap->map);
+	vss_lun_put(snap->lun);
+	kfree(snap);
+}
+
+/**
+ * vss_snapshot_put - drop a snapshot reference
+ * @snap: the snapshot (NULL is ignored)
+ *
+ * Context: any but interrupt.
+ */
+void vss_snapshot_put(struct vss_snapshot *snap)
+{
+	if (snap)
+		kref_put(&snap->kref, vss_snap_release);
+}
+
+static void vss_snap_list_add(struct vss_snapshot *snap)
+{
+	vss_snap_get(snap);
+	spin_lock(&vss_snapshots_lock);
+	list_add_tail(&snap->all_node, &vss_snapshots);
+	spin_unlock(&vss_snapshots_lock);
+}
+
+static void vss_snap_list_del(struct vss_snapshot *snap)
+{
+	bool listed;
+
+	spin_lock(&vss_snapshots_lock);
+	listed = !list_empty(&snap->all_node);
+	list_del_init(&snap->all_node);
+	spin_unlock(&vss_snapshots_lock);
+	if (listed)
+		vss_snapshot_put(snap);
+}
+
+/**
+ * vss_snapshot_find - look a snapshot up by id
+ * @id: snapshot id
+ *
+ * Context: any but interrupt.
+ * Return: the snapshot with a reference (vss_snapshot_put()), or NULL.
+ */
+struct vss_snapshot *vss_snapshot_find(const uuid_t *id)
+{
+	struct vss_snapshot *snap, *found = NULL;
+
+	spin_lock(&vss_snapshots_lock);
+	list_for_each_entry(snap, &vss_snapshots, all_node) {
+		if (uuid_equal(&snap->ps.id, id)) {
+			found = snap;
+			vss_snap_get(found);
+			break;
+		}
+	}
+	spin_unlock(&vss_snapshots_lock);
+	return found;
+}
+
+/**
+ * vss_snapshot_next - iterate the snapshots of a LUN in creation order
+ * @lun: the LUN
+ * @seq: sequence number of the previous snapshot, 0 for the first
+ *
+ * Context: process context.
+ * Return: the committed snapshot with the smallest sequence number above
+ * @seq, with a reference, or NULL.
+ */
+struct vss_snapshot *vss_snapshot_next(struct vss_lun *lun, u32 seq)
+{
+	struct vss_snapshot *snap, *found = NULL;
+
+	spin_lock(&lun->map_lock);
+	list_for_each_entry(snap, &lun->snaps, lun_node) {
+		if (snap->ps.seq > seq) {
+			found = snap;
+			vss_snap_get(found);
+			break;
+		}
+	}
+	spin_unlock(&lun->map_lock);
+	return found;
+}
+
+/**
+ * vss_snapshot_get_info - report a snapshot's state
+ * @snap: the snapshot
+ * @info: filled in
+ *
+ * Context: process context.
+ */
+void vss_snapshot_get_info(struct vss_snapshot *snap,
+			   struct vss_snapshot_info *info)
+{
+	struct vss_lun *lun = snap->lun;
+
+	memset(info, 0, sizeof(*info));
+	uuid_copy(&info->id, &snap->ps.id);
+	uuid_copy(&info->set_id, &snap->ps.set_id);
+	strscpy(info->lun, lun->name, sizeof(info->lun));
+	snprintf(info->device, sizeof(info->device), "vss-%s-s%u", lun->name,
+		 snap->ps.seq);
+	info->seq = snap->ps.seq;
+	spin_lock(&lun->map_lock);
+	info->created_ns = snap->ps.created_ns;
+	info->state = snap->state;
+	info->cow_bytes = snap->nr_entries * lun->chunk_size;
+	spin_unlock(&lun->map_lock);
+	mutex_lock(&lun->snap_mutex);
+	if (snap->disk && snap->disk_added)
+		info->devt = disk_devt(snap->disk);
+	mutex_unlock(&lun->snap_mutex);
+}
+
+/* ---- the per-LUN summary of preserved chunks ---- */
+
+/**
+ * vss_snap_any_inc_locked - one more map has an entry for a chunk
+ * @lun: the LUN
+ * @chunk: LUN chunk
+ * @gfp: allocation flags (GFP_NOWAIT when the slot was reserved)
+ *
+ * Context: &vss_lun.map_lock held unless the LUN is being set up.
+ * Return: 0 or -ENOMEM.
+ */
+int vss_snap_any_inc_locked(struct vss_lun *lun, u64 chunk, gfp_t gfp)
+{
+	void *e = xa_load(&lun->any, chunk);
+	unsigned long n = xa_is_value(e) ? xa_to_value(e) : 0;
+
+	return xa_err(xa_store(&lun->any, chunk, xa_mk_value(n + 1), gfp));
+}
+
+/**
+ * vss_snap_any_dec_locked - one map less has an entry for a chunk
+ * @lun: the LUN
+ * @chunk: LUN chunk
+ *
+ * The entry stays (as zero) so that a later increment cannot need memory.
+ *
+ * Context: &vss_lun.map_lock held unless the LUN is being set up.
+ */
+void vss_snap_any_dec_locked(struct vss_lun *lun, u64 chunk)
+{
+	void *e = xa_load(&lun->any, chunk);
+	unsigned long n = xa_is_value(e) ? xa_to_value(e) : 0;
+
+	if (!WARN_ON_ONCE(!n))
+		xa_store(&lun->any, chunk, xa_mk_value(n - 1), GFP_NOWAIT);
+}
+
+/* ---- the snapshot device ---- */
+
+/* Where does @snap find chunk @c?  Under map_lock. */
+static bool vss_snap_resolve_locked(struct vss_snapshot *snap, u64 c,
+				    u64 *store_chunk)
+{
+	struct vss_lun *lun = snap->lun;
+	struct vss_snapshot *s = snap;
+	void *e;
+
+	e = xa_load(&lun->any, c);
+	if (!xa_is_value(e) || !xa_to_value(e))
+		return false;
+	list_for_each_entry_from(s, &lun->snaps, lun_node) {
+		e = xa_load(&s->map, c);
+		if (e) {
+			*store_chunk = xa_to_value(e);
+			return true;
+		}
+	}
+	return false;
+}
+
+static void vss_snap_read_endio(struct bio *clone)
+{
+	struct vss_io *io = clone->bi_private;
+	struct vss_lun *lun = io->lun;
+	struct bio *orig = io->orig;
+
+	orig->bi_status = clone->bi_status;
+	vss_lun_read_end(lun, io);
+	bio_put(clone);
+	bio_endio(orig);
+}
+
+static void vss_snap_submit_bio(struct bio *bio)
+{
+	struct vss_snapshot *snap = bio->bi_bdev->bd_disk->private_data;
+	struct vss_lun *lun = snap->lun;
+	sector_t mask = ((sector_t)1 << lun->chunk_shift) - 1;
+	struct block_device *bdev;
+	struct bio *clone, *split;
+	struct vss_io *io;
+	sector_t sector, target, len;
+	u64 c, last, n, sc;
+
+	if (op_is_write(bio_op(bio))) {
+		if (!bio_sectors(bio))
+			bio_endio(bio);		/* flush of a read-only disk */
+		else
+			bio_io_error(bio);
+		return;
+	}
+	if (READ_ONCE(snap->state) != VSS_SNAP_READY) {
+		bio_io_error(bio);
+		return;
+	}
+	if (!bio_sectors(bio)) {
+		bio_endio(bio);
+		return;
+	}
+	clone = bio_alloc_clone(lun->backing.bdev, bio, GFP_NOIO, &lun->bs);
+	if (!clone) {
+		bio_io_error(bio);
+		return;
+	}
+	io = container_of(clone, struct vss_io, clone);
+	io->lun = lun;
+	io->orig = bio;
+	clone->bi_end_io = vss_snap_read_endio;
+	clone->bi_private = io;
+	/* register before looking at the maps: see vss_lun_read_start() */
+	vss_lun_read_start(lun, io);
+
+	/* split only where the mapping changes */
+	for (;;) {
+		sector = clone->bi_iter.bi_sector;
+		c = vss_sector_to_chunk(lun, sector);
+		last = vss_sector_to_chunk(lun, bio_end_sector(clone) - 1);
+		spin_lock(&lun->map_lock);
+		if (vss_snap_resolve_locked(snap, c, &sc)) {
+			bdev = lun->store_dev.bdev;
+			target = vss_store_chunk_sector(lun->store, sc) +
+				 (sector & mask);
+			n = 1;
+		} else {
+			bdev = lun->backing.bdev;
+			target = sector;
+			for (n = 1; c + n <= last; n++)
+				if (vss_snap_resolve_locked(snap, c + n, &sc))
+					break;
+		}
+		spin_unlock(&lun->map_lock);
+
+		len = vss_chunk_to_sector(lun, c + n) - sector;
+		if (len >= bio_sectors(clone))
+			break;
+		split = bio_split(clone, len, GFP_NOIO, &lun->split_bs);
+		if (IS_ERR_OR_NULL(split)) {
+			clone->bi_status = BLK_STS_RESOURCE;
+			bio_endio(clone);
+			return;
+		}
+		bio_chain(split, clone);
+		bio_set_dev(split, bdev);
+		split->bi_iter.bi_sector = target;
+		submit_bio_noacct(split);
+	}
+	bio_set_dev(clone, bdev);
+	clone->bi_iter.bi_sector = target;
+	submit_bio_noacct(clone);
+}
+
+static void vss_snap_free_disk(struct gendisk *disk)
+{
+	vss_snapshot_put(disk->private_data);
+}
+
+static const struct block_device_operations vss_snap_fops = {
+	.owner		= THIS_MODULE,
+	.submit_bio	= vss_snap_submit_bio,
+	.free_disk	= vss_snap_free_disk,
+};
+
+static int vss_snap_alloc_disk(struct vss_snapshot *snap)
+{
+	struct vss_lun *lun = snap->lun;
+	struct gendisk *disk;
+
+	disk = vss_lun_alloc_disk(lun->backing.bdev, lun->store_dev.bdev,
+				  false);
+	if (IS_ERR(disk))
+		return PTR_ERR(disk);
+	disk->fops = &vss_snap_fops;
+	disk->private_data = snap;
+	snprintf(disk->disk_name, DISK_NAME_LEN, "vss-%s-s%u", lun->name,
+		 snap->ps.seq);
+	set_capacity(disk, lun->sectors);
+	snap->disk = disk;
+	return 0;
+}
+
+/* Under snap_mutex. */
+static int vss_snap_add_disk(struct vss_snapshot *snap)
+{
+	int ret;
+
+	if (!snap->disk) {
+		ret = vss_snap_alloc_disk(snap);
+		if (ret)
+			return ret;
+	}
+	vss_snap_get(snap);		/* dropped by ->free_disk */
+	ret = add_disk(snap->disk);
+	if (ret) {
+		vss_snapshot_put(snap);
+		return ret;
+	}
+	set_disk_ro(snap->disk, true);
+	snap->disk_added = true;
+	return 0;
+}
+
+/* Under snap_mutex. */
+static void vss_snap_del_disk(struct vss_snapshot *snap)
+{
+	struct gendisk *disk = snap->disk;
+
+	if (!disk)
+		return;
+	if (snap->disk_added)
+		del_gendisk(disk);
+	snap->disk = NULL;
+	snap->disk_added = false;
+	put_disk(disk);
+}
+
+static bool vss_snap_open(struct vss_snapshot *snap)
+{
+	return snap->disk && disk_openers(snap->disk);
+}
+
+/**
+ * vss_snap_any_open - is a snapshot device of the LUN open?
+ * @lun: the LUN
+ *
+ * Context: process context, takes &vss_lun.snap_mutex.
+ * Return: true if one is.
+ */
+bool vss_snap_any_open(struct vss_lun *lun)
+{
+	struct vss_snapshot *snap;
+	bool open = false;
+
+	mutex_lock(&lun->snap_mutex);
+	list_for_each_entry(snap, &lun->snaps, lun_node)
+		open |= vss_snap_open(snap);
+	mutex_unlock(&lun->snap_mutex);
+	return open;
+}
+
+/* ---- dropping entries ---- */
+
+/*
+ * Store chunks no map names any more.  They are freed in batches, each one
+ * after the snapshot reads that may still use them completed; while
+ * replaying they are only collected (vss_snap_replay_done() frees them).
+ */
+struct vss_dropper {
+	struct vss_lun *lun;
+	bool replay;
+	int err;
+	unsigned int n;
+	u64 chunks[VSS_DROP_BATCH];
+};
+
+/* Without map_lock. */
+static void vss_drop_flush(struct vss_dropper *d)
+{
+	struct vss_lun *lun = d->lun;
+	unsigned int i;
+	int ret;
+
+	if (!d->n)
+		return;
+	if (d->replay) {
+		for (i = 0; i < d->n; i++) {
+			ret = xa_err(xa_store(&lun->replay_dropped, d->chunks[i],
+					      xa_mk_value(1), GFP_KERNEL));
+			if (ret)
+				d->err = ret;
+		}
+	} else {
+		vss_lun_read_sync(lun, vss_lun_read_barrier(lun));
+		for (i = 0; i < d->n; i++)
+			vss_store_free(lun->store, d->chunks[i]);
+		spin_lock(&lun->map_lock);
+		lun->reclaim_gen++;
+		spin_unlock(&lun->map_lock);
+	}
+	d->n = 0;
+}
+
+/*
+ * Record a dropped chunk; returns true when the batch is full and must be
+ * flushed (the caller drops map_lock around vss_drop_flush()).
+ */
+static bool vss_drop_add(struct vss_dropper *d, u64 store_chunk)
+{
+	d->chunks[d->n++] = store_chunk;
+	return d->n == VSS_DROP_BATCH;
+}
+
+/* Empty @snap's map.  Under snap_mutex, no COW active for @snap. */
+static void vss_snap_drop_all(struct vss_snapshot *snap, struct vss_dropper *d)
+{
+	struct vss_lun *lun = snap->lun;
+	unsigned long idx;
+	void *e;
+
+	spin_lock(&lun->map_lock);
+	xa_for_each(&snap->map, idx, e) {
+		xa_erase(&snap->map, idx);
+		snap->nr_entries--;
+		vss_snap_any_dec_locked(lun, idx);
+		if (vss_drop_add(d, xa_to_value(e))) {
+			spin_unlock(&lun->map_lock);
+			vss_drop_flush(d);
+			cond_resched();
+			spin_lock(&lun->map_lock);
+		}
+	}
+	spin_unlock(&lun->map_lock);
+	vss_drop_flush(d);
+}
+
+/* The snapshot before @snap in creation order, or NULL.  Under snap_mutex. */
+static struct vss_snapshot *vss_snap_prev(struct vss_snapshot *snap)
+{
+	struct vss_lun *lun = snap->lun;
+
+	if (snap->lun_node.prev == &lun->snaps)
+		return NULL;
+	return list_prev_entry(snap, lun_node);
+}
+
+/*
+ * Handover, step 1 (may fail, changes nothing visible): reserve the slots
+ * of S(i-1) that will receive entries.  Under snap_mutex, no COW active
+ * for @snap.  Returns the receiving snapshot (NULL: nothing is handed over).
+ */
+static int vss_snap_merge_prepare(struct vss_snapshot *snap, gfp_t gfp,
+				  struct vss_snapshot **to)
+{
+	struct vss_snapshot *prev = vss_snap_prev(snap);
+	unsigned long idx, done;
+	unsigned int noio;
+	void *e;
+	int ret = 0;
+
+	*to = NULL;
+	if (!prev || prev->state == VSS_SNAP_INVALID)
+		return 0;
+	noio = memalloc_noio_save();
+	xa_for_each(&snap->map, idx, e) {
+		if (xa_load(&prev->map, idx))
+			continue;
+		ret = xa_reserve(&prev->map, idx, gfp);
+		if (ret)
+			break;
+	}
+	memalloc_noio_restore(noio);
+	if (ret) {
+		done = idx;
+		xa_for_each_range(&snap->map, idx, e, 0, done)
+			xa_release(&prev->map, idx);
+		return ret;
+	}
+	*to = prev;
+	return 0;
+}
+
+/*
+ * Handover, step 2 (cannot fail): move or drop every entry, unlink @snap.
+ * Each chunk moves atomically under map_lock, so a concurrent read finds
+ * it in S(i-1) or in Si.  Under snap_mutex.
+ */
+static void vss_snap_merge_apply(struct vss_snapshot *snap,
+				 struct vss_snapshot *to,
+				 struct vss_dropper *d)
+{
+	struct vss_lun *lun = snap->lun;
+	unsigned long idx;
+	void *e;
+
+	spin_lock(&lun->map_lock);
+	xa_for_each(&snap->map, idx, e) {
+		xa_erase(&snap->map, idx);
+		snap->nr_entries--;
+		if (to && !xa_load(&to->map, idx)) {
+			/* reserved by vss_snap_merge_prepare() */
+			xa_store(&to->map, idx, e, GFP_NOWAIT);
+			to->nr_entries++;
+			continue;
+		}
+		vss_snap_any_dec_locked(lun, idx);
+		if (vss_drop_add(d, xa_to_value(e))) {
+			spin_unlock(&lun->map_lock);
+			vss_drop_flush(d);
+			cond_resched();
+			spin_lock(&lun->map_lock);
+		}
+	}
+	if (lun->newest == snap)
+		lun->newest = vss_snap_prev(snap);
+	list_del_init(&snap->lun_node);
+	spin_unlock(&lun->map_lock);
+	vss_drop_flush(d);
+	lun->slot_snap[snap->ps.slot] = NULL;
+	clear_bit(snap->ps.slot, lun->slots);
+}
+
+static bool vss_snap_cow_idle(struct vss_snapshot *snap)
+{
+	bool idle;
+
+	spin_lock(&snap->lun->map_lock);
+	idle = !snap->cow_active;
+	spin_unlock(&snap->lun->map_lock);
+	return idle;
+}
+
+static void vss_snap_set_state(struct vss_snapshot *snap,
+			       enum vss_snapshot_state state)
+{
+	spin_lock(&snap->lun->map_lock);
+	WRITE_ONCE(snap->state, state);
+	spin_unlock(&snap->lun->map_lock);
+}
+
+/* ---- store usage, invalidation, store-full reclaim ---- */
+
+/**
+ * vss_snap_store_usage - send VSS_EV_STORE_LOW once usage crosses 90%
+ * @lun: the LUN
+ *
+ * Re-armed when usage falls below 80%.
+ *
+ * Context: process context.
+ */
+void vss_snap_store_usage(struct vss_lun *lun)
+{
+	u64 nr = vss_store_nr_chunks(lun->store);
+	u64 used = vss_store_used_chunks(lun->store);
+
+	if (used * 10 >= nr * 9) {
+		if (!atomic_xchg(&lun->store_low, 1))
+			vss_nl_lun_event(VSS_EV_STORE_LOW, lun);
+	} else if (used * 10 < nr * 8) {
+		atomic_set(&lun->store_low, 0);
+	}
+}
+
+/**
+ * vss_snap_fail_all_locked - invalidate every live snapshot of a LUN
+ * @lun: the LUN
+ *
+ * After a failed copy or commit: every live snapshot may read the lost
+ * chunk through the newest one.  Reads fail at once; the reclaim work makes
+ * it durable and frees the chunks.
+ *
+ * Context: &vss_lun.map_lock held.
+ */
+void vss_snap_fail_all_locked(struct vss_lun *lun)
+{
+	struct vss_snapshot *snap;
+
+	lockdep_assert_held(&lun->map_lock);
+	list_for_each_entry(snap, &lun->snaps, lun_node)
+		if (vss_snap_live(snap))
+			WRITE_ONCE(snap->state, VSS_SNAP_INVALID);
+}
+
+/* Make an invalidation durable and free the chunks.  Under snap_mutex. */
+static void vss_snap_finish_invalidate(struct vss_snapshot *snap)
+{
+	struct vss_lun *lun = snap->lun;
+	struct vss_dropper d = { .lun = lun };
+	int ret;
+
+	wait_event(lun->cow_idle_wq, vss_snap_cow_idle(snap));
+	snap->inval_done = true;
+	if (snap->persisted) {
+		ret = vss_store_snapshot_invalidate(lun->store, snap->ps.slot);
+		if (ret) {
+			/* keep the chunks: the store may still name them */
+			pr_err("%s: snapshot s%u: invalidate record failed: %d\n",
+			       lun->name, snap->ps.seq, ret);
+			return;
+		}
+	}
+	vss_snap_drop_all(snap, &d);
+	pr_warn("%s: snapshot s%u invalidated\n", lun->name, snap->ps.seq);
+	vss_nl_snapshot_event(VSS_EV_SNAPSHOT_INVALIDATED, snap);
+}
+
+static void vss_snap_finish_invalidations(struct vss_lun *lun)
+{
+	struct vss_snapshot *snap;
+
+	list_for_each_entry(snap, &lun->snaps, lun_node)
+		if (READ_ONCE(snap->state) == VSS_SNAP_INVALID &&
+		    !snap->inval_done)
+			vss_snap_finish_invalidate(snap);
+}
+
+/*
+ * Delete a persisted snapshot (ready or invalid) with handover.  Under
+ * snap_mutex.  With @held the LUN's writes are held (user delete);
+ * otherwise (reclaim) @snap is the oldest live snapshot and writes go on.
+ * On success the caller ends the snapshot (vss_snap_finish_delete()).
+ */
+static int vss_snap_delete_locked(struct vss_snapshot *snap, bool held,
+				  struct netlink_ext_ack *extack)
+{
+	struct vss_lun *lun = snap->lun;
+	struct vss_dropper d = { .lun = lun };
+	enum vss_snapshot_state old = READ_ONCE(snap->state);
+	struct vss_snapshot *to;
+	int ret;
+
+	if (old != VSS_SNAP_READY && old != VSS_SNAP_INVALID) {
+		NL_SET_ERR_MSG(extack, "snapshot is being deleted");
+		return -ENOENT;
+	}
+	if (vss_snap_open(snap)) {
+		NL_SET_ERR_MSG(extack, "snapshot device is open");
+		return -EBUSY;
+	}
+	/* no new COW for it; the active ones record before our delete does */
+	vss_snap_set_state(snap, VSS_SNAP_DELETING);
+	wait_event(lun->cow_idle_wq, vss_snap_cow_idle(snap));
+
+	ret = vss_snap_merge_prepare(snap, held ? GFP_KERNEL : GFP_NOIO, &to);
+	if (ret) {
+		NL_SET_ERR_MSG(extack, "out of memory");
+		goto restore;
+	}
+	ret = vss_store_snapshot_delete(lun->store, snap->ps.slot);
+	if (ret) {
+		NL_SET_ERR_MSG(extack, "store: cannot write the delete record");
+		if (to) {
+			unsigned long idx;
+			void *e;
+
+			xa_for_each(&snap->map, idx, e)
+				xa_release(&to->map, idx);
+		}
+		goto restore;
+	}
+	vss_snap_del_disk(snap);
+	vss_snap_merge_apply(snap, to, &d);
+	return 0;
+
+restore:
+	/*
+	 * Writes were held, nothing escaped preservation; otherwise writes
+	 * may have passed unpreserved: the snapshot is no longer exact.
+	 */
+	vss_snap_set_state(snap, held ? old : VSS_SNAP_INVALID);
+	return ret;
+}
+
+/* Outside every lock: the snapshot is gone. */
+static void vss_snap_finish_delete(struct vss_snapshot *snap)
+{
+	struct vss_lun *lun = snap->lun;
+
+	pr_info("%s: snapshot s%u deleted\n", lun->name, snap->ps.seq);
+	vss_nl_snapshot_event(VSS_EV_SNAPSHOT_DELETED, snap);
+	vss_snap_store_usage(lun);
+	vss_cow_kick_parked(lun);
+	vss_snap_list_del(snap);
+	vss_snapshot_put(snap);		/* the LUN's reference */
+}
+
+/**
+ * vss_snap_reclaim_work - store-full policy and deferred invalidations
+ * @work: &vss_lun.reclaim_work
+ *
+ * Context: the LUN's ordered reclaim workqueue; takes &vss_lun.snap_mutex.
+ */
+void vss_snap_reclaim_work(struct work_struct *work)
+{
+	struct vss_lun *lun = container_of(work, struct vss_lun, reclaim_work);
+	struct vss_snapshot *snap, *victim = NULL;
+	bool nospc;
+
+	mutex_lock(&lun->snap_mutex);
+	vss_snap_finish_invalidations(lun);
+
+	spin_lock(&lun->map_lock);
+	nospc = lun->nospc;
+	lun->nospc = false;
+	if (nospc) {
+		list_for_each_entry(snap, &lun->snaps, lun_node) {
+			if (snap->state == VSS_SNAP_READY) {
+				victim = snap;
+				break;
+			}
+		}
+	}
+	spin_unlock(&lun->map_lock);
+
+	if (victim) {
+		pr_warn("%s: store full, dropping snapshot s%u\n", lun->name,
+			victim->ps.seq);
+		vss_nl_lun_event(VSS_EV_STORE_FULL, lun);
+		if (vss_snap_open(victim) ||
+		    vss_snap_delete_locked(victim, false, NULL)) {
+			/* in use (or the delete failed): invalidate instead */
+			vss_snap_set_state(victim, VSS_SNAP_INVALID);
+			vss_snap_finish_invalidate(victim);
+			victim = NULL;
+		}
+	}
+	spin_lock(&lun->map_lock);
+	lun->reclaim_gen++;
+	spin_unlock(&lun->map_lock);
+	mutex_unlock(&lun->snap_mutex);
+
+	if (victim)
+		vss_snap_finish_delete(victim);
+	vss_cow_kick_parked(lun);
+}
+
+/* ---- snapshot creation (the set protocol, see vss.h) ---- */
+
+/**
+ * vss_snapshot_prepare - allocate a snapshot, everything that can fail
+ * @lun: the LUN
+ * @id: snapshot id (unique)
+ * @set_id: snapshot-set id
+ * @extack: reason of a refusal
+ * @out: the snapshot, with a reference for the caller
+ *
+ * Context: process context, sleeps.
+ * Return: 0 or a negative errno with @extack set.
+ */
+int vss_snapshot_prepare(struct vss_lun *lun, const uuid_t *id,
+			 const uuid_t *set_id, struct netlink_ext_ack *extack,
+			 struct vss_snapshot **out)
+{
+	struct vss_snapshot *snap, *dup;
+	unsigned int slot;
+	int ret;
+
+	dup = vss_snapshot_find(id);
+	if (dup) {
+		vss_snapshot_put(dup);
+		NL_SET_ERR_MSG(extack, "a snapshot with this id exists");
+		return -EEXIST;
+	}
+	mutex_lock(&lun->snap_mutex);
+	if (READ_ONCE(lun->removed)) {
+		NL_SET_ERR_MSG(extack, "LUN is being removed");
+		ret = -ENODEV;
+		goto out_unlock;
+	}
+	if (lun->preparing) {
+		NL_SET_ERR_MSG(extack, "a snapshot of this LUN is being created");
+		ret = -EBUSY;
+		goto out_unlock;
+	}
+	slot = find_first_zero_bit(lun->slots, VSS_MAX_SNAPSHOTS);
+	if (slot >= VSS_MAX_SNAPSHOTS) {
+		NL_SET_ERR_MSG(extack, "LUN has the maximum number of snapshots");
+		ret = -ENOSPC;
+		goto out_unlock;
+	}
+	ret = -ENOMEM;
+	snap = vss_snap_alloc(lun);
+	if (!snap)
+		goto out_unlock;
+	snap->ps.slot = slot;
+	snap->ps.seq = lun->next_seq++;
+	uuid_copy(&snap->ps.id, id);
+	uuid_copy(&snap->ps.set_id, set_id);
+	snap->state = VSS_SNAP_PREPARED;
+	ret = vss_snap_alloc_disk(snap);
+	if (ret)
+		goto bad_disk;
+	set_bit(slot, lun->slots);
+	lun->slot_snap[slot] = snap;
+	lun->preparing = snap;
+	vss_snap_list_add(snap);
+	mutex_unlock(&lun->snap_mutex);
+	vss_snap_get(snap);
+	*out = snap;
+	return 0;
+
+bad_disk:
+	vss_snapshot_put(snap);
+out_unlock:
+	mutex_unlock(&lun->snap_mutex);
+	return ret;
+}
+
+/**
+ * vss_snapshot_commit - take the point in time: make @snap the newest
+ * @snap: a prepared snapshot
+ *
+ * Context: the LUN is held (vss_lun_hold()): no write is in flight.  Does
+ * no I/O, does not sleep, cannot fail.
+ */
+void vss_snapshot_commit(struct vss_snapshot *snap)
+{
+	struct vss_lun *lun = snap->lun;
+
+	spin_lock(&lun->map_lock);
+	if (!WARN_ON_ONCE(snap->state != VSS_SNAP_PREPARED)) {
+		snap->ps.created_ns = ktime_get_real_ns();
+		list_add_tail(&snap->lun_node, &lun->snaps);
+		lun->newest = snap;
+		WRITE_ONCE(snap->state, VSS_SNAP_COMMITTED);
+	}
+	spin_unlock(&lun->map_lock);
+}
+
+/**
+ * vss_snapshot_persist - make a committed snapshot durable, add its device
+ * @snap: the snapshot
+ *
+ * Until this returns, COWs for @snap wait (parked): no exception record may
+ * precede the create record.
+ *
+ * Context: process context, sleeps (synchronous store write).
+ * Return: 0 or a negative errno; on error the caller deletes @snap.
+ */
+int vss_snapshot_persist(struct vss_snapshot *snap)
+{
+	struct vss_lun *lun = snap->lun;
+	int ret;
+
+	mutex_lock(&lun->snap_mutex);
+	if (READ_ONCE(snap->state) != VSS_SNAP_COMMITTED) {
+		mutex_unlock(&lun->snap_mutex);
+		return -EINVAL;
+	}
+	ret = vss_store_snapshot_create(lun->store, &snap->ps);
+	if (ret) {
+		mutex_unlock(&lun->snap_mutex);
+		pr_err("%s: snapshot s%u: create record failed: %d\n",
+		       lun->name, snap->ps.seq, ret);
+		return ret;
+	}
+	snap->persisted = true;
+	lun->preparing = NULL;
+	spin_lock(&lun->map_lock);
+	/* an I/O error may have invalidated it meanwhile */
+	if (snap->state == VSS_SNAP_COMMITTED)
+		WRITE_ONCE(snap->state, VSS_SNAP_READY);
+	spin_unlock(&lun->map_lock);
+	ret = vss_snap_add_disk(snap);
+	mutex_unlock(&lun->snap_mutex);
+
+	vss_cow_kick_parked(lun);
+	if (ret) {
+		pr_err("%s: snapshot s%u: cannot add device: %d\n", lun->name,
+		       snap->ps.seq, ret);
+		return ret;
+	}
+	pr_info("%s: snapshot s%u created\n", lun->name, snap->ps.seq);
+	vss_nl_snapshot_event(VSS_EV_SNAPSHOT_CREATED, snap);
+	return 0;
+}
+
+/* Undo prepare, or commit of a snapshot that never became durable. */
+static void vss_snap_unpersisted_delete(struct vss_snapshot *snap)
+{
+	struct vss_lun *lun = snap->lun;
+
+	mutex_lock(&lun->snap_mutex);
+	spin_lock(&lun->map_lock);
+	WARN_ON_ONCE(snap->nr_entries);
+	if (!list_empty(&snap->lun_node)) {
+		/* committed: give the newest role back (its map is empty) */
+		if (lun->newest == snap)
+			lun->newest = vss_snap_prev(snap);
+		list_del_init(&snap->lun_node);
+	}
+	WRITE_ONCE(snap->state, VSS_SNAP_DELETING);
+	spin_unlock(&lun->map_lock);
+	if (lun->preparing == snap)
+		lun->preparing = NULL;
+	lun->slot_snap[snap->ps.slot] = NULL;
+	clear_bit(snap->ps.slot, lun->slots);
+	vss_snap_del_disk(snap);
+	mutex_unlock(&lun->snap_mutex);
+
+	/* parked COWs for it end; their writes re-evaluate */
+	vss_cow_kick_parked(lun);
+	vss_snap_list_del(snap);
+	vss_snapshot_put(snap);		/* the LUN's reference */
+}
+
+/**
+ * vss_snapshot_abort - undo vss_snapshot_prepare()
+ * @snap: a prepared (not committed) snapshot
+ *
+ * Context: process context.
+ */
+void vss_snapshot_abort(struct vss_snapshot *snap)
+{
+	if (READ_ONCE(snap->state) == VSS_SNAP_DELETING)
+		return;
+	vss_snap_unpersisted_delete(snap);
+}
+
+/**
+ * vss_snapshot_delete - delete a snapshot, handing its data over
+ * @snap: the snapshot
+ * @extack: reason of a refusal
+ *
+ * Context: process context, sleeps; holds the LUN's writes for the time of
+ * the map merge.
+ * Return: 0; -EBUSY if the snapshot device is open; -ENOENT if already
+ * being deleted; or the store's error.
+ */
+int vss_snapshot_delete(struct vss_snapshot *snap,
+			struct netlink_ext_ack *extack)
+{
+	struct vss_lun *lun = snap->lun;
+	int ret;
+
+	mutex_lock(&lun->snap_mutex);
+	if (READ_ONCE(snap->state) == VSS_SNAP_DELETING) {
+		mutex_unlock(&lun->snap_mutex);
+		NL_SET_ERR_MSG(extack, "snapshot is being deleted");
+		return -ENOENT;
+	}
+	if (!snap->persisted) {
+		mutex_unlock(&lun->snap_mutex);
+		vss_snap_unpersisted_delete(snap);
+		return 0;
+	}
+	if (vss_snap_open(snap)) {
+		mutex_unlock(&lun->snap_mutex);
+		NL_SET_ERR_MSG(extack, "snapshot device is open");
+		return -EBUSY;
+	}
+	mutex_unlock(&lun->snap_mutex);
+
+	/* hold first: snap_mutex is never held while a hold drains */
+	vss_lun_hold(lun);
+	mutex_lock(&lun->snap_mutex);
+	vss_snap_finish_invalidations(lun);
+	ret = vss_snap_delete_locked(snap, true, extack);
+	if (!ret && vss_store_needs_checkpoint(lun->store)) {
+		int err = vss_store_checkpoint(lun->store, vss_snap_enumerate,
+					       lun);
+
+		if (err)
+			pr_warn("%s: checkpoint failed: %d\n", lun->name, err);
+	}
+	mutex_unlock(&lun->snap_mutex);
+	vss_lun_release(lun);
+	if (!ret)
+		vss_snap_finish_delete(snap);
+	return ret;
+}
+
+/* ---- changed-block tracking ---- */
+
+/* Does any of @snap .. Sn map @c?  Under map_lock. */
+static bool vss_snap_changed_locked(struct vss_snapshot *snap, u64 c)
+{
+	struct vss_snapshot *s = snap;
+
+	list_for_each_entry_from(s, &snap->lun->snaps, lun_node)
+		if (xa_load(&s->map, c))
+			return true;
+	return false;
+}
+
+/**
+ * vss_snapshot_changes - changed-block tracking
+ * @snap: the snapshot
+ * @start: first chunk to report
+ * @cb: called with each extent (in chunks) changed since @snap was taken
+ * @arg: passed to @cb
+ *
+ * The changes since Si are the union of the maps Si..Sn, reported in
+ * ascending order, adjacent chunks merged into extents.
+ *
+ * Context: process context; @cb is called without locks held.
+ * Return: 0, the first non-zero return of @cb, or -ENOENT if @snap is
+ * being deleted, -EIO if it is invalid.
+ */
+int vss_snapshot_changes(struct vss_snapshot *snap, u64 start,
+			 int (*cb)(void *arg, u64 chunk, u64 nr_chunks),
+			 void *arg)
+{
+	struct vss_lun *lun = snap->lun;
+	struct vss_snapshot *s;
+	unsigned long idx;
+	u64 pos = start, first, end;
+	bool found;
+	int ret;
+
+	for (;;) {
+		spin_lock(&lun->map_lock);
+		switch (snap->state) {
+		case VSS_SNAP_COMMITTED:
+		case VSS_SNAP_READY:
+			break;
+		case VSS_SNAP_INVALID:
+			spin_unlock(&lun->map_lock);
+			return -EIO;
+		default:
+			spin_unlock(&lun->map_lock);
+			return -ENOENT;
+		}
+		found = false;
+		first = U64_MAX;
+		s = snap;
+		list_for_each_entry_from(s, &lun->snaps, lun_node) {
+			idx = pos;
+			if (xa_find(&s->map, &idx, ULONG_MAX, XA_PRESENT) &&
+			    idx < first) {
+				first = idx;
+				found = true;
+			}
+		}
+		if (!found) {
+			spin_unlock(&lun->map_lock);
+			return 0;
+		}
+		/* bounded runs keep the lock hold short */
+		for (end = first + 1; end < lun->nr_chunks &&
+		     end - first < VSS_CHANGES_RUN; end++)
+			if (!vss_snap_changed_locked(snap, end))
+				break;
+		spin_unlock(&lun->map_lock);
+
+		ret = cb(arg, first, end - first);
+		if (ret)
+			return ret;
+		pos = end;
+		cond_resched();
+	}
+}
+
+/* ---- checkpoint and replay ---- */
+
+static int vss_snap_enumerate(void *arg, struct vss_store *st)
+{
+	struct vss_lun *lun = arg;
+	struct vss_snapshot *snap;
+	unsigned long idx;
+	void *e;
+	int ret;
+
+	lockdep_assert_held(&lun->snap_mutex);
+	list_for_each_entry(snap, &lun->snaps, lun_node) {
+		bool invalid = READ_ONCE(snap->state) == VSS_SNAP_INVALID;
+
+		if (!snap->persisted)
+			continue;
+		ret = vss_store_cp_snapshot(st, &snap->ps, invalid);
+		if (ret)
+			return ret;
+		if (invalid)
+			continue;
+		xa_for_each(&snap->map, idx, e) {
+			ret = vss_store_cp_exception(st, snap->ps.slot, idx,
+						     xa_to_value(e));
+			if (ret)
+				return ret;
+		}
+	}
+	return 0;
+}
+
+static int vss_snap_replay_create(void *arg, const struct vss_store_snap *s)
+{
+	struct vss_lun *lun = arg;
+	struct vss_snapshot *snap;
+
+	if (s->slot >= VSS_MAX_SNAPSHOTS || test_bit(s->slot, lun->slots))
+		return -EINVAL;
+	snap = vss_snap_alloc(lun);
+	if (!snap)
+		return -ENOMEM;
+	snap->ps = *s;
+	snap->state = VSS_SNAP_READY;
+	snap->persisted = true;
+	set_bit(s->slot, lun->slots);
+	lun->slot_snap[s->slot] = snap;
+	spin_lock(&lun->map_lock);
+	list_add_tail(&snap->lun_node, &lun->snaps);
+	lun->newest = snap;
+	spin_unlock(&lun->map_lock);
+	lun->next_seq = max(lun->next_seq, s->seq + 1);
+	vss_snap_list_add(snap);
+	return 0;
+}
+
+static struct vss_snapshot *vss_snap_by_slot(struct vss_lun *lun, u16 slot)
+{
+	if (slot >= VSS_MAX_SNAPSHOTS)
+		return NULL;
+	return lun->slot_snap[slot];
+}
+
+static int vss_snap_replay_delete(void *arg, u16 slot)
+{
+	struct vss_lun *lun = arg;
+	struct vss_snapshot *snap = vss_snap_by_slot(lun, slot);
+	struct vss_dropper d = { .lun = lun, .replay = true };
+	struct vss_snapshot *to;
+	int ret;
+
+	if (!snap)
+		return -EINVAL;
+	ret = vss_snap_merge_prepare(snap, GFP_KERNEL, &to);
+	if (ret)
+		return ret;
+	snap->state = VSS_SNAP_DELETING;
+	vss_snap_merge_apply(snap, to, &d);
+	vss_snap_list_del(snap);
+	vss_snapshot_put(snap);
+	return d.err;
+}
+
+static int vss_snap_replay_invalidate(void *arg, u16 slot)
+{
+	struct vss_lun *lun = arg;
+	struct vss_snapshot *snap = vss_snap_by_slot(lun, slot);
+	struct vss_dropper d = { .lun = lun, .replay = true };
+
+	if (!snap)
+		return -EINVAL;
+	snap->state = VSS_SNAP_INVALID;
+	snap->inval_done = true;
+	vss_snap_drop_all(snap, &d);
+	return d.err;
+}
+
+static int vss_snap_replay_exception(void *arg, u16 slot, u64 lun_chunk,
+				     u64 store_chunk)
+{
+	struct vss_lun *lun = arg;
+	struct vss_snapshot *snap = vss_snap_by_slot(lun, slot);
+	int ret;
+
+	if (!snap || lun_chunk > ULONG_MAX || store_chunk > LONG_MAX)
+		return -EINVAL;
+	if (snap->state == VSS_SNAP_INVALID)
+		return xa_err(xa_store(&lun->replay_dropped, store_chunk,
+				       xa_mk_value(1), GFP_KERNEL));
+	if (xa_load(&snap->map, lun_chunk))
+		return -EINVAL;		/* two records for one chunk */
+	ret = xa_err(xa_store(&snap->map, lun_chunk, xa_mk_value(store_chunk),
+			      GFP_KERNEL));
+	if (ret)
+		return ret;
+	ret = vss_snap_any_inc_locked(lun, lun_chunk, GFP_KERNEL);
+	if (ret) {
+		xa_erase(&snap->map, lun_chunk);
+		return ret;
+	}
+	snap->nr_entries++;
+	return 0;
+}
+
+/* the engine side of the store's log replay */
+const struct vss_store_replay_ops vss_snap_replay_ops = {
+	.snapshot_create	= vss_snap_replay_create,
+	.snapshot_delete	= vss_snap_replay_delete,
+	.snapshot_invalidate	= vss_snap_replay_invalidate,
+	.exception		= vss_snap_replay_exception,
+};
+
+/**
+ * vss_snap_replay_done - finish bringing a LUN's snapshots back
+ * @lun: the LUN, its store just opened (log replayed)
+ *
+ * Checks the maps against the LUN size, frees the store chunks the replayed
+ * deletes released (unless a later record reused them), adds the devices
+ * of the ready snapshots.
+ *
+ * Context: process context, LUN add.
+ * Return: 0, -EINVAL if the store maps chunks beyond the LUN, or another
+ * negative errno.
+ */
+int vss_snap_replay_done(struct vss_lun *lun)
+{
+	struct vss_snapshot *snap;
+	struct xarray live;
+	unsigned long idx;
+	void *e;
+	int ret = 0;
+
+	xa_init(&live);
+	mutex_lock(&lun->snap_mutex);
+	list_for_each_entry(snap, &lun->snaps, lun_node) {
+		xa_for_each(&snap->map, idx, e) {
+			if (idx >= lun->nr_chunks) {
+				pr_err("%s: store maps chunk %lu beyond the LUN\n",
+				       lun->name, idx);
+				ret = -EINVAL;
+				goto out;
+			}
+			if (!xa_empty(&lun->replay_dropped)) {
+				ret = xa_err(xa_store(&live, xa_to_value(e),
+						      xa_mk_value(1),
+						      GFP_KERNEL));
+				if (ret)
+					goto out;
+			}
+		}
+	}
+	xa_for_each(&lun->replay_dropped, idx, e)
+		if (!xa_load(&live, idx))
+			vss_store_free(lun->store, idx);
+	xa_destroy(&lun->replay_dropped);
+
+	list_for_each_entry(snap, &lun->snaps, lun_node) {
+		if (snap->state != VSS_SNAP_READY)
+			continue;
+		ret = vss_snap_add_disk(snap);
+		if (ret)
+			goto out;
+	}
+out:
+	mutex_unlock(&lun->snap_mutex);
+	xa_destroy(&live);
+	return ret;
+}
+
+/**
+ * vss_snap_remove_all - forget every snapshot of a LUN being removed
+ * @lun: the LUN; no I/O in flight, no snapshot device open
+ *
+ * The store keeps them: re-adding the LUN brings them back.
+ *
+ * Context: process context.
+ */
+void vss_snap_remove_all(struct vss_lun *lun)
+{
+	struct vss_snapshot *snap, *tmp;
+	LIST_HEAD(list);
+
+	mutex_lock(&lun->snap_mutex);
+	if (lun->preparing && list_empty(&lun->preparing->lun_node))
+		list_add_tail(&lun->preparing->lun_node, &list);
+	lun->preparing = NULL;
+	spin_lock(&lun->map_lock);
+	list_splice_init(&lun->snaps, &list);
+	lun->newest = NULL;
+	spin_unlock(&lun->map_lock);
+	list_for_each_entry_safe(snap, tmp, &list, lun_node) {
+		list_del_init(&snap->lun_node);
+		vss_snap_set_state(snap, VSS_SNAP_DELETING);
+		vss_snap_del_disk(snap);
+		lun->slot_snap[snap->ps.slot] = NULL;
+		clear_bit(snap->ps.slot, lun->slots);
+		vss_snap_list_del(snap);
+		vss_snapshot_put(snap);
+	}
+	mutex_unlock(&lun->snap_mutex);
+}
