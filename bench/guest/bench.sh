@@ -1,0 +1,451 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Guest side of `make bench` (tools/bench boots the VM and runs this).
+# Runs fio against raw brd, dm-linear, the vss protected LUN (0, 1 and 8
+# snapshots), dm-snapshot and dm-thin (1 and 8 snapshots) on fresh brd
+# devices for every case, then the vss snapshot-set hold window (W6) and
+# the kernel memory per changed chunk (W7).  Every measurement is printed
+# as one line "VSSBENCH {json}" on the console; tools/bench collects them
+# and tools/bench-report turns them into tables and a chart.
+#
+# Environment (all optional):
+#   BENCH_REPS=3       repetitions; cases are interleaved inside each one
+#   BENCH_RT=3         seconds of each time-based fio run
+#   BENCH_SMOKE=0      1: a few cases, small sizes (checks the harness only)
+#   BENCH_GROUPS="io w6 w7"   which parts to run
+#   BENCH_TARGETS="raw linear vss0 vss1 vss8 dmsnap1 dmsnap8 thin1 thin8"
+#   BENCH_CHUNKS="4096 65536"
+#
+# Method (Documentation/bench.rst has the full story): every I/O case gets
+# new brd disks (rmmod/modprobe brd), the first REGION bytes of the device
+# under test are written once, then the snapshots are taken, then:
+#   W1  first writes: one 4 KiB write in each chunk of a region, chunks in
+#       a random permutation (fio iolog replay), so every write hits a chunk
+#       not copied since the newest snapshot; psync QD1 on region 1, libaio
+#       QD32 on region 2;
+#   W2  rewrites: random 4 KiB writes over regions 1+2 (every chunk there
+#       was copied by W1), QD1 and QD32, time based;
+#   W3  sequential 1 MiB writes (QD4) over region 3, after the snapshot;
+#   W4  reads (4 KiB random QD1, 1 MiB sequential QD1) of the origin and of
+#       the newest snapshot image (half of its chunks changed by W1-W3);
+#   W5  4 KiB random 70/30 read/write mix, libaio QD16, whole region.
+# The 8-snapshot cases run W1 and W2 only (their dm-snapshot copies would
+# not fit in the guest's memory otherwise), 4 KiB-chunk cases W1 and W2.
+set -u
+
+REPS=${BENCH_REPS:-3}
+RT=${BENCH_RT:-3}
+SMOKE=${BENCH_SMOKE:-0}
+GROUPS_RUN=${BENCH_GROUPS:-io w6 w7}
+TARGETS=${BENCH_TARGETS:-raw linear vss0 vss1 vss8 dmsnap1 dmsnap8 thin1 thin8}
+CHUNKS=${BENCH_CHUNKS:-4096 65536}
+
+MB=$((1024 * 1024))
+DISK_MB=512		# every brd disk (allocated lazily: only written pages cost RAM)
+REGION_MB=128		# part of the device under test that the workloads use
+W1_IOS_4K=4096		# first writes per W1 run, 4 KiB chunks
+W1_IOS_64K=512		# first writes per W1 run, 64 KiB chunks
+W3_MB=32
+W7_MB=128
+if [ "$SMOKE" = 1 ]; then
+	DISK_MB=64 REGION_MB=32 W1_IOS_4K=256 W1_IOS_64K=64 W3_MB=8 W7_MB=16
+fi
+SECTORS=$((DISK_MB * MB / 512))
+WORK=/tmp/bench
+mkdir -p "$WORK"
+
+emit() { printf 'VSSBENCH %s\n' "$1"; }
+log() { echo "bench: $*" >&2; }
+now_ms() { date +%s%3N; }
+
+# ---- devices -------------------------------------------------------------
+
+VSS_LUNS=()
+
+teardown() {
+	local l
+	dmsetup remove_all --force >/dev/null 2>&1
+	for l in "${VSS_LUNS[@]}"; do
+		vssctl lun remove "$l" >/dev/null 2>&1 || vss_stuck=1
+	done
+	if [ ${#VSS_LUNS[@]} -gt 0 ] && [ "${vss_stuck:-0}" = 1 ]; then
+		log "lun remove failed; reloading vss"
+		rmmod vss && modprobe vss
+	fi
+	VSS_LUNS=() vss_stuck=0
+	dmsetup remove_all --force >/dev/null 2>&1
+	if lsmod | grep -q '^brd '; then
+		rmmod brd || { log "rmmod brd failed"; return 1; }
+	fi
+}
+
+# fresh_disks N SIZE_MB: /dev/ram0..N-1, empty.
+fresh_disks() {
+	local i
+	teardown || return 1
+	modprobe brd rd_nr="$1" rd_size=$(($2 * 1024)) max_part=0 || return 1
+	for i in $(seq 50); do [ -b /dev/ram$(($1 - 1)) ] && return 0; sleep 0.1; done
+	return 1
+}
+
+dm_create() { # NAME TABLE
+	dmsetup create --noudevsync "$1" --table "$2" && dmsetup mknodes "$1"
+}
+
+# vss_lun_add NAME BACKING STORE CHUNK: the protected device path in LUN_DEV.
+vss_lun_add() {
+	local out
+	LUN_DEV=
+	out=$(vssctl -j lun add "$2" --store "$3" --chunk-size "$4" --name "$1" --format) || return 1
+	VSS_LUNS+=("$1")
+	LUN_DEV=$(echo "$out" | jq -r '.. | objects | .device? // empty | strings' 2>/dev/null | head -n 1)
+	[ -n "$LUN_DEV" ] || LUN_DEV=/dev/vss-$1
+	case "$LUN_DEV" in /dev/*) ;; *) LUN_DEV=/dev/$LUN_DEV ;; esac
+	udev_wait "$LUN_DEV"
+}
+udev_wait() { local i; for i in $(seq 50); do [ -b "$1" ] && return 0; sleep 0.1; done; return 1; }
+
+# vss_snap NAME...: one snapshot set over the LUNs; sets SNAP_OUT (the JSON)
+# and SNAP_DEV (the first member's snapshot device).
+vss_snap() {
+	SNAP_OUT=$(vssctl -j snapshot create "$@") || return 1
+	SNAP_DEV=$(echo "$SNAP_OUT" | jq -r '[.. | objects | .device? // empty | strings] | map(select(test("vss-"))) | .[0] // empty' 2>/dev/null)
+	[ -n "$SNAP_DEV" ] || return 1
+	case "$SNAP_DEV" in /dev/*) ;; *) SNAP_DEV=/dev/$SNAP_DEV ;; esac
+	udev_wait "$SNAP_DEV"
+}
+# hold_us: the hold window from SNAP_OUT (any key named hold*).
+hold_us() {
+	echo "$SNAP_OUT" | jq -r '[.. | objects | to_entries[] | select(.key | test("^hold")) | .value] | .[0] // empty' 2>/dev/null
+}
+
+# setup TARGET NSNAP CHUNK: fresh disks, the device under test in ORIG, its
+# snapshots taken after PREFILL, the newest snapshot image in SNAP.
+setup() {
+	local t=$1 n=$2 chunk=$3 cs=$(($3 / 512)) i
+	ORIG= SNAP=
+	fresh_disks 10 $DISK_MB || return 1
+	case $t in
+	raw) ORIG=/dev/ram0 ;;
+	linear)
+		dm_create bench-lin "0 $SECTORS linear /dev/ram0 0" || return 1
+		ORIG=/dev/mapper/bench-lin ;;
+	vss) vss_lun_add bench /dev/ram0 /dev/ram1 "$chunk" || return 1; ORIG=$LUN_DEV ;;
+	dmsnap)
+		dm_create bench-orig "0 $SECTORS snapshot-origin /dev/ram0" || return 1
+		ORIG=/dev/mapper/bench-orig ;;
+	thin)
+		# data on ram1, metadata on ram2; block size = chunk (>= 64 KiB).
+		dm_create bench-pool "0 $SECTORS thin-pool /dev/ram2 /dev/ram1 $cs 0 1 skip_block_zeroing" || return 1
+		dmsetup message bench-pool 0 "create_thin 0" || return 1
+		dm_create bench-thin "0 $SECTORS thin /dev/mapper/bench-pool 0" || return 1
+		ORIG=/dev/mapper/bench-thin ;;
+	*) return 1 ;;
+	esac
+	prefill "$ORIG" || return 1
+	for i in $(seq "$n"); do
+		case $t in
+		vss) vss_snap bench || return 1; SNAP=$SNAP_DEV ;;
+		dmsnap)
+			dmsetup suspend bench-orig || return 1
+			dm_create bench-s$i "0 $SECTORS snapshot /dev/ram0 /dev/ram$i P $cs"
+			local rc=$?
+			dmsetup resume bench-orig || return 1
+			[ $rc = 0 ] || return 1
+			SNAP=/dev/mapper/bench-s$i ;;
+		thin)
+			dmsetup suspend bench-thin || return 1
+			dmsetup message bench-pool 0 "create_snap $i 0"
+			local rc=$?
+			dmsetup resume bench-thin || return 1
+			[ $rc = 0 ] || return 1
+			dm_create bench-ts$i "0 $SECTORS thin /dev/mapper/bench-pool $i" || return 1
+			SNAP=/dev/mapper/bench-ts$i ;;
+		*) return 1 ;;
+		esac
+	done
+	return 0
+}
+
+prefill() {
+	fio --name=prefill --eta=never --filename="$1" --rw=write --bs=1m --ioengine=psync \
+		--direct=1 --size=${REGION_MB}m --output=/dev/null
+}
+
+# ---- fio -----------------------------------------------------------------
+
+# fio_run LABELS_JSON FIO_ARGS...: run one job, emit its figures.
+fio_run() {
+	local labels=$1 out
+	shift
+	out=$(fio --name=job --eta=never --direct=1 --lat_percentiles=1 --output-format=json "$@" 2>"$WORK/fio.err")
+	if [ $? != 0 ] || [ -z "$out" ]; then
+		emit "$(jq -cn --argjson l "$labels" --arg e "$(tail -n 3 "$WORK/fio.err")" '$l + {type: "error", msg: ("fio: " + $e)}')"
+		return 1
+	fi
+	emit "$(echo "$out" | jq -c --argjson l "$labels" '
+		def pct(d; p): (d.lat_ns.percentile[p] // 0) / 1000;
+		def side(d): {iops: d.iops, bw_kib: d.bw, ios: d.total_ios,
+			p50_us: pct(d; "50.000000"), p99_us: pct(d; "99.000000"),
+			mean_us: (d.lat_ns.mean / 1000), max_us: (d.lat_ns.max / 1000)};
+		.jobs[0] as $j | $l + {type: "fio", runtime_ms: $j.job_runtime,
+			read: side($j.read), write: side($j.write)}')"
+}
+
+# perm_log FILE DEV OFFSET CHUNK COUNT [PASSES]: fio iolog with one 4 KiB
+# write at a random 4 KiB slot of each of COUNT chunks from OFFSET, chunks in
+# random order: every write is the first to its chunk.  PASSES > 1 repeats
+# the pattern (only for the cases without a snapshot, whose single pass is
+# too short to time under emulation).
+perm_log() {
+	local f=$1 dev=$2 off=$3 chunk=$4 n=$5 passes=${6:-1} p
+	{
+		echo "fio version 2 iolog"
+		echo "$dev add"
+		echo "$dev open"
+		for p in $(seq "$passes"); do
+			shuf -i 0-$((n - 1))
+		done | awk -v d="$dev" -v o="$off" -v c="$chunk" \
+			'BEGIN { srand(); s = c / 4096 }
+			 { printf "%s write %d 4096\n", d, o + $1 * c + int(rand() * s) * 4096 }'
+		echo "$dev close"
+	} > "$f"
+}
+
+# ---- I/O cases ---------------------------------------------------------------
+
+io_case() { # REP TARGET NSNAP CHUNK
+	local rep=$1 t=$2 n=$3 chunk=$4 l ios r1 r2 t0 wl3=1 passes
+	local kind=$t
+	t0=$(now_ms)
+	case $t in vss|dmsnap|thin) ;; *) n=0 ;; esac
+	l=$(jq -cn --arg t "$t" --argjson n "$n" --argjson c "$chunk" --argjson r "$rep" \
+		'{target: $t, snaps: $n, chunk: $c, rep: $r}')
+	if ! setup "$t" "$n" "$chunk"; then
+		emit "$(jq -cn --argjson l "$l" '$l + {type: "error", msg: "setup failed"}')"
+		teardown
+		return 1
+	fi
+	emit "$(jq -cn --argjson l "$l" --argjson ms $(($(now_ms) - t0)) '$l + {type: "setup", ms: $ms}')"
+	ios=$W1_IOS_64K
+	[ "$chunk" -lt 65536 ] && ios=$W1_IOS_4K
+	r1=0 r2=$((ios * chunk))
+	passes=1
+	[ "$n" = 0 ] && passes=$(((8192 + ios - 1) / ios))
+	perm_log "$WORK/w1a" "$ORIG" $r1 "$chunk" "$ios" $passes
+	perm_log "$WORK/w1b" "$ORIG" $r2 "$chunk" "$ios" $passes
+	fio_run "$(echo "$l" | jq -c '. + {wl: "W1", mode: "qd1", dev: "origin"}')" \
+		--read_iolog="$WORK/w1a" --replay_no_stall=1 --ioengine=psync
+	fio_run "$(echo "$l" | jq -c '. + {wl: "W1", mode: "qd32", dev: "origin"}')" \
+		--read_iolog="$WORK/w1b" --replay_no_stall=1 --ioengine=libaio --iodepth=32
+	fio_run "$(echo "$l" | jq -c '. + {wl: "W2", mode: "qd1", dev: "origin"}')" \
+		--filename="$ORIG" --rw=randwrite --bs=4k --ioengine=psync --offset=0 \
+		--size=$((2 * ios * chunk)) --norandommap --randrepeat=0 --runtime="$RT" --time_based
+	fio_run "$(echo "$l" | jq -c '. + {wl: "W2", mode: "qd32", dev: "origin"}')" \
+		--filename="$ORIG" --rw=randwrite --bs=4k --ioengine=libaio --iodepth=32 --offset=0 \
+		--size=$((2 * ios * chunk)) --norandommap --randrepeat=0 --runtime="$RT" --time_based
+	[ "$chunk" -lt 65536 ] && wl3=0
+	[ "$n" -gt 1 ] && wl3=0
+	if [ $wl3 = 1 ]; then
+		local off3=$((4 * ios * chunk))
+		[ $((off3 + W3_MB * MB)) -le $((REGION_MB * MB)) ] || off3=$((REGION_MB * MB - W3_MB * MB))
+		fio_run "$(echo "$l" | jq -c '. + {wl: "W3", mode: "seq1m-qd4", dev: "origin"}')" \
+			--filename="$ORIG" --rw=write --bs=1m --ioengine=libaio --iodepth=4 \
+			--offset=$off3 --size=${W3_MB}m
+		local d dn
+		for dn in origin snapshot; do
+			d=$ORIG
+			if [ $dn = snapshot ]; then
+				[ -n "$SNAP" ] || continue
+				d=$SNAP
+			fi
+			fio_run "$(echo "$l" | jq -c --arg d $dn '. + {wl: "W4", mode: "rand4k-qd1", dev: $d}')" \
+				--filename="$d" --rw=randread --bs=4k --ioengine=psync --size=${REGION_MB}m \
+				--norandommap --randrepeat=0 --runtime="$RT" --time_based
+			fio_run "$(echo "$l" | jq -c --arg d $dn '. + {wl: "W4", mode: "seq1m-qd1", dev: $d}')" \
+				--filename="$d" --rw=read --bs=1m --ioengine=psync --size=${REGION_MB}m \
+				--runtime="$RT" --time_based
+		done
+		fio_run "$(echo "$l" | jq -c '. + {wl: "W5", mode: "mix70-qd16", dev: "origin"}')" \
+			--filename="$ORIG" --rw=randrw --rwmixread=70 --bs=4k --ioengine=libaio --iodepth=16 \
+			--size=${REGION_MB}m --norandommap --randrepeat=0 --runtime="$RT" --time_based
+	fi
+	teardown
+	log "case $t n=$n chunk=$chunk rep=$rep: $(($(now_ms) - t0)) ms"
+}
+
+# The cases of one repetition, in order; "target nsnap chunk".
+io_cases() {
+	local c t n
+	for c in $CHUNKS; do
+		for t in $TARGETS; do
+			case $t in
+			raw|linear) n=0 ;;
+			vss0) t=vss n=0 ;;
+			vss1|dmsnap1|thin1) n=1 t=${t%1} ;;
+			vss8|dmsnap8|thin8) n=8 t=${t%8} ;;
+			*) continue ;;
+			esac
+			# dm-thin blocks are at least 64 KiB.
+			[ $t = thin ] && [ "$c" -lt 65536 ] && continue
+			echo "$t $n $c"
+		done
+	done
+}
+
+# ---- W6: hold window of a snapshot set ------------------------------------
+
+# w6_case REP NLUNS LUN_MB: NLUNS LUNs under a 70/30 fio load, one snapshot
+# set over all of them in the middle of the run; emits the hold window and
+# the fio latency of the I/O completing around the set vs. the rest.
+w6_case() {
+	local rep=$1 n=$2 size=$3 i devs=() names=() t0 t1 hold lat l files
+	fresh_disks $((2 * n)) "$size" || return 1
+	for i in $(seq 0 $((n - 1))); do
+		vss_lun_add w6l$i /dev/ram$i /dev/ram$((n + i)) 65536 || return 1
+		devs+=("$LUN_DEV")
+		names+=("w6l$i")
+	done
+	files=$(IFS=:; echo "${devs[*]}")
+	rm -f "$WORK"/w6_*.log
+	fio --name=w6 --eta=never --filename="$files" --direct=1 --rw=randrw --rwmixread=70 --bs=4k \
+		--ioengine=libaio --iodepth=16 --filesize=$((size < 64 ? size : 64))m --norandommap \
+		--randrepeat=0 --runtime=$((RT + 3)) --time_based --write_lat_log="$WORK/w6" \
+		--log_unix_epoch=1 --output=/dev/null &
+	local fpid=$!
+	sleep 2
+	t0=$(now_ms)
+	vss_snap "${names[@]}"
+	local rc=$?
+	t1=$(now_ms)
+	wait $fpid
+	hold=$(hold_us)
+	l=$(jq -cn --argjson r "$rep" --argjson n "$n" --argjson s "$size" \
+		'{type: "w6", rep: $r, luns: $n, lun_mb: $s}')
+	if [ $rc != 0 ] || [ -z "$hold" ]; then
+		emit "$(jq -cn --argjson l "$l" --arg o "$SNAP_OUT" '$l + {type: "error", wl: "W6", msg: ("snapshot create failed: " + $o)}')"
+		teardown
+		return 1
+	fi
+	# Latency (lat log: ms epoch, ns, dir, bs, ...) inside the window from the
+	# create command's start to 200 ms after its end, and outside it.
+	lat=$(cat "$WORK"/w6_lat.*.log 2>/dev/null | tr -d ',' | awk -v a="$t0" -v b=$((t1 + 200)) '
+		{ if ($1 >= a && $1 <= b) print "in", $2; else print "out", $2 }' |
+		sort -k1,1 -k2,2n | awk '
+		function at(k, q,   i) {
+			i = int(n[k] * q + 0.5)
+			if (i < 1) i = 1
+			return n[k] ? v[k, i] / 1000 : 0
+		}
+		{ v[$1, ++n[$1]] = $2 }
+		END {
+			printf "{\"in\":{\"n\":%d,\"p50_us\":%.1f,\"p99_us\":%.1f,\"max_us\":%.1f},", n["in"], at("in", 0.5), at("in", 0.99), at("in", 1)
+			printf "\"out\":{\"n\":%d,\"p50_us\":%.1f,\"p99_us\":%.1f,\"max_us\":%.1f}}", n["out"], at("out", 0.5), at("out", 0.99), at("out", 1)
+		}')
+	emit "$(jq -cn --argjson l "$l" --argjson h "$hold" --argjson c $((t1 - t0)) --argjson lat "$lat" \
+		'$l + {hold_us: $h, cmd_ms: $c, lat_window: $lat.in, lat_rest: $lat.out}')"
+	teardown
+}
+
+# ---- W7: kernel memory per changed chunk ------------------------------------
+
+# mem_now: {slab, sunreclaim, vmalloc, percpu, bufio} in bytes, after a sync
+# and dropping clean caches, plus the per-cache slab bytes in $WORK/slab.$1.
+mem_now() {
+	sync
+	echo 3 > /proc/sys/vm/drop_caches
+	sleep 1
+	awk 'NR > 2 { print $1, $3 * $4 }' /proc/slabinfo | sort > "$WORK/slab.$1"
+	local bufio=0
+	[ -r /sys/module/dm_bufio/parameters/current_allocated_bytes ] &&
+		bufio=$(cat /sys/module/dm_bufio/parameters/current_allocated_bytes)
+	awk -v b="$bufio" '
+		/^Slab:/ { s = $2 * 1024 } /^SUnreclaim:/ { u = $2 * 1024 }
+		/^VmallocUsed:/ { v = $2 * 1024 } /^Percpu:/ { p = $2 * 1024 }
+		END { printf "{\"slab\":%d,\"sunreclaim\":%d,\"vmalloc\":%d,\"percpu\":%d,\"bufio\":%d}", s, u, v, p, b }' /proc/meminfo
+}
+
+# w7_case REP TARGET NSNAP: write every 4 KiB chunk of W7_MB once after
+# NSNAP snapshots; emit the memory growth per changed chunk.
+w7_case() {
+	local rep=$1 t=$2 n=$3 before after top l chunks
+	chunks=$((W7_MB * MB / 4096))
+	if ! setup "$t" "$n" 4096; then
+		emit "$(jq -cn --arg t "$t" --argjson n "$n" --argjson r "$rep" '{type: "error", wl: "W7", target: $t, snaps: $n, rep: $r, msg: "setup failed"}')"
+		teardown
+		return 1
+	fi
+	before=$(mem_now a)
+	fio --name=w7 --eta=never --filename="$ORIG" --direct=1 --rw=write --bs=1m --ioengine=psync \
+		--size=${W7_MB}m --output=/dev/null
+	after=$(mem_now b)
+	# The five caches that grew most.
+	top=$(awk 'NR == FNR { a[$1] = $2; next } { d = $2 - a[$1]; if (d > 0) print d, $1 }' \
+		"$WORK/slab.a" "$WORK/slab.b" |
+		sort -rn | head -n 5 | awk 'BEGIN { printf "{" } { printf "%s\"%s\":%d", NR > 1 ? "," : "", $2, $1 } END { printf "}" }')
+	l=$(jq -cn --arg t "$t" --argjson n "$n" --argjson r "$rep" --argjson c $chunks \
+		'{type: "w7", target: $t, snaps: $n, rep: $r, chunk: 4096, chunks: $c}')
+	emit "$(jq -cn --argjson l "$l" --argjson a "$before" --argjson b "$after" --argjson top "$top" '
+		$l + {before: $a, after: $b, top_caches: $top,
+		      slab_per_chunk: (($b.slab - $a.slab) / $l.chunks),
+		      other_per_chunk: ((($b.vmalloc - $a.vmalloc) + ($b.percpu - $a.percpu) + ($b.bufio - $a.bufio)) / $l.chunks)}')"
+	teardown
+}
+
+# ---- main -----------------------------------------------------------------------
+
+modprobe -a dm-mod dm-bufio dm-snapshot dm-thin-pool || exit 1
+have_vss=1
+if ! modprobe vss 2>"$WORK/vss.err"; then
+	have_vss=0
+	log "vss module not loadable: $(cat "$WORK/vss.err")"
+fi
+emit "$(jq -cn --arg k "$(uname -r)" --argjson reps "$REPS" --argjson rt "$RT" \
+	--argjson smoke "$SMOKE" --argjson disk $DISK_MB --argjson region $REGION_MB \
+	--argjson w1a $W1_IOS_4K --argjson w1b $W1_IOS_64K --argjson mem "$(awk '/^MemTotal:/ { print $2 * 1024 }' /proc/meminfo)" \
+	--argjson cpus "$(nproc)" --arg fio "$(fio --version)" --argjson vss $have_vss \
+	'{type: "meta", kernel: $k, reps: $reps, runtime_s: $rt, smoke: $smoke, disk_mb: $disk,
+	  region_mb: $region, w1_ios_4k: $w1a, w1_ios_64k: $w1b, mem_bytes: $mem, cpus: $cpus,
+	  fio: $fio, vss_loaded: $vss}')"
+started=$(now_ms)
+
+if [[ " $GROUPS_RUN " == *" io "* ]]; then
+	for rep in $(seq "$REPS"); do
+		while read -r t n c; do
+			if [ $t = vss ] && [ $have_vss = 0 ]; then
+				emit "$(jq -cn --argjson n "$n" --argjson c "$c" --argjson r "$rep" \
+					'{type: "error", target: "vss", snaps: $n, chunk: $c, rep: $r, msg: "vss module not loaded"}')"
+				continue
+			fi
+			io_case "$rep" "$t" "$n" "$c"
+		done < <(io_cases)
+	done
+fi
+
+if [[ " $GROUPS_RUN " == *" w6 "* ]] && [ $have_vss = 1 ]; then
+	w6_sizes="64 1024" w6_luns="1 8 32"
+	[ "$SMOKE" = 1 ] && w6_sizes=64 w6_luns="1 2"
+	for rep in $(seq "$REPS"); do
+		for s in $w6_sizes; do
+			for n in $w6_luns; do
+				w6_case "$rep" "$n" "$s" || log "W6 $n LUNs ${s} MiB failed"
+			done
+		done
+	done
+fi
+
+if [[ " $GROUPS_RUN " == *" w7 "* ]]; then
+	w7_set="linear:0 vss:0 vss:1 vss:64 dmsnap:1"
+	[ "$SMOKE" = 1 ] && w7_set="vss:1"
+	[ $have_vss = 0 ] && w7_set="linear:0 dmsnap:1"
+	for rep in $(seq "$REPS"); do
+		for tn in $w7_set; do
+			w7_case "$rep" "${tn%%:*}" "${tn#*:}" || log "W7 $tn failed"
+		done
+	done
+fi
+
+emit "$(jq -cn --argjson ms $(($(now_ms) - started)) '{type: "end", ms: $ms}')"
+teardown
+exit 0
