@@ -320,6 +320,8 @@ static void vss_cow_start(struct work_struct *work)
 		vss_cow_fail(cow, ret);
 		return;
 	}
+	/* before we count as active: the event may wait on vss_luns_lock */
+	vss_snap_store_usage(lun);
 	if (xa_reserve(&snap->map, cow->chunk, GFP_NOIO) ||
 	    xa_reserve(&lun->any, cow->chunk, GFP_NOIO)) {
 		vss_cow_release_slots(lun, cow->chunk, snap);
@@ -340,8 +342,6 @@ static void vss_cow_start(struct work_struct *work)
 	cow->active = true;
 	cow->store_chunk = sc;
 	spin_unlock(&lun->map_lock);
-
-	vss_snap_store_usage(lun);
 
 	sector = vss_chunk_to_sector(lun, cow->chunk);
 	from.bdev = lun->backing.bdev;

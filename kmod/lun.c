@@ -733,6 +733,7 @@ static int vss_lun_open_store(struct vss_lun *lun,
 		return -EINVAL;
 	}
 	lun->store = st;
+	lun->next_seq = max(lun->next_seq, vss_store_last_seq(st) + 1);
 	lun->chunk_size = cs;
 	lun->chunk_shift = ilog2(cs >> SECTOR_SHIFT);
 	lun->nr_chunks = DIV_ROUND_UP_ULL(lun->sectors,

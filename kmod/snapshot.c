@@ -192,11 +192,8 @@ void vss_snapshot_get_info(struct vss_snapshot *snap,
 	info->created_ns = snap->ps.created_ns;
 	info->state = snap->state;
 	info->cow_bytes = snap->nr_entries * lun->chunk_size;
+	info->devt = snap->devt;
 	spin_unlock(&lun->map_lock);
-	mutex_lock(&lun->snap_mutex);
-	if (snap->disk && snap->disk_added)
-		info->devt = disk_devt(snap->disk);
-	mutex_unlock(&lun->snap_mutex);
 }
 
 /* ---- the per-LUN summary of preserved chunks ---- */
@@ -396,6 +393,9 @@ static int vss_snap_add_disk(struct vss_snapshot *snap)
 	}
 	set_disk_ro(snap->disk, true);
 	snap->disk_added = true;
+	spin_lock(&snap->lun->map_lock);
+	snap->devt = disk_devt(snap->disk);
+	spin_unlock(&snap->lun->map_lock);
 	return 0;
 }
 
@@ -406,6 +406,9 @@ static void vss_snap_del_disk(struct vss_snapshot *snap)
 
 	if (!disk)
 		return;
+	spin_lock(&snap->lun->map_lock);
+	snap->devt = 0;
+	spin_unlock(&snap->lun->map_lock);
 	if (snap->disk_added)
 		del_gendisk(disk);
 	snap->disk = NULL;
@@ -774,6 +777,13 @@ void vss_snap_reclaim_work(struct work_struct *work)
 	struct vss_snapshot *snap, *victim = NULL;
 	bool nospc;
 
+	/* lun events take vss_luns_lock, which nests snap_mutex: send first */
+	spin_lock(&lun->map_lock);
+	nospc = lun->nospc;
+	spin_unlock(&lun->map_lock);
+	if (nospc)
+		vss_nl_lun_event(VSS_EV_STORE_FULL, lun);
+
 	mutex_lock(&lun->snap_mutex);
 	vss_snap_finish_invalidations(lun);
 
@@ -793,7 +803,6 @@ void vss_snap_reclaim_work(struct work_struct *work)
 	if (victim) {
 		pr_warn("%s: store full, dropping snapshot s%u\n", lun->name,
 			victim->ps.seq);
-		vss_nl_lun_event(VSS_EV_STORE_FULL, lun);
 		if (vss_snap_open(victim) ||
 		    vss_snap_delete_locked(victim, false, NULL)) {
 			/* in use (or the delete failed): invalidate instead */

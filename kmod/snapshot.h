@@ -34,6 +34,9 @@ struct vss_lun;
  *	&vss_lun.map_lock
  * @disk: the read-only snapshot device, or NULL
  * @disk_added: @disk was added (visible); under &vss_lun.snap_mutex
+ * @devt: device number of @disk while added, else 0; under
+ *	&vss_lun.map_lock (queries must not take snap_mutex: events are sent
+ *	under it)
  */
 struct vss_snapshot {
 	struct kref kref;
@@ -49,6 +52,7 @@ struct vss_snapshot {
 	unsigned int cow_active;
 	struct gendisk *disk;
 	bool disk_added;
+	dev_t devt;
 };
 
 /* a snapshot the COW path preserves data for; under map_lock */
