@@ -67,7 +67,7 @@
 /* Log units kept allocatable for the log when data allocation fails. */
 #define VSS_LOG_RESERVE_UNITS	4
 /* Smallest useful store: superblock, log head + reserve, this much data. */
-#define VSS_STORE_MIN_DATA	16
+#define VSS_STORE_MIN_DATA	64
 /* Provisional exceptions a replay accepts before calling the store corrupt. */
 #define VSS_MAX_ORPHANS		(1U << 22)
 #define VSS_REC_POOL		256
@@ -132,6 +132,8 @@ struct vss_store_rec {
  * @seq: last commit sequence used
  * @prev_seq: commit sequence of the final copy of position @pos - 1
  * @pos: position of the open block
+ * @head: chunk(s) of the first unit (named by the superblock)
+ * @head_nonce: nonce of the first unit
  * @unit: chunk(s) of the unit holding @pos
  * @unit_nonce: nonce of that unit
  * @next: chunk(s) of the next unit, valid when @has_next
@@ -152,9 +154,11 @@ struct vss_log {
 	u64 seq;
 	u64 prev_seq;
 	u64 pos;
-	u64 unit[2];
+	u64 head[VSS_UNIT_CHUNKS_MAX];
+	u64 head_nonce;
+	u64 unit[VSS_UNIT_CHUNKS_MAX];
 	u64 unit_nonce;
-	u64 next[2];
+	u64 next[VSS_UNIT_CHUNKS_MAX];
 	u64 next_nonce;
 	bool has_next;
 	int best;
@@ -403,7 +407,8 @@ static int vss_alloc_unit(struct vss_store *st, u64 epoch, u64 *unit)
 	u32 i;
 	int err = 0;
 
-	unit[1] = VSS_NO_CHUNK;
+	for (i = 0; i < VSS_UNIT_CHUNKS_MAX; i++)
+		unit[i] = VSS_NO_CHUNK;
 	spin_lock_irqsave(&st->alloc_lock, flags);
 	for (i = 0; i < st->unit_chunks; i++) {
 		err = vss_alloc_locked(st, 0, &unit[i]);
@@ -506,7 +511,7 @@ static int vss_log_write(struct vss_store *st, struct vss_log *log,
 {
 	struct vss_log_hdr *h = page_address(log->page);
 	int slot = log->best == 0 ? 1 : 0;
-	int err;
+	int i, err;
 
 	if (!log->has_next) {
 		err = vss_alloc_unit(st, log->epoch, log->next);
@@ -523,8 +528,8 @@ static int vss_log_write(struct vss_store *st, struct vss_log *log,
 	h->commit_seq = cpu_to_le64(++log->seq);
 	h->prev_seq = cpu_to_le64(log->prev_seq);
 	h->nonce = cpu_to_le64(log->unit_nonce);
-	h->next[0] = cpu_to_le64(log->next[0]);
-	h->next[1] = cpu_to_le64(log->next[1]);
+	for (i = 0; i < VSS_UNIT_CHUNKS_MAX; i++)
+		h->next[i] = cpu_to_le64(log->next[i]);
 	h->next_nonce = cpu_to_le64(log->next_nonce);
 	h->count = cpu_to_le16(log->count);
 	h->bytes = cpu_to_le16(log->bytes);
@@ -548,8 +553,7 @@ static void vss_log_advance(struct vss_store *st, struct vss_log *log)
 	log->prev_seq = log->seq;
 	log->pos++;
 	if (log->pos % st->pos_per_unit == 0) {
-		log->unit[0] = log->next[0];
-		log->unit[1] = log->next[1];
+		memcpy(log->unit, log->next, sizeof(log->unit));
 		log->unit_nonce = log->next_nonce;
 		log->has_next = false;
 	}
@@ -896,6 +900,8 @@ int vss_store_snapshot_invalidate(struct vss_store *st, u16 slot)
 static void vss_sb_fill(struct vss_store *st, struct vss_sb_disk *sb,
 			const struct vss_log *log, u64 log_seq)
 {
+	int i;
+
 	memset(sb, 0, VSS_MD_BLOCK);
 	sb->magic = cpu_to_le64(VSS_SB_MAGIC);
 	sb->version = cpu_to_le32(VSS_SB_VERSION);
@@ -907,9 +913,9 @@ static void vss_sb_fill(struct vss_store *st, struct vss_sb_disk *sb,
 	memcpy(sb->lun_name, st->lun_name, VSS_LUN_NAME_LEN);
 	sb->created_ns = cpu_to_le64(st->created_ns);
 	sb->log_epoch = cpu_to_le64(log->epoch);
-	sb->log_head[0] = cpu_to_le64(log->unit[0]);
-	sb->log_head[1] = cpu_to_le64(log->unit[1]);
-	sb->log_head_nonce = cpu_to_le64(log->unit_nonce);
+	for (i = 0; i < VSS_UNIT_CHUNKS_MAX; i++)
+		sb->log_head[i] = cpu_to_le64(log->head[i]);
+	sb->log_head_nonce = cpu_to_le64(log->head_nonce);
 	sb->log_seq = cpu_to_le64(log_seq);
 	sb->last_snap_seq = cpu_to_le32(st->last_seq);
 	sb->unit_chunks = cpu_to_le32(st->unit_chunks);
@@ -1203,9 +1209,9 @@ static int vss_log_read_pos(struct vss_store *st, const struct vss_log *log,
 /* Validate the chunks of a log unit named by the superblock or a block. */
 static int vss_check_unit(struct vss_store *st, const u64 *unit)
 {
-	u32 i;
+	u32 i, j;
 
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < VSS_UNIT_CHUNKS_MAX; i++) {
 		if (i >= st->unit_chunks) {
 			if (unit[i] != VSS_NO_CHUNK)
 				return -EUCLEAN;
@@ -1214,9 +1220,10 @@ static int vss_check_unit(struct vss_store *st, const u64 *unit)
 		if (unit[i] < st->reserved || unit[i] >= st->nr_chunks ||
 		    vss_chunk_is_log(st, unit[i]))
 			return -EUCLEAN;
+		for (j = 0; j < i; j++)
+			if (unit[j] == unit[i])
+				return -EUCLEAN;
 	}
-	if (st->unit_chunks == 2 && unit[0] == unit[1])
-		return -EUCLEAN;
 	return 0;
 }
 
@@ -1256,15 +1263,24 @@ static int vss_replay(struct vss_replay *rp, struct page **pg)
 		const u64 *unit = new_unit ? log->next : log->unit;
 		u64 nonce = new_unit ? log->next_nonce : log->unit_nonce;
 		struct vss_log_hdr *h;
-		u64 next[2];
+		u64 next[VSS_UNIT_CHUNKS_MAX];
+		int i;
 
 		best = vss_log_read_pos(st, log, unit, nonce, pos, pg);
 		if (best < 0)
 			goto io_or_corrupt;
 		if (best == 2) {
-			/* The tail, unless something valid follows. */
-			if ((pos + 1) % st->pos_per_unit == 0)
-				break;
+			/*
+			 * The tail, unless something valid follows.  A unit
+			 * has two positions or more: when pos + 1 is in the
+			 * next unit, an earlier block of this one named it.
+			 */
+			if ((pos + 1) % st->pos_per_unit == 0) {
+				if (new_unit || !log->has_next)
+					break;
+				unit = log->next;
+				nonce = log->next_nonce;
+			}
 			best = vss_log_read_pos(st, log, unit, nonce, pos + 1,
 						pg);
 			if (best == 2)
@@ -1279,16 +1295,15 @@ static int vss_replay(struct vss_replay *rp, struct page **pg)
 			goto io_or_corrupt;
 		}
 		if (new_unit) {
-			log->unit[0] = log->next[0];
-			log->unit[1] = log->next[1];
+			memcpy(log->unit, log->next, sizeof(log->unit));
 			log->unit_nonce = log->next_nonce;
 			log->has_next = false;
 		}
 
-		next[0] = le64_to_cpu(h->next[0]);
-		next[1] = le64_to_cpu(h->next[1]);
+		for (i = 0; i < VSS_UNIT_CHUNKS_MAX; i++)
+			next[i] = le64_to_cpu(h->next[i]);
 		if (log->has_next) {
-			if (next[0] != log->next[0] || next[1] != log->next[1] ||
+			if (memcmp(next, log->next, sizeof(next)) ||
 			    le64_to_cpu(h->next_nonce) != log->next_nonce) {
 				best = -EUCLEAN;
 				goto io_or_corrupt;
@@ -1301,8 +1316,7 @@ static int vss_replay(struct vss_replay *rp, struct page **pg)
 			err = vss_adopt_unit(st, log->epoch, next);
 			if (err)
 				return err;
-			log->next[0] = next[0];
-			log->next[1] = next[1];
+			memcpy(log->next, next, sizeof(next));
 			log->next_nonce = le64_to_cpu(h->next_nonce);
 			log->has_next = true;
 		}
@@ -1474,6 +1488,8 @@ int vss_store_checkpoint(struct vss_store *st,
 	if (err)
 		goto out_unlock;
 	cp->unit_nonce = get_random_u64();
+	memcpy(cp->head, cp->unit, sizeof(cp->head));
+	cp->head_nonce = cp->unit_nonce;
 	st->cp = cp;
 	bitmap_zero(st->cp_snaps, VSS_MAX_SNAPSHOTS);
 
@@ -1602,7 +1618,7 @@ static void vss_store_geometry(struct vss_store *st, u32 chunk_size)
 	st->chunk_size = chunk_size;
 	st->chunk_shift = ilog2(chunk_size);
 	st->reserved = DIV_ROUND_UP(VSS_SB_AREA, chunk_size);
-	st->unit_chunks = chunk_size >= VSS_LOG_UNIT_MIN ? 1 : 2;
+	st->unit_chunks = max_t(u32, 1, VSS_LOG_UNIT_MIN / chunk_size);
 	st->blocks_per_chunk = chunk_size / VSS_MD_BLOCK;
 	st->pos_per_unit = st->unit_chunks * st->blocks_per_chunk / 2;
 }
@@ -1654,6 +1670,8 @@ static int vss_store_format(struct vss_store *st,
 	if (err)
 		return err;
 	st->log.unit_nonce = get_random_u64();
+	memcpy(st->log.head, st->log.unit, sizeof(st->log.head));
+	st->log.head_nonce = st->log.unit_nonce;
 	st->sb_seq = 1;
 	err = vss_sb_switch(st, 0, pg, &st->log, 0);
 	if (err) {
@@ -1674,7 +1692,7 @@ static int vss_store_load_sb(struct vss_store *st,
 	enum vss_sb_class cls[2];
 	struct vss_sb_disk *sb;
 	u64 dev = bdev_nr_bytes(p->bdev);
-	u64 head[2];
+	u64 head[VSS_UNIT_CHUNKS_MAX];
 	int s, best = -1, err;
 	u32 cs;
 
@@ -1757,19 +1775,20 @@ static int vss_store_load_sb(struct vss_store *st,
 	st->log.epoch = le64_to_cpu(sb->log_epoch);
 	st->log.seq = le64_to_cpu(sb->log_seq);
 	st->log.unit_nonce = le64_to_cpu(sb->log_head_nonce);
-	head[0] = le64_to_cpu(sb->log_head[0]);
-	head[1] = le64_to_cpu(sb->log_head[1]);
+	for (s = 0; s < VSS_UNIT_CHUNKS_MAX; s++)
+		head[s] = le64_to_cpu(sb->log_head[s]);
 
 	err = vss_store_alloc_bitmap(st);
 	if (err)
 		return err;
 	if (!st->log.epoch || vss_check_unit(st, head)) {
 		vss_refuse(extack, "store superblock corrupt",
-			   "log head %llu/%llu", head[0], head[1]);
+			   "log head %llu", head[0]);
 		return -EUCLEAN;
 	}
-	st->log.unit[0] = head[0];
-	st->log.unit[1] = head[1];
+	memcpy(st->log.unit, head, sizeof(head));
+	memcpy(st->log.head, head, sizeof(head));
+	st->log.head_nonce = st->log.unit_nonce;
 	return vss_adopt_unit(st, st->log.epoch, head);
 }
 

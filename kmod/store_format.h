@@ -13,9 +13,10 @@
  *   chunks      data chunks (preserved copies) and log units, allocated
  *               from one bitmap that is rebuilt at open
  *
- * The metadata log is a chain of "units" (max(8 KiB, chunk_size) bytes: one
- * chunk, or two chunks when the chunk size is 4 KiB).  A unit holds
- * positions; each position has two 4 KiB slots (ping-pong), so the open
+ * The metadata log is a chain of "units" (max(16 KiB, chunk_size) bytes:
+ * one chunk, or 2 or 4 chunks when chunks are 8 or 4 KiB), so a unit always
+ * holds at least two positions.  Each position has two 4 KiB slots
+ * (ping-pong), so the open
  * block is never overwritten in place: a commit writes the slot that does
  * not hold the newest valid copy, and replay takes the valid slot with the
  * higher commit sequence.
@@ -33,7 +34,8 @@
 #define VSS_MD_BLOCK		4096	/* superblock and log block size */
 #define VSS_SB_SLOTS		2
 #define VSS_SB_AREA		(VSS_SB_SLOTS * VSS_MD_BLOCK)
-#define VSS_LOG_UNIT_MIN	(2 * VSS_MD_BLOCK)	/* one ping-pong pair */
+#define VSS_LOG_UNIT_MIN	(4 * VSS_MD_BLOCK)	/* two ping-pong pairs */
+#define VSS_UNIT_CHUNKS_MAX	(VSS_LOG_UNIT_MIN / 4096)
 #define VSS_LUN_NAME_LEN	32	/* on disk, NUL padded */
 #define VSS_NO_CHUNK		(~0ULL)	/* unused entry of a chunk pair */
 
@@ -52,12 +54,12 @@
  * @lun_name: name of the LUN, NUL padded, checked on re-open
  * @created_ns: format time, CLOCK_REALTIME
  * @log_epoch: epoch of the current log; every log block repeats it
- * @log_head: chunk(s) of the first log unit (second is VSS_NO_CHUNK unless
- *	the unit is two chunks)
+ * @log_head: chunk(s) of the first log unit (entries past @unit_chunks are
+ *	VSS_NO_CHUNK)
  * @log_head_nonce: random nonce of the first unit
  * @log_seq: commit sequence numbers of this log are greater than this
  * @last_snap_seq: highest snapshot sequence number ever created
- * @unit_chunks: chunks per log unit (1 or 2)
+ * @unit_chunks: chunks per log unit (1, 2 or 4)
  * @pad: zero
  */
 struct vss_sb_disk {
@@ -73,14 +75,14 @@ struct vss_sb_disk {
 	char lun_name[VSS_LUN_NAME_LEN];
 	__le64 created_ns;
 	__le64 log_epoch;
-	__le64 log_head[2];
+	__le64 log_head[VSS_UNIT_CHUNKS_MAX];
 	__le64 log_head_nonce;
 	__le64 log_seq;
 	__le32 last_snap_seq;
 	__le32 unit_chunks;
 	u8 pad[16];
 } __packed;
-static_assert(sizeof(struct vss_sb_disk) == 168);
+static_assert(sizeof(struct vss_sb_disk) == 184);
 
 /**
  * struct vss_log_hdr - header of every 4 KiB log block
@@ -95,7 +97,8 @@ static_assert(sizeof(struct vss_sb_disk) == 168);
  *	for the end of the log
  * @nonce: nonce of the unit holding this block (given by the previous unit
  *	or the superblock): stale or crafted blocks in reused chunks fail it
- * @next: chunk(s) of the next log unit; the same in every block of a unit
+ * @next: chunk(s) of the next log unit, VSS_NO_CHUNK past the unit size;
+ *	the same in every block of a unit
  * @next_nonce: nonce of the next unit
  * @count: number of records
  * @bytes: bytes of records after the header
@@ -110,13 +113,13 @@ struct vss_log_hdr {
 	__le64 commit_seq;
 	__le64 prev_seq;
 	__le64 nonce;
-	__le64 next[2];
+	__le64 next[VSS_UNIT_CHUNKS_MAX];
 	__le64 next_nonce;
 	__le16 count;
 	__le16 bytes;
 	__le32 pad;
 } __packed;
-static_assert(sizeof(struct vss_log_hdr) == 96);
+static_assert(sizeof(struct vss_log_hdr) == 112);
 
 #define VSS_LOG_PAYLOAD		(VSS_MD_BLOCK - sizeof(struct vss_log_hdr))
 

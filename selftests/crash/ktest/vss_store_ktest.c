@@ -1,0 +1,1241 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vss_store_ktest - drives kmod/store.c directly (it is linked into this
+ * test module), playing the engine with a small in-memory model.
+ *
+ *   insmod vss_store_ktest.ko dev=/dev/vda op=unit
+ *	unit tests of the format, log, replay, refusals and checkpoint;
+ *	prints TAP, loading fails if a test failed.
+ *   insmod vss_store_ktest.ko dev=/dev/vda op=crash [format=1]
+ *	[ack_round=R ack_idx=J]
+ *	replays the store, verifies it against the last acknowledgement the
+ *	host saw before it killed the VM (every acknowledged record must be
+ *	back, everything must be a prefix of the deterministic workload),
+ *	prints "VSS-VERIFY ok|FAIL", then runs the workload in a kthread
+ *	printing "VSS-ACK r j" after records became durable, until killed.
+ *   op=verify: only the verification.
+ *
+ * Workload, round r (slot r % NSLOT): delete the slot if live, K/2
+ * exceptions before the create record (provisional), create (seq r+1),
+ * K/2 more, wait for all; invalidate if r % 5 == 4; checkpoint every 8
+ * rounds.  LUN chunk of exception j of round r: (r * 7919 + j * 13) mod
+ * lun_chunks.
+ */
+#define pr_fmt(fmt) "vss_store_ktest: " fmt
+
+#include <linux/blkdev.h>
+#include <linux/delay.h>
+#include <linux/fs.h>
+#include <linux/kthread.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+
+#include "vss_compat.h"
+#include "vss.h"
+#include "store.h"
+#include "store_format.h"
+
+static char *dev = "/dev/vda";
+module_param(dev, charp, 0444);
+static char *small = "/dev/vdc";
+module_param(small, charp, 0444);
+static char *op = "unit";
+module_param(op, charp, 0444);
+static bool format;
+module_param(format, bool, 0444);
+static uint chunk = 4096;
+module_param(chunk, uint, 0444);
+static uint k = 200;
+module_param(k, uint, 0444);
+static int ack_round = -1;
+module_param(ack_round, int, 0444);
+static int ack_idx = -1;
+module_param(ack_idx, int, 0444);
+
+#define NSLOT		8
+#define LUN_NAME	"ktest"
+#define LUN_SIZE	(1ULL << 30)
+#define MAXEXC		8192
+
+struct km_slot {
+	int live;
+	bool invalid;
+	u32 seq;
+	u32 n;
+	u64 *lun;
+	u64 *stc;
+};
+
+struct km {
+	struct vss_store *st;
+	struct km_slot s[VSS_MAX_SNAPSHOTS];
+	bool fail_replay;
+};
+
+static struct km *km;
+
+#ifdef HAVE_BDEV_FILE_OPEN_BY_PATH
+static struct file *bfile;
+#endif
+static struct block_device *bdev;
+
+static int open_dev(void)
+{
+#ifdef HAVE_BDEV_FILE_OPEN_BY_PATH
+	bfile = bdev_file_open_by_path(dev, BLK_OPEN_READ | BLK_OPEN_WRITE,
+				       &bdev, NULL);
+	if (IS_ERR(bfile))
+		return PTR_ERR(bfile);
+	bdev = file_bdev(bfile);
+#else
+	struct block_device *b;
+
+	b = blkdev_get_by_path(dev, FMODE_READ | FMODE_WRITE | FMODE_EXCL,
+			       &bdev);
+	if (IS_ERR(b))
+		return PTR_ERR(b);
+	bdev = b;
+#endif
+	return 0;
+}
+
+static void close_dev(void)
+{
+#ifdef HAVE_BDEV_FILE_OPEN_BY_PATH
+	fput(bfile);
+#else
+	blkdev_put(bdev, FMODE_READ | FMODE_WRITE | FMODE_EXCL);
+#endif
+}
+
+/* ------------------------------------------------------------ model */
+
+static int km_slot_alloc(struct km_slot *s)
+{
+	if (!s->lun) {
+		s->lun = kvcalloc(MAXEXC, sizeof(u64), GFP_KERNEL);
+		s->stc = kvcalloc(MAXEXC, sizeof(u64), GFP_KERNEL);
+		if (!s->lun || !s->stc)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static void km_reset(void)
+{
+	int i;
+
+	for (i = 0; i < VSS_MAX_SNAPSHOTS; i++) {
+		kvfree(km->s[i].lun);
+		kvfree(km->s[i].stc);
+	}
+	memset(km, 0, sizeof(*km));
+}
+
+static void rp_attach(void *arg, struct vss_store *st)
+{
+	km->st = st;
+}
+
+static int rp_create(void *arg, const struct vss_store_snap *s)
+{
+	struct km_slot *m = &km->s[s->slot];
+
+	if (m->live)
+		return -EEXIST;
+	if (km_slot_alloc(m))
+		return -ENOMEM;
+	m->live = 1;
+	m->invalid = false;
+	m->seq = s->seq;
+	m->n = 0;
+	return 0;
+}
+
+static void km_free_slot(struct km_slot *m)
+{
+	u32 i;
+
+	for (i = 0; i < m->n; i++)
+		vss_store_free(km->st, m->stc[i]);
+	m->n = 0;
+	m->live = 0;
+	m->invalid = false;
+}
+
+static int rp_delete(void *arg, u16 slot)
+{
+	if (!km->s[slot].live)
+		return -ENOENT;
+	km_free_slot(&km->s[slot]);
+	return 0;
+}
+
+static int rp_invalidate(void *arg, u16 slot)
+{
+	if (!km->s[slot].live)
+		return -ENOENT;
+	km->s[slot].invalid = true;
+	return 0;
+}
+
+static int rp_exception(void *arg, u16 slot, u64 lc, u64 sc)
+{
+	struct km_slot *m = &km->s[slot];
+
+	if (!m->live || m->n >= MAXEXC)
+		return -EINVAL;
+	m->lun[m->n] = lc;
+	m->stc[m->n] = sc;
+	m->n++;
+	return 0;
+}
+
+static const struct vss_store_replay_ops rp_ops = {
+	.attach = rp_attach,
+	.snapshot_create = rp_create,
+	.snapshot_delete = rp_delete,
+	.snapshot_invalidate = rp_invalidate,
+	.exception = rp_exception,
+};
+
+static struct vss_store *st_open(bool fmt, u32 cs, const char *name,
+				 u64 size, int *err)
+{
+	struct vss_store_params p = {
+		.bdev = bdev, .lun_name = name, .lun_size = size,
+		.chunk_size = cs, .format = fmt,
+	};
+	struct netlink_ext_ack ext = {};
+	struct vss_store *st;
+
+	km_reset();
+	st = vss_store_open(&p, &rp_ops, km, &ext);
+	if (IS_ERR(st)) {
+		*err = PTR_ERR(st);
+		pr_info("# open refused (%d): %s\n", *err,
+			ext._msg ? ext._msg : "(no message)");
+		return NULL;
+	}
+	*err = 0;
+	km->st = st;
+	return st;
+}
+
+/* Async completion bookkeeping. */
+struct waiter {
+	atomic_t left;
+	atomic_t errors;
+	atomic_t max_idx;
+	struct completion done;
+};
+
+struct excctx {
+	struct waiter *w;
+	int idx;
+};
+
+static void exc_done(void *ctx, int err)
+{
+	struct excctx *c = ctx;
+	struct waiter *w = c->w;
+	int old;
+
+	if (err)
+		atomic_inc(&w->errors);
+	old = atomic_read(&w->max_idx);
+	while (c->idx > old && !atomic_try_cmpxchg(&w->max_idx, &old, c->idx))
+		;
+	if (atomic_dec_and_test(&w->left))
+		complete(&w->done);
+}
+
+static void waiter_init(struct waiter *w)
+{
+	init_completion(&w->done);
+	atomic_set(&w->left, 1);	/* bias, dropped by waiter_wait() */
+	atomic_set(&w->errors, 0);
+	atomic_set(&w->max_idx, -1);
+}
+
+static int waiter_wait(struct waiter *w)
+{
+	if (atomic_dec_and_test(&w->left))
+		complete(&w->done);
+	wait_for_completion(&w->done);
+	return atomic_read(&w->errors) ? -EIO : 0;
+}
+
+/* Add @n exceptions to @slot, one commit each or all queued at once. */
+static int add_exc(struct vss_store *st, u16 slot, u32 n, u64 lbase,
+		   bool one_by_one)
+{
+	struct km_slot *m = &km->s[slot];
+	struct excctx *ctx;
+	struct waiter w;
+	u32 i;
+	int err = 0, err2;
+
+	if (km_slot_alloc(m))
+		return -ENOMEM;
+	ctx = kvcalloc(n, sizeof(*ctx), GFP_KERNEL);
+	if (!ctx)
+		return -ENOMEM;
+	waiter_init(&w);
+	for (i = 0; i < n && !err; i++) {
+		u64 sc;
+
+		err = vss_store_alloc(st, &sc);
+		if (err)
+			break;
+		if (m->n >= MAXEXC) {
+			vss_store_free(st, sc);
+			err = -E2BIG;
+			break;
+		}
+		m->lun[m->n] = lbase + i;
+		m->stc[m->n] = sc;
+		m->n++;
+		ctx[i].w = &w;
+		ctx[i].idx = i;
+		atomic_inc(&w.left);
+		vss_store_add_exception(st, slot, lbase + i, sc, exc_done,
+					&ctx[i]);
+		if (one_by_one) {
+			err = waiter_wait(&w);
+			waiter_init(&w);
+		}
+	}
+	err2 = waiter_wait(&w);
+	kvfree(ctx);
+	return err ? err : err2;
+}
+
+static int snap_create(struct vss_store *st, u16 slot, u32 seq)
+{
+	struct vss_store_snap s = { .slot = slot, .seq = seq,
+				    .created_ns = ktime_get_real_ns() };
+	struct km_slot *m = &km->s[slot];
+	int err;
+
+	generate_random_uuid(s.id.b);
+	generate_random_uuid(s.set_id.b);
+	err = vss_store_snapshot_create(st, &s);
+	if (err)
+		return err;
+	if (km_slot_alloc(m))
+		return -ENOMEM;
+	m->live = 1;
+	m->seq = seq;
+	m->invalid = false;
+	return 0;
+}
+
+static int snap_delete(struct vss_store *st, u16 slot)
+{
+	int err = vss_store_snapshot_delete(st, slot);
+
+	if (!err)
+		km_free_slot(&km->s[slot]);
+	return err;
+}
+
+static int enumerate(void *arg, struct vss_store *st)
+{
+	int i, err;
+	u32 j;
+
+	for (i = 0; i < VSS_MAX_SNAPSHOTS; i++) {
+		struct km_slot *m = &km->s[i];
+		struct vss_store_snap s = { .slot = i, .seq = m->seq };
+
+		if (!m->live)
+			continue;
+		err = vss_store_cp_snapshot(st, &s, m->invalid);
+		if (err)
+			return err;
+		for (j = 0; j < m->n; j++) {
+			err = vss_store_cp_exception(st, i, m->lun[j], m->stc[j]);
+			if (err)
+				return err;
+		}
+	}
+	return 0;
+}
+
+/* Snapshot of the model to compare with a replay. */
+struct km_copy {
+	struct km_slot s[VSS_MAX_SNAPSHOTS];
+};
+
+static void km_copy_free(struct km_copy *c)
+{
+	int i;
+
+	if (!c)
+		return;
+	for (i = 0; i < VSS_MAX_SNAPSHOTS; i++) {
+		kvfree(c->s[i].lun);
+		kvfree(c->s[i].stc);
+	}
+	kvfree(c);
+}
+
+static struct km_copy *km_save(void)
+{
+	struct km_copy *c = kvzalloc(sizeof(*c), GFP_KERNEL);
+	int i;
+
+	if (!c)
+		return NULL;
+	for (i = 0; i < VSS_MAX_SNAPSHOTS; i++) {
+		c->s[i] = km->s[i];
+		if (!km->s[i].lun)
+			continue;
+		c->s[i].lun = kvmalloc_array(MAXEXC, sizeof(u64), GFP_KERNEL);
+		c->s[i].stc = kvmalloc_array(MAXEXC, sizeof(u64), GFP_KERNEL);
+		if (!c->s[i].lun || !c->s[i].stc) {
+			km_copy_free(c);
+			return NULL;
+		}
+		memcpy(c->s[i].lun, km->s[i].lun, MAXEXC * sizeof(u64));
+		memcpy(c->s[i].stc, km->s[i].stc, MAXEXC * sizeof(u64));
+	}
+	return c;
+}
+
+static bool km_equal(struct km_copy *c)
+{
+	int i;
+
+	for (i = 0; i < VSS_MAX_SNAPSHOTS; i++) {
+		struct km_slot *a = &c->s[i], *b = &km->s[i];
+
+		if (a->live != b->live)
+			goto diff;
+		if (!a->live)
+			continue;
+		if (a->seq != b->seq || a->invalid != b->invalid ||
+		    a->n != b->n)
+			goto diff;
+		if (memcmp(a->lun, b->lun, a->n * sizeof(u64)) ||
+		    memcmp(a->stc, b->stc, a->n * sizeof(u64)))
+			goto diff;
+		continue;
+diff:
+		pr_info("# slot %d differs: live %d/%d seq %u/%u inv %d/%d n %u/%u\n",
+			i, a->live, b->live, a->seq, b->seq, a->invalid,
+			b->invalid, a->n, b->n);
+		return false;
+	}
+	return true;
+}
+
+/* Close and reopen; the replayed model must equal the one before. */
+static bool reopen_same(struct vss_store **st)
+{
+	struct km_copy *c = km_save();
+	u64 used = vss_store_used_chunks(*st);
+	bool ok;
+	int err;
+
+	vss_store_close(*st);
+	*st = st_open(false, 0, LUN_NAME, LUN_SIZE, &err);
+	ok = *st && c && km_equal(c);
+	if (ok && vss_store_used_chunks(*st) != used) {
+		pr_info("# used chunks %llu before, %llu after reopen\n", used,
+			vss_store_used_chunks(*st));
+		ok = false;
+	}
+	km_copy_free(c);
+	return ok;
+}
+
+/* -------------------------------------------------------- raw access */
+
+static int raw_io(u64 byte, void *buf, bool write)
+{
+	struct page *pg = alloc_page(GFP_KERNEL);
+	struct bio *bio;
+	int err;
+
+	if (!pg)
+		return -ENOMEM;
+	if (write)
+		memcpy(page_address(pg), buf, 4096);
+	bio = bio_alloc(bdev, 1, write ? REQ_OP_WRITE | REQ_FUA : REQ_OP_READ,
+			GFP_KERNEL);
+	bio->bi_iter.bi_sector = byte >> 9;
+	__bio_add_page(bio, pg, 4096, 0);
+	err = submit_bio_wait(bio);
+	bio_put(bio);
+	if (!err && !write)
+		memcpy(buf, page_address(pg), 4096);
+	__free_page(pg);
+	return err;
+}
+
+static int flip_byte(u64 byte)
+{
+	u8 *b = kmalloc(4096, GFP_KERNEL);
+	int err;
+
+	if (!b)
+		return -ENOMEM;
+	err = raw_io(byte & ~4095ULL, b, false);
+	if (!err) {
+		b[byte & 4095] ^= 0x5a;
+		err = raw_io(byte & ~4095ULL, b, true);
+	}
+	kfree(b);
+	return err;
+}
+
+/* Byte address of slot @slot of log position @pos (head unit only). */
+static int log_pos_byte(u64 pos, int slot, u64 *byte)
+{
+	struct vss_sb_disk *sb = kmalloc(4096, GFP_KERNEL);
+	u32 cs, bpc, upc, phys;
+	u64 head[2];
+	int err, s;
+
+	if (!sb)
+		return -ENOMEM;
+	for (s = 0; s < 2; s++) {
+		err = raw_io(s * 4096, sb, false);
+		if (err || le64_to_cpu(sb->magic) == VSS_SB_MAGIC)
+			break;
+	}
+	cs = le32_to_cpu(sb->chunk_size);
+	head[0] = le64_to_cpu(sb->log_head[0]);
+	head[1] = le64_to_cpu(sb->log_head[1]);
+	upc = le32_to_cpu(sb->unit_chunks);
+	kfree(sb);
+	if (err)
+		return err;
+	bpc = cs / 4096;
+	phys = 2 * pos + slot;
+	if (phys >= bpc * upc)
+		return -ERANGE;
+	*byte = head[phys / bpc] * cs + (u64)(phys % bpc) * 4096;
+	return 0;
+}
+
+static u64 log_seq_at(u64 byte)
+{
+	struct vss_log_hdr *h = kmalloc(4096, GFP_KERNEL);
+	u64 seq = 0;
+
+	if (h && !raw_io(byte, h, false) &&
+	    le32_to_cpu(h->magic) == VSS_LOG_MAGIC)
+		seq = le64_to_cpu(h->commit_seq);
+	kfree(h);
+	return seq;
+}
+
+/* --------------------------------------------------------- unit tests */
+
+static int tap_n, tap_fail;
+
+#define CHECK(cond) do {						\
+	if (!(cond)) {							\
+		pr_info("# %s:%d: check failed: %s\n", __func__,	\
+			__LINE__, #cond);				\
+		goto fail;						\
+	}								\
+} while (0)
+
+static void tap(bool ok, const char *name)
+{
+	tap_n++;
+	if (!ok)
+		tap_fail++;
+	pr_info("%sok %d - store_%s\n", ok ? "" : "not ", tap_n, name);
+}
+
+static bool t_format_empty(void)
+{
+	struct vss_store *st;
+	int err, i;
+
+	st = st_open(true, chunk, LUN_NAME, LUN_SIZE, &err);
+	CHECK(st);
+	CHECK(vss_store_chunk_size(st) == chunk);
+	CHECK(vss_store_nr_chunks(st) == bdev_nr_bytes(bdev) / chunk);
+	CHECK(vss_store_last_seq(st) == 0);
+	CHECK(reopen_same(&st));
+	for (i = 0; i < VSS_MAX_SNAPSHOTS; i++)
+		CHECK(!km->s[i].live);
+	vss_store_close(st);
+	return true;
+fail:
+	if (st)
+		vss_store_close(st);
+	return false;
+}
+
+static bool t_persist(void)
+{
+	struct vss_store *st;
+	int err;
+
+	st = st_open(true, chunk, LUN_NAME, LUN_SIZE, &err);
+	CHECK(st);
+	CHECK(!snap_create(st, 0, 1));
+	CHECK(!snap_create(st, 1, 2));
+	CHECK(vss_store_snapshot_create(st, &(struct vss_store_snap){
+		.slot = 1, .seq = 9 }) == -EEXIST);
+	CHECK(!add_exc(st, 0, 300, 1000, false));
+	CHECK(!add_exc(st, 1, 50, 5000, true));
+	CHECK(!vss_store_snapshot_invalidate(st, 1));
+	km->s[1].invalid = true;
+	CHECK(!snap_create(st, 2, 3));
+	CHECK(!add_exc(st, 2, 10, 7000, false));
+	CHECK(!snap_delete(st, 2));
+	CHECK(reopen_same(&st));
+	CHECK(vss_store_last_seq(st) == 3);
+	CHECK(km->s[0].n == 300 && km->s[1].n == 50 && km->s[1].invalid);
+	/* Keep going after the replay: the open block continues. */
+	CHECK(!add_exc(st, 0, 3000, 10000, false));
+	CHECK(!snap_create(st, 2, 4));
+	CHECK(!add_exc(st, 2, 3, 100, true));
+	CHECK(reopen_same(&st));
+	CHECK(km->s[0].n == 3300);
+	vss_store_close(st);
+	return true;
+fail:
+	if (st)
+		vss_store_close(st);
+	return false;
+}
+
+static bool t_group_commit(void)
+{
+	struct vss_store *st;
+	u64 b0, b1;
+	int err;
+
+	st = st_open(true, chunk, LUN_NAME, LUN_SIZE, &err);
+	CHECK(st);
+	CHECK(!snap_create(st, 7, 1));
+	CHECK(!log_pos_byte(0, 0, &b0) && !log_pos_byte(0, 1, &b1));
+	CHECK(!add_exc(st, 7, 3000, 0, false));
+	/* 3000 records queued at once fill 15 blocks in few commits */
+	pr_info("# 3000 async records: position 0 written by commits %llu/%llu\n",
+		log_seq_at(b0), log_seq_at(b1));
+	CHECK(reopen_same(&st));
+	CHECK(km->s[7].n == 3000);
+	vss_store_close(st);
+	return true;
+fail:
+	if (st)
+		vss_store_close(st);
+	return false;
+}
+
+static bool t_refuse_foreign(void)
+{
+	struct vss_store *st;
+	int err;
+
+	st = st_open(true, chunk, LUN_NAME, LUN_SIZE, &err);
+	CHECK(st);
+	vss_store_close(st);
+	st = st_open(false, 0, "other", LUN_SIZE, &err);
+	CHECK(!st && err == -EXDEV);
+	st = st_open(false, 0, LUN_NAME, LUN_SIZE * 2, &err);
+	CHECK(!st && err == -EXDEV);
+	st = st_open(false, chunk * 2, LUN_NAME, LUN_SIZE, &err);
+	CHECK(!st && err == -EINVAL);
+	st = st_open(false, chunk, LUN_NAME, LUN_SIZE, &err);
+	CHECK(st);
+	vss_store_close(st);
+	/* format forces a new store for another LUN */
+	st = st_open(true, 0, "other", LUN_SIZE, &err);
+	CHECK(st);
+	vss_store_close(st);
+	st = st_open(false, 0, "other", LUN_SIZE, &err);
+	CHECK(st);
+	vss_store_close(st);
+	return true;
+fail:
+	if (st)
+		vss_store_close(st);
+	return false;
+}
+
+static bool t_too_small(void)
+{
+	struct block_device *keep = bdev;
+#ifdef HAVE_BDEV_FILE_OPEN_BY_PATH
+	struct file *keepf = bfile;
+#endif
+	char *keepname = dev;
+	struct vss_store *st = NULL;
+	bool ok = false;
+	int err;
+
+	dev = small;
+	if (open_dev()) {
+		pr_info("# cannot open %s\n", small);
+		goto out;
+	}
+	/* 8 MiB: fine with 4 KiB chunks, too small with 1 MiB chunks */
+	st = st_open(true, 1 << 20, LUN_NAME, LUN_SIZE, &err);
+	CHECK(!st && err == -ENOSPC);
+	st = st_open(true, 4096, LUN_NAME, LUN_SIZE, &err);
+	CHECK(st);
+	ok = true;
+fail:
+	if (st)
+		vss_store_close(st);
+	close_dev();
+out:
+	dev = keepname;
+	bdev = keep;
+#ifdef HAVE_BDEV_FILE_OPEN_BY_PATH
+	bfile = keepf;
+#endif
+	return ok;
+}
+
+static bool t_corrupt_sb(void)
+{
+	struct vss_store *st;
+	struct vss_sb_disk *sb = kmalloc(4096, GFP_KERNEL);
+	int err;
+
+	CHECK(sb);
+	st = st_open(true, chunk, LUN_NAME, LUN_SIZE, &err);
+	CHECK(st);
+	CHECK(!snap_create(st, 3, 1));
+	vss_store_close(st);
+	st = NULL;
+	/* one flipped byte in the only superblock: refused */
+	CHECK(!flip_byte(77));
+	st = st_open(false, 0, LUN_NAME, LUN_SIZE, &err);
+	CHECK(!st && err == -EUCLEAN);
+	CHECK(!flip_byte(77));
+	st = st_open(false, 0, LUN_NAME, LUN_SIZE, &err);
+	CHECK(st && km->s[3].live);
+	vss_store_close(st);
+	st = NULL;
+	/* newer version: refused even with a good checksum */
+	CHECK(!raw_io(0, sb, false));
+	sb->version = cpu_to_le32(VSS_SB_VERSION + 1);
+	CHECK(!raw_io(0, sb, true));
+	st = st_open(false, 0, LUN_NAME, LUN_SIZE, &err);
+	CHECK(!st && err == -EPROTONOSUPPORT);
+	sb->version = cpu_to_le32(VSS_SB_VERSION);
+	CHECK(!raw_io(0, sb, true));
+	/* a torn/corrupt copy in the other slot is ignored */
+	memset(sb, 0xa5, 4096);
+	sb->magic = cpu_to_le64(VSS_SB_MAGIC);
+	sb->version = cpu_to_le32(VSS_SB_VERSION);
+	CHECK(!raw_io(4096, sb, true));
+	st = st_open(false, 0, LUN_NAME, LUN_SIZE, &err);
+	CHECK(st && km->s[3].live);
+	vss_store_close(st);
+	/* garbage without magic: a new store is made */
+	memset(sb, 0x33, 4096);
+	CHECK(!raw_io(0, sb, true) && !raw_io(4096, sb, true));
+	st = st_open(false, 0, LUN_NAME, LUN_SIZE, &err);
+	CHECK(st && !km->s[3].live);
+	vss_store_close(st);
+	kfree(sb);
+	return true;
+fail:
+	if (st)
+		vss_store_close(st);
+	kfree(sb);
+	return false;
+}
+
+static bool t_corrupt_log(void)
+{
+	struct vss_store *st;
+	u64 b0, b1, s0, s1;
+	int err;
+
+	/* A log of several positions, position 0 written more than once. */
+	st = st_open(true, chunk, LUN_NAME, LUN_SIZE, &err);
+	CHECK(st);
+	CHECK(!snap_create(st, 0, 1));
+	CHECK(!add_exc(st, 0, 3, 0, true));
+	CHECK(!add_exc(st, 0, 600, 10, false));
+	vss_store_close(st);
+	st = NULL;
+	CHECK(!log_pos_byte(0, 0, &b0) && !log_pos_byte(0, 1, &b1));
+	s0 = log_seq_at(b0);
+	s1 = log_seq_at(b1);
+	pr_info("# position 0: seq %llu / %llu\n", s0, s1);
+	CHECK(s0 && s1);
+	/* newest copy of a full block damaged: the next block says so */
+	CHECK(!flip_byte((s0 > s1 ? b0 : b1) + 200));
+	st = st_open(false, 0, LUN_NAME, LUN_SIZE, &err);
+	CHECK(!st && err == -EUCLEAN);
+	/* both copies damaged: a valid block follows, refused */
+	CHECK(!flip_byte((s0 > s1 ? b1 : b0) + 300));
+	st = st_open(false, 0, LUN_NAME, LUN_SIZE, &err);
+	CHECK(!st && err == -EUCLEAN);
+	CHECK(!flip_byte(b0 + (s0 > s1 ? 200 : 300)));
+	CHECK(!flip_byte(b1 + (s0 > s1 ? 300 : 200)));
+	st = st_open(false, 0, LUN_NAME, LUN_SIZE, &err);
+	CHECK(st && km->s[0].n == 603);
+	vss_store_close(st);
+	return true;
+fail:
+	if (st)
+		vss_store_close(st);
+	return false;
+}
+
+static bool t_torn_tail(void)
+{
+	struct vss_store *st;
+	u64 b0, b1, s0, s1;
+	int err;
+
+	/* The open block written by 4 commits: tear the newest copy. */
+	st = st_open(true, chunk, LUN_NAME, LUN_SIZE, &err);
+	CHECK(st);
+	CHECK(!snap_create(st, 0, 1));
+	CHECK(!add_exc(st, 0, 3, 0, true));
+	vss_store_close(st);
+	st = NULL;
+	CHECK(!log_pos_byte(0, 0, &b0) && !log_pos_byte(0, 1, &b1));
+	s0 = log_seq_at(b0);
+	s1 = log_seq_at(b1);
+	CHECK(!flip_byte((s0 > s1 ? b0 : b1) + 1000));
+	st = st_open(false, 0, LUN_NAME, LUN_SIZE, &err);
+	/* the previous commit is back: create + 2 exceptions */
+	CHECK(st && km->s[0].live && km->s[0].n == 2);
+	/* and the log goes on from there */
+	km->s[0].n = 2;
+	CHECK(!add_exc(st, 0, 5, 50, true));
+	CHECK(reopen_same(&st));
+	CHECK(km->s[0].n == 7 && km->s[0].lun[2] == 50);
+	vss_store_close(st);
+	return true;
+fail:
+	if (st)
+		vss_store_close(st);
+	return false;
+}
+
+static bool t_provisional(void)
+{
+	struct vss_store *st;
+	u64 used;
+	int err;
+
+	st = st_open(true, chunk, LUN_NAME, LUN_SIZE, &err);
+	CHECK(st);
+	used = vss_store_used_chunks(st);
+	/* exceptions before the create record of their snapshot */
+	CHECK(!add_exc(st, 5, 20, 0, false));
+	CHECK(!snap_create(st, 5, 1));
+	CHECK(!add_exc(st, 5, 20, 20, false));
+	/* exceptions of a snapshot never created: dropped at replay */
+	CHECK(!add_exc(st, 6, 30, 0, false));
+	/* aborted snapshot: delete of a slot never created */
+	CHECK(!add_exc(st, 4, 10, 0, false));
+	CHECK(!snap_delete(st, 4));
+	km->s[6].n = 0;
+	vss_store_close(st);
+	st = st_open(false, 0, LUN_NAME, LUN_SIZE, &err);
+	CHECK(st);
+	CHECK(km->s[5].live && km->s[5].n == 40 && km->s[5].lun[39] == 39);
+	CHECK(!km->s[6].live && !km->s[4].live);
+	/* the 30 dropped chunks are free again; log may have grown */
+	CHECK(vss_store_used_chunks(st) <= used + 40 + 4);
+	vss_store_close(st);
+	return true;
+fail:
+	if (st)
+		vss_store_close(st);
+	return false;
+}
+
+static bool t_checkpoint(void)
+{
+	struct vss_store *st;
+	u64 used_before;
+	int err, r;
+
+	st = st_open(true, chunk, LUN_NAME, LUN_SIZE, &err);
+	CHECK(st);
+	/* churn: many short-lived snapshots make a long log */
+	for (r = 0; r < 40; r++) {
+		if (km->s[r % 4].live)
+			CHECK(!snap_delete(st, r % 4));
+		CHECK(!snap_create(st, r % 4, r + 1));
+		CHECK(!add_exc(st, r % 4, 400, (r % 10) * 1000, false));
+	}
+	CHECK(vss_store_needs_checkpoint(st));
+	used_before = vss_store_used_chunks(st);
+	CHECK(!vss_store_checkpoint(st, enumerate, NULL));
+	pr_info("# checkpoint: used %llu -> %llu chunks\n", used_before,
+		vss_store_used_chunks(st));
+	CHECK(vss_store_used_chunks(st) < used_before);
+	CHECK(!vss_store_needs_checkpoint(st));
+	CHECK(reopen_same(&st));
+	CHECK(vss_store_last_seq(st) == 40);
+	/* life goes on in the new log, and again after a second one */
+	CHECK(!add_exc(st, 1, 100, 12000, false));
+	CHECK(!snap_delete(st, 0));
+	CHECK(!vss_store_checkpoint(st, enumerate, NULL));
+	CHECK(!snap_create(st, 0, 41));
+	CHECK(reopen_same(&st));
+	/* all deleted: the seq survives in the superblock */
+	for (r = 0; r < 4; r++)
+		if (km->s[r].live)
+			CHECK(!snap_delete(st, r));
+	CHECK(!vss_store_checkpoint(st, enumerate, NULL));
+	CHECK(reopen_same(&st));
+	CHECK(vss_store_last_seq(st) == 41);
+	vss_store_close(st);
+	return true;
+fail:
+	if (st)
+		vss_store_close(st);
+	return false;
+}
+
+static bool t_enospc(void)
+{
+	struct vss_store *st;
+	u64 *got = NULL, n = 0, i, c;
+	int err;
+
+	st = st_open(true, chunk, LUN_NAME, LUN_SIZE, &err);
+	CHECK(st);
+	got = kvcalloc(vss_store_nr_chunks(st), sizeof(u64), GFP_KERNEL);
+	CHECK(got);
+	while (!(err = vss_store_alloc(st, &c))) {
+		CHECK(n < vss_store_nr_chunks(st));
+		got[n++] = c;
+	}
+	CHECK(err == -ENOSPC);
+	pr_info("# %llu of %llu chunks allocatable\n", n,
+		vss_store_nr_chunks(st));
+	CHECK(n + 32 > vss_store_nr_chunks(st));
+	/* the log can still record a delete with the store full */
+	CHECK(!snap_create(st, 0, 1));
+	CHECK(!snap_delete(st, 0));
+	for (i = 0; i < n; i++)
+		vss_store_free(st, got[i]);
+	CHECK(!vss_store_alloc(st, &c));
+	vss_store_free(st, c);
+	kvfree(got);
+	vss_store_close(st);
+	return true;
+fail:
+	kvfree(got);
+	if (st)
+		vss_store_close(st);
+	return false;
+}
+
+static int run_unit(void)
+{
+	tap_n = 0;
+	tap_fail = 0;
+	pr_info("TAP version 13\n");
+	pr_info("1..11\n");
+	tap(t_format_empty(), "format_empty");
+	tap(t_persist(), "persist");
+	tap(t_group_commit(), "group_commit");
+	tap(t_refuse_foreign(), "refuse_foreign");
+	tap(t_too_small(), "too_small");
+	tap(t_corrupt_sb(), "corrupt_superblock");
+	tap(t_corrupt_log(), "corrupt_log");
+	tap(t_torn_tail(), "torn_tail");
+	tap(t_provisional(), "provisional_exceptions");
+	tap(t_checkpoint(), "checkpoint");
+	tap(t_enospc(), "enospc");
+	pr_info("VSS-KTEST: %d passed, %d failed\n", tap_n - tap_fail,
+		tap_fail);
+	return tap_fail ? -EINVAL : 0;
+}
+
+/* ------------------------------------------------------ crash workload */
+
+static u64 lun_chunks_of(struct vss_store *st)
+{
+	return LUN_SIZE / vss_store_chunk_size(st);
+}
+
+static u64 wl_lun(struct vss_store *st, u32 r, u32 j)
+{
+	return ((u64)r * 7919 + (u64)j * 13) % lun_chunks_of(st);
+}
+
+/* Check the replayed model against the workload and the last ack. */
+static int crash_verify(struct vss_store *st, int *last_round)
+{
+	int R = -1, s, live = 0;
+	unsigned long *seen;
+	u32 j;
+
+	seen = bitmap_zalloc(vss_store_nr_chunks(st), GFP_KERNEL);
+	if (!seen)
+		return -ENOMEM;
+	for (s = 0; s < NSLOT; s++)
+		if (km->s[s].live && (int)km->s[s].seq - 1 > R)
+			R = km->s[s].seq - 1;
+	for (s = NSLOT; s < VSS_MAX_SNAPSHOTS; s++)
+		if (km->s[s].live)
+			goto bad;
+	for (s = 0; s < NSLOT; s++) {
+		struct km_slot *m = &km->s[s];
+		int r = (int)m->seq - 1;
+
+		if (!m->live)
+			continue;
+		live++;
+		if (r % NSLOT != s || r > R || r < R - NSLOT + 1)
+			goto bad;
+		if (r < R && (m->n != k || m->invalid != (r % 5 == 4)))
+			goto bad;
+		if (m->n < k / 2 || m->n > k)
+			goto bad;
+		for (j = 0; j < m->n; j++) {
+			if (m->lun[j] != wl_lun(st, r, j))
+				goto bad;
+			if (test_and_set_bit(m->stc[j], seen))
+				goto bad;
+		}
+	}
+	/* every round of the window is there, but the oldest may be gone */
+	for (s = R - NSLOT + 2; s <= R; s++)
+		if (s >= 0 && (!km->s[s % NSLOT].live ||
+			       km->s[s % NSLOT].seq != s + 1))
+			goto bad;
+	/* every acknowledged record is back */
+	if (ack_round >= 0) {
+		if (ack_idx >= (int)k / 2) {
+			struct km_slot *m = &km->s[ack_round % NSLOT];
+
+			if (R < ack_round)
+				goto bad;
+			if (R == ack_round && m->n < ack_idx + 1)
+				goto bad;
+		} else if (R < ack_round - 1) {
+			goto bad;
+		}
+	}
+	bitmap_free(seen);
+	pr_info("VSS-VERIFY ok: last round %d, %d snapshots, acked %d/%d, %llu chunks used\n",
+		R, live, ack_round, ack_idx, vss_store_used_chunks(st));
+	*last_round = R;
+	return 0;
+bad:
+	bitmap_free(seen);
+	pr_info("VSS-VERIFY FAIL: slot %d, last round %d, acked %d/%d\n", s, R,
+		ack_round, ack_idx);
+	for (s = 0; s < NSLOT; s++)
+		pr_info("#  slot %d: live %d seq %u n %u invalid %d\n", s,
+			km->s[s].live, km->s[s].seq, km->s[s].n,
+			km->s[s].invalid);
+	return -EUCLEAN;
+}
+
+static struct vss_store *crash_st;
+static struct task_struct *crash_task;
+
+/* Issue exceptions j0..j1-1 of round @r; print acks while waiting. */
+static int crash_issue(struct vss_store *st, int r, u32 j0, u32 j1,
+		       struct excctx *ctx, struct waiter *w)
+{
+	struct km_slot *m = &km->s[r % NSLOT];
+	u32 j;
+
+	for (j = j0; j < j1; j++) {
+		u64 sc;
+		int err = vss_store_alloc(st, &sc);
+
+		if (err)
+			return err;
+		m->lun[j] = wl_lun(st, r, j);
+		m->stc[j] = sc;
+		m->n = j + 1;
+		ctx[j].w = w;
+		ctx[j].idx = j;
+		atomic_inc(&w->left);
+		vss_store_add_exception(st, r % NSLOT, m->lun[j], sc, exc_done,
+					&ctx[j]);
+		if (j % 16 == 15)
+			cond_resched();
+	}
+	return 0;
+}
+
+static int crash_wait(struct waiter *w, int r)
+{
+	int last = -2;
+
+	if (atomic_dec_and_test(&w->left))
+		complete(&w->done);
+	while (!wait_for_completion_timeout(&w->done, HZ / 5)) {
+		int mx = atomic_read(&w->max_idx);
+
+		if (mx != last && !atomic_read(&w->errors))
+			pr_notice("VSS-ACK %d %d\n", r, mx);
+		last = mx;
+	}
+	atomic_set(&w->left, 1);
+	reinit_completion(&w->done);
+	if (atomic_read(&w->errors))
+		return -EIO;
+	pr_notice("VSS-ACK %d %d\n", r, atomic_read(&w->max_idx));
+	return 0;
+}
+
+static int crash_round(struct vss_store *st, int r, struct excctx *ctx,
+		       struct waiter *w)
+{
+	struct km_slot *m = &km->s[r % NSLOT];
+	int err;
+
+	if (km_slot_alloc(m))
+		return -ENOMEM;
+	if (m->live && m->seq == r + 1) {
+		/* resume a round cut short by the crash */
+		err = crash_issue(st, r, m->n, k, ctx, w);
+	} else {
+		if (m->live) {
+			err = snap_delete(st, r % NSLOT);
+			if (err)
+				return err;
+		}
+		m->n = 0;
+		err = crash_issue(st, r, 0, k / 2, ctx, w);
+		if (!err)
+			err = crash_wait(w, r);
+		if (!err)
+			err = snap_create(st, r % NSLOT, r + 1);
+		if (!err)
+			err = crash_issue(st, r, k / 2, k, ctx, w);
+	}
+	if (!err)
+		err = crash_wait(w, r);
+	if (!err && r % 5 == 4 && !m->invalid) {
+		err = vss_store_snapshot_invalidate(st, r % NSLOT);
+		m->invalid = true;
+	}
+	if (!err && r % 8 == 7) {
+		err = vss_store_checkpoint(st, enumerate, NULL);
+		if (!err)
+			pr_notice("VSS-CHECKPOINT %d used %llu\n", r,
+				  vss_store_used_chunks(st));
+	}
+	return err;
+}
+
+static int crash_fn(void *data)
+{
+	struct vss_store *st = crash_st;
+	int r = (long)data, err = 0;
+	struct excctx *ctx;
+	struct waiter w;
+
+	ctx = kvcalloc(k, sizeof(*ctx), GFP_KERNEL);
+	if (!ctx)
+		return -ENOMEM;
+	waiter_init(&w);
+	pr_notice("VSS-RUNNING from round %d\n", r);
+	while (!kthread_should_stop() && !err) {
+		atomic_set(&w.max_idx, -1);
+		err = crash_round(st, r, ctx, &w);
+		r++;
+	}
+	if (err)
+		pr_notice("VSS-WORKLOAD-ERROR %d in round %d\n", err, r - 1);
+	while (!kthread_should_stop())
+		msleep(100);
+	kvfree(ctx);
+	return err;
+}
+
+static int run_crash(bool run)
+{
+	struct vss_store *st;
+	int err, last;
+
+	st = st_open(format, format ? chunk : 0, LUN_NAME, LUN_SIZE, &err);
+	if (!st) {
+		pr_info("VSS-VERIFY FAIL: open %d\n", err);
+		return err;
+	}
+	err = crash_verify(st, &last);
+	if (err || !run) {
+		vss_store_close(st);
+		return err;
+	}
+	/* finish the last round if it was cut short, then go on */
+	if (last >= 0 && km->s[last % NSLOT].n == k &&
+	    (last % 5 != 4 || km->s[last % NSLOT].invalid))
+		last++;
+	crash_st = st;
+	crash_task = kthread_run(crash_fn, (void *)(long)max(last, 0),
+				 "vss_ktest");
+	if (IS_ERR(crash_task)) {
+		err = PTR_ERR(crash_task);
+		crash_task = NULL;
+		vss_store_close(st);
+		crash_st = NULL;
+	}
+	return err;
+}
+
+static int __init ktest_init(void)
+{
+	int err;
+
+	if (k < 2 || k > MAXEXC || k % 2)
+		return -EINVAL;
+	km = kvzalloc(sizeof(*km), GFP_KERNEL);
+	if (!km)
+		return -ENOMEM;
+	err = open_dev();
+	if (err) {
+		pr_err("cannot open %s: %d\n", dev, err);
+		kvfree(km);
+		return err;
+	}
+	if (!strcmp(op, "unit"))
+		err = run_unit();
+	else if (!strcmp(op, "crash"))
+		err = run_crash(true);
+	else if (!strcmp(op, "verify"))
+		err = run_crash(false);
+	else
+		err = -EINVAL;
+	if (err || !crash_task) {
+		close_dev();
+		km_reset();
+		kvfree(km);
+		km = NULL;
+	}
+	return err;
+}
+
+static void __exit ktest_exit(void)
+{
+	if (!km)
+		return;
+	if (crash_task) {
+		kthread_stop(crash_task);
+		vss_store_close(crash_st);
+	}
+	close_dev();
+	km_reset();
+	kvfree(km);
+}
+
+module_init(ktest_init);
+module_exit(ktest_exit);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("vss store test driver (unit and crash tests)");
