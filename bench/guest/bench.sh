@@ -383,7 +383,7 @@ w7_case() {
 	# The five caches that grew most.
 	top=$(awk 'NR == FNR { a[$1] = $2; next } { d = $2 - a[$1]; if (d > 0) print d, $1 }' \
 		"$WORK/slab.a" "$WORK/slab.b" |
-		sort -rn | head -n 5 | awk 'BEGIN { printf "{" } { printf "%s\"%s\":%d", NR > 1 ? "," : "", $2, $1 } END { printf "}" }')
+		sort -rn | head -n 5 | awk 'BEGIN { printf "{" } { printf "%s\"%s\":%d", (NR > 1 ? "," : ""), $2, $1 } END { printf "}" }')
 	l=$(jq -cn --arg t "$t" --argjson n "$n" --argjson r "$rep" --argjson c $chunks \
 		'{type: "w7", target: $t, snaps: $n, rep: $r, chunk: 4096, chunks: $c}')
 	emit "$(jq -cn --argjson l "$l" --argjson a "$before" --argjson b "$after" --argjson top "$top" '
