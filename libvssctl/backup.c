@@ -1,0 +1,516 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * libvssctl - the requester's backup-components object and its async
+ * DoSnapshotSet.
+ *
+ * Each object owns a netlink socket; the kernel binds the session to that
+ * socket's port, so closing it (vss_backup_free(), or the process dying)
+ * aborts whatever the session left unfinished.  set-do blocks inside the
+ * kernel until the set is taken, so DoSnapshotSet runs on a worker thread
+ * using the object's socket; Cancel/AbortBackup go through the context's
+ * own socket, which is why they work while set-do is blocked.
+ *
+ * Lock order: backup->lock, then async->lock.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "internal.h"
+
+struct vss_backup {
+	struct vss_ctx *ctx;		/* reference */
+	struct nl_sock *sk;		/* the session's socket */
+	vss_id_t session_id;
+
+	pthread_mutex_t lock;		/* protects the fields below */
+	pthread_cond_t idle;		/* signalled when @running clears */
+	struct vss_async *running;	/* DoSnapshotSet in progress */
+	bool has_set;			/* @set_id holds the current set */
+	vss_id_t set_id;
+	bool has_result;		/* @result of the last successful set */
+	struct vss_set_result result;
+	bool complete;			/* BackupComplete was called */
+};
+
+struct vss_async {
+	struct vss_ctx *ctx;		/* reference, for Cancel */
+	vss_id_t session_id;
+	struct vss_backup *backup;	/* only the worker uses it */
+	vss_id_t set_id;
+	pthread_t thread;
+
+	pthread_mutex_t lock;		/* protects the fields below */
+	pthread_cond_t cond;		/* signalled when @done is set */
+	bool done;
+	bool cancel_requested;
+	int result;			/* 0 or -errno, once @done */
+	uint32_t hr;			/* the failure's HRESULT */
+	char msg[320];			/* the failure's message */
+};
+
+static int put_id(struct nl_msg *msg, int type, const vss_id_t *id)
+{
+	return nla_put(msg, type, sizeof(id->b), id->b);
+}
+
+/* Refuses calls while DoSnapshotSet runs or after BackupComplete. */
+static int backup_check(struct vss_backup *b)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&b->lock);
+	if (b->running)
+		rc = vss__set_error(b->ctx, -EBUSY,
+				    VSS_E_SNAPSHOT_SET_IN_PROGRESS,
+				    "DoSnapshotSet is in progress");
+	else if (b->complete)
+		rc = vss__set_error(b->ctx, -EINVAL, VSS_E_BAD_STATE,
+				    "the backup is complete");
+	pthread_mutex_unlock(&b->lock);
+	return rc;
+}
+
+static int session_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	return vss__parse_session(nlh, nlh->nlmsg_type, arg);
+}
+
+VSS_EXPORT int vss_backup_new(struct vss_ctx *ctx, struct vss_backup **out)
+{
+	struct vss_session_info si;
+	struct vss_backup *b;
+	struct nl_msg *msg;
+	int rc;
+
+	vss__clear_error(ctx);
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return vss__set_error(ctx, -ENOMEM, 0, NULL);
+	rc = vss__sock_open(ctx, &b->sk);
+	if (rc) {
+		vss__set_error(ctx, rc, 0, "cannot open a netlink socket");
+		goto out_free;
+	}
+	msg = vss__msg_new(ctx, VSS_CMD_SESSION_NEW, 0);
+	if (!msg) {
+		rc = vss__set_error(ctx, -ENOMEM, 0, NULL);
+		goto out_close;
+	}
+	memset(&si, 0, sizeof(si));
+	rc = vss__request_on(ctx, b->sk, msg, session_cb, &si);
+	if (rc)
+		goto out_close;
+	if (!si.state) {
+		rc = vss__set_error(ctx, -EBADMSG, 0,
+				    "the kernel did not reply with the session");
+		goto out_close;
+	}
+	b->session_id = si.id;
+	b->ctx = vss_ctx_ref(ctx);
+	pthread_mutex_init(&b->lock, NULL);
+	pthread_cond_init(&b->idle, NULL);
+	*out = b;
+	return 0;
+
+out_close:
+	vss__sock_close(b->sk);
+out_free:
+	free(b);
+	return rc;
+}
+
+VSS_EXPORT void vss_backup_free(struct vss_backup *b)
+{
+	if (!b)
+		return;
+	pthread_mutex_lock(&b->lock);
+	while (b->running)
+		pthread_cond_wait(&b->idle, &b->lock);
+	pthread_mutex_unlock(&b->lock);
+	/* closing the session's socket makes the kernel drop the session */
+	vss__sock_close(b->sk);
+	pthread_cond_destroy(&b->idle);
+	pthread_mutex_destroy(&b->lock);
+	vss_ctx_unref(b->ctx);
+	free(b);
+}
+
+VSS_EXPORT int vss_backup_get_session_id(const struct vss_backup *b,
+					 vss_id_t *id)
+{
+	*id = b->session_id;
+	return 0;
+}
+
+VSS_EXPORT int vss_backup_get_status(struct vss_backup *b,
+				     struct vss_session_info *info)
+{
+	return vss_session_get(b->ctx, &b->session_id, info);
+}
+
+static int set_start_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	return vss__parse_set(nlh, nlh->nlmsg_type, arg, NULL);
+}
+
+VSS_EXPORT int vss_backup_start_snapshot_set(struct vss_backup *b,
+					     vss_id_t *set_id)
+{
+	struct nl_msg *msg;
+	vss_id_t id;
+	int rc;
+
+	vss__clear_error(b->ctx);
+	rc = backup_check(b);
+	if (rc)
+		return rc;
+	msg = vss__msg_new(b->ctx, VSS_CMD_SET_START, 0);
+	if (!msg)
+		return vss__set_error(b->ctx, -ENOMEM, 0, NULL);
+	if (put_id(msg, VSS_A_SET_SESSION_ID, &b->session_id)) {
+		nlmsg_free(msg);
+		return vss__set_error(b->ctx, -EMSGSIZE, 0, "request too large");
+	}
+	memset(&id, 0, sizeof(id));
+	rc = vss__request_on(b->ctx, b->sk, msg, set_start_cb, &id);
+	if (rc)
+		return rc;
+	pthread_mutex_lock(&b->lock);
+	b->set_id = id;
+	b->has_set = true;
+	pthread_mutex_unlock(&b->lock);
+	if (set_id)
+		*set_id = id;
+	return 0;
+}
+
+struct set_add_reply {
+	vss_id_t set_id;
+	vss_id_t snapshot_id;
+	bool seen;
+};
+
+static int set_add_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	struct set_add_reply *r = arg;
+	int rc;
+
+	rc = vss__parse_set(nlh, nlh->nlmsg_type, &r->set_id, &r->snapshot_id);
+	if (!rc)
+		r->seen = true;
+	return rc;
+}
+
+static int need_set(struct vss_backup *b, vss_id_t *set_id)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&b->lock);
+	if (b->has_set)
+		*set_id = b->set_id;
+	else
+		rc = vss__set_error(b->ctx, -EINVAL, VSS_E_BAD_STATE,
+				    "no snapshot set was started");
+	pthread_mutex_unlock(&b->lock);
+	return rc;
+}
+
+VSS_EXPORT int vss_backup_add_to_snapshot_set(struct vss_backup *b,
+					      const char *lun,
+					      vss_id_t *snapshot_id)
+{
+	struct set_add_reply r = { .seen = false };
+	struct nl_msg *msg;
+	vss_id_t set_id;
+	int rc;
+
+	vss__clear_error(b->ctx);
+	rc = backup_check(b);
+	if (rc)
+		return rc;
+	rc = need_set(b, &set_id);
+	if (rc)
+		return rc;
+	if (!lun || !lun[0] || strlen(lun) > VSS_LUN_NAME_MAX)
+		return vss__set_error(b->ctx, -EINVAL, 0, "invalid LUN name");
+	msg = vss__msg_new(b->ctx, VSS_CMD_SET_ADD, 0);
+	if (!msg)
+		return vss__set_error(b->ctx, -ENOMEM, 0, NULL);
+	if (put_id(msg, VSS_A_SET_SESSION_ID, &b->session_id) ||
+	    put_id(msg, VSS_A_SET_ID, &set_id) ||
+	    nla_put_string(msg, VSS_A_SET_LUN, lun)) {
+		nlmsg_free(msg);
+		return vss__set_error(b->ctx, -EMSGSIZE, 0, "request too large");
+	}
+	rc = vss__request_on(b->ctx, b->sk, msg, set_add_cb, &r);
+	if (rc)
+		return rc;
+	if (!r.seen)
+		return vss__set_error(b->ctx, -EBADMSG, 0,
+				      "the kernel did not reply with the snapshot id");
+	if (snapshot_id)
+		*snapshot_id = r.snapshot_id;
+	return 0;
+}
+
+static int set_do_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	return vss__parse_set_do(nlh, nlh->nlmsg_type, arg);
+}
+
+static void *do_snapshot_set_worker(void *arg)
+{
+	struct vss_async *a = arg;
+	struct vss_backup *b = a->backup;
+	struct vss_set_result *res;
+	const char *msg = NULL;
+	struct nl_msg *req;
+	uint32_t hr = 0;
+	int rc;
+
+	res = calloc(1, sizeof(*res));
+	req = vss__msg_new(b->ctx, VSS_CMD_SET_DO, 0);
+	if (!res || !req) {
+		rc = vss__set_error(b->ctx, -ENOMEM, 0, NULL);
+		if (req)
+			nlmsg_free(req);
+	} else if (put_id(req, VSS_A_SET_SESSION_ID, &a->session_id) ||
+		   put_id(req, VSS_A_SET_ID, &a->set_id)) {
+		nlmsg_free(req);
+		rc = vss__set_error(b->ctx, -EMSGSIZE, 0, "request too large");
+	} else {
+		rc = vss__request_on(b->ctx, b->sk, req, set_do_cb, res);
+		if (!rc && !vss_id_equal(&res->set_id, &a->set_id))
+			rc = vss__set_error(b->ctx, -EBADMSG, 0,
+					    "the kernel replied for another set");
+	}
+	if (rc) {
+		hr = vss_ctx_last_hresult(b->ctx);
+		msg = vss_ctx_last_error_msg(b->ctx);
+	}
+
+	pthread_mutex_lock(&b->lock);
+	if (!rc) {
+		b->result = *res;
+		b->has_result = true;
+	}
+	b->running = NULL;
+	pthread_cond_broadcast(&b->idle);
+	/* from here on the object may be freed: @b is not touched again */
+	pthread_mutex_lock(&a->lock);
+	a->backup = NULL;
+	a->result = rc;
+	a->hr = hr;
+	if (rc && msg)
+		snprintf(a->msg, sizeof(a->msg), "%s", msg);
+	a->done = true;
+	pthread_cond_broadcast(&a->cond);
+	pthread_mutex_unlock(&a->lock);
+	pthread_mutex_unlock(&b->lock);
+	free(res);
+	return NULL;
+}
+
+VSS_EXPORT int vss_backup_do_snapshot_set(struct vss_backup *b,
+					  struct vss_async **out)
+{
+	struct vss_async *a;
+	vss_id_t set_id;
+	int rc;
+
+	vss__clear_error(b->ctx);
+	rc = backup_check(b);
+	if (rc)
+		return rc;
+	rc = need_set(b, &set_id);
+	if (rc)
+		return rc;
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return vss__set_error(b->ctx, -ENOMEM, 0, NULL);
+	a->ctx = vss_ctx_ref(b->ctx);
+	a->session_id = b->session_id;
+	a->set_id = set_id;
+	a->backup = b;
+	pthread_mutex_init(&a->lock, NULL);
+	pthread_cond_init(&a->cond, NULL);
+
+	pthread_mutex_lock(&b->lock);
+	b->running = a;
+	b->has_result = false;
+	rc = -pthread_create(&a->thread, NULL, do_snapshot_set_worker, a);
+	if (rc)
+		b->running = NULL;
+	pthread_mutex_unlock(&b->lock);
+	if (rc) {
+		vss__set_error(b->ctx, rc, 0, "cannot start a thread");
+		pthread_cond_destroy(&a->cond);
+		pthread_mutex_destroy(&a->lock);
+		vss_ctx_unref(a->ctx);
+		free(a);
+		return rc;
+	}
+	*out = a;
+	return 0;
+}
+
+VSS_EXPORT int vss_backup_get_set_result(const struct vss_backup *b,
+					 struct vss_set_result *result)
+{
+	struct vss_backup *mb = (struct vss_backup *)b;
+	int rc = 0;
+
+	pthread_mutex_lock(&mb->lock);
+	if (b->has_result) {
+		vss__clear_error(b->ctx);
+		*result = b->result;
+	} else {
+		rc = vss__set_error(b->ctx, -EINVAL, VSS_E_BAD_STATE,
+				    "no snapshot set was created");
+	}
+	pthread_mutex_unlock(&mb->lock);
+	return rc;
+}
+
+VSS_EXPORT int vss_backup_complete(struct vss_backup *b)
+{
+	struct vss_session_info si;
+	int rc;
+
+	vss__clear_error(b->ctx);
+	rc = backup_check(b);
+	if (rc)
+		return rc;
+	rc = vss_session_get(b->ctx, &b->session_id, &si);
+	if (rc)
+		return rc;
+	if (si.state != VSS_SESSION_STATE_SNAPSHOTS_DONE)
+		return vss__set_error(b->ctx, -EINVAL, VSS_E_BAD_STATE,
+				      "no snapshot set was created in this session (session %s)",
+				      vss_session_state_name(si.state));
+	pthread_mutex_lock(&b->lock);
+	b->complete = true;
+	pthread_mutex_unlock(&b->lock);
+	return 0;
+}
+
+static int session_abort(struct vss_ctx *ctx, const vss_id_t *sid)
+{
+	struct nl_msg *msg;
+
+	msg = vss__msg_new(ctx, VSS_CMD_SESSION_ABORT, 0);
+	if (!msg)
+		return vss__set_error(ctx, -ENOMEM, 0, NULL);
+	if (put_id(msg, VSS_A_SESSION_ID, sid)) {
+		nlmsg_free(msg);
+		return vss__set_error(ctx, -EMSGSIZE, 0, "request too large");
+	}
+	return vss__request(ctx, msg, NULL, NULL);
+}
+
+VSS_EXPORT int vss_backup_abort(struct vss_backup *b)
+{
+	vss__clear_error(b->ctx);
+	return session_abort(b->ctx, &b->session_id);
+}
+
+/* ---- async handle ---- */
+
+VSS_EXPORT int vss_async_wait(struct vss_async *a, int timeout_ms)
+{
+	struct timespec deadline;
+	int rc = 0;
+
+	if (timeout_ms > 0) {
+		clock_gettime(CLOCK_REALTIME, &deadline);
+		deadline.tv_sec += timeout_ms / 1000;
+		deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+		if (deadline.tv_nsec >= 1000000000L) {
+			deadline.tv_sec++;
+			deadline.tv_nsec -= 1000000000L;
+		}
+	}
+	pthread_mutex_lock(&a->lock);
+	while (!a->done && rc == 0) {
+		if (timeout_ms < 0)
+			rc = pthread_cond_wait(&a->cond, &a->lock);
+		else if (timeout_ms == 0)
+			rc = ETIMEDOUT;
+		else
+			rc = pthread_cond_timedwait(&a->cond, &a->lock,
+						    &deadline);
+	}
+	pthread_mutex_unlock(&a->lock);
+	if (rc == ETIMEDOUT)
+		return vss__set_error(a->ctx, -ETIMEDOUT, VSS_S_ASYNC_PENDING,
+				      "the operation is still running");
+	vss__clear_error(a->ctx);
+	return 0;
+}
+
+VSS_EXPORT int vss_async_cancel(struct vss_async *a)
+{
+	bool done;
+	int result;
+
+	pthread_mutex_lock(&a->lock);
+	done = a->done;
+	result = a->result;
+	if (!done)
+		a->cancel_requested = true;
+	pthread_mutex_unlock(&a->lock);
+	if (done)
+		return vss__set_error(a->ctx, -EALREADY,
+				      result == -ECANCELED ?
+				      VSS_S_ASYNC_CANCELLED :
+				      VSS_S_ASYNC_FINISHED,
+				      "the operation has already ended");
+	vss__clear_error(a->ctx);
+	return session_abort(a->ctx, &a->session_id);
+}
+
+VSS_EXPORT int vss_async_query_status(struct vss_async *a, uint32_t *hr,
+				      int *result)
+{
+	uint32_t status;
+	int res;
+
+	pthread_mutex_lock(&a->lock);
+	if (!a->done) {
+		status = VSS_S_ASYNC_PENDING;
+		res = -EINPROGRESS;
+		vss__clear_error(a->ctx);
+	} else if (!a->result) {
+		status = VSS_S_ASYNC_FINISHED;
+		res = 0;
+		vss__clear_error(a->ctx);
+	} else {
+		res = a->result;
+		if (res == -ECANCELED)
+			status = VSS_S_ASYNC_CANCELLED;
+		else
+			status = a->hr ? a->hr : VSS_E_UNEXPECTED;
+		/* the operation's failure becomes this thread's last error */
+		vss__set_error(a->ctx, res, a->hr, "%s", a->msg);
+	}
+	pthread_mutex_unlock(&a->lock);
+	*hr = status;
+	if (result)
+		*result = res;
+	return 0;
+}
+
+VSS_EXPORT void vss_async_free(struct vss_async *a)
+{
+	if (!a)
+		return;
+	vss_async_wait(a, -1);
+	pthread_join(a->thread, NULL);
+	pthread_cond_destroy(&a->cond);
+	pthread_mutex_destroy(&a->lock);
+	vss_ctx_unref(a->ctx);
+	free(a);
+}

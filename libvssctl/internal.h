@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libvssctl - private declarations shared by the library's source files and
+ * by the host unit tests / fuzz target (which link the static archive).
+ * Nothing here is exported from libvssctl.so.
+ */
+#ifndef LIBVSSCTL_INTERNAL_H
+#define LIBVSSCTL_INTERNAL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <pthread.h>
+#include <syslog.h>
+
+#include <linux/netlink.h>
+#include <netlink/netlink.h>
+#include <netlink/msg.h>
+#include <netlink/attr.h>
+#include <netlink/genl/genl.h>
+
+#include "vssctl.h"
+
+#define VSS_EXPORT __attribute__((visibility("default")))
+
+/* ---- context ---- */
+
+struct vss_ctx {
+	int refcount;			/* atomic builtins */
+	pthread_mutex_t lock;		/* serializes use of @req */
+	struct nl_sock *req;		/* requests and their replies */
+	struct nl_sock *ev;		/* multicast events; NULL until subscribed */
+	int family;			/* genl family id of "vss" */
+	int mcgrp_events;		/* multicast group id of "events" */
+
+	vss_log_fn log_fn;
+	void *log_data;
+	int log_priority;
+};
+
+void vss__log(const struct vss_ctx *ctx, int prio, const char *file, int line,
+	      const char *fn, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+
+#define vss_log_cond(ctx, prio, ...)					\
+	do {								\
+		if ((ctx) && (ctx)->log_priority >= (prio))		\
+			vss__log(ctx, prio, __FILE__, __LINE__,		\
+				 __func__, __VA_ARGS__);		\
+	} while (0)
+#define dbg(ctx, ...)	vss_log_cond(ctx, LOG_DEBUG, __VA_ARGS__)
+#define info(ctx, ...)	vss_log_cond(ctx, LOG_INFO, __VA_ARGS__)
+#define err(ctx, ...)	vss_log_cond(ctx, LOG_ERR, __VA_ARGS__)
+
+/*
+ * Per-thread record of the last failure (like errno): threads sharing a
+ * context never see each other's messages.
+ */
+void vss__clear_error(const struct vss_ctx *ctx);
+int vss__set_error(const struct vss_ctx *ctx, int error, uint32_t hresult,
+		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* ---- netlink error / extended ACK ---- */
+
+/**
+ * struct vss_nlerr - an NLMSG_ERROR (or NLMSG_DONE) decoded
+ * @error: 0 or -errno as sent by the kernel
+ * @msg: extack message, "" if none
+ * @has_offs, @offs: offset of the offending attribute in the request
+ * @has_miss, @miss_type: type of a missing required attribute
+ * @has_miss_nest, @miss_nest: offset of the nest it was missing from
+ * @cookie_len, @cookie: extack cookie (carries the VSS HRESULT, see
+ *	vss__cookie_hresult())
+ */
+struct vss_nlerr {
+	int error;
+	char msg[256];
+	bool has_offs;
+	uint32_t offs;
+	bool has_miss;
+	uint32_t miss_type;
+	bool has_miss_nest;
+	uint32_t miss_nest;
+	size_t cookie_len;
+	uint8_t cookie[20];
+};
+
+int vss__parse_nlerr(const struct nlmsghdr *nlh, struct vss_nlerr *e);
+int vss__parse_done(const struct nlmsghdr *nlh, struct vss_nlerr *e);
+
+/**
+ * typedef vss_msg_cb - called for every reply/dump message of a request
+ * Return: 0 to go on, -errno to fail the request (the rest is drained).
+ */
+typedef int (*vss_msg_cb)(const struct nlmsghdr *nlh, void *arg);
+
+/**
+ * struct vss_walk - state of one request's reply stream
+ * @seq: sequence number of the request
+ * @family: generic netlink family id expected in replies
+ * @cb, @arg: handler for the family's messages (may be NULL)
+ * @cb_error: first error returned by @cb
+ * @nlerr: the final ACK/DONE, once @done
+ * @done: the stream ended (ACK, error or DONE)
+ * @intr: a dump message carried NLM_F_DUMP_INTR (objects changed while
+ *	dumping: the result may be inconsistent, the caller retries)
+ */
+struct vss_walk {
+	uint32_t seq;
+	int family;
+	vss_msg_cb cb;
+	void *arg;
+	int cb_error;
+	struct vss_nlerr nlerr;
+	bool done;
+	bool intr;
+};
+
+int vss__walk(struct vss_walk *w, const void *buf, size_t len);
+
+/* ---- attribute accessors that validate sizes (messages are untrusted) ---- */
+
+int vss__genl_parse(const struct nlmsghdr *nlh, int family, struct nlattr **tb,
+		    int maxtype, uint8_t *cmd);
+int vss__attr_u8(const struct nlattr *a, uint8_t *v);
+int vss__attr_u32(const struct nlattr *a, uint32_t *v);
+int vss__attr_u64(const struct nlattr *a, uint64_t *v);
+int vss__attr_str(const struct nlattr *a, char *buf, size_t size);
+int vss__attr_id(const struct nlattr *a, vss_id_t *id);
+
+/* ---- decoding of the family's messages (parse.c) ---- */
+
+int vss__parse_lun(const struct nlmsghdr *nlh, int family,
+		   struct vss_lun_info *info);
+int vss__parse_snapshot(const struct nlmsghdr *nlh, int family,
+			struct vss_snapshot_info *info);
+int vss__parse_session(const struct nlmsghdr *nlh, int family,
+		       struct vss_session_info *info);
+int vss__parse_set(const struct nlmsghdr *nlh, int family, vss_id_t *set_id,
+		   vss_id_t *snapshot_id);
+int vss__parse_set_do(const struct nlmsghdr *nlh, int family,
+		      struct vss_set_result *res);
+int vss__parse_changes(const struct nlmsghdr *nlh, int family,
+		       uint32_t *chunk_size, vss_extent_fn fn, void *arg,
+		       int *stop);
+int vss__parse_event(const struct nlmsghdr *nlh, int family,
+		     struct vss_event *ev);
+const char *vss__attr_name(uint8_t cmd, uint32_t type);
+int vss__events_feed(struct vss_ctx *ctx, const void *buf, size_t len,
+		     vss_event_fn fn, void *arg);
+
+/* ---- requests ---- */
+
+struct nl_msg *vss__msg_new(const struct vss_ctx *ctx, uint8_t cmd, int flags);
+int vss__request_on(struct vss_ctx *ctx, struct nl_sock *sk, struct nl_msg *msg,
+		    vss_msg_cb cb, void *arg);
+int vss__request(struct vss_ctx *ctx, struct nl_msg *msg, vss_msg_cb cb,
+		 void *arg);
+int vss__sock_open(struct vss_ctx *ctx, struct nl_sock **out);
+void vss__sock_close(struct nl_sock *sk);
+int vss__recv(struct nl_sock *sk, void **buf, size_t *len, int timeout_ms);
+
+/* ---- growing arrays for dumps ---- */
+
+int vss__array_push(void **array, size_t *nr, size_t *alloc, size_t size,
+		    const void *elem);
+
+#endif /* LIBVSSCTL_INTERNAL_H */

@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * libvssctl - protected LUN administration (lun-add, lun-del, lun-get).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* Dumps interrupted by concurrent changes are retried this often. */
+#define DUMP_RETRIES 5
+
+static int lun_one_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	struct vss_lun_info *info = arg;
+
+	return vss__parse_lun(nlh, nlh->nlmsg_type, info);
+}
+
+/* A name the kernel would refuse anyway: say why without a round trip. */
+static int check_name(const struct vss_ctx *ctx, const char *name)
+{
+	if (!name || !name[0])
+		return vss__set_error(ctx, -EINVAL, 0, "LUN name is empty");
+	if (strlen(name) > VSS_LUN_NAME_MAX)
+		return vss__set_error(ctx, -EINVAL, 0,
+				      "LUN name is longer than %d characters",
+				      VSS_LUN_NAME_MAX);
+	return 0;
+}
+
+VSS_EXPORT int vss_lun_add(struct vss_ctx *ctx,
+			   const struct vss_lun_params *p,
+			   struct vss_lun_info *info)
+{
+	struct vss_lun_info li;
+	struct nl_msg *msg;
+	int rc;
+
+	vss__clear_error(ctx);
+	rc = check_name(ctx, p->name);
+	if (rc)
+		return rc;
+	if (!p->backing || !p->store)
+		return vss__set_error(ctx, -EINVAL, 0,
+				      "backing and store devices are required");
+	msg = vss__msg_new(ctx, VSS_CMD_LUN_ADD, 0);
+	if (!msg)
+		return vss__set_error(ctx, -ENOMEM, 0, NULL);
+	if (nla_put_string(msg, VSS_A_LUN_NAME, p->name) ||
+	    nla_put_string(msg, VSS_A_LUN_BACKING, p->backing) ||
+	    nla_put_string(msg, VSS_A_LUN_STORE, p->store) ||
+	    (p->chunk_size &&
+	     nla_put_u32(msg, VSS_A_LUN_CHUNK_SIZE, p->chunk_size)) ||
+	    (p->format && nla_put_flag(msg, VSS_A_LUN_FORMAT))) {
+		nlmsg_free(msg);
+		return vss__set_error(ctx, -EMSGSIZE, 0, "request too large");
+	}
+	memset(&li, 0, sizeof(li));
+	rc = vss__request(ctx, msg, lun_one_cb, &li);
+	if (rc)
+		return rc;
+	if (!li.name[0])
+		return vss__set_error(ctx, -EBADMSG, 0,
+				      "the kernel did not reply with the LUN");
+	if (info)
+		*info = li;
+	return 0;
+}
+
+VSS_EXPORT int vss_lun_remove(struct vss_ctx *ctx, const char *name)
+{
+	struct nl_msg *msg;
+	int rc;
+
+	vss__clear_error(ctx);
+	rc = check_name(ctx, name);
+	if (rc)
+		return rc;
+	msg = vss__msg_new(ctx, VSS_CMD_LUN_DEL, 0);
+	if (!msg)
+		return vss__set_error(ctx, -ENOMEM, 0, NULL);
+	if (nla_put_string(msg, VSS_A_LUN_NAME, name)) {
+		nlmsg_free(msg);
+		return vss__set_error(ctx, -EMSGSIZE, 0, "request too large");
+	}
+	return vss__request(ctx, msg, NULL, NULL);
+}
+
+VSS_EXPORT int vss_lun_get(struct vss_ctx *ctx, const char *name,
+			   struct vss_lun_info *info)
+{
+	struct vss_lun_info li;
+	struct nl_msg *msg;
+	int rc;
+
+	vss__clear_error(ctx);
+	rc = check_name(ctx, name);
+	if (rc)
+		return rc;
+	msg = vss__msg_new(ctx, VSS_CMD_LUN_GET, 0);
+	if (!msg)
+		return vss__set_error(ctx, -ENOMEM, 0, NULL);
+	if (nla_put_string(msg, VSS_A_LUN_NAME, name)) {
+		nlmsg_free(msg);
+		return vss__set_error(ctx, -EMSGSIZE, 0, "request too large");
+	}
+	memset(&li, 0, sizeof(li));
+	rc = vss__request(ctx, msg, lun_one_cb, &li);
+	if (rc)
+		return rc;
+	if (!li.name[0])
+		return vss__set_error(ctx, -EBADMSG, 0,
+				      "the kernel did not reply with the LUN");
+	*info = li;
+	return 0;
+}
+
+struct lun_list {
+	struct vss_lun_info *a;
+	size_t nr, alloc;
+};
+
+static int lun_list_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	struct lun_list *l = arg;
+	struct vss_lun_info li;
+	int rc;
+
+	rc = vss__parse_lun(nlh, nlh->nlmsg_type, &li);
+	if (rc)
+		return rc;
+	return vss__array_push((void **)&l->a, &l->nr, &l->alloc, sizeof(li),
+			       &li);
+}
+
+VSS_EXPORT int vss_lun_list(struct vss_ctx *ctx, struct vss_lun_info **luns,
+			    size_t *nr)
+{
+	int rc = -EAGAIN;
+
+	for (int i = 0; i < DUMP_RETRIES && rc == -EAGAIN; i++) {
+		struct lun_list l = { 0 };
+		struct nl_msg *msg = vss__msg_new(ctx, VSS_CMD_LUN_GET,
+						  NLM_F_DUMP);
+
+		if (!msg)
+			return vss__set_error(ctx, -ENOMEM, 0, NULL);
+		rc = vss__request(ctx, msg, lun_list_cb, &l);
+		if (rc) {
+			free(l.a);
+			continue;
+		}
+		*luns = l.a;
+		*nr = l.nr;
+	}
+	return rc;
+}

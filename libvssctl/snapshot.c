@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * libvssctl - snapshots: Query, DeleteSnapshots, changed-block tracking.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define DUMP_RETRIES 5
+
+static int put_id(struct nl_msg *msg, int type, const vss_id_t *id)
+{
+	return nla_put(msg, type, sizeof(id->b), id->b);
+}
+
+static int snap_one_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	struct vss_snapshot_info *si = arg;
+
+	return vss__parse_snapshot(nlh, nlh->nlmsg_type, si);
+}
+
+VSS_EXPORT int vss_snapshot_get(struct vss_ctx *ctx, const vss_id_t *id,
+				struct vss_snapshot_info *info)
+{
+	struct vss_snapshot_info si;
+	struct nl_msg *msg;
+	int rc;
+
+	vss__clear_error(ctx);
+	msg = vss__msg_new(ctx, VSS_CMD_SNAPSHOT_GET, 0);
+	if (!msg)
+		return vss__set_error(ctx, -ENOMEM, 0, NULL);
+	if (put_id(msg, VSS_A_SNAPSHOT_ID, id)) {
+		nlmsg_free(msg);
+		return vss__set_error(ctx, -EMSGSIZE, 0, "request too large");
+	}
+	memset(&si, 0, sizeof(si));
+	rc = vss__request(ctx, msg, snap_one_cb, &si);
+	if (rc)
+		return rc;
+	if (!si.lun[0])
+		return vss__set_error(ctx, -EBADMSG, 0,
+				      "the kernel did not reply with the snapshot");
+	*info = si;
+	return 0;
+}
+
+struct snap_list {
+	struct vss_snapshot_info *a;
+	size_t nr, alloc;
+};
+
+static int snap_list_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	struct snap_list *l = arg;
+	struct vss_snapshot_info si;
+	int rc;
+
+	rc = vss__parse_snapshot(nlh, nlh->nlmsg_type, &si);
+	if (rc)
+		return rc;
+	return vss__array_push((void **)&l->a, &l->nr, &l->alloc, sizeof(si),
+			       &si);
+}
+
+VSS_EXPORT int vss_snapshot_list(struct vss_ctx *ctx, const char *lun,
+				 const vss_id_t *set_id,
+				 struct vss_snapshot_info **snaps, size_t *nr)
+{
+	int rc = -EAGAIN;
+
+	vss__clear_error(ctx);
+	if (lun && (!lun[0] || strlen(lun) > VSS_LUN_NAME_MAX))
+		return vss__set_error(ctx, -EINVAL, 0, "invalid LUN name");
+	for (int i = 0; i < DUMP_RETRIES && rc == -EAGAIN; i++) {
+		struct snap_list l = { 0 };
+		struct nl_msg *msg = vss__msg_new(ctx, VSS_CMD_SNAPSHOT_GET,
+						  NLM_F_DUMP);
+
+		if (!msg)
+			return vss__set_error(ctx, -ENOMEM, 0, NULL);
+		if ((lun && nla_put_string(msg, VSS_A_SNAPSHOT_LUN, lun)) ||
+		    (set_id && put_id(msg, VSS_A_SNAPSHOT_SET_ID, set_id))) {
+			nlmsg_free(msg);
+			return vss__set_error(ctx, -EMSGSIZE, 0,
+					      "request too large");
+		}
+		rc = vss__request(ctx, msg, snap_list_cb, &l);
+		if (rc) {
+			free(l.a);
+			continue;
+		}
+		*snaps = l.a;
+		*nr = l.nr;
+	}
+	return rc;
+}
+
+static int id_request(struct vss_ctx *ctx, uint8_t cmd, int type,
+		      const vss_id_t *id)
+{
+	struct nl_msg *msg;
+
+	vss__clear_error(ctx);
+	msg = vss__msg_new(ctx, cmd, 0);
+	if (!msg)
+		return vss__set_error(ctx, -ENOMEM, 0, NULL);
+	if (put_id(msg, type, id)) {
+		nlmsg_free(msg);
+		return vss__set_error(ctx, -EMSGSIZE, 0, "request too large");
+	}
+	return vss__request(ctx, msg, NULL, NULL);
+}
+
+VSS_EXPORT int vss_snapshot_delete(struct vss_ctx *ctx, const vss_id_t *id)
+{
+	return id_request(ctx, VSS_CMD_SNAPSHOT_DEL, VSS_A_SNAPSHOT_ID, id);
+}
+
+VSS_EXPORT int vss_snapshot_set_delete(struct vss_ctx *ctx,
+				       const vss_id_t *set_id)
+{
+	return id_request(ctx, VSS_CMD_SET_DEL, VSS_A_SET_ID, set_id);
+}
+
+struct changes {
+	vss_extent_fn fn;
+	void *arg;
+	uint32_t chunk_size;
+	int stop;		/* first non-zero return of fn */
+};
+
+static int changes_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	struct changes *c = arg;
+	int stop;
+	int rc;
+
+	/* after a stop the rest of the dump is drained, not reported */
+	if (c->stop)
+		return 0;
+	rc = vss__parse_changes(nlh, nlh->nlmsg_type, &c->chunk_size, c->fn,
+				c->arg, &stop);
+	if (rc)
+		return rc;
+	c->stop = stop;
+	return 0;
+}
+
+VSS_EXPORT int vss_snapshot_changes(struct vss_ctx *ctx, const vss_id_t *id,
+				    uint64_t from, uint32_t *chunk_size,
+				    vss_extent_fn fn, void *arg)
+{
+	struct changes c = { .fn = fn, .arg = arg };
+	struct nl_msg *msg;
+	int rc;
+
+	vss__clear_error(ctx);
+	if (from > INT64_MAX)
+		return vss__set_error(ctx, -EINVAL, 0, "offset out of range");
+	msg = vss__msg_new(ctx, VSS_CMD_SNAPSHOT_CHANGES, NLM_F_DUMP);
+	if (!msg)
+		return vss__set_error(ctx, -ENOMEM, 0, NULL);
+	if (put_id(msg, VSS_A_SNAPSHOT_ID, id) ||
+	    (from && nla_put_u64(msg, VSS_A_SNAPSHOT_OFFSET, from))) {
+		nlmsg_free(msg);
+		return vss__set_error(ctx, -EMSGSIZE, 0, "request too large");
+	}
+	rc = vss__request(ctx, msg, changes_cb, &c);
+	if (rc)
+		return rc;
+	if (chunk_size)
+		*chunk_size = c.chunk_size;
+	return c.stop;
+}

@@ -1,0 +1,681 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libvssctl - control library for the vss kernel module (protected LUNs,
+ * copy-on-write snapshots, snapshot sets), on libnl-3 / libnl-genl-3.
+ *
+ * The requester side follows the Windows VSS IVssBackupComponents model: one
+ * vss_backup object per backup operation (InitializeForBackup ->
+ * StartSnapshotSet -> AddToSnapshotSet x N -> DoSnapshotSet -> ... ->
+ * BackupComplete), with the numeric VSS result codes (HRESULTs) kept.
+ *
+ * Conventions
+ *  - Every call returns 0 (or a count) on success and a negative errno on
+ *    failure.  After a failure, vss_ctx_last_error_msg() gives the reason
+ *    (for a kernel rejection: the kernel's extended-ACK message) and
+ *    vss_ctx_last_hresult() the VSS HRESULT where VSS defines one for the
+ *    case (e.g. VSS_E_VOLUME_IN_USE), else 0.
+ *  - Output structures are written only on success.
+ *  - Ids (sessions, snapshot sets, snapshots) are 128-bit UUIDs (vss_id_t).
+ *
+ * Thread safety
+ *  - A struct vss_ctx may be shared by threads: requests on it are
+ *    serialized by an internal lock.  The last error is recorded per thread
+ *    (like errno), so it always belongs to the calling thread's last call.
+ *  - Event calls (vss_events_*) on one context must not run in two threads
+ *    at once.
+ *  - A struct vss_backup serves one operation and must be used by one
+ *    thread at a time (as IVssBackupComponents); a struct vss_async may be
+ *    waited on, queried and cancelled from any thread.
+ *  - The log function may be called from any thread using the context.
+ *
+ * Link with pkg-config libvssctl.  Symbols are versioned (LIBVSSCTL_1).
+ */
+#ifndef LIBVSSCTL_VSSCTL_H
+#define LIBVSSCTL_VSSCTL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <linux/vss.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- VSS result codes (HRESULT) not in <linux/vss.h> ---- */
+
+#define VSS_S_OK				0x00000000U
+#define VSS_S_ASYNC_PENDING			0x00042309U
+#define VSS_S_ASYNC_FINISHED			0x0004230AU
+#define VSS_S_ASYNC_CANCELLED			0x0004230BU
+#ifndef VSS_E_FLUSH_WRITES_TIMEOUT
+#define VSS_E_FLUSH_WRITES_TIMEOUT		0x80042313U
+#endif
+
+/**
+ * vss_hresult_name() - symbolic name of a VSS result code
+ * @hr: HRESULT
+ *
+ * Return: e.g. "VSS_E_BAD_STATE", or NULL for a code the library does not
+ * know.  The string is static.
+ */
+const char *vss_hresult_name(uint32_t hr);
+
+/* ---- ids ---- */
+
+/** typedef vss_id_t - a session, snapshot-set or snapshot id (UUID bytes) */
+typedef struct vss_id {
+	uint8_t b[VSS_ID_LEN];
+} vss_id_t;
+
+/* Length of the text form with its NUL: 8-4-4-4-12 hex digits. */
+#define VSS_ID_STRLEN 37
+
+/**
+ * vss_id_to_string() - format an id as "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"
+ * @id: the id
+ * @buf: at least VSS_ID_STRLEN bytes
+ *
+ * Return: @buf.
+ */
+char *vss_id_to_string(const vss_id_t *id, char *buf);
+
+/**
+ * vss_id_from_string() - parse the text form of an id (either case)
+ * @s: the text
+ * @id: receives the id
+ *
+ * Return: 0 or -EINVAL.
+ */
+int vss_id_from_string(const char *s, vss_id_t *id);
+
+/** vss_id_equal() - Return: true if @a and @b are the same id. */
+bool vss_id_equal(const vss_id_t *a, const vss_id_t *b);
+
+/* ---- context ---- */
+
+struct vss_ctx;
+
+/**
+ * typedef vss_log_fn - log hook
+ * @data: as given to vss_ctx_set_log_fn()
+ * @priority: syslog priority (LOG_ERR ... LOG_DEBUG)
+ * @file, @line, @fn: where the message comes from
+ * @format, @args: the message, without a trailing newline
+ */
+typedef void (*vss_log_fn)(void *data, int priority, const char *file,
+			   int line, const char *fn, const char *format,
+			   va_list args);
+
+/**
+ * vss_ctx_new() - connect to the vss generic netlink family
+ * @ctx: receives the new context (reference count 1)
+ *
+ * Opens the request socket and resolves the family and its "events"
+ * multicast group.  Logging goes to stderr at LOG_ERR by default; the
+ * environment variable VSS_LOG (err, info, debug or a number) changes the
+ * priority.
+ *
+ * Return: 0; -ENOENT when the vss module is not loaded; another -errno.  On
+ * failure vss_ctx_last_error_msg(NULL) describes the problem.
+ */
+int vss_ctx_new(struct vss_ctx **ctx);
+
+/** vss_ctx_ref() - take a reference.  Return: @ctx. */
+struct vss_ctx *vss_ctx_ref(struct vss_ctx *ctx);
+
+/**
+ * vss_ctx_unref() - drop a reference; the last one closes the sockets
+ * @ctx: context, may be NULL
+ *
+ * Return: NULL.
+ */
+struct vss_ctx *vss_ctx_unref(struct vss_ctx *ctx);
+
+/** vss_ctx_set_log_fn() - replace the log hook (NULL: no logging). */
+void vss_ctx_set_log_fn(struct vss_ctx *ctx, vss_log_fn fn, void *data);
+/** vss_ctx_set_log_priority() - log messages up to this syslog priority. */
+void vss_ctx_set_log_priority(struct vss_ctx *ctx, int priority);
+/** vss_ctx_get_log_priority() - Return: the current log priority. */
+int vss_ctx_get_log_priority(const struct vss_ctx *ctx);
+
+/**
+ * vss_ctx_last_error_msg() - why the calling thread's last call failed
+ * @ctx: the context the call was made on (NULL after vss_ctx_new failed)
+ *
+ * Return: the kernel's extended-ACK message or the library's description,
+ * valid until the thread's next call on @ctx; NULL if the last call
+ * succeeded or there is no message.
+ */
+const char *vss_ctx_last_error_msg(const struct vss_ctx *ctx);
+
+/**
+ * vss_ctx_last_hresult() - VSS result code of the thread's last failure
+ * @ctx: the context the call was made on
+ *
+ * Return: the HRESULT the kernel (or library) attached, 0 if none.
+ */
+uint32_t vss_ctx_last_hresult(const struct vss_ctx *ctx);
+
+/* ---- protected LUNs ---- */
+
+/**
+ * struct vss_lun_params - arguments of vss_lun_add()
+ * @name: LUN name, [A-Za-z0-9_.], at most VSS_LUN_NAME_MAX characters;
+ *	its device is /dev/vss-@name
+ * @backing: path of the backing block device
+ * @store: path of the diff-area (store) block device
+ * @chunk_size: copy-on-write unit in bytes, a power of two in
+ *	[VSS_CHUNK_SIZE_MIN, VSS_CHUNK_SIZE_MAX]; 0: as recorded in an
+ *	existing store, else the module's default
+ * @format: initialise the store even if it holds a vss store
+ */
+struct vss_lun_params {
+	const char *name;
+	const char *backing;
+	const char *store;
+	uint32_t chunk_size;
+	bool format;
+};
+
+/**
+ * struct vss_lun_info - state of a protected LUN
+ * @name: LUN name
+ * @device: path of the protected device, "/dev/vss-<name>"
+ * @backing: backing disk name (e.g. "sdb")
+ * @store: store disk name
+ * @dev_major, @dev_minor: device number of @device
+ * @chunk_size: copy-on-write unit, bytes
+ * @size: LUN size, bytes
+ * @store_size: bytes of the store usable for data and metadata
+ * @store_used: bytes of the store in use
+ * @snapshot_count: snapshots of the LUN
+ * @busy: held by a session (a snapshot set being built or taken)
+ * @has_session_id: @session_id is set
+ * @session_id: the session holding the LUN
+ */
+struct vss_lun_info {
+	char name[VSS_LUN_NAME_MAX + 1];
+	char device[VSS_DEV_NAME_MAX + 6];
+	char backing[64];
+	char store[64];
+	uint32_t dev_major;
+	uint32_t dev_minor;
+	uint32_t chunk_size;
+	uint64_t size;
+	uint64_t store_size;
+	uint64_t store_used;
+	uint32_t snapshot_count;
+	bool busy;
+	bool has_session_id;
+	vss_id_t session_id;
+};
+
+/**
+ * vss_lun_add() - create a protected LUN
+ * @ctx: context
+ * @params: what to create
+ * @info: if not NULL, receives the new LUN's state
+ *
+ * Return: 0 or -errno (e.g. -EEXIST, -EINVAL with the kernel's reason,
+ * -EBUSY when the backing device is in use).
+ */
+int vss_lun_add(struct vss_ctx *ctx, const struct vss_lun_params *params,
+		struct vss_lun_info *info);
+
+/**
+ * vss_lun_remove() - remove a protected LUN (store and snapshots stay)
+ * @ctx: context
+ * @name: LUN name
+ *
+ * Return: 0, -ENOENT, -EBUSY while it is open, held by a session or has
+ * open snapshot devices, or another -errno.
+ */
+int vss_lun_remove(struct vss_ctx *ctx, const char *name);
+
+/**
+ * vss_lun_get() - state of one LUN
+ * @ctx: context
+ * @name: LUN name
+ * @info: receives the state
+ *
+ * Return: 0, -ENOENT or another -errno.
+ */
+int vss_lun_get(struct vss_ctx *ctx, const char *name,
+		struct vss_lun_info *info);
+
+/**
+ * vss_lun_list() - every LUN, in name order
+ * @ctx: context
+ * @luns: receives a malloc'ed array (NULL when empty), freed with free()
+ * @nr: receives its length
+ *
+ * A dump the kernel reports as interrupted by a change is retried.
+ *
+ * Return: 0 or -errno.
+ */
+int vss_lun_list(struct vss_ctx *ctx, struct vss_lun_info **luns, size_t *nr);
+
+/* ---- snapshots (Query, DeleteSnapshots, changed-block tracking) ---- */
+
+/**
+ * struct vss_snapshot_info - state of one snapshot
+ * @id: snapshot id
+ * @set_id: the snapshot set that created it
+ * @lun: name of the snapshotted LUN
+ * @device: path of the snapshot device, "/dev/vss-<lun>-s<seq>"
+ * @dev_major, @dev_minor: its device number
+ * @seq: per-LUN sequence number
+ * @created_ns: time of the point in time, ns since the epoch (UTC)
+ * @state: enum vss_snap_state (VSS_SNAPSHOT_STATE_*)
+ * @cow_bytes: data preserved in this snapshot's area of the store
+ * @has_session_id: @session_id is set (events only)
+ * @session_id: the session whose snapshot set made it
+ */
+struct vss_snapshot_info {
+	vss_id_t id;
+	vss_id_t set_id;
+	char lun[VSS_LUN_NAME_MAX + 1];
+	char device[VSS_DEV_NAME_MAX + 6];
+	uint32_t dev_major;
+	uint32_t dev_minor;
+	uint32_t seq;
+	uint64_t created_ns;
+	uint32_t state;
+	uint64_t cow_bytes;
+	bool has_session_id;
+	vss_id_t session_id;
+};
+
+/**
+ * vss_snapshot_state_name() - Return: "ready", "invalid", ... or "unknown".
+ */
+const char *vss_snapshot_state_name(uint32_t state);
+
+/**
+ * vss_snapshot_get() - state of one snapshot
+ * @ctx: context
+ * @id: snapshot id
+ * @info: receives the state
+ *
+ * Return: 0, -ENOENT (HRESULT VSS_E_OBJECT_NOT_FOUND) or another -errno.
+ */
+int vss_snapshot_get(struct vss_ctx *ctx, const vss_id_t *id,
+		     struct vss_snapshot_info *info);
+
+/**
+ * vss_snapshot_list() - Query: the snapshots, optionally filtered
+ * @ctx: context
+ * @lun: only the snapshots of this LUN, or NULL
+ * @set_id: only the snapshots of this set, or NULL
+ * @snaps: receives a malloc'ed array (NULL when empty), freed with free()
+ * @nr: receives its length
+ *
+ * Return: 0 or -errno.
+ */
+int vss_snapshot_list(struct vss_ctx *ctx, const char *lun,
+		      const vss_id_t *set_id, struct vss_snapshot_info **snaps,
+		      size_t *nr);
+
+/**
+ * vss_snapshot_delete() - DeleteSnapshots of one snapshot
+ * @ctx: context
+ * @id: snapshot id
+ *
+ * Return: 0, -ENOENT, -EBUSY while its device is open, or another -errno.
+ */
+int vss_snapshot_delete(struct vss_ctx *ctx, const vss_id_t *id);
+
+/**
+ * vss_snapshot_set_delete() - DeleteSnapshots of a whole snapshot set
+ * @ctx: context
+ * @set_id: snapshot set id
+ *
+ * A set still being built is discarded (its LUN reservations dropped); for
+ * a created set every snapshot is deleted.
+ *
+ * Return: 0, -ENOENT or another -errno.
+ */
+int vss_snapshot_set_delete(struct vss_ctx *ctx, const vss_id_t *set_id);
+
+/**
+ * typedef vss_extent_fn - receives one changed extent
+ * @arg: as given
+ * @offset: byte offset in the LUN
+ * @length: bytes
+ *
+ * Return: 0 to go on; anything else stops the walk and is returned.
+ */
+typedef int (*vss_extent_fn)(void *arg, uint64_t offset, uint64_t length);
+
+/**
+ * vss_snapshot_changes() - extents of the LUN written since the snapshot
+ * @ctx: context
+ * @id: snapshot id
+ * @from: report extents at or after this byte offset
+ * @chunk_size: if not NULL, receives the LUN's chunk size (the granularity)
+ * @fn: called for each extent, in ascending order
+ * @arg: passed to @fn
+ *
+ * Return: 0, the first non-zero value returned by @fn, or -errno.
+ */
+int vss_snapshot_changes(struct vss_ctx *ctx, const vss_id_t *id,
+			 uint64_t from, uint32_t *chunk_size, vss_extent_fn fn,
+			 void *arg);
+
+/* ---- sessions ---- */
+
+/**
+ * struct vss_session_info - state of a requester session
+ * @id: session id
+ * @state: enum vss_session_state
+ * @portid: netlink port of the socket the session is bound to
+ * @has_set: @set_id and @set_state are set
+ * @set_id: the session's current (or last) snapshot set
+ * @set_state: its enum vss_set_state (VSS_SNAPSHOT_STATE values)
+ * @lun_count: LUNs in that set
+ */
+struct vss_session_info {
+	vss_id_t id;
+	uint32_t state;
+	uint32_t portid;
+	bool has_set;
+	vss_id_t set_id;
+	uint32_t set_state;
+	uint32_t lun_count;
+};
+
+/** vss_session_state_name() - Return: "initialized", ... or "unknown". */
+const char *vss_session_state_name(uint32_t state);
+/** vss_set_state_name() - Return: "preparing", "created", ... or "unknown". */
+const char *vss_set_state_name(uint32_t state);
+
+/**
+ * vss_session_get() - state of any session
+ * @ctx: context
+ * @id: session id
+ * @info: receives the state
+ *
+ * Return: 0, -ENOENT or another -errno.
+ */
+int vss_session_get(struct vss_ctx *ctx, const vss_id_t *id,
+		    struct vss_session_info *info);
+
+/**
+ * vss_session_list() - every session
+ * @ctx: context
+ * @sessions: receives a malloc'ed array (NULL when empty), freed with free()
+ * @nr: receives its length
+ *
+ * Return: 0 or -errno.
+ */
+int vss_session_list(struct vss_ctx *ctx, struct vss_session_info **sessions,
+		     size_t *nr);
+
+/* ---- backup components (requester) ---- */
+
+struct vss_backup;
+struct vss_async;
+
+/**
+ * struct vss_set_member - one LUN of a created snapshot set
+ * @lun: LUN name
+ * @snapshot_id: its snapshot
+ * @device: path of the snapshot device
+ * @dev_major, @dev_minor: its device number
+ */
+struct vss_set_member {
+	char lun[VSS_LUN_NAME_MAX + 1];
+	vss_id_t snapshot_id;
+	char device[VSS_DEV_NAME_MAX + 6];
+	uint32_t dev_major;
+	uint32_t dev_minor;
+};
+
+/**
+ * struct vss_set_result - outcome of DoSnapshotSet
+ * @set_id: the snapshot set
+ * @state: its state (VSS_SET_STATE_CREATED)
+ * @hold_us: I/O hold window, first LUN held to last released, microseconds
+ * @nr_members: entries of @members, in the order the LUNs were added
+ * @members: the snapshots
+ */
+struct vss_set_result {
+	vss_id_t set_id;
+	uint32_t state;
+	uint64_t hold_us;
+	size_t nr_members;
+	struct vss_set_member members[VSS_SET_MAX_LUNS];
+};
+
+/**
+ * vss_backup_new() - create a backup-components object (InitializeForBackup)
+ * @ctx: context (a reference is taken)
+ * @backup: receives the object
+ *
+ * The object has its own netlink socket, to which the kernel binds the new
+ * session: freeing the object (or the process dying) aborts whatever the
+ * session left unfinished and releases its LUNs at once.
+ *
+ * Return: 0 or -errno.
+ */
+int vss_backup_new(struct vss_ctx *ctx, struct vss_backup **backup);
+
+/**
+ * vss_backup_free() - release the object (and its session)
+ * @backup: may be NULL
+ *
+ * Waits for a DoSnapshotSet still running (see vss_async_cancel()).
+ * Snapshots already created are kept.
+ */
+void vss_backup_free(struct vss_backup *backup);
+
+/**
+ * vss_backup_get_session_id() - GetSessionId
+ * @backup: object
+ * @id: receives the 128-bit session id
+ *
+ * Return: 0.
+ */
+int vss_backup_get_session_id(const struct vss_backup *backup, vss_id_t *id);
+
+/**
+ * vss_backup_get_status() - the session's state as the kernel sees it
+ * @backup: object
+ * @info: receives it
+ *
+ * Return: 0 or -errno.
+ */
+int vss_backup_get_status(struct vss_backup *backup,
+			  struct vss_session_info *info);
+
+/**
+ * vss_backup_start_snapshot_set() - StartSnapshotSet
+ * @backup: object
+ * @set_id: receives the new set's id
+ *
+ * Return: 0; -EBUSY (VSS_E_SNAPSHOT_SET_IN_PROGRESS) while another set is
+ * being built or taken; -EINVAL (VSS_E_BAD_STATE) after an abort; -errno.
+ */
+int vss_backup_start_snapshot_set(struct vss_backup *backup, vss_id_t *set_id);
+
+/**
+ * vss_backup_add_to_snapshot_set() - AddToSnapshotSet
+ * @backup: object
+ * @lun: LUN name
+ * @snapshot_id: if not NULL, receives the id its snapshot will have
+ *
+ * Reserves the LUN for this session until the set is done or dropped.
+ *
+ * Return: 0; -ENOENT (VSS_E_OBJECT_NOT_FOUND); -EBUSY (VSS_E_VOLUME_IN_USE)
+ * when another session holds the LUN; -EEXIST
+ * (VSS_E_OBJECT_ALREADY_EXISTS) when it is already in the set; -E2BIG
+ * (VSS_E_MAXIMUM_NUMBER_OF_VOLUMES_REACHED) past VSS_SET_MAX_LUNS;
+ * -EINVAL (VSS_E_BAD_STATE) with no set started; another -errno.
+ */
+int vss_backup_add_to_snapshot_set(struct vss_backup *backup, const char *lun,
+				   vss_id_t *snapshot_id);
+
+/**
+ * vss_backup_do_snapshot_set() - DoSnapshotSet, asynchronously
+ * @backup: object
+ * @async: receives the async handle (free with vss_async_free())
+ *
+ * Every LUN of the set is frozen, held, snapshotted at one instant and
+ * released; a failure leaves nothing behind on any LUN.  Until the
+ * operation ends, other calls on @backup fail with -EBUSY
+ * (VSS_E_SNAPSHOT_SET_IN_PROGRESS).
+ *
+ * Return: 0 or -errno (the operation was not started).
+ */
+int vss_backup_do_snapshot_set(struct vss_backup *backup,
+			       struct vss_async **async);
+
+/**
+ * vss_backup_get_set_result() - outcome of the last successful DoSnapshotSet
+ * @backup: object
+ * @result: receives the set id, hold window and snapshots
+ *
+ * Return: 0, or -EINVAL (VSS_E_BAD_STATE) if no DoSnapshotSet succeeded.
+ */
+int vss_backup_get_set_result(const struct vss_backup *backup,
+			      struct vss_set_result *result);
+
+/**
+ * vss_backup_complete() - BackupComplete
+ * @backup: object
+ *
+ * Ends the operation after the data was copied: valid only once a snapshot
+ * set was created in this session (else -EINVAL with VSS_E_BAD_STATE).
+ * Afterwards only queries and vss_backup_free() are allowed.
+ *
+ * Return: 0 or -errno.
+ */
+int vss_backup_complete(struct vss_backup *backup);
+
+/**
+ * vss_backup_abort() - AbortBackup
+ * @backup: object
+ *
+ * Makes a running DoSnapshotSet fail, drops a set being built and releases
+ * every hold, freeze and LUN reservation of the session.  Snapshots already
+ * created are kept (delete them with vss_snapshot_set_delete()).
+ * May be called from another thread while vss_async_wait() runs.
+ *
+ * Return: 0 or -errno.
+ */
+int vss_backup_abort(struct vss_backup *backup);
+
+/**
+ * vss_async_wait() - wait for an asynchronous operation to end
+ * @async: handle
+ * @timeout_ms: -1 waits for ever, 0 polls
+ *
+ * Return: 0 when it has ended (see vss_async_query_status() for how), or
+ * -ETIMEDOUT (VSS_S_ASYNC_PENDING).
+ */
+int vss_async_wait(struct vss_async *async, int timeout_ms);
+
+/**
+ * vss_async_cancel() - Cancel
+ * @async: handle
+ *
+ * For DoSnapshotSet this aborts the session (as vss_backup_abort()).
+ *
+ * Return: 0 if the cancellation was requested; -EALREADY if the operation
+ * had already ended (HRESULT VSS_S_ASYNC_FINISHED or
+ * VSS_S_ASYNC_CANCELLED); another -errno.
+ */
+int vss_async_cancel(struct vss_async *async);
+
+/**
+ * vss_async_query_status() - QueryStatus
+ * @async: handle
+ * @hr: receives VSS_S_ASYNC_PENDING, VSS_S_ASYNC_FINISHED,
+ *	VSS_S_ASYNC_CANCELLED, or the failure's HRESULT (VSS_E_UNEXPECTED
+ *	when the kernel gave none)
+ * @result: if not NULL, receives the operation's result: 0, -errno, or
+ *	-EINPROGRESS while pending
+ *
+ * After a failure the calling thread's last error (vss_ctx_last_error_msg())
+ * is the operation's.
+ *
+ * Return: 0.
+ */
+int vss_async_query_status(struct vss_async *async, uint32_t *hr,
+			   int *result);
+
+/**
+ * vss_async_free() - release the handle, waiting for the operation to end
+ * @async: may be NULL
+ */
+void vss_async_free(struct vss_async *async);
+
+/* ---- events ---- */
+
+/* Not a kernel notification: events were lost (socket buffer overrun). */
+#define VSS_EVENT_OVERRUN	1
+
+/**
+ * struct vss_event - one notification of the "events" multicast group
+ * @type: VSS_CMD_*_NTF, or VSS_EVENT_OVERRUN
+ * @has_lun: @lun is set (LUN and store events; for LUN removal only the
+ *	name and device)
+ * @lun: the LUN
+ * @has_snapshot: @snapshot is set (snapshot events; with the session id
+ *	when a live session made it)
+ * @snapshot: the snapshot
+ */
+struct vss_event {
+	uint32_t type;
+	bool has_lun;
+	struct vss_lun_info lun;
+	bool has_snapshot;
+	struct vss_snapshot_info snapshot;
+};
+
+/** vss_event_name() - Return: "lun-added", ... or "unknown". */
+const char *vss_event_name(uint32_t type);
+
+/**
+ * vss_events_subscribe() - open the event socket and join "events"
+ * @ctx: context
+ *
+ * Needs CAP_SYS_ADMIN where the kernel enforces it.  Idempotent.
+ *
+ * Return: 0, -EOPNOTSUPP if the kernel has no events group, -errno.
+ */
+int vss_events_subscribe(struct vss_ctx *ctx);
+
+/**
+ * vss_events_fd() - descriptor to poll for POLLIN
+ * @ctx: context
+ *
+ * Return: the fd, or -ENOTCONN before vss_events_subscribe().
+ */
+int vss_events_fd(const struct vss_ctx *ctx);
+
+/**
+ * typedef vss_event_fn - receives one event
+ * Return: 0 to go on; anything else stops dispatching and is returned.
+ */
+typedef int (*vss_event_fn)(void *arg, const struct vss_event *event);
+
+/**
+ * vss_events_dispatch() - handle the pending events, without blocking
+ * @ctx: context
+ * @fn: called for each event
+ * @arg: passed to @fn
+ *
+ * Return: the number of events handled, the first non-zero value returned
+ * by @fn, or -errno.
+ */
+int vss_events_dispatch(struct vss_ctx *ctx, vss_event_fn fn, void *arg);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LIBVSSCTL_VSSCTL_H */
