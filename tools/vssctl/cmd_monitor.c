@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * vssctl monitor - print events of the vss family as they come.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vssctl.h"
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+struct monitor {
+	uint64_t seen;
+	uint64_t count;		/* stop after this many; 0: never */
+};
+
+static int print_event(void *arg, const struct vss_event *ev)
+{
+	struct monitor *m = arg;
+
+	pr_open_object(NULL);
+	pr_string("event", "%s ", vss_event_name(ev->type));
+	if (ev->has_lun) {
+		/* a removal event carries only the name and the device */
+		if (ev->type == VSS_CMD_LUN_REMOVED_NTF) {
+			pr_open_object("lun");
+			pr_string("name", "%s:", ev->lun.name);
+			pr_string("device", " device %s\n", ev->lun.device);
+			pr_close_object();
+		} else {
+			print_lun("lun", &ev->lun);
+		}
+	}
+	if (ev->has_snapshot)
+		print_snapshot("snapshot", &ev->snapshot);
+	if (!ev->has_lun && !ev->has_snapshot)
+		pr_text("\n");
+	pr_close_object();
+	pr_finish();
+	m->seen++;
+	return m->count && m->seen >= m->count ? 1 : 0;
+}
+
+static int monitor(int argc, char **argv)
+{
+	const char *count = NULL;
+	const struct opt opts[] = {
+		{ "count", true, &count, NULL },
+		{ NULL, false, NULL, NULL },
+	};
+	struct monitor m = { 0 };
+	struct sigaction sa;
+	struct vss_ctx *ctx;
+	int fd, rc;
+
+	if (parse_opts(argc, argv, opts, NULL, 0) < 0) {
+		fprintf(stderr, "Usage: vssctl monitor [--count N]\n");
+		return VSSCTL_EXIT_USAGE;
+	}
+	if (count) {
+		char *end;
+		unsigned long long v = strtoull(count, &end, 10);
+
+		if (*end || end == count || v == 0) {
+			fprintf(stderr, "vssctl: invalid count \"%s\"\n", count);
+			return VSSCTL_EXIT_USAGE;
+		}
+		m.count = v;
+	}
+	ctx = get_ctx();
+	if (!ctx)
+		return ctx_exit_code();
+	rc = vss_events_subscribe(ctx);
+	if (rc)
+		return report_error("monitor", rc);
+	fd = vss_events_fd(ctx);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	while (!stop) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+		rc = poll(&pfd, 1, -1);
+		if (rc < 0) {
+			if (errno == EINTR)
+				continue;
+			return report_error("monitor", -errno);
+		}
+		rc = vss_events_dispatch(ctx, print_event, &m);
+		if (rc < 0)
+			return report_error("monitor", rc);
+		if (m.count && m.seen >= m.count)
+			break;
+	}
+	return VSSCTL_EXIT_OK;
+}
+
+static const struct cmd monitor_cmds[] = {
+	{ "", monitor, "[--count N]" },
+	{ NULL, NULL, NULL },
+};
+
+int do_monitor(int argc, char **argv)
+{
+	if (argc > 0 && is_help(argv[0])) {
+		print_usage(stdout, "monitor", monitor_cmds);
+		return VSSCTL_EXIT_OK;
+	}
+	return monitor(argc, argv);
+}

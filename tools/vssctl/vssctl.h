@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * vssctl - shared declarations of the command implementations.
+ */
+#ifndef VSSCTL_VSSCTL_H
+#define VSSCTL_VSSCTL_H
+
+#include <stdbool.h>
+
+#include <vssctl.h>
+
+#include "print.h"
+#include "util.h"
+
+#define VSSCTL_VERSION "1.0.0"
+
+/**
+ * struct cmd - one word of the command line
+ * @name: matched exactly
+ * @fn: runs it with the remaining arguments; returns an exit code
+ * @usage: one line, shown by "help"
+ */
+struct cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *usage;
+};
+
+/* Runs the command named argv[0] of @cmds, or prints help. */
+int dispatch(const char *object, const struct cmd *cmds, int argc,
+	     char **argv);
+void print_usage(FILE *out, const char *object, const struct cmd *cmds);
+
+/* The library context, created on first use; NULL after printing why. */
+struct vss_ctx *get_ctx(void);
+/* Exit code after get_ctx() failed. */
+int ctx_exit_code(void);
+void put_ctx(void);
+/* Prints "vssctl: WHAT: reason" with the kernel's message; returns the exit code. */
+int report_error(const char *what, int err);
+/* Parses an id argument, printing the problem; returns 0 or an exit code. */
+int parse_id_arg(const char *what, const char *s, vss_id_t *id);
+
+/* One object, under @key in JSON (NULL at the top level or in an array). */
+void print_lun(const char *key, const struct vss_lun_info *li);
+void print_snapshot(const char *key, const struct vss_snapshot_info *si);
+void print_session(const char *key, const struct vss_session_info *si);
+
+/* "/dev/mapper/vg-lv" -> "vg_lv": a valid LUN name from a device path. */
+int lun_name_from_path(const char *path, char *name, size_t size);
+
+int do_lun(int argc, char **argv);
+int do_snapshot(int argc, char **argv);
+int do_session(int argc, char **argv);
+int do_monitor(int argc, char **argv);
+
+#endif /* VSSCTL_VSSCTL_H */
