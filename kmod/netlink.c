@@ -6,7 +6,10 @@
  * (Documentation/netlink/specs/vss.yaml) into vss-nl-gen.[ch]; this file
  * holds the handlers they name.  Every operation, queries included, needs
  * CAP_SYS_ADMIN in the initial user namespace: doit handlers are checked in
- * pre_doit, dumps in their .start callback.  Handlers may run in parallel
+ * pre_doit, dumps in their .start callback and again in every dumpit call.
+ * The second check is what reports the error on 6.1, whose .start has no
+ * extended ack: there .start lets the dump begin, and the first dumpit
+ * fails it with the message (in NLMSG_DONE).  Handlers may run in parallel
  * (parallel_ops); the engine and session.c do their own locking.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME "-netlink: " fmt
@@ -53,7 +56,7 @@ void vss_nl_bump_gen(void)
  * @lun: LUN dump: name of the last LUN sent
  * @session: session dump: serial of the last session sent
  * @snap: snapshot dump: @snap.lun is the LUN being walked, @snap.seq the
- *	last snapshot sent from it; @snap.set_id / @snap.lun_only filter
+ *	last snapshot sent from it, @snap.started once the walk began
  * @changes: changes dump: the snapshot (referenced until .done), the next
  *	chunk to report, the chunk size, and whether the walk is complete
  */
@@ -63,11 +66,8 @@ struct vss_nl_dump_ctx {
 		u64 session;
 		struct {
 			char lun[VSS_NAME_MAX + 1];
-			bool by_set;
-			bool lun_only;
 			bool started;
 			u32 seq;
-			uuid_t set_id;
 		} snap;
 		struct {
 			struct vss_snapshot *snap;
@@ -93,6 +93,15 @@ static struct nlattr **vss_nl_dump_attrs(struct netlink_callback *cb)
 #endif
 }
 
+/* GENL_REQ_ATTR_CHECK() with a message: true if @attr is missing. */
+static bool vss_nl_missing(struct genl_info *info, int attr)
+{
+	if (!GENL_REQ_ATTR_CHECK(info, attr))
+		return false;
+	GENL_SET_ERR_MSG(info, "Missing required attribute");
+	return true;
+}
+
 static void vss_nl_get_uuid(const struct nlattr *attr, uuid_t *id)
 {
 	/* The policies guarantee exactly VSS_ID_LEN bytes. */
@@ -109,6 +118,31 @@ static int vss_nl_check_perm(struct sk_buff *skb,
 	return 0;
 }
 
+/*
+ * No request attribute of this family may repeat (none is multi-attr), but
+ * attribute parsing silently keeps the last copy: refuse duplicates so that
+ * what the kernel acts on is never ambiguous.
+ */
+static int vss_nl_check_dups(const struct nlmsghdr *nlh,
+			     struct netlink_ext_ack *extack)
+{
+	DECLARE_BITMAP(seen, 64) = {};
+	const struct nlattr *nla;
+	int rem;
+
+	nlmsg_for_each_attr(nla, nlh, GENL_HDRLEN, rem) {
+		int type = nla_type(nla);
+
+		if (type >= 64)
+			continue;	/* policy validation rejected it */
+		if (__test_and_set_bit(type, seen)) {
+			NL_SET_ERR_MSG_ATTR(extack, nla, "Duplicate attribute");
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 #ifdef HAVE_GENL_SPLIT_OPS
 static int vss_nl_pre_doit(const struct genl_split_ops *ops,
 			   struct sk_buff *skb, struct genl_info *info)
@@ -117,7 +151,15 @@ static int vss_nl_pre_doit(const struct genl_ops *ops,
 			   struct sk_buff *skb, struct genl_info *info)
 #endif
 {
-	return vss_nl_check_perm(skb, info->extack);
+	return vss_nl_check_perm(skb, info->extack) ?:
+	       vss_nl_check_dups(info->nlhdr, info->extack);
+}
+
+/* The checks of every dump, run by .start and by every dumpit call. */
+static int vss_nl_dump_check(struct netlink_callback *cb)
+{
+	return vss_nl_check_perm(cb->skb, cb->extack) ?:
+	       vss_nl_check_dups(cb->nlh, cb->extack);
 }
 
 /**
@@ -125,11 +167,13 @@ static int vss_nl_pre_doit(const struct genl_ops *ops,
  * @cb: the dump
  *
  * Context: process.
- * Return: 0 or -EPERM.
+ * Return: 0, -EPERM, or -EINVAL for a repeated attribute.
  */
 int vss_nl_dump_start(struct netlink_callback *cb)
 {
-	return vss_nl_check_perm(cb->skb, cb->extack);
+	if (!cb->extack)
+		return 0;	/* no way to say why here: dumpit will */
+	return vss_nl_dump_check(cb);
 }
 
 /* ---- LUNs ---- */
@@ -240,9 +284,9 @@ int vss_nl_lun_add_doit(struct sk_buff *skb, struct genl_info *info)
 	struct vss_lun *lun;
 	int ret;
 
-	if (GENL_REQ_ATTR_CHECK(info, VSS_A_LUN_NAME) ||
-	    GENL_REQ_ATTR_CHECK(info, VSS_A_LUN_BACKING) ||
-	    GENL_REQ_ATTR_CHECK(info, VSS_A_LUN_STORE))
+	if (vss_nl_missing(info, VSS_A_LUN_NAME) ||
+	    vss_nl_missing(info, VSS_A_LUN_BACKING) ||
+	    vss_nl_missing(info, VSS_A_LUN_STORE))
 		return -EINVAL;
 	p.name = nla_data(info->attrs[VSS_A_LUN_NAME]);
 	p.backing = nla_data(info->attrs[VSS_A_LUN_BACKING]);
@@ -288,7 +332,7 @@ int vss_nl_lun_del_doit(struct sk_buff *skb, struct genl_info *info)
 	struct vss_lun *lun;
 	int ret;
 
-	if (GENL_REQ_ATTR_CHECK(info, VSS_A_LUN_NAME))
+	if (vss_nl_missing(info, VSS_A_LUN_NAME))
 		return -EINVAL;
 	lun = vss_nl_find_lun(info, VSS_A_LUN_NAME);
 	if (!lun)
@@ -311,7 +355,7 @@ int vss_nl_lun_get_doit(struct sk_buff *skb, struct genl_info *info)
 	struct vss_lun *lun;
 	int ret;
 
-	if (GENL_REQ_ATTR_CHECK(info, VSS_A_LUN_NAME))
+	if (vss_nl_missing(info, VSS_A_LUN_NAME))
 		return -EINVAL;
 	lun = vss_nl_find_lun(info, VSS_A_LUN_NAME);
 	if (!lun)
@@ -334,8 +378,11 @@ int vss_nl_lun_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 	struct vss_nl_dump_ctx *ctx = vss_nl_ctx(cb);
 	struct vss_lun_info li;
 	struct vss_lun *lun, *next;
-	int ret = 0;
+	int ret;
 
+	ret = vss_nl_dump_check(cb);
+	if (ret)
+		return ret;
 	cb->seq = atomic_read(&vss_nl_gen);
 	for (lun = vss_lun_next(ctx->lun); lun; lun = next) {
 		ret = vss_nl_fill_lun(skb, lun, NETLINK_CB(cb->skb).portid,
@@ -439,7 +486,7 @@ int vss_nl_session_get_doit(struct sk_buff *skb, struct genl_info *info)
 	uuid_t id;
 	int ret;
 
-	if (GENL_REQ_ATTR_CHECK(info, VSS_A_SESSION_ID))
+	if (vss_nl_missing(info, VSS_A_SESSION_ID))
 		return -EINVAL;
 	vss_nl_get_uuid(info->attrs[VSS_A_SESSION_ID], &id);
 	ret = vss_session_get_info(&id, &si, info->extack);
@@ -462,8 +509,11 @@ int vss_nl_session_get_dumpit(struct sk_buff *skb,
 	struct vss_nl_dump_ctx *ctx = vss_nl_ctx(cb);
 	struct vss_session_info si;
 	u64 cursor = ctx->session;
-	int ret = 0;
+	int ret;
 
+	ret = vss_nl_dump_check(cb);
+	if (ret)
+		return ret;
 	cb->seq = atomic_read(&vss_nl_gen);
 	while (!vss_session_next_info(&cursor, &si)) {
 		ret = vss_nl_fill_session(skb, &si, NETLINK_CB(cb->skb).portid,
@@ -491,7 +541,7 @@ int vss_nl_session_abort_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	uuid_t id;
 
-	if (GENL_REQ_ATTR_CHECK(info, VSS_A_SESSION_ID))
+	if (vss_nl_missing(info, VSS_A_SESSION_ID))
 		return -EINVAL;
 	vss_nl_get_uuid(info->attrs[VSS_A_SESSION_ID], &id);
 	return vss_session_abort(&id, info->extack);
@@ -514,7 +564,7 @@ int vss_nl_set_start_doit(struct sk_buff *skb, struct genl_info *info)
 	void *hdr;
 	int ret;
 
-	if (GENL_REQ_ATTR_CHECK(info, VSS_A_SET_SESSION_ID))
+	if (vss_nl_missing(info, VSS_A_SET_SESSION_ID))
 		return -EINVAL;
 	vss_nl_get_uuid(info->attrs[VSS_A_SET_SESSION_ID], &sid);
 
@@ -556,9 +606,9 @@ int vss_nl_set_add_doit(struct sk_buff *skb, struct genl_info *info)
 	void *hdr;
 	int ret;
 
-	if (GENL_REQ_ATTR_CHECK(info, VSS_A_SET_SESSION_ID) ||
-	    GENL_REQ_ATTR_CHECK(info, VSS_A_SET_ID) ||
-	    GENL_REQ_ATTR_CHECK(info, VSS_A_SET_LUN))
+	if (vss_nl_missing(info, VSS_A_SET_SESSION_ID) ||
+	    vss_nl_missing(info, VSS_A_SET_ID) ||
+	    vss_nl_missing(info, VSS_A_SET_LUN))
 		return -EINVAL;
 	vss_nl_get_uuid(info->attrs[VSS_A_SET_SESSION_ID], &sid);
 	vss_nl_get_uuid(info->attrs[VSS_A_SET_ID], &set_id);
@@ -627,8 +677,8 @@ int vss_nl_set_do_doit(struct sk_buff *skb, struct genl_info *info)
 	void *hdr;
 	int ret;
 
-	if (GENL_REQ_ATTR_CHECK(info, VSS_A_SET_SESSION_ID) ||
-	    GENL_REQ_ATTR_CHECK(info, VSS_A_SET_ID))
+	if (vss_nl_missing(info, VSS_A_SET_SESSION_ID) ||
+	    vss_nl_missing(info, VSS_A_SET_ID))
 		return -EINVAL;
 	vss_nl_get_uuid(info->attrs[VSS_A_SET_SESSION_ID], &sid);
 	vss_nl_get_uuid(info->attrs[VSS_A_SET_ID], &set_id);
@@ -681,7 +731,7 @@ int vss_nl_set_del_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	uuid_t set_id;
 
-	if (GENL_REQ_ATTR_CHECK(info, VSS_A_SET_ID))
+	if (vss_nl_missing(info, VSS_A_SET_ID))
 		return -EINVAL;
 	vss_nl_get_uuid(info->attrs[VSS_A_SET_ID], &set_id);
 	return vss_session_set_del(&set_id, info->extack);
@@ -771,7 +821,7 @@ int vss_nl_snapshot_get_doit(struct sk_buff *skb, struct genl_info *info)
 				    "Filters are for dumps only");
 		return -EINVAL;
 	}
-	if (GENL_REQ_ATTR_CHECK(info, VSS_A_SNAPSHOT_ID))
+	if (vss_nl_missing(info, VSS_A_SNAPSHOT_ID))
 		return -EINVAL;
 	snap = vss_nl_find_snapshot(info->attrs[VSS_A_SNAPSHOT_ID],
 				    info->extack);
@@ -793,19 +843,24 @@ int vss_nl_snapshot_get_doit(struct sk_buff *skb, struct genl_info *info)
 }
 
 /**
- * vss_nl_snapshot_get_start() - set up a snapshot dump and its filters
- * @cb: the dump
- *
- * Context: process.
- * Return: 0, -EPERM, or -EINVAL for a bad filter.
+ * struct vss_nl_snap_filter - what a snapshot dump asks for
+ * @lun: only this LUN, or NULL
+ * @set_id: only this snapshot set, or NULL
  */
-int vss_nl_snapshot_get_start(struct netlink_callback *cb)
+struct vss_nl_snap_filter {
+	const char *lun;
+	const uuid_t *set_id;
+};
+
+/* Checks and filters of a snapshot dump, from .start and every dumpit. */
+static int vss_nl_snapshot_dump_check(struct netlink_callback *cb,
+				      struct vss_nl_snap_filter *f,
+				      uuid_t *set_id)
 {
-	struct vss_nl_dump_ctx *ctx = vss_nl_ctx(cb);
 	struct nlattr **attrs = vss_nl_dump_attrs(cb);
 	int ret;
 
-	ret = vss_nl_check_perm(cb->skb, cb->extack);
+	ret = vss_nl_dump_check(cb);
 	if (ret)
 		return ret;
 	if (attrs[VSS_A_SNAPSHOT_ID]) {
@@ -813,17 +868,31 @@ int vss_nl_snapshot_get_start(struct netlink_callback *cb)
 				    "A dump takes no snapshot id; use a get");
 		return -EINVAL;
 	}
-	if (attrs[VSS_A_SNAPSHOT_LUN]) {
-		strscpy(ctx->snap.lun, nla_data(attrs[VSS_A_SNAPSHOT_LUN]),
-			sizeof(ctx->snap.lun));
-		ctx->snap.lun_only = true;
-	}
+	f->lun = attrs[VSS_A_SNAPSHOT_LUN] ?
+		 nla_data(attrs[VSS_A_SNAPSHOT_LUN]) : NULL;
+	f->set_id = NULL;
 	if (attrs[VSS_A_SNAPSHOT_SET_ID]) {
-		vss_nl_get_uuid(attrs[VSS_A_SNAPSHOT_SET_ID],
-				&ctx->snap.set_id);
-		ctx->snap.by_set = true;
+		vss_nl_get_uuid(attrs[VSS_A_SNAPSHOT_SET_ID], set_id);
+		f->set_id = set_id;
 	}
 	return 0;
+}
+
+/**
+ * vss_nl_snapshot_get_start() - check a snapshot dump and its filters
+ * @cb: the dump
+ *
+ * Context: process.
+ * Return: 0, -EPERM, or -EINVAL for a bad request.
+ */
+int vss_nl_snapshot_get_start(struct netlink_callback *cb)
+{
+	struct vss_nl_snap_filter f;
+	uuid_t set_id;
+
+	if (!cb->extack)
+		return 0;	/* no way to say why here: dumpit will */
+	return vss_nl_snapshot_dump_check(cb, &f, &set_id);
 }
 
 /*
@@ -832,7 +901,8 @@ int vss_nl_snapshot_get_start(struct netlink_callback *cb)
  */
 static int vss_nl_dump_lun_snapshots(struct sk_buff *skb,
 				     struct netlink_callback *cb,
-				     struct vss_lun *lun)
+				     struct vss_lun *lun,
+				     const struct vss_nl_snap_filter *f)
 {
 	struct vss_nl_dump_ctx *ctx = vss_nl_ctx(cb);
 	struct vss_snapshot *snap, *next;
@@ -841,8 +911,7 @@ static int vss_nl_dump_lun_snapshots(struct sk_buff *skb,
 
 	for (snap = vss_snapshot_next(lun, ctx->snap.seq); snap; snap = next) {
 		vss_snapshot_get_info(snap, &si);
-		if (!ctx->snap.by_set || uuid_equal(&si.set_id,
-						    &ctx->snap.set_id)) {
+		if (!f->set_id || uuid_equal(&si.set_id, f->set_id)) {
 			ret = vss_nl_fill_snapshot(skb, &si,
 						   NETLINK_CB(cb->skb).portid,
 						   cb->nlh->nlmsg_seq,
@@ -872,18 +941,23 @@ int vss_nl_snapshot_get_dumpit(struct sk_buff *skb,
 			       struct netlink_callback *cb)
 {
 	struct vss_nl_dump_ctx *ctx = vss_nl_ctx(cb);
+	struct vss_nl_snap_filter f;
 	struct vss_lun_info li;
 	struct vss_lun *lun, *next;
-	int ret = 0;
+	uuid_t set_id;
+	int ret;
 
+	ret = vss_nl_snapshot_dump_check(cb, &f, &set_id);
+	if (ret)
+		return ret;
 	cb->seq = atomic_read(&vss_nl_gen);
-	if (ctx->snap.lun_only) {
+	if (f.lun) {
 		if (ctx->snap.started)
 			return 0;
-		lun = vss_lun_find(ctx->snap.lun);
+		lun = vss_lun_find(f.lun);
 		if (!lun)
 			return 0;
-		ret = vss_nl_dump_lun_snapshots(skb, cb, lun);
+		ret = vss_nl_dump_lun_snapshots(skb, cb, lun, &f);
 		vss_lun_put(lun);
 		if (!ret)
 			ctx->snap.started = true;	/* complete */
@@ -905,7 +979,7 @@ int vss_nl_snapshot_get_dumpit(struct sk_buff *skb,
 			strscpy(ctx->snap.lun, li.name, sizeof(ctx->snap.lun));
 			ctx->snap.seq = 0;
 		}
-		ret = vss_nl_dump_lun_snapshots(skb, cb, lun);
+		ret = vss_nl_dump_lun_snapshots(skb, cb, lun, &f);
 		if (ret) {
 			vss_lun_put(lun);
 			break;
@@ -932,7 +1006,7 @@ int vss_nl_snapshot_del_doit(struct sk_buff *skb, struct genl_info *info)
 	struct vss_snapshot *snap;
 	int ret;
 
-	if (GENL_REQ_ATTR_CHECK(info, VSS_A_SNAPSHOT_ID))
+	if (vss_nl_missing(info, VSS_A_SNAPSHOT_ID))
 		return -EINVAL;
 	snap = vss_nl_find_snapshot(info->attrs[VSS_A_SNAPSHOT_ID],
 				    info->extack);
@@ -943,14 +1017,8 @@ int vss_nl_snapshot_del_doit(struct sk_buff *skb, struct genl_info *info)
 	return ret;
 }
 
-/**
- * vss_nl_snapshot_changes_start() - set up a changed-extents dump
- * @cb: the dump
- *
- * Context: process.
- * Return: 0, -EPERM, -EINVAL or -ENOENT.
- */
-int vss_nl_snapshot_changes_start(struct netlink_callback *cb)
+/* Check a changes dump and find its snapshot (kept until .done). */
+static int vss_nl_changes_setup(struct netlink_callback *cb)
 {
 	struct vss_nl_dump_ctx *ctx = vss_nl_ctx(cb);
 	struct nlattr **attrs = vss_nl_dump_attrs(cb);
@@ -960,11 +1028,13 @@ int vss_nl_snapshot_changes_start(struct netlink_callback *cb)
 	struct vss_lun *lun;
 	int ret;
 
-	ret = vss_nl_check_perm(cb->skb, cb->extack);
+	ret = vss_nl_dump_check(cb);
 	if (ret)
 		return ret;
-	if (NL_REQ_ATTR_CHECK(cb->extack, NULL, attrs, VSS_A_SNAPSHOT_ID))
+	if (NL_REQ_ATTR_CHECK(cb->extack, NULL, attrs, VSS_A_SNAPSHOT_ID)) {
+		NL_SET_ERR_MSG(cb->extack, "Missing required attribute");
 		return -EINVAL;
+	}
 	snap = vss_nl_find_snapshot(attrs[VSS_A_SNAPSHOT_ID], cb->extack);
 	if (!snap)
 		return -ENOENT;
@@ -984,6 +1054,20 @@ int vss_nl_snapshot_changes_start(struct netlink_callback *cb)
 		ctx->changes.next = nla_get_u64(attrs[VSS_A_SNAPSHOT_OFFSET]) /
 				    li.chunk_size;
 	return 0;
+}
+
+/**
+ * vss_nl_snapshot_changes_start() - set up a changed-extents dump
+ * @cb: the dump
+ *
+ * Context: process.
+ * Return: 0, -EPERM, -EINVAL or -ENOENT.
+ */
+int vss_nl_snapshot_changes_start(struct netlink_callback *cb)
+{
+	if (!cb->extack)
+		return 0;	/* no way to say why here: dumpit will */
+	return vss_nl_changes_setup(cb);
 }
 
 /**
@@ -1066,6 +1150,11 @@ int vss_nl_snapshot_changes_dumpit(struct sk_buff *skb,
 
 	if (ctx->changes.eof)
 		return 0;
+	if (!ctx->changes.snap) {
+		ret = vss_nl_changes_setup(cb);
+		if (ret)
+			return ret;
+	}
 	vss_snapshot_get_info(ctx->changes.snap, &si);
 	hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
 			  &vss_nl_family, NLM_F_MULTI,

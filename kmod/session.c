@@ -52,6 +52,22 @@ module_param(test_hold_delay_ms, uint, 0644);
 MODULE_PARM_DESC(test_hold_delay_ms,
 		 "Test aid, 0 (off) by default: DoSnapshotSet sleeps this long while I/O is held on every LUN of the set (abortable)");
 
+static char test_fail_lun[VSS_NAME_MAX + 1];
+module_param_string(test_fail_lun, test_fail_lun, sizeof(test_fail_lun), 0644);
+MODULE_PARM_DESC(test_fail_lun,
+		 "Test aid, empty (off) by default: DoSnapshotSet fails with EIO right after preparing the snapshot of the LUN of this name");
+
+/* Is @name the LUN named by the test_fail_lun knob? */
+static bool vss_test_fail_lun(const char *name)
+{
+	bool hit;
+
+	kernel_param_lock(THIS_MODULE);
+	hit = test_fail_lun[0] && !strcmp(test_fail_lun, name);
+	kernel_param_unlock(THIS_MODULE);
+	return hit;
+}
+
 /**
  * struct vss_set_member - a LUN of a snapshot set
  * @lun: the LUN, referenced; NULL once the set no longer reserves it
@@ -212,8 +228,10 @@ static void vss_set_unreserve(struct vss_session *s)
 		set->m[i].lun = NULL;
 	}
 	spin_unlock_irqrestore(&vss_sessions_lock, flags);
-	while (n)
-		vss_lun_put(luns[--n]);
+	while (n) {
+		vss_lun_unclaim(luns[--n]);
+		vss_lun_put(luns[n]);
+	}
 }
 
 static bool vss_session_cancelled(struct vss_session *s)
@@ -490,8 +508,9 @@ static struct vss_session *vss_lun_reserver(struct vss_lun *lun)
  * @snap_id: the id its snapshot will have
  * @extack: reason of a failure
  *
- * Reserves the LUN for the session: no other session can add it, and it
- * cannot be removed, until the set is created, deleted or aborted.
+ * Reserves the LUN for the session (and claims it in the engine): no other
+ * session can add it, and it cannot be removed, until the set is created,
+ * deleted or aborted.
  *
  * Context: process.
  * Return: 0; -ENOENT (no session, set or LUN), -EINVAL (bad state),
@@ -528,27 +547,47 @@ int vss_session_set_add(const uuid_t *sid, const uuid_t *set_id,
 
 	spin_lock_irqsave(&vss_sessions_lock, flags);
 	holder = vss_lun_reserver(lun);
+	spin_unlock_irqrestore(&vss_sessions_lock, flags);
 	if (holder == s) {
 		NL_SET_ERR_MSG(extack, "LUN is already in the snapshot set");
 		vss_nl_set_hresult(extack, VSS_E_OBJECT_ALREADY_EXISTS);
 		ret = -EEXIST;
-	} else if (holder) {
+		goto out_put;
+	}
+	if (holder) {
 		NL_SET_ERR_MSG(extack, "LUN is held by another session");
 		vss_nl_set_hresult(extack, VSS_E_VOLUME_IN_USE);
 		ret = -EBUSY;
-	} else if (s->set->nr >= VSS_MAX_SET_LUNS) {
+		goto out_put;
+	}
+	if (s->set->nr >= VSS_MAX_SET_LUNS) {
 		NL_SET_ERR_MSG(extack, "Snapshot set has the maximum number of LUNs");
 		vss_nl_set_hresult(extack, VSS_E_MAXIMUM_NUMBER_OF_VOLUMES_REACHED);
 		ret = -E2BIG;
-	} else {
-		m = &s->set->m[s->set->nr++];
-		m->lun = lun;
-		strscpy(m->name, lun_name, sizeof(m->name));
-		uuid_gen(&m->snap_id);
-		*snap_id = m->snap_id;
-		lun = NULL;	/* the reference now backs the reservation */
+		goto out_put;
 	}
+	/* The engine's mark: a claimed LUN reports busy and is not removed. */
+	ret = vss_lun_claim(lun);
+	if (ret == -EBUSY) {
+		NL_SET_ERR_MSG(extack, "LUN is held by another session");
+		vss_nl_set_hresult(extack, VSS_E_VOLUME_IN_USE);
+		goto out_put;
+	} else if (ret) {
+		NL_SET_ERR_MSG(extack, "LUN is being removed");
+		vss_nl_set_hresult(extack, VSS_E_OBJECT_NOT_FOUND);
+		goto out_put;
+	}
+
+	spin_lock_irqsave(&vss_sessions_lock, flags);
+	m = &s->set->m[s->set->nr++];
+	m->lun = lun;
+	strscpy(m->name, lun_name, sizeof(m->name));
+	uuid_gen(&m->snap_id);
+	*snap_id = m->snap_id;
 	spin_unlock_irqrestore(&vss_sessions_lock, flags);
+	lun = NULL;	/* the reference now backs the reservation */
+
+out_put:
 	if (lun)
 		vss_lun_put(lun);
 
@@ -625,6 +664,11 @@ static int vss_set_run(struct vss_session *s, struct vss_set_result *res,
 			goto out_abort;
 		}
 		nprep++;
+		if (vss_test_fail_lun(set->m[i].name)) {
+			NL_SET_ERR_MSG(extack, "Injected failure (test_fail_lun)");
+			ret = -EIO;
+			goto out_abort;
+		}
 	}
 	if (vss_session_cancelled(s)) {
 		ret = -ECANCELED;
