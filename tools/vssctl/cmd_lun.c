@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vssctl.h"
+#include "cli.h"
 
 static int lun_add(int argc, char **argv)
 {

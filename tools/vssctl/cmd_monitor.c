@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vssctl.h"
+#include "cli.h"
 
 static volatile sig_atomic_t stop;
 

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "vssctl.h"
+#include "cli.h"
 
 static int session_list(int argc, char **argv)
 {

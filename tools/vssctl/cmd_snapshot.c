@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "vssctl.h"
+#include "cli.h"
 
 /* Progress of "snapshot create" on a terminal: the set can take a while. */
 static void progress(const char *what)

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vssctl.h"
+#include "cli.h"
 
 static struct vss_ctx *ctx;
 static int ctx_error;

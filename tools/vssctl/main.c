@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "vssctl.h"
+#include "cli.h"
 
 static const struct cmd objects[] = {
 	{ "lun", do_lun, "lun { add | list | show | remove } ..." },

@@ -2,8 +2,8 @@
 /*
  * vssctl - shared declarations of the command implementations.
  */
-#ifndef VSSCTL_VSSCTL_H
-#define VSSCTL_VSSCTL_H
+#ifndef VSSCTL_CLI_H
+#define VSSCTL_CLI_H
 
 #include <stdbool.h>
 
@@ -54,4 +54,4 @@ int do_snapshot(int argc, char **argv);
 int do_session(int argc, char **argv);
 int do_monitor(int argc, char **argv);
 
-#endif /* VSSCTL_VSSCTL_H */
+#endif /* VSSCTL_CLI_H */

@@ -1,0 +1,34 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Host unit tests of libvssctl and vssctl (included by tools/vssctl/build.mk).
+# `make unit-tests` builds and runs every tests/unit/*_test.c; each prints
+# TAP, and the last line is the total "N passed, N failed".
+
+UNIT_DIR     := tests/unit
+UNIT_OBJDIR  := build/user/tests/unit
+UNIT_SRCS    := $(sort $(wildcard $(UNIT_DIR)/*_test.c))
+UNIT_BINS    := $(patsubst $(UNIT_DIR)/%.c,$(UNIT_OBJDIR)/%,$(UNIT_SRCS))
+UNIT_CFLAGS  := $(VSSCTL_CFLAGS) -I$(UNIT_DIR) -Wno-missing-prototypes
+
+.PHONY: unit-tests unit-tests-build
+unit-tests-build: $(UNIT_BINS)
+
+# Static library: the tests reach the hidden internal functions.
+$(UNIT_OBJDIR)/%: $(UNIT_DIR)/%.c $(UNIT_DIR)/tap.h $(LIBVSSCTL_A) $(VSSCTL_LIB_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(UNIT_CFLAGS) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(VSSCTL_LIB_OBJS) \
+		$(LIBVSSCTL_A) $(LIBVSSCTL_LDLIBS)
+
+unit-tests: $(UNIT_BINS)
+	@pass=0; fail=0; \
+	for t in $(UNIT_BINS); do \
+		echo "# $$t"; \
+		$$t > $$t.log 2>&1; rc=$$?; \
+		grep -E '^(not ok|ok) ' $$t.log; \
+		grep -E '^#   ' $$t.log; \
+		p=$$(grep -c '^ok ' $$t.log); f=$$(grep -c '^not ok ' $$t.log); \
+		if [ $$rc != 0 ] && [ $$f = 0 ]; then f=1; echo "not ok - $$t exited $$rc"; fi; \
+		pass=$$((pass + p)); fail=$$((fail + f)); \
+	done; \
+	echo "$$pass passed, $$fail failed"; \
+	[ $$fail = 0 ]
