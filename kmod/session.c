@@ -40,6 +40,7 @@
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
+#include <linux/string.h>
 #include <linux/wait.h>
 #include <net/net_namespace.h>
 
@@ -63,7 +64,7 @@ static bool vss_test_fail_lun(const char *name)
 	bool hit;
 
 	kernel_param_lock(THIS_MODULE);
-	hit = test_fail_lun[0] && !strcmp(test_fail_lun, name);
+	hit = test_fail_lun[0] && sysfs_streq(test_fail_lun, name);
 	kernel_param_unlock(THIS_MODULE);
 	return hit;
 }
