@@ -1,0 +1,108 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Store overflow under load: every origin write succeeds (fio verifies its
+# data), snapshots are dropped oldest first (the survivors are the newest
+# ones and read back exactly), an open oldest snapshot is invalidated (its
+# reads fail with EIO) instead of deleted, and the LUN keeps taking
+# snapshots afterwards.
+. "$(dirname "$0")/lib.sh"
+
+ctl=engine_ctl
+work=/tmp/engine_overflow
+plan 12
+
+load_vss || die "cannot load vss"
+ramdisks 2 64
+rm -rf $work && mkdir -p $work
+cleanup() {
+	exec 3<&- 2>/dev/null
+	$ctl lun-del eo >/dev/null 2>&1
+	dmsetup remove eo_store >/dev/null 2>&1
+	unload_vss
+	rmmod brd 2>/dev/null
+}
+trap cleanup EXIT
+# an 8 MiB store: 2048 chunks of 4 KiB, metadata included
+dmsetup create --noudevsync eo_store --table "0 16384 linear /dev/ram1 0" &&
+	dmsetup mknodes >/dev/null 2>&1 || die "dmsetup"
+
+fio_load() { # offset size: random writes, 4 in flight, then verify
+	fio --name=load --filename=/dev/vss-eo --direct=1 --ioengine=libaio \
+		--iodepth=4 --rw=randwrite --bs=16k --offset="$1" --size="$2" \
+		--verify=crc32c --do_verify=1 --verify_fatal=1 \
+		--output=$work/fio.out >/dev/null 2>&1
+}
+snap() { # name: take a snapshot, remember id/device/map under that name
+	local out
+	out=$($ctl snap eo) || return 1
+	echo "$out" | awk '{print $3}' >$work/$1.id
+	echo "/dev/$(echo "$out" | awk '{print $2}')" >$work/$1.dev
+	cp $work/map $work/$1.map
+}
+state() { # name -> state number, or "gone"
+	local s
+	s=$($ctl snap-list eo | awk -v id="$(cat $work/$1.id)" '$1 == id {print $5}')
+	echo "${s:-gone}"
+}
+
+# ---- part 1: nothing open; s1, s2, s3 hold 2 + 2 + 0 MiB, fio writes 5 MiB
+check "lun add (8 MiB store)" $ctl lun-add eo /dev/ram0 /dev/mapper/eo_store 4096
+udev_settle /dev/vss-eo
+stamp fill /dev/vss-eo $work/map 1 0 2048 >/dev/null || die "fill"
+snap s1 && stamp write /dev/vss-eo $work/map 2 200 1 0 512 16 >/dev/null &&
+	stamp fill /dev/vss-eo $work/map 2 0 512 >/dev/null &&
+	snap s2 && stamp fill /dev/vss-eo $work/map 3 512 512 >/dev/null &&
+	snap s3 || die "snapshots"
+dmesg -c >/dev/null
+if fio_load 16M 5M; then
+	ok "origin writes and their verification succeed while the store overflows"
+else
+	fail "origin writes and their verification succeed while the store overflows" "$(tail -5 $work/fio.out)"
+fi
+dmesg | grep -q "store full" && ok "store-full policy ran" || fail "store-full policy ran"
+st="$(state s1) $(state s2) $(state s3)"
+case "$st" in
+"gone 3 3" | "gone gone 3" | "gone gone gone")
+	ok "snapshots dropped oldest first ($st)" ;;
+*)	fail "snapshots dropped oldest first" "states s1 s2 s3: $st" ;;
+esac
+bad=""
+for s in s2 s3; do
+	[ "$(state $s)" = 3 ] || continue
+	udev_settle "$(cat $work/$s.dev)"
+	stamp verify "$(cat $work/$s.dev)" $work/$s.map >/dev/null || bad="$bad $s"
+done
+[ -z "$bad" ] && ok "surviving snapshots are exact" || fail "surviving snapshots are exact" "wrong:$bad"
+snap s4 && stamp fill /dev/vss-eo $work/map 4 0 256 >/dev/null &&
+	udev_settle "$(cat $work/s4.dev)" && stamp verify "$(cat $work/s4.dev)" $work/s4.map >/dev/null
+[ $? = 0 ] && ok "LUN takes new snapshots after an overflow" ||
+	fail "LUN takes new snapshots after an overflow"
+for s in s2 s3 s4; do
+	[ "$(state $s)" = gone ] || $ctl snap-del "$(cat $work/$s.id)" >/dev/null
+done
+check "lun remove" $ctl lun-del eo
+
+# ---- part 2: the oldest snapshot is open while the store overflows
+rm -f $work/map
+check "lun add (fresh store)" $ctl lun-add eo /dev/ram0 /dev/mapper/eo_store 4096
+udev_settle /dev/vss-eo
+stamp fill /dev/vss-eo $work/map 1 0 2048 >/dev/null || die "fill"
+snap o1 && stamp fill /dev/vss-eo $work/map 2 0 768 >/dev/null && snap o2 || die "snapshots"
+udev_settle "$(cat $work/o1.dev)"
+exec 3<"$(cat $work/o1.dev)"
+if fio_load 16M 7M; then
+	ok "origin writes succeed with the oldest snapshot open"
+else
+	fail "origin writes succeed with the oldest snapshot open" "$(tail -5 $work/fio.out)"
+fi
+[ "$(state o1)" = 4 ] && ok "open oldest snapshot invalidated, not deleted" ||
+	fail "open oldest snapshot invalidated, not deleted" "state $(state o1)"
+if ! dd if="$(cat $work/o1.dev)" of=/dev/null bs=4096 count=1 iflag=direct 2>/dev/null; then
+	ok "reads of the invalid snapshot fail"
+else
+	fail "reads of the invalid snapshot fail"
+fi
+exec 3<&-
+check "invalid snapshot deleted once closed" $ctl snap-del "$(cat $work/o1.id)"
+[ "$(state o2)" = 3 ] && $ctl snap-del "$(cat $work/o2.id)" >/dev/null
+finish
