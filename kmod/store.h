@@ -47,9 +47,16 @@ struct vss_store_snap {
 
 /**
  * struct vss_store_replay_ops - engine callbacks, called during
- * vss_store_open() in log order to rebuild the in-memory state; and by a
- * checkpoint to enumerate the live state.  A non-zero return aborts the
- * open (the store is then refused).
+ * vss_store_open() in log order to rebuild the in-memory state.  A non-zero
+ * return aborts the open (the store is then refused).
+ * @attach: optional, called first with the store being opened (see below)
+ * @snapshot_create: a snapshot exists in @s->slot
+ * @snapshot_delete: the snapshot in @slot was deleted
+ * @snapshot_invalidate: the snapshot in @slot lost its data
+ * @exception: @lun_chunk of snapshot @slot is preserved in @store_chunk;
+ *	exceptions recorded before their snapshot's create record are
+ *	delivered right after it, those of a snapshot never created are not
+ *	delivered at all
  */
 struct vss_store_replay_ops {
 	/*
