@@ -283,22 +283,46 @@ struct nl_msg *vss__msg_new(const struct vss_ctx *ctx, uint8_t cmd, int flags)
 	return msg;
 }
 
+/*
+ * The attribute of the request at the offset the kernel pointed to, as a
+ * name; NULL if the offset does not land on an attribute header.
+ */
+static const char *bad_attr_name(const struct vss_nlerr *e, uint8_t cmd,
+				 const void *req, size_t req_len)
+{
+	const struct nlattr *a;
+
+	if (!e->has_offs || !req ||
+	    e->offs < NLMSG_HDRLEN + GENL_HDRLEN ||
+	    (size_t)e->offs + NLA_HDRLEN > req_len)
+		return NULL;
+	a = (const struct nlattr *)((const char *)req + e->offs);
+	return vss__attr_name(cmd, (uint32_t)nla_type(a));
+}
+
 /* Turns the kernel's verdict into the per-thread error record. */
 static int request_result(const struct vss_ctx *ctx, const struct vss_nlerr *e,
-			  uint8_t cmd)
+			  uint8_t cmd, const void *req, size_t req_len)
 {
+	const char *attr = bad_attr_name(e, cmd, req, req_len);
 	uint32_t hr = 0;
 
 	if (!e->error)
 		return 0;
 	if (e->cookie_len == sizeof(uint32_t))
 		memcpy(&hr, e->cookie, sizeof(hr));
-	if (e->msg[0])
+	if (e->msg[0] && attr)
+		vss__set_error(ctx, e->error, hr, "%s (attribute \"%s\")",
+			       e->msg, attr);
+	else if (e->msg[0])
 		vss__set_error(ctx, e->error, hr, "%s", e->msg);
 	else if (e->has_miss)
 		vss__set_error(ctx, e->error, hr,
 			       "missing attribute \"%s\"",
 			       vss__attr_name(cmd, e->miss_type));
+	else if (attr)
+		vss__set_error(ctx, e->error, hr, "%s (attribute \"%s\")",
+			       strerror(-e->error), attr);
 	else
 		vss__set_error(ctx, e->error, hr, "%s", strerror(-e->error));
 	dbg(ctx, "command %u failed: %s (%d)", cmd, last_error.msg, e->error);
@@ -325,14 +349,24 @@ int vss__request_on(struct vss_ctx *ctx, struct nl_sock *sk, struct nl_msg *msg,
 	struct vss_walk w = { .family = ctx->family, .cb = cb, .arg = arg };
 	int rc;
 
+	void *req_copy;
+	size_t req_len;
+
 	vss__clear_error(ctx);
 	nl_complete_msg(sk, msg);
 	w.seq = nlh->nlmsg_seq;
+	/* kept to name the attribute an extended ACK points at */
+	req_len = nlh->nlmsg_len;
+	req_copy = malloc(req_len);
+	if (req_copy)
+		memcpy(req_copy, nlh, req_len);
 	rc = nl_send(sk, msg);
 	nlmsg_free(msg);
-	if (rc < 0)
+	if (rc < 0) {
+		free(req_copy);
 		return vss__set_error(ctx, nl_to_errno(rc), 0,
 				      "cannot send request: %s", nl_geterror(rc));
+	}
 
 	while (!w.done) {
 		void *buf;
@@ -341,22 +375,27 @@ int vss__request_on(struct vss_ctx *ctx, struct nl_sock *sk, struct nl_msg *msg,
 		rc = vss__recv(sk, &buf, &len, -1);
 		if (rc == -ENOBUFS) {
 			/* a dump overran the socket: its replies are lost */
+			free(req_copy);
 			return vss__set_error(ctx, rc, 0,
 					      "reply lost: socket buffer overrun");
 		}
-		if (rc)
+		if (rc) {
+			free(req_copy);
 			return vss__set_error(ctx, rc, 0,
 					      "cannot receive reply: %s",
 					      strerror(-rc));
+		}
 		rc = vss__walk(&w, buf, len);
 		free(buf);
 		if (rc) {
+			free(req_copy);
 			err(ctx, "malformed reply from the kernel");
 			return vss__set_error(ctx, rc, 0,
 					      "malformed reply from the kernel");
 		}
 	}
-	rc = request_result(ctx, &w.nlerr, cmd);
+	rc = request_result(ctx, &w.nlerr, cmd, req_copy, req_len);
+	free(req_copy);
 	if (rc)
 		return rc;
 	if (w.cb_error == -EBADMSG) {
