@@ -312,6 +312,7 @@ static void vss_cow_start(struct work_struct *work)
 		}
 		list_add_tail(&cow->park, &lun->parked);
 		lun->nospc = true;
+		lun->nospc_gen = gen;
 		spin_unlock(&lun->map_lock);
 		queue_work(lun->reclaim_wq, &lun->reclaim_work);
 		return;

@@ -75,7 +75,7 @@ struct vss_io {
  * @deferred: writes that arrived while held, resubmitted by the last release
  * @drain_wq: woken when @inflight drops to zero
  * @map_lock: protects @snaps, @newest, @any, @pending, @parked,
- *	@reclaim_gen, @nospc and in every snapshot the map, state, entry count
+ *	@reclaim_gen, @nospc, @nospc_gen and in every snapshot the map, state, entry count
  *	and active COW count; never taken in interrupt context (it nests the
  *	xarray locks)
  * @snaps: snapshots in creation order (committed, ready or invalid)
@@ -92,6 +92,8 @@ struct vss_io {
  * @read_waiters: number of tasks waiting on @read_wq
  * @reclaim_gen: bumped whenever store space was freed
  * @nospc: a COW is waiting for store space
+ * @nospc_gen: @reclaim_gen when that COW found the store full; space freed
+ *	since then is tried before another snapshot is dropped
  * @cow_idle_wq: woken when a snapshot's active COW count drops to zero
  * @snap_mutex: serialises snapshot prepare/persist/delete, reclaim and
  *	invalidation, and protects @slots, @slot_snap, @next_seq and
@@ -141,6 +143,7 @@ struct vss_lun {
 	struct list_head parked;
 	u64 reclaim_gen;
 	bool nospc;
+	u64 nospc_gen;
 	wait_queue_head_t cow_idle_wq;
 
 	spinlock_t reads_lock;

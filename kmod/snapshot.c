@@ -779,7 +779,7 @@ void vss_snap_reclaim_work(struct work_struct *work)
 
 	/* lun events take vss_luns_lock, which nests snap_mutex: send first */
 	spin_lock(&lun->map_lock);
-	nospc = lun->nospc;
+	nospc = lun->nospc && lun->nospc_gen == lun->reclaim_gen;
 	spin_unlock(&lun->map_lock);
 	if (nospc)
 		vss_nl_lun_event(VSS_EV_STORE_FULL, lun);
@@ -788,7 +788,8 @@ void vss_snap_reclaim_work(struct work_struct *work)
 	vss_snap_finish_invalidations(lun);
 
 	spin_lock(&lun->map_lock);
-	nospc = lun->nospc;
+	/* a failure older than the last free gets a retry, not a victim */
+	nospc = lun->nospc && lun->nospc_gen == lun->reclaim_gen;
 	lun->nospc = false;
 	if (nospc) {
 		list_for_each_entry(snap, &lun->snaps, lun_node) {
@@ -801,8 +802,9 @@ void vss_snap_reclaim_work(struct work_struct *work)
 	spin_unlock(&lun->map_lock);
 
 	if (victim) {
-		pr_warn("%s: store full, dropping snapshot s%u\n", lun->name,
-			victim->ps.seq);
+		pr_warn("%s: store full, dropping snapshot s%u%s\n", lun->name,
+			victim->ps.seq, vss_snap_open(victim) ?
+			" (open: invalidated)" : "");
 		if (vss_snap_open(victim) ||
 		    vss_snap_delete_locked(victim, false, NULL)) {
 			/* in use (or the delete failed): invalidate instead */

@@ -50,8 +50,8 @@ udev_settle /dev/vss-ba
 stamp fill /dev/vss-ba $work/map 1 0 256 >/dev/null || die "fill"
 
 refused "chunk size not a power of two" "chunk|Chunk" lun-add bb /dev/ram2 /dev/ram3 12288
-refused "chunk size below 4 KiB" "chunk|Chunk" lun-add bb /dev/ram2 /dev/ram3 2048
-refused "chunk size above 1 MiB" "chunk|Chunk" lun-add bb /dev/ram2 /dev/ram3 2097152
+refused "chunk size below 4 KiB" "chunk|Chunk|out of range" lun-add bb /dev/ram2 /dev/ram3 2048
+refused "chunk size above 1 MiB" "chunk|Chunk|out of range" lun-add bb /dev/ram2 /dev/ram3 2097152
 refused "store equal to the backing device" "differ|same" lun-add bb /dev/ram2 /dev/ram2
 refused "store used by another LUN" "in use|busy" lun-add bb /dev/ram2 /dev/ram1
 refused "backing used by another LUN" "in use|busy" lun-add bb /dev/ram0 /dev/ram3
