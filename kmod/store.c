@@ -1673,7 +1673,15 @@ static int vss_store_format(struct vss_store *st,
 	memcpy(st->log.head, st->log.unit, sizeof(st->log.head));
 	st->log.head_nonce = st->log.unit_nonce;
 	st->sb_seq = 1;
-	err = vss_sb_switch(st, 0, pg, &st->log, 0);
+	/*
+	 * Invalidate slot 1 first: an older store there must not outlive an
+	 * interrupted format (no magic at all then means "no store").
+	 */
+	memset(page_address(pg), 0, VSS_MD_BLOCK);
+	err = vss_store_io(st, VSS_MD_BLOCK, pg, REQ_OP_WRITE | REQ_SYNC |
+			   REQ_META | REQ_FUA);
+	if (!err)
+		err = vss_sb_switch(st, 0, pg, &st->log, 0);
 	if (err) {
 		vss_refuse(extack, "store write error", "superblock: %d", err);
 		return err;

@@ -18,6 +18,9 @@
  * 32..4095, payload derived from (block, generation).  A block never
  * written reads as zeros.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE	/* O_DIRECT */
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>

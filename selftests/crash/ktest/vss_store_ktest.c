@@ -4,7 +4,7 @@
  * test module), playing the engine with a small in-memory model.
  *
  *   insmod vss_store_ktest.ko dev=/dev/vda op=unit
- *	unit tests of the format, log, replay, refusals and checkpoint;
+ *	tests of the format, log, replay, refusals and checkpoint;
  *	prints TAP, loading fails if a test failed.
  *   insmod vss_store_ktest.ko dev=/dev/vda op=crash [format=1]
  *	[ack_round=R ack_idx=J]
@@ -975,7 +975,7 @@ static u64 wl_lun(struct vss_store *st, u32 r, u32 j)
 /* Check the replayed model against the workload and the last ack. */
 static int crash_verify(struct vss_store *st, int *last_round)
 {
-	int R = -1, s, live = 0;
+	int top = -1, s, live = 0;
 	unsigned long *seen;
 	u32 j;
 
@@ -983,8 +983,8 @@ static int crash_verify(struct vss_store *st, int *last_round)
 	if (!seen)
 		return -ENOMEM;
 	for (s = 0; s < NSLOT; s++)
-		if (km->s[s].live && (int)km->s[s].seq - 1 > R)
-			R = km->s[s].seq - 1;
+		if (km->s[s].live && (int)km->s[s].seq - 1 > top)
+			top = km->s[s].seq - 1;
 	for (s = NSLOT; s < VSS_MAX_SNAPSHOTS; s++)
 		if (km->s[s].live)
 			goto bad;
@@ -995,9 +995,9 @@ static int crash_verify(struct vss_store *st, int *last_round)
 		if (!m->live)
 			continue;
 		live++;
-		if (r % NSLOT != s || r > R || r < R - NSLOT + 1)
+		if (r % NSLOT != s || r > top || r < top - NSLOT + 1)
 			goto bad;
-		if (r < R && (m->n != k || m->invalid != (r % 5 == 4)))
+		if (r < top && (m->n != k || m->invalid != (r % 5 == 4)))
 			goto bad;
 		if (m->n < k / 2 || m->n > k)
 			goto bad;
@@ -1009,7 +1009,7 @@ static int crash_verify(struct vss_store *st, int *last_round)
 		}
 	}
 	/* every round of the window is there, but the oldest may be gone */
-	for (s = R - NSLOT + 2; s <= R; s++)
+	for (s = top - NSLOT + 2; s <= top; s++)
 		if (s >= 0 && (!km->s[s % NSLOT].live ||
 			       km->s[s % NSLOT].seq != s + 1))
 			goto bad;
@@ -1018,22 +1018,22 @@ static int crash_verify(struct vss_store *st, int *last_round)
 		if (ack_idx >= (int)k / 2) {
 			struct km_slot *m = &km->s[ack_round % NSLOT];
 
-			if (R < ack_round)
+			if (top < ack_round)
 				goto bad;
-			if (R == ack_round && m->n < ack_idx + 1)
+			if (top == ack_round && m->n < ack_idx + 1)
 				goto bad;
-		} else if (R < ack_round - 1) {
+		} else if (top < ack_round - 1) {
 			goto bad;
 		}
 	}
 	bitmap_free(seen);
 	pr_info("VSS-VERIFY ok: last round %d, %d snapshots, acked %d/%d, %llu chunks used\n",
-		R, live, ack_round, ack_idx, vss_store_used_chunks(st));
-	*last_round = R;
+		top, live, ack_round, ack_idx, vss_store_used_chunks(st));
+	*last_round = top;
 	return 0;
 bad:
 	bitmap_free(seen);
-	pr_info("VSS-VERIFY FAIL: slot %d, last round %d, acked %d/%d\n", s, R,
+	pr_info("VSS-VERIFY FAIL: slot %d, last round %d, acked %d/%d\n", s, top,
 		ack_round, ack_idx);
 	for (s = 0; s < NSLOT; s++)
 		pr_info("#  slot %d: live %d seq %u n %u invalid %d\n", s,
