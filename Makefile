@@ -77,7 +77,7 @@ $(KSRC_STAMP): | setup
 
 SELFTEST_SRCS := $(wildcard selftests/vss/*.c)
 SELFTEST_BINS := $(patsubst selftests/vss/%.c,build/selftests/%,$(SELFTEST_SRCS))
-SELFTEST_CFLAGS := $(USER_CFLAGS) -Wno-unused-parameter -I$(KSRC)/tools/testing/selftests -Iinclude/uapi \
+SELFTEST_CFLAGS := $(USER_CFLAGS) -Wno-unused-parameter -Wno-clobbered -I$(KSRC)/tools/testing/selftests -Iinclude/uapi \
 	-Ilibvssctl -Iselftests/vss $(NL_CFLAGS)
 SELFTEST_LIBS := $(if $(wildcard libvssctl/*.c),-Llibvssctl -lvssctl) $(NL_LIBS) -lpthread
 
