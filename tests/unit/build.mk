@@ -1,13 +1,15 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # Host unit tests of libvssctl and vssctl (included by tools/vssctl/build.mk).
-# `make unit-tests` builds and runs every tests/unit/*_test.c; each prints
-# TAP, and the last line is the total "N passed, N failed".
+# `make unit-tests` builds and runs every tests/unit/*_test.c and runs every
+# tests/unit/*_test.sh; each prints TAP, and the last line is the total
+# "N passed, N failed".
 
 UNIT_DIR     := tests/unit
 UNIT_OBJDIR  := build/user/tests/unit
 UNIT_SRCS    := $(sort $(wildcard $(UNIT_DIR)/*_test.c))
 UNIT_BINS    := $(patsubst $(UNIT_DIR)/%.c,$(UNIT_OBJDIR)/%,$(UNIT_SRCS))
+UNIT_SCRIPTS := $(sort $(wildcard $(UNIT_DIR)/*_test.sh))
 UNIT_CFLAGS  := $(VSSCTL_CFLAGS) -I$(UNIT_DIR) -Wno-missing-prototypes
 
 .PHONY: unit-tests unit-tests-build
@@ -21,12 +23,13 @@ $(UNIT_OBJDIR)/%: $(UNIT_DIR)/%.c $(UNIT_DIR)/tap.h $(LIBVSSCTL_A) $(VSSCTL_LIB_
 
 unit-tests: $(UNIT_BINS)
 	@pass=0; fail=0; \
-	for t in $(UNIT_BINS); do \
+	for t in $(UNIT_BINS) $(UNIT_SCRIPTS); do \
+		log=$(UNIT_OBJDIR)/$$(basename $$t).log; \
 		echo "# $$t"; \
-		$$t > $$t.log 2>&1; rc=$$?; \
-		grep -E '^(not ok|ok) ' $$t.log; \
-		grep -E '^#   ' $$t.log; \
-		p=$$(grep -c '^ok ' $$t.log); f=$$(grep -c '^not ok ' $$t.log); \
+		case $$t in *.sh) bash $$t ;; *) $$t ;; esac > $$log 2>&1; rc=$$?; \
+		grep -E '^(not ok|ok) ' $$log; \
+		grep -E '^#   ' $$log; \
+		p=$$(grep -c '^ok ' $$log); f=$$(grep -c '^not ok ' $$log); \
 		if [ $$rc != 0 ] && [ $$f = 0 ]; then f=1; echo "not ok - $$t exited $$rc"; fi; \
 		pass=$$((pass + p)); fail=$$((fail + f)); \
 	done; \
