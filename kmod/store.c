@@ -625,9 +625,11 @@ static int vss_rec_check(struct vss_store *st, struct vss_store_rec *r)
 	state = &st->slot_state[r->slot];
 	switch (r->type) {
 	case VSS_REC_EXCEPTION:
+		/* the chunk must be an allocated data chunk */
 		if (r->lun_chunk >= st->lun_chunks ||
 		    r->store_chunk < st->reserved ||
 		    r->store_chunk >= st->nr_chunks ||
+		    !test_bit(r->store_chunk, st->bitmap) ||
 		    vss_chunk_is_log(st, r->store_chunk))
 			return -EINVAL;
 		return 0;
@@ -1432,8 +1434,7 @@ int vss_store_cp_exception(struct vss_store *st, u16 slot, u64 lun_chunk,
 				   .store_chunk = store_chunk };
 
 	lockdep_assert_held(&st->commit_lock);
-	if (!st->cp || vss_rec_check(st, &r) ||
-	    !test_bit(store_chunk, st->bitmap))
+	if (!st->cp || vss_rec_check(st, &r))
 		return -EINVAL;
 	return vss_cp_add(st, &r);
 }
