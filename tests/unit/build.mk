@@ -21,7 +21,7 @@ $(UNIT_OBJDIR)/%: $(UNIT_DIR)/%.c $(UNIT_DIR)/tap.h $(LIBVSSCTL_A) $(VSSCTL_LIB_
 	$(CC) $(UNIT_CFLAGS) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(VSSCTL_LIB_OBJS) \
 		$(LIBVSSCTL_A) $(LIBVSSCTL_LDLIBS)
 
-unit-tests: $(UNIT_BINS)
+unit-tests: $(UNIT_BINS) $(LIBVSSCTL_SO) $(VSSCTL_BIN)
 	@pass=0; fail=0; \
 	for t in $(UNIT_BINS) $(UNIT_SCRIPTS); do \
 		log=$(UNIT_OBJDIR)/$$(basename $$t).log; \
