@@ -83,6 +83,10 @@ libvssctl-clean:
 	rm -rf $(LIBVSSCTL_OBJDIR) $(LIBVSSCTL_SO) $(LIBVSSCTL_DIR)/$(LIBVSSCTL_SONAME) \
 		$(LIBVSSCTL_A) $(LIBVSSCTL_PC)
 
+# Outputs outside build/, for the top-level "make clean".
+CLEAN_FILES += $(LIBVSSCTL_SO) $(LIBVSSCTL_DIR)/$(LIBVSSCTL_SONAME) \
+	       $(LIBVSSCTL_A) $(LIBVSSCTL_PC)
+
 -include $(LIBVSSCTL_OBJS:.o=.d)
 
 endif # LIBVSSCTL_INCLUDED

@@ -49,6 +49,8 @@ vssctl-install: $(VSSCTL_BIN)
 vssctl-clean:
 	rm -rf $(VSSCTL_OBJDIR) $(VSSCTL_BIN)
 
+CLEAN_FILES += $(VSSCTL_BIN)
+
 -include $(VSSCTL_OBJS:.o=.d)
 
 -include tests/unit/build.mk
