@@ -293,7 +293,7 @@ static void *do_snapshot_set_worker(void *arg)
 	}
 
 	pthread_mutex_lock(&b->lock);
-	if (!rc) {
+	if (!rc && res) {
 		b->result = *res;
 		b->has_result = true;
 	}
