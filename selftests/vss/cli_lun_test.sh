@@ -5,6 +5,9 @@
 # kernel's extended-ACK message with its documented exit code.
 . "$(dirname "$0")/lib.sh"
 
+# jqe ARGS...: jq whose single output must be "true" (jq -e passes on empty input)
+jqe() { local out; out=$(jq "$@" 2>/dev/null) && [ "$out" = true ]; }
+
 work=/tmp/cli_lun
 plan 24
 
@@ -92,7 +95,7 @@ grep -q '^cl: device /dev/vss-cl backing ram0 store ram1 chunk_size 64K ' $work/
 	ok "lun list (text)" || fail "lun list (text)" "$(cat $work/out)"
 
 vssctl -j lun list >$work/out 2>&1
-if jq -e 'length == 2 and
+if jqe 'length == 2 and
 	(.[] | select(.name == "cl") | .device == "/dev/vss-cl" and
 	 .backing == "ram0" and .store == "ram1" and .chunk_size == 65536 and
 	 .size == 33554432 and (.store_size | type) == "number" and
@@ -104,7 +107,7 @@ else
 fi
 
 vssctl -j -p lun show cl >$work/out 2>&1
-[ "$(wc -l < $work/out)" -gt 5 ] && jq -e '.name == "cl" and .chunk_size == 65536' $work/out >/dev/null &&
+[ "$(wc -l < $work/out)" -gt 5 ] && jqe '.name == "cl" and .chunk_size == 65536' $work/out >/dev/null &&
 	ok "lun show (pretty JSON)" || fail "lun show (pretty JSON)" "$(cat $work/out)"
 
 vssctl lun show cl >$work/out 2>&1
@@ -139,7 +142,7 @@ exec 3<&-
 # ---- remove ----
 expect "lun remove" 0 "" vssctl lun remove cl
 vssctl -j lun list >$work/out 2>&1
-jq -e 'length == 1 and .[0].name == "ram2"' $work/out >/dev/null &&
+jqe 'length == 1 and .[0].name == "ram2"' $work/out >/dev/null &&
 	ok "the removed LUN is gone from the list" ||
 	fail "the removed LUN is gone from the list" "$(cat $work/out)"
 

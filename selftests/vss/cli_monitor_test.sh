@@ -5,6 +5,9 @@
 # LUN removed), and in text; --count ends it; SIGTERM ends it cleanly.
 . "$(dirname "$0")/lib.sh"
 
+# jqe ARGS...: jq whose single output must be "true" (jq -e passes on empty input)
+jqe() { local out; out=$(jq "$@" 2>/dev/null) && [ "$out" = true ]; }
+
 work=/tmp/cli_monitor
 plan 8
 
@@ -56,22 +59,22 @@ else
 fi
 mon=
 
-jq -e -s 'length == 4 and ([.[].event] == ["lun-added", "snapshot-created",
+jqe -s 'length == 4 and ([.[].event] == ["lun-added", "snapshot-created",
 	"snapshot-deleted", "lun-removed"])' $work/json >/dev/null &&
 	ok "events in order, one JSON object per line" ||
 	fail "events in order, one JSON object per line" "$(cat $work/json $work/err)"
-sed -n 1p $work/json | jq -e '.lun.name == "ev" and .lun.device == "/dev/vss-ev" and
+sed -n 1p $work/json | jqe '.lun.name == "ev" and .lun.device == "/dev/vss-ev" and
 	.lun.backing == "ram0" and .lun.store == "ram1" and (.lun.chunk_size | type) == "number"' >/dev/null &&
 	ok "lun-added carries the LUN" || fail "lun-added carries the LUN" "$(sed -n 1p $work/json)"
-sed -n 2p $work/json | jq -e --arg id "$snap" --arg s "$sid" \
+sed -n 2p $work/json | jqe --arg id "$snap" --arg s "$sid" \
 	'.snapshot.id == $id and .snapshot.lun == "ev" and .snapshot.session_id == $s and
 	 .snapshot.state == "ready"' >/dev/null &&
 	ok "snapshot-created carries the snapshot and its session" ||
 	fail "snapshot-created carries the snapshot and its session" "$(sed -n 2p $work/json)"
-sed -n 3p $work/json | jq -e --arg id "$snap" '.snapshot.id == $id' >/dev/null &&
+sed -n 3p $work/json | jqe --arg id "$snap" '.snapshot.id == $id' >/dev/null &&
 	ok "snapshot-deleted names the snapshot" ||
 	fail "snapshot-deleted names the snapshot" "$(sed -n 3p $work/json)"
-sed -n 4p $work/json | jq -e '.lun.name == "ev" and .lun.device == "/dev/vss-ev"' >/dev/null &&
+sed -n 4p $work/json | jqe '.lun.name == "ev" and .lun.device == "/dev/vss-ev"' >/dev/null &&
 	ok "lun-removed names the LUN" || fail "lun-removed names the LUN" "$(sed -n 4p $work/json)"
 
 wait_lines $work/text 4

@@ -6,6 +6,9 @@
 # session of the CLI ending with it.
 . "$(dirname "$0")/lib.sh"
 
+# jqe ARGS...: jq whose single output must be "true" (jq -e passes on empty input)
+jqe() { local out; out=$(jq "$@" 2>/dev/null) && [ "$out" = true ]; }
+
 work=/tmp/cli_session
 knob=/sys/module/vss/parameters/test_hold_delay_ms
 plan 9
@@ -37,7 +40,7 @@ pid=$!
 sleep 0.5
 
 vssctl -j session list >$work/list 2>&1
-if jq -e 'length == 1 and .[0].state == "set-committing" and .[0].lun_count == 1 and
+if jqe 'length == 1 and .[0].state == "set-committing" and .[0].lun_count == 1 and
 	(.[0].set_id | test("^[0-9a-f-]{36}$")) and .[0].portid > 0' $work/list >/dev/null; then
 	ok "session list shows the set being taken"
 else
@@ -48,7 +51,7 @@ vssctl session show "$sid" >$work/show 2>&1
 grep -Eq "^$sid state set-committing portid [0-9]+ set [0-9a-f-]{36} set_state [a-z-]+ luns 1$" $work/show &&
 	ok "session show (text)" || fail "session show (text)" "$(cat $work/show)"
 vssctl -j session show "$sid" >$work/show 2>&1
-jq -e --arg s "$sid" '.id == $s and .state == "set-committing"' $work/show >/dev/null &&
+jqe --arg s "$sid" '.id == $s and .state == "set-committing"' $work/show >/dev/null &&
 	ok "session show (JSON)" || fail "session show (JSON)" "$(cat $work/show)"
 
 wait $pid

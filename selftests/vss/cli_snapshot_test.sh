@@ -6,6 +6,9 @@
 # the snapshot commands with the kernel's messages and exit codes.
 . "$(dirname "$0")/lib.sh"
 
+# jqe ARGS...: jq whose single output must be "true" (jq -e passes on empty input)
+jqe() { local out; out=$(jq "$@" 2>/dev/null) && [ "$out" = true ]; }
+
 work=/tmp/cli_snapshot
 plan 21
 
@@ -48,7 +51,7 @@ stamp fill /dev/vss-sa $work/a.map 1 >/dev/null && stamp fill /dev/vss-sb $work/
 vssctl -j snapshot create sa sb >$work/set1 2>$work/err
 rc=$?
 cp $work/a.map $work/a.s1 && cp $work/b.map $work/b.s1
-if [ $rc = 0 ] && jq -e '(.set_id | test("^[0-9a-f-]{36}$")) and
+if [ $rc = 0 ] && jqe '(.set_id | test("^[0-9a-f-]{36}$")) and
 	(.session_id | test("^[0-9a-f-]{36}$")) and (.hold_us | type) == "number" and
 	(.snapshots | length) == 2 and
 	([.snapshots[].lun] == ["sa", "sb"]) and
@@ -95,17 +98,17 @@ check "the LUNs hold the latest data" \
 
 # ---- list / show ----
 vssctl -j snapshot list >$work/out 2>&1
-jq -e 'length == 3' $work/out >/dev/null && ok "snapshot list: three snapshots" ||
+jqe 'length == 3' $work/out >/dev/null && ok "snapshot list: three snapshots" ||
 	fail "snapshot list: three snapshots" "$(cat $work/out)"
 vssctl -j snapshot list --lun sa >$work/out 2>&1
-jq -e 'length == 2 and all(.[]; .lun == "sa")' $work/out >/dev/null &&
+jqe 'length == 2 and all(.[]; .lun == "sa")' $work/out >/dev/null &&
 	ok "snapshot list --lun" || fail "snapshot list --lun" "$(cat $work/out)"
 vssctl -j snapshot list --set "$set1" >$work/out 2>&1
-jq -e --arg s "$set1" 'length == 2 and all(.[]; .set_id == $s)' $work/out >/dev/null &&
+jqe --arg s "$set1" 'length == 2 and all(.[]; .set_id == $s)' $work/out >/dev/null &&
 	ok "snapshot list --set" || fail "snapshot list --set" "$(cat $work/out)"
 
 vssctl -j snapshot show "$a1" >$work/out 2>&1
-jq -e --arg id "$a1" --arg s "$set1" --arg d "$a1dev" \
+jqe --arg id "$a1" --arg s "$set1" --arg d "$a1dev" \
 	'.id == $id and .set_id == $s and .lun == "sa" and .device == $d and
 	 .state == "ready" and (.created_ns | type) == "number" and
 	 (.cow_bytes | type) == "number" and .seq == 1' $work/out >/dev/null &&
@@ -131,7 +134,7 @@ missing=$(paste $work/g1 $work/g2 | awk -v ext=$work/ext '
 		if (!c) m++ } }
 	END { print m + 0 }')
 if [ -s $work/ext ] && [ "$missing" = 0 ] &&
-	jq -e '.chunk_size == 16384 and .extent_count == (.extents | length) and
+	jqe '.chunk_size == 16384 and .extent_count == (.extents | length) and
 	       .changed_bytes == ([.extents[].length] | add) and
 	       all(.extents[]; .offset % 16384 == 0 and .length % 16384 == 0)' $work/ch >/dev/null; then
 	ok "snapshot changes covers every changed block ($(wc -l < $work/ext) extents)"
@@ -149,7 +152,7 @@ expect "the same LUN twice in a set: exit 7" 7 \
 	'add sa: LUN is already in the snapshot set .*VSS_E_OBJECT_ALREADY_EXISTS' \
 	vssctl snapshot create sa sa
 vssctl -j session list >$work/out 2>&1
-jq -e 'length == 0' $work/out >/dev/null && ok "no session left after the CLI exits" ||
+jqe 'length == 0' $work/out >/dev/null && ok "no session left after the CLI exits" ||
 	fail "no session left after the CLI exits" "$(cat $work/out)"
 expect "show an unknown snapshot: exit 5" 5 'snapshot show: No such snapshot' \
 	vssctl snapshot show 00000000-0000-0000-0000-000000000001
