@@ -67,7 +67,11 @@ teardown() {
 	local l
 	dmsetup remove_all --force >/dev/null 2>&1
 	for l in "${VSS_LUNS[@]}"; do
-		vssctl lun remove "$l" >/dev/null 2>&1 || vss_stuck=1
+		if [ $VSS_CLI = engine_ctl ]; then
+			engine_ctl lun-del "$l" >/dev/null 2>&1 || vss_stuck=1
+		else
+			vssctl lun remove "$l" >/dev/null 2>&1 || vss_stuck=1
+		fi
 	done
 	if [ ${#VSS_LUNS[@]} -gt 0 ] && [ "${vss_stuck:-0}" = 1 ]; then
 		log "lun remove failed; reloading vss"
@@ -97,7 +101,12 @@ dm_create() { # NAME TABLE
 vss_lun_add() {
 	local out
 	LUN_DEV=
-	out=$(vssctl -j lun add "$2" --store "$3" --chunk-size "$4" --name "$1" --format) || return 1
+	if [ $VSS_CLI = engine_ctl ]; then
+		engine_ctl lun-add "$1" "$2" "$3" "$4" >/dev/null || return 1
+		out=
+	else
+		out=$(vssctl -j lun add "$2" --store "$3" --chunk-size "$4" --name "$1" --format) || return 1
+	fi
 	VSS_LUNS+=("$1")
 	LUN_DEV=$(echo "$out" | jq -r '.. | objects | .device? // empty | strings' 2>/dev/null | head -n 1)
 	[ -n "$LUN_DEV" ] || LUN_DEV=/dev/vss-$1
@@ -109,8 +118,15 @@ udev_wait() { local i; for i in $(seq 50); do [ -b "$1" ] && return 0; sleep 0.1
 # vss_snap NAME...: one snapshot set over the LUNs; sets SNAP_OUT (the JSON)
 # and SNAP_DEV (the first member's snapshot device).
 vss_snap() {
-	SNAP_OUT=$(vssctl -j snapshot create "$@") || return 1
-	SNAP_DEV=$(echo "$SNAP_OUT" | jq -r '[.. | objects | .device? // empty | strings] | map(select(test("vss-"))) | .[0] // empty' 2>/dev/null)
+	if [ $VSS_CLI = engine_ctl ]; then
+		# "LUN DEVICE ID" per member; no hold window.
+		SNAP_OUT=$(engine_ctl snap "$@") || return 1
+		SNAP_DEV=$(echo "$SNAP_OUT" | awk 'NR == 1 { print $2 }')
+		SNAP_OUT='{}'
+	else
+		SNAP_OUT=$(vssctl -j snapshot create "$@") || return 1
+		SNAP_DEV=$(echo "$SNAP_OUT" | jq -r '[.. | objects | .device? // empty | strings] | map(select(test("vss-"))) | .[0] // empty' 2>/dev/null)
+	fi
 	[ -n "$SNAP_DEV" ] || return 1
 	case "$SNAP_DEV" in /dev/*) ;; *) SNAP_DEV=/dev/$SNAP_DEV ;; esac
 	udev_wait "$SNAP_DEV"
@@ -126,6 +142,14 @@ setup() {
 	local t=$1 n=$2 chunk=$3 cs=$(($3 / 512)) i
 	ORIG= SNAP=
 	fresh_disks 10 $DISK_MB || return 1
+	if [ "${PREALLOC_STORES:-0}" = 1 ]; then
+		# W7: brd's own page index must not grow during the measurement.
+		local ns=1
+		[ "$t" = dmsnap ] && [ "$n" -gt 1 ] && ns=$n
+		for i in $(seq $ns); do
+			dd if=/dev/zero of=/dev/ram$i bs=1M count=$DISK_MB oflag=direct status=none || return 1
+		done
+	fi
 	case $t in
 	raw) ORIG=/dev/ram0 ;;
 	linear)
@@ -169,28 +193,45 @@ setup() {
 }
 
 prefill() {
-	fio --name=prefill --eta=never --filename="$1" --rw=write --bs=1m --ioengine=psync \
+	fio --name=prefill --eta=never --disk_util=0 --filename="$1" --rw=write --bs=1m --ioengine=psync \
 		--direct=1 --size=${REGION_MB}m --output=/dev/null
 }
 
 # ---- fio -----------------------------------------------------------------
 
-# fio_run LABELS_JSON FIO_ARGS...: run one job, emit its figures.
-fio_run() {
-	local labels=$1 out
-	shift
-	out=$(fio --name=job --eta=never --direct=1 --lat_percentiles=1 --output-format=json "$@" 2>"$WORK/fio.err")
-	if [ $? != 0 ] || [ -z "$out" ]; then
+# fio_jobs LABELS_JSON JOBFILE: run the jobs of JOBFILE (one after the other:
+# each has "stonewall"), emit one record per job.  Job names are
+# WORKLOAD.MODE.DEVICE.  One fio per case: a fio start costs over a second
+# under emulation.
+fio_jobs() {
+	local labels=$1 out rc
+	out=$(fio --eta=never --output-format=json "$2" 2>"$WORK/fio.err")
+	rc=$?
+	if [ -z "$out" ] || ! echo "$out" | jq -e '.jobs' >/dev/null 2>&1; then
 		emit "$(jq -cn --argjson l "$labels" --arg e "$(tail -n 3 "$WORK/fio.err")" '$l + {type: "error", msg: ("fio: " + $e)}')"
 		return 1
 	fi
-	emit "$(echo "$out" | jq -c --argjson l "$labels" '
+	echo "$out" | jq -c --argjson l "$labels" --argjson rc $rc '
 		def pct(d; p): (d.lat_ns.percentile[p] // 0) / 1000;
 		def side(d): {iops: d.iops, bw_kib: d.bw, ios: d.total_ios,
 			p50_us: pct(d; "50.000000"), p99_us: pct(d; "99.000000"),
 			mean_us: (d.lat_ns.mean / 1000), max_us: (d.lat_ns.max / 1000)};
-		.jobs[0] as $j | $l + {type: "fio", runtime_ms: $j.job_runtime,
-			read: side($j.read), write: side($j.write)}')"
+		.jobs[] | (.jobname | split(".")) as $n |
+		if .error != 0 then
+			$l + {type: "error", wl: $n[0], mode: $n[1], dev: $n[2],
+			      msg: ("fio job error \(.error) (exit \($rc))")}
+		else
+			$l + {type: "fio", wl: $n[0], mode: $n[1], dev: $n[2],
+			      runtime_ms: .job_runtime, read: side(.read), write: side(.write)}
+		end' | sed 's/^/VSSBENCH /'
+}
+
+# job NAME OPTION...: append a job section to $JOBS.
+job() {
+	local n=$1
+	shift
+	printf '[%s]\nstonewall\n' "$n" >> "$JOBS"
+	printf '%s\n' "$@" >> "$JOBS"
 }
 
 # perm_log FILE DEV OFFSET CHUNK COUNT [PASSES]: fio iolog with one 4 KiB
@@ -216,18 +257,15 @@ perm_log() {
 # ---- I/O cases ---------------------------------------------------------------
 
 io_case() { # REP TARGET NSNAP CHUNK
-	local rep=$1 t=$2 n=$3 chunk=$4 l ios r1 r2 t0 wl3=1 passes
-	local kind=$t
+	local rep=$1 t=$2 n=$3 chunk=$4 l ios r1 r2 t0 wl3=1 passes d dn
 	t0=$(now_ms)
-	case $t in vss|dmsnap|thin) ;; *) n=0 ;; esac
-	l=$(jq -cn --arg t "$t" --argjson n "$n" --argjson c "$chunk" --argjson r "$rep" \
-		'{target: $t, snaps: $n, chunk: $c, rep: $r}')
+	l=$(printf '{"target":"%s","snaps":%d,"chunk":%d,"rep":%d}' "$t" "$n" "$chunk" "$rep")
 	if ! setup "$t" "$n" "$chunk"; then
 		emit "$(jq -cn --argjson l "$l" '$l + {type: "error", msg: "setup failed"}')"
 		teardown
 		return 1
 	fi
-	emit "$(jq -cn --argjson l "$l" --argjson ms $(($(now_ms) - t0)) '$l + {type: "setup", ms: $ms}')"
+	emit "$(printf '%s,"type":"setup","ms":%d}' "${l%\}}" $(($(now_ms) - t0)))"
 	ios=$W1_IOS_64K
 	[ "$chunk" -lt 65536 ] && ios=$W1_IOS_4K
 	r1=0 r2=$((ios * chunk))
@@ -235,42 +273,36 @@ io_case() { # REP TARGET NSNAP CHUNK
 	[ "$n" = 0 ] && passes=$(((8192 + ios - 1) / ios))
 	perm_log "$WORK/w1a" "$ORIG" $r1 "$chunk" "$ios" $passes
 	perm_log "$WORK/w1b" "$ORIG" $r2 "$chunk" "$ios" $passes
-	fio_run "$(echo "$l" | jq -c '. + {wl: "W1", mode: "qd1", dev: "origin"}')" \
-		--read_iolog="$WORK/w1a" --replay_no_stall=1 --ioengine=psync
-	fio_run "$(echo "$l" | jq -c '. + {wl: "W1", mode: "qd32", dev: "origin"}')" \
-		--read_iolog="$WORK/w1b" --replay_no_stall=1 --ioengine=libaio --iodepth=32
-	fio_run "$(echo "$l" | jq -c '. + {wl: "W2", mode: "qd1", dev: "origin"}')" \
-		--filename="$ORIG" --rw=randwrite --bs=4k --ioengine=psync --offset=0 \
-		--size=$((2 * ios * chunk)) --norandommap --randrepeat=0 --runtime="$RT" --time_based
-	fio_run "$(echo "$l" | jq -c '. + {wl: "W2", mode: "qd32", dev: "origin"}')" \
-		--filename="$ORIG" --rw=randwrite --bs=4k --ioengine=libaio --iodepth=32 --offset=0 \
-		--size=$((2 * ios * chunk)) --norandommap --randrepeat=0 --runtime="$RT" --time_based
+	JOBS=$WORK/case.fio
+	printf '[global]\ndirect=1\nlat_percentiles=1\nrandrepeat=0\nnorandommap\ndisk_util=0\n' > "$JOBS"
+	job W1.qd1.origin read_iolog="$WORK/w1a" replay_no_stall=1 ioengine=psync
+	job W1.qd32.origin read_iolog="$WORK/w1b" replay_no_stall=1 ioengine=libaio iodepth=32
+	job W2.qd1.origin filename="$ORIG" rw=randwrite bs=4k ioengine=psync offset=0 \
+		size=$((2 * ios * chunk)) runtime="$RT" time_based
+	job W2.qd32.origin filename="$ORIG" rw=randwrite bs=4k ioengine=libaio iodepth=32 offset=0 \
+		size=$((2 * ios * chunk)) runtime="$RT" time_based
 	[ "$chunk" -lt 65536 ] && wl3=0
 	[ "$n" -gt 1 ] && wl3=0
 	if [ $wl3 = 1 ]; then
-		local off3=$((4 * ios * chunk))
+		local off3=$((2 * ios * chunk))
 		[ $((off3 + W3_MB * MB)) -le $((REGION_MB * MB)) ] || off3=$((REGION_MB * MB - W3_MB * MB))
-		fio_run "$(echo "$l" | jq -c '. + {wl: "W3", mode: "seq1m-qd4", dev: "origin"}')" \
-			--filename="$ORIG" --rw=write --bs=1m --ioengine=libaio --iodepth=4 \
-			--offset=$off3 --size=${W3_MB}m
-		local d dn
+		job W3.seq1m-qd4.origin filename="$ORIG" rw=write bs=1m ioengine=libaio iodepth=4 \
+			offset=$off3 size=${W3_MB}m
 		for dn in origin snapshot; do
 			d=$ORIG
 			if [ $dn = snapshot ]; then
 				[ -n "$SNAP" ] || continue
 				d=$SNAP
 			fi
-			fio_run "$(echo "$l" | jq -c --arg d $dn '. + {wl: "W4", mode: "rand4k-qd1", dev: $d}')" \
-				--filename="$d" --rw=randread --bs=4k --ioengine=psync --size=${REGION_MB}m \
-				--norandommap --randrepeat=0 --runtime="$RT" --time_based
-			fio_run "$(echo "$l" | jq -c --arg d $dn '. + {wl: "W4", mode: "seq1m-qd1", dev: $d}')" \
-				--filename="$d" --rw=read --bs=1m --ioengine=psync --size=${REGION_MB}m \
-				--runtime="$RT" --time_based
+			job W4.rand4k-qd1.$dn filename="$d" rw=randread bs=4k ioengine=psync \
+				size=${REGION_MB}m runtime="$RT" time_based
+			job W4.seq1m-qd1.$dn filename="$d" rw=read bs=1m ioengine=psync \
+				size=${REGION_MB}m runtime="$RT" time_based
 		done
-		fio_run "$(echo "$l" | jq -c '. + {wl: "W5", mode: "mix70-qd16", dev: "origin"}')" \
-			--filename="$ORIG" --rw=randrw --rwmixread=70 --bs=4k --ioengine=libaio --iodepth=16 \
-			--size=${REGION_MB}m --norandommap --randrepeat=0 --runtime="$RT" --time_based
+		job W5.mix70-qd16.origin filename="$ORIG" rw=randrw rwmixread=70 bs=4k ioengine=libaio \
+			iodepth=16 size=${REGION_MB}m runtime="$RT" time_based
 	fi
+	fio_jobs "$l" "$JOBS"
 	teardown
 	log "case $t n=$n chunk=$chunk rep=$rep: $(($(now_ms) - t0)) ms"
 }
@@ -309,12 +341,14 @@ w6_case() {
 	done
 	files=$(IFS=:; echo "${devs[*]}")
 	rm -f "$WORK"/w6_*.log
-	fio --name=w6 --eta=never --filename="$files" --direct=1 --rw=randrw --rwmixread=70 --bs=4k \
+	fio --name=w6 --eta=never --disk_util=0 --filename="$files" --direct=1 --rw=randrw --rwmixread=70 --bs=4k \
 		--ioengine=libaio --iodepth=16 --filesize=$((size < 64 ? size : 64))m --norandommap \
-		--randrepeat=0 --runtime=$((RT + 3)) --time_based --write_lat_log="$WORK/w6" \
+		--randrepeat=0 --runtime=$((RT + 6)) --time_based --write_lat_log="$WORK/w6" \
 		--log_unix_epoch=1 --output=/dev/null &
 	local fpid=$!
-	sleep 2
+	# fio takes over a second to start under emulation; the set comes after
+	# about two seconds of load and has several seconds of load after it.
+	sleep 3
 	t0=$(now_ms)
 	vss_snap "${names[@]}"
 	local rc=$?
@@ -371,13 +405,13 @@ mem_now() {
 w7_case() {
 	local rep=$1 t=$2 n=$3 before after top l chunks
 	chunks=$((W7_MB * MB / 4096))
-	if ! setup "$t" "$n" 4096; then
+	if ! PREALLOC_STORES=1 setup "$t" "$n" 4096; then
 		emit "$(jq -cn --arg t "$t" --argjson n "$n" --argjson r "$rep" '{type: "error", wl: "W7", target: $t, snaps: $n, rep: $r, msg: "setup failed"}')"
 		teardown
 		return 1
 	fi
 	before=$(mem_now a)
-	fio --name=w7 --eta=never --filename="$ORIG" --direct=1 --rw=write --bs=1m --ioengine=psync \
+	fio --name=w7 --eta=never --disk_util=0 --filename="$ORIG" --direct=1 --rw=write --bs=1m --ioengine=psync \
 		--size=${W7_MB}m --output=/dev/null
 	after=$(mem_now b)
 	# The five caches that grew most.
@@ -389,6 +423,7 @@ w7_case() {
 	emit "$(jq -cn --argjson l "$l" --argjson a "$before" --argjson b "$after" --argjson top "$top" '
 		$l + {before: $a, after: $b, top_caches: $top,
 		      slab_per_chunk: (($b.slab - $a.slab) / $l.chunks),
+		      sunreclaim_per_chunk: (($b.sunreclaim - $a.sunreclaim) / $l.chunks),
 		      other_per_chunk: ((($b.vmalloc - $a.vmalloc) + ($b.percpu - $a.percpu) + ($b.bufio - $a.bufio)) / $l.chunks)}')"
 	teardown
 }
@@ -396,6 +431,10 @@ w7_case() {
 # ---- main -----------------------------------------------------------------------
 
 modprobe -a dm-mod dm-bufio dm-snapshot dm-thin-pool || exit 1
+# The CLI; until it exists, the engine selftests' netlink driver (no hold
+# window from it, so no W6).
+VSS_CLI=vssctl
+command -v vssctl >/dev/null || VSS_CLI=engine_ctl
 have_vss=1
 if ! modprobe vss 2>"$WORK/vss.err"; then
 	have_vss=0
@@ -404,10 +443,10 @@ fi
 emit "$(jq -cn --arg k "$(uname -r)" --argjson reps "$REPS" --argjson rt "$RT" \
 	--argjson smoke "$SMOKE" --argjson disk $DISK_MB --argjson region $REGION_MB \
 	--argjson w1a $W1_IOS_4K --argjson w1b $W1_IOS_64K --argjson mem "$(awk '/^MemTotal:/ { print $2 * 1024 }' /proc/meminfo)" \
-	--argjson cpus "$(nproc)" --arg fio "$(fio --version)" --argjson vss $have_vss \
+	--argjson cpus "$(nproc)" --arg fio "$(fio --version)" --argjson vss $have_vss --arg cli $VSS_CLI \
 	'{type: "meta", kernel: $k, reps: $reps, runtime_s: $rt, smoke: $smoke, disk_mb: $disk,
 	  region_mb: $region, w1_ios_4k: $w1a, w1_ios_64k: $w1b, mem_bytes: $mem, cpus: $cpus,
-	  fio: $fio, vss_loaded: $vss}')"
+	  fio: $fio, vss_loaded: $vss, vss_cli: $cli}')"
 started=$(now_ms)
 
 if [[ " $GROUPS_RUN " == *" io "* ]]; then
