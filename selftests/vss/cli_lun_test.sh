@@ -9,7 +9,7 @@
 jqe() { local out; out=$(jq "$@" 2>/dev/null) && [ "$out" = true ]; }
 
 work=/tmp/cli_lun
-plan 24
+plan 26
 
 rm -rf $work && mkdir -p $work
 cleanup() {
@@ -133,6 +133,18 @@ expect "show unknown LUN: exit 5 with the HRESULT" 5 \
 	'lun show: No such LUN .*VSS_E_OBJECT_NOT_FOUND' vssctl lun show nosuch
 expect "remove unknown LUN: exit 5" 5 'lun remove: No such LUN' \
 	vssctl lun remove nosuch
+
+# ---- permissions: every operation needs CAP_SYS_ADMIN ----
+if command -v setpriv >/dev/null; then
+	expect "unprivileged user: exit 4 with the kernel's reason" 4 \
+		'lun list: .*CAP_SYS_ADMIN' \
+		setpriv --reuid=65534 --regid=65534 --clear-groups vssctl lun list
+	expect "root without CAP_SYS_ADMIN: exit 4" 4 'lun remove: .*CAP_SYS_ADMIN' \
+		setpriv --inh-caps=-sys_admin --bounding-set=-sys_admin vssctl lun remove cl
+else
+	skip "unprivileged user: exit 4 with the kernel's reason" "no setpriv"
+	skip "root without CAP_SYS_ADMIN: exit 4" "no setpriv"
+fi
 
 exec 3</dev/vss-cl
 expect "remove an open LUN: exit 6" 6 'lun remove: LUN device is open' \
