@@ -7,21 +7,40 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
 
-/* Progress of "snapshot create" on a terminal: the set can take a while. */
-static void progress(const char *what)
+/*
+ * Progress of "snapshot create" on a terminal: freezing filesystems and
+ * draining I/O on many LUNs can take a while.
+ */
+static bool progress_shown;
+
+static void progress(int nluns, long long elapsed_ms)
 {
-	if (!pr_is_json() && isatty(fileno(stderr)))
-		fprintf(stderr, "\r\033[Kvssctl: %s", what);
+	if (pr_is_json() || !isatty(fileno(stderr)))
+		return;
+	progress_shown = true;
+	fprintf(stderr, "\r\033[Kvssctl: taking a snapshot set of %d LUN%s... %lld.%llds",
+		nluns, nluns == 1 ? "" : "s", elapsed_ms / 1000,
+		(elapsed_ms % 1000) / 100);
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
 static void progress_done(void)
 {
-	if (!pr_is_json() && isatty(fileno(stderr)))
+	if (progress_shown)
 		fprintf(stderr, "\r\033[K");
+	progress_shown = false;
 }
 
 static int snapshot_create(int argc, char **argv)
@@ -40,6 +59,7 @@ static int snapshot_create(int argc, char **argv)
 	vss_id_t session_id;
 	int timeout_ms = -1;
 	int npos, rc, result;
+	long long t0;
 	uint32_t hr;
 
 	npos = parse_opts(argc, argv, opts, pos, VSS_SET_MAX_LUNS);
@@ -86,17 +106,22 @@ static int snapshot_create(int argc, char **argv)
 			goto out;
 		}
 	}
-	progress("taking the snapshot set...");
+	t0 = now_ms();
 	rc = vss_backup_do_snapshot_set(b, &a);
 	if (rc) {
-		progress_done();
 		rc = report_error("snapshot create", rc);
 		goto out;
 	}
-	rc = vss_async_wait(a, timeout_ms);
-	if (rc == -ETIMEDOUT) {
-		vss_async_cancel(a);
-		vss_async_wait(a, -1);
+	/* wait in steps to show progress; cancel at the timeout */
+	while (vss_async_wait(a, 100) == -ETIMEDOUT) {
+		long long elapsed = now_ms() - t0;
+
+		if (timeout_ms > 0 && elapsed >= timeout_ms) {
+			vss_async_cancel(a);
+			vss_async_wait(a, -1);
+			break;
+		}
+		progress(npos, elapsed);
 	}
 	progress_done();
 	vss_async_query_status(a, &hr, &result);
