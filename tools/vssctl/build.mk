@@ -38,10 +38,14 @@ $(VSSCTL_OBJDIR)/%.o: $(VSSCTL_DIR)/%.c
 $(VSSCTL_BIN): $(VSSCTL_OBJS) $(LIBVSSCTL_SO)
 	$(CC) $(LDFLAGS) -o $@ $(VSSCTL_OBJS) $(VSSCTL_LDFLAGS) $(VSSCTL_LDLIBS)
 
-vssctl-install: $(VSSCTL_BIN)
+# The installed program finds the installed library: no in-tree rpath.
+$(VSSCTL_OBJDIR)/vssctl.install: $(VSSCTL_OBJS) $(LIBVSSCTL_SO)
+	$(CC) $(LDFLAGS) -o $@ $(VSSCTL_OBJS) -L$(LIBVSSCTL_DIR) $(VSSCTL_LDLIBS)
+
+vssctl-install: $(VSSCTL_OBJDIR)/vssctl.install
 	install -d $(DESTDIR)$(VSSCTL_SBINDIR) $(DESTDIR)$(VSSCTL_MANDIR)/man8 \
 		$(DESTDIR)$(VSSCTL_COMPDIR)
-	install -m 0755 $(VSSCTL_BIN) $(DESTDIR)$(VSSCTL_SBINDIR)/
+	install -m 0755 $< $(DESTDIR)$(VSSCTL_SBINDIR)/vssctl
 	install -m 0644 $(VSSCTL_DIR)/vssctl.8 $(DESTDIR)$(VSSCTL_MANDIR)/man8/
 	install -m 0644 $(VSSCTL_DIR)/vssctl.bash-completion \
 		$(DESTDIR)$(VSSCTL_COMPDIR)/vssctl
