@@ -203,6 +203,7 @@ struct vss_log {
  * @last_seq: highest snapshot sequence created
  * @cp: log being written by a checkpoint, NULL otherwise
  * @cp_snaps: slots already emitted into @cp
+ * @cp_invalid: slots emitted into @cp as invalid
  * @failed: a metadata write failed: every later commit fails (-EIO)
  * @rec_pool: records for the I/O path
  * @wq: commit worker queue (WQ_MEM_RECLAIM)
@@ -242,6 +243,7 @@ struct vss_store {
 	u32 last_seq;			/* protected by commit_lock */
 	struct vss_log *cp;		/* protected by commit_lock */
 	DECLARE_BITMAP(cp_snaps, VSS_MAX_SNAPSHOTS); /* protected by commit_lock */
+	DECLARE_BITMAP(cp_invalid, VSS_MAX_SNAPSHOTS); /* protected by commit_lock */
 
 	bool failed;			/* READ_ONCE/WRITE_ONCE */
 	mempool_t *rec_pool;
@@ -1409,8 +1411,11 @@ int vss_store_cp_snapshot(struct vss_store *st, const struct vss_store_snap *s,
 		r.type = VSS_REC_INVALIDATE;
 		err = vss_cp_add(st, &r);
 	}
-	if (!err)
+	if (!err) {
 		__set_bit(s->slot, st->cp_snaps);
+		if (invalid)
+			__set_bit(s->slot, st->cp_invalid);
+	}
 	return err;
 }
 
@@ -1465,7 +1470,7 @@ int vss_store_checkpoint(struct vss_store *st,
 	struct page *sbp;
 	LIST_HEAD(batch);
 	u64 log_seq;
-	int err;
+	int err, i;
 
 	cp = kzalloc(sizeof(*cp), GFP_KERNEL);
 	sbp = alloc_page(GFP_KERNEL);
@@ -1493,6 +1498,7 @@ int vss_store_checkpoint(struct vss_store *st,
 	cp->head_nonce = cp->unit_nonce;
 	st->cp = cp;
 	bitmap_zero(st->cp_snaps, VSS_MAX_SNAPSHOTS);
+	bitmap_zero(st->cp_invalid, VSS_MAX_SNAPSHOTS);
 
 	err = enumerate(arg, st);
 	if (!err && cp->count)
@@ -1510,6 +1516,15 @@ int vss_store_checkpoint(struct vss_store *st,
 		goto out_drop_new;
 	}
 	st->sb_slot = 1 - st->sb_slot;
+	/* The slot table is now what the new log says. */
+	st->nr_live = 0;
+	for (i = 0; i < VSS_MAX_SNAPSHOTS; i++) {
+		st->slot_state[i] = !test_bit(i, st->cp_snaps) ? VSS_SLOT_FREE :
+				    test_bit(i, st->cp_invalid) ?
+				    VSS_SLOT_INVALID : VSS_SLOT_LIVE;
+		if (st->slot_state[i] != VSS_SLOT_FREE)
+			st->nr_live++;
+	}
 	vss_free_log_chunks(st, old->epoch);
 	vss_log_destroy(old);
 	*old = *cp;
