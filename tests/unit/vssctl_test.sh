@@ -1,0 +1,65 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Host test of the vssctl binary where no kernel is needed: help at every
+# level, usage errors (exit 2), version, and exit 3 with a hint when the vss
+# family does not exist (the host has no vss module).
+export LC_ALL=C
+top=$(cd "$(dirname "$0")/../.." && pwd)
+vssctl=$top/tools/vssctl/vssctl
+n=0 failed=0
+t() { # NAME EXPECTED-EXIT PATTERN ARGS... (PATTERN: ERE on stdout+stderr)
+	local name=$1 code=$2 pat=$3 out rc
+	shift 3
+	out=$("$vssctl" "$@" 2>&1)
+	rc=$?
+	n=$((n + 1))
+	if [ $rc = "$code" ] && { [ -z "$pat" ] || echo "$out" | grep -Eq "$pat"; }; then
+		echo "ok $n - $name"
+	else
+		echo "not ok $n - $name"
+		echo "#   exit $rc (expected $code): $(echo "$out" | head -3)"
+		failed=$((failed + 1))
+	fi
+}
+
+if grep -q ' vss$' /proc/net/genetlink 2>/dev/null || lsmod 2>/dev/null | grep -q '^vss '; then
+	echo "1..0 # SKIP the vss module is loaded on this host"
+	echo "0 passed, 0 failed"
+	exit 0
+fi
+
+t "help" 0 '^Usage: vssctl \[OPTIONS\] OBJECT COMMAND' help
+t "--help" 0 'Objects:' --help
+t "-h" 0 'Objects:' -h
+t "-V" 0 '^vssctl [0-9]+\.[0-9]+\.[0-9]+$' -V
+t "no arguments" 2 'Usage' 
+t "unknown object" 2 'unknown object "frob"' frob
+t "unknown option" 2 'unknown option "-x"' -x lun list
+t "lun help" 0 'vssctl lun add DEV --store STOREDEV' lun help
+t "lun add --help" 0 '^Usage: vssctl lun add DEV' lun add --help
+t "snapshot help" 0 'vssctl snapshot changes ID' snapshot help
+t "session help" 0 'vssctl session show ID' session help
+t "monitor help" 0 'vssctl monitor \[--count N\]' monitor help
+t "abbreviated command" 2 'unknown lun command "ls"' lun ls
+t "missing --store" 2 'Usage: vssctl lun add' lun add /dev/sdb
+t "bad size suffix" 2 'invalid chunk size "64Q"' lun add /dev/sdb --store /dev/sdc --chunk-size 64Q
+t "chunk size over 32 bits" 2 'invalid chunk size' lun add /dev/sdb --store /dev/sdc --chunk-size 8G
+t "underivable name" 2 'use --name' lun add /dev/ --store /dev/sdc
+t "abbreviated option" 2 'unknown option "--sto"' lun add /dev/sdb --sto /dev/sdc
+t "bad snapshot id" 2 'invalid id "xyz"' snapshot show xyz
+t "delete needs ID or --set" 2 'Usage: vssctl snapshot delete' snapshot delete
+t "delete takes not both" 2 'Usage: vssctl snapshot delete' snapshot delete \
+	00000000-0000-0000-0000-000000000001 --set 00000000-0000-0000-0000-000000000002
+t "bad timeout" 2 'invalid timeout' snapshot create a --timeout 0
+t "bad count" 2 'invalid count' monitor --count x
+t "bad offset" 2 'invalid offset' snapshot changes 00000000-0000-0000-0000-000000000001 --from 1.5G
+t "no module: exit 3 with a hint" 3 'is the vss module loaded' lun list
+t "no module, JSON: exit 3, nothing on stdout" 3 '' -j snapshot list
+out=$("$vssctl" -j lun list 2>/dev/null)
+n=$((n + 1))
+[ -z "$out" ] && echo "ok $n - a failed JSON command prints no JSON" ||
+	{ echo "not ok $n - a failed JSON command prints no JSON"; failed=$((failed + 1)); }
+
+echo "1..$n"
+echo "$((n - failed)) passed, $failed failed"
+[ $failed = 0 ]
