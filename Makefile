@@ -7,7 +7,7 @@
 #   T="a_test b"    selftests to run (default: all)
 
 KVER ?= 6.1
-KVERS := 6.1 6.12
+KVERS ?= 6.1 6.12
 export KVER
 
 # The kernel is resolved when the recipe runs (tools/setup-deps may have

@@ -20,6 +20,34 @@ else
 	done
 fi
 
+# cleanup NAME: leave a clean slate for the next program whatever this one
+# did (a failed test may leave mounts, LUNs, dm targets or ramdisks behind).
+cleanup() {
+	local m left=
+	for m in $(awk '$1 ~ /^\/dev\/(vss|ram|loop|mapper|dm-)/ { print $2 }' /proc/mounts | sort -r); do
+		umount -l "$m" 2>/dev/null
+		left="$left mount:$m"
+	done
+	if lsmod | grep -q '^vss '; then
+		for l in $(vssctl -j lun list 2>/dev/null | jq -r '.[].name' 2>/dev/null); do
+			vssctl lun remove "$l" >/dev/null 2>&1
+			left="$left lun:$l"
+		done
+		rmmod vss 2>/dev/null || left="$left vss.ko-busy"
+	fi
+	if [ -n "$(dmsetup ls 2>/dev/null | grep -v 'No devices')" ]; then
+		dmsetup remove_all -f >/dev/null 2>&1
+		left="$left dm-targets"
+	fi
+	losetup -D 2>/dev/null
+	for m in brd null_blk; do
+		# Tests may leave these loaded on purpose; only busy ones are news.
+		lsmod | grep -q "^$m " && { rmmod "$m" 2>/dev/null || left="$left $m-busy"; }
+	done
+	[ -n "$left" ] && echo "# note: $1 left behind:$left (cleaned up)"
+	return 0
+}
+
 echo "TAP version 13"
 echo "1..${#tests[@]}"
 n=0 pass=0 fail=0 skip=0
@@ -55,10 +83,7 @@ for t in "${tests[@]}"; do
 		echo "not ok $n $t (exit $rc, ${secs}s)"
 	fi
 	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
-	# Leave a clean slate for the next program whatever this one did.
-	if lsmod | grep -q '^vss '; then
-		rmmod vss 2>/dev/null || echo "# note: $t left vss.ko loaded and busy"
-	fi
+	cleanup "$t"
 done
 echo "vss-selftests: $pass passed, $fail failed, $skip skipped"
 [ $fail = 0 ]
