@@ -345,12 +345,11 @@ int vss__request_on(struct vss_ctx *ctx, struct nl_sock *sk, struct nl_msg *msg,
 {
 	struct nlmsghdr *nlh = nlmsg_hdr(msg);
 	struct genlmsghdr *g = nlmsg_data(nlh);
-	uint8_t cmd = g->cmd;
 	struct vss_walk w = { .family = ctx->family, .cb = cb, .arg = arg };
-	int rc;
-
+	uint8_t cmd = g->cmd;
 	void *req_copy;
 	size_t req_len;
+	int rc;
 
 	vss__clear_error(ctx);
 	nl_complete_msg(sk, msg);
@@ -363,9 +362,9 @@ int vss__request_on(struct vss_ctx *ctx, struct nl_sock *sk, struct nl_msg *msg,
 	rc = nl_send(sk, msg);
 	nlmsg_free(msg);
 	if (rc < 0) {
-		free(req_copy);
-		return vss__set_error(ctx, nl_to_errno(rc), 0,
-				      "cannot send request: %s", nl_geterror(rc));
+		rc = vss__set_error(ctx, nl_to_errno(rc), 0,
+				    "cannot send request: %s", nl_geterror(rc));
+		goto out;
 	}
 
 	while (!w.done) {
@@ -375,41 +374,39 @@ int vss__request_on(struct vss_ctx *ctx, struct nl_sock *sk, struct nl_msg *msg,
 		rc = vss__recv(sk, &buf, &len, -1);
 		if (rc == -ENOBUFS) {
 			/* a dump overran the socket: its replies are lost */
-			free(req_copy);
-			return vss__set_error(ctx, rc, 0,
-					      "reply lost: socket buffer overrun");
+			rc = vss__set_error(ctx, rc, 0,
+					    "reply lost: socket buffer overrun");
+			goto out;
 		}
 		if (rc) {
-			free(req_copy);
-			return vss__set_error(ctx, rc, 0,
-					      "cannot receive reply: %s",
-					      strerror(-rc));
+			rc = vss__set_error(ctx, rc, 0, "cannot receive reply: %s",
+					    strerror(-rc));
+			goto out;
 		}
 		rc = vss__walk(&w, buf, len);
 		free(buf);
-		if (rc) {
-			free(req_copy);
-			err(ctx, "malformed reply from the kernel");
-			return vss__set_error(ctx, rc, 0,
-					      "malformed reply from the kernel");
-		}
+		if (rc)
+			goto out_malformed;
 	}
 	rc = request_result(ctx, &w.nlerr, cmd, req_copy, req_len);
-	free(req_copy);
 	if (rc)
-		return rc;
-	if (w.cb_error == -EBADMSG) {
-		err(ctx, "malformed reply from the kernel");
-		return vss__set_error(ctx, w.cb_error, 0,
-				      "malformed reply from the kernel");
-	}
-	if (w.cb_error)
-		return vss__set_error(ctx, w.cb_error, 0, "%s",
-				      strerror(-w.cb_error));
-	if (w.intr)
-		return vss__set_error(ctx, -EAGAIN, 0,
-				      "objects changed during the dump");
-	return 0;
+		goto out;
+	rc = w.cb_error;
+	if (rc == -EBADMSG)
+		goto out_malformed;
+	if (rc)
+		rc = vss__set_error(ctx, rc, 0, "%s", strerror(-rc));
+	else if (w.intr)
+		rc = vss__set_error(ctx, -EAGAIN, 0,
+				    "objects changed during the dump");
+out:
+	free(req_copy);
+	return rc;
+
+out_malformed:
+	err(ctx, "malformed reply from the kernel");
+	rc = vss__set_error(ctx, -EBADMSG, 0, "malformed reply from the kernel");
+	goto out;
 }
 
 /**
