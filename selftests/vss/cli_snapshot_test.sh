@@ -10,12 +10,13 @@
 jqe() { local out; out=$(jq "$@" 2>/dev/null) && [ "$out" = true ]; }
 
 work=/tmp/cli_snapshot
-plan 21
+plan 22
 
 load_vss || die "cannot load vss"
 ramdisks 4 32
 rm -rf $work && mkdir -p $work
 cleanup() {
+	exec 3<&- 2>/dev/null
 	for id in $(vssctl -j snapshot list 2>/dev/null | jq -r '.[].id' 2>/dev/null); do
 		vssctl snapshot delete "$id" >/dev/null 2>&1
 	done
@@ -158,6 +159,10 @@ expect "show an unknown snapshot: exit 5" 5 'snapshot show: No such snapshot' \
 	vssctl snapshot show 00000000-0000-0000-0000-000000000001
 
 # ---- delete ----
+exec 3<"$a2dev"
+expect "delete an open snapshot: exit 6" 6 'snapshot delete: snapshot device is open' \
+	vssctl snapshot delete "$a2"
+exec 3<&-
 expect "snapshot delete ID" 0 "" vssctl snapshot delete "$a2"
 expect "snapshot delete --set" 0 "" vssctl snapshot delete --set "$set1"
 vssctl -j snapshot list >$work/out 2>&1
