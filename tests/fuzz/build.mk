@@ -13,16 +13,19 @@ FUZZ_BIN      := $(FUZZ_OBJDIR)/fuzz_msg
 FUZZ_SEEDGEN  := $(FUZZ_OBJDIR)/mkseeds
 FUZZ_SANITIZE := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS   := -O1 -g -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Iinclude/uapi \
-		 -I$(LIBVSSCTL_DIR) $(LIBVSSCTL_PKG_CFLAGS) -pthread
+		 -I$(LIBVSSCTL_DIR) -I$(VSSCTL_DIR) $(LIBVSSCTL_PKG_CFLAGS) -pthread
+# vssctl's printers run on what the library decodes
+FUZZ_CLI_SRCS := $(VSSCTL_DIR)/print.c $(VSSCTL_DIR)/common.c $(VSSCTL_DIR)/util.c
 
 .PHONY: fuzz fuzz-build
 fuzz-build: $(FUZZ_BIN) $(FUZZ_SEEDGEN)
 
 # The library's sources are compiled into the fuzzer with instrumentation.
-$(FUZZ_BIN): $(FUZZ_DIR)/fuzz_msg.c $(LIBVSSCTL_SRCS) $(wildcard $(LIBVSSCTL_DIR)/*.h)
+$(FUZZ_BIN): $(FUZZ_DIR)/fuzz_msg.c $(LIBVSSCTL_SRCS) $(FUZZ_CLI_SRCS) \
+		$(wildcard $(LIBVSSCTL_DIR)/*.h $(VSSCTL_DIR)/*.h)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SANITIZE) -o $@ $< $(LIBVSSCTL_SRCS) \
-		$(LIBVSSCTL_LDLIBS)
+		$(FUZZ_CLI_SRCS) $(LIBVSSCTL_LDLIBS)
 
 $(FUZZ_SEEDGEN): $(FUZZ_DIR)/mkseeds.c
 	@mkdir -p $(@D)

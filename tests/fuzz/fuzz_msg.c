@@ -3,12 +3,34 @@
  * libFuzzer target: everything libvssctl decodes from the kernel.  The
  * input is one received datagram; it goes through the reply-stream walker
  * with every object decoder, the ACK/DONE decoders and the event
- * dispatcher.  Built with -fsanitize=fuzzer,address,undefined.
+ * dispatcher; what decodes is then printed by vssctl's JSON and text
+ * printers (escaping of kernel-supplied strings).  Built with
+ * -fsanitize=fuzzer,address,undefined.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
+#include "cli.h"
+
+static FILE *devnull;
+
+/* vssctl's printers in both modes on what was decoded. */
+static void print_both(const struct vss_lun_info *li,
+		       const struct vss_snapshot_info *si,
+		       const struct vss_session_info *ss)
+{
+	for (int json = 0; json < 2; json++) {
+		pr_init(devnull, json, json);
+		if (li)
+			print_lun(NULL, li);
+		if (si)
+			print_snapshot(NULL, si);
+		if (ss)
+			print_session(NULL, ss);
+		pr_finish();
+	}
+}
 
 #define FAMILY 0x1c
 
@@ -36,9 +58,12 @@ static int all_parsers(const struct nlmsghdr *nlh, void *arg)
 	int stop;
 
 	(void)arg;
-	vss__parse_lun(nlh, FAMILY, &li);
-	vss__parse_snapshot(nlh, FAMILY, &si);
-	vss__parse_session(nlh, FAMILY, &ss);
+	if (!vss__parse_lun(nlh, FAMILY, &li))
+		print_both(&li, NULL, NULL);
+	if (!vss__parse_snapshot(nlh, FAMILY, &si))
+		print_both(NULL, &si, NULL);
+	if (!vss__parse_session(nlh, FAMILY, &ss))
+		print_both(NULL, NULL, &ss);
 	vss__parse_set(nlh, FAMILY, &a, NULL);
 	vss__parse_set(nlh, FAMILY, &a, &b);
 	vss__parse_set_do(nlh, FAMILY, &res);
@@ -62,7 +87,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t left;
 	void *buf;
 
-	if (size < NLMSG_HDRLEN)
+	if (!devnull)
+		devnull = fopen("/dev/null", "w");
+	if (size < NLMSG_HDRLEN || !devnull)
 		return 0;
 	/* the kernel's datagrams are aligned; keep UBSan about real bugs */
 	buf = malloc(size);
