@@ -1236,7 +1236,7 @@ static bool vss_nl_has_listeners(void)
  *	VSS_EV_STORE_FULL
  * @lun: the LUN
  *
- * Context: any, but not under a lock that vss_lun_get_info() takes.
+ * Context: process, without engine locks held (as vss.h promises).
  */
 void vss_nl_lun_event(enum vss_event ev, struct vss_lun *lun)
 {
@@ -1247,7 +1247,7 @@ void vss_nl_lun_event(enum vss_event ev, struct vss_lun *lun)
 	vss_nl_bump_gen();
 	if (WARN_ON_ONCE(cmd < 0) || !vss_nl_has_listeners())
 		return;
-	skb = genlmsg_new(NLMSG_GOODSIZE, GFP_ATOMIC);
+	skb = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!skb)
 		return;
 	hdr = genlmsg_put(skb, 0, 0, &vss_nl_family, 0, cmd);
@@ -1271,7 +1271,7 @@ out_free:
  * Carries the id of the session whose set made the snapshot, while that
  * session exists.
  *
- * Context: any, but not under a lock that vss_snapshot_get_info() takes.
+ * Context: process, without engine locks held (as vss.h promises).
  */
 void vss_nl_snapshot_event(enum vss_event ev, struct vss_snapshot *snap)
 {
@@ -1287,7 +1287,7 @@ void vss_nl_snapshot_event(enum vss_event ev, struct vss_snapshot *snap)
 		return;
 	vss_snapshot_get_info(snap, &si);
 	has_sid = vss_session_of_set(&si.set_id, &sid);
-	skb = genlmsg_new(NLMSG_GOODSIZE, GFP_ATOMIC);
+	skb = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!skb)
 		return;
 	hdr = genlmsg_put(skb, 0, 0, &vss_nl_family, 0, cmd);

@@ -734,8 +734,8 @@ static int vss_set_run(struct vss_session *s, struct vss_set_result *res,
 		vss_snapshot_put(set->m[i].snap);
 		set->m[i].snap = NULL;
 	}
-	pr_info("snapshot set %pUb: %u LUNs, I/O held %llu us\n", &set->id,
-		set->nr, res->hold_us);
+	pr_info("session %pUb: snapshot set %pUb: %u LUNs, I/O held %llu us\n",
+		&s->id, &set->id, set->nr, res->hold_us);
 	return 0;
 
 out_delete:

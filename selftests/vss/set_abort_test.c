@@ -157,6 +157,50 @@ TEST_F(set, create_and_delete)
 	EXPECT_EQ(-ENOENT, nlr_xfer(&self->n, &m, &a));
 }
 
+/* Events of the "events" group: one snapshot-created per LUN, naming us. */
+TEST_F(set, events_carry_the_session)
+{
+	unsigned char sid[16], set_id[16];
+	static unsigned char buf[NLR_BUFSZ];
+	struct timeval tv = { .tv_sec = 5 };
+	struct nlr_ack a;
+	struct nlr ev;
+	int grp, created = 0, with_sid = 0;
+	ssize_t r;
+
+	ASSERT_EQ(0, nlr_open(&ev));
+	grp = ev.mcgrp_events;
+	ASSERT_EQ(0, setsockopt(ev.fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP,
+				&grp, sizeof(grp)));
+	ASSERT_EQ(0, setsockopt(ev.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)));
+	ASSERT_EQ(0, build_set(&self->n, sid, set_id));
+	ASSERT_EQ(0, nlr_set_do(&self->n, sid, set_id, &a)) TH_LOG("%s", a.msg);
+
+	while (created < NLUNS && (r = recv(ev.fd, buf, sizeof(buf), 0)) > 0) {
+		struct nlmsghdr *h;
+		int left = (int)r;
+
+		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, left);
+		     h = NLMSG_NEXT(h, left)) {
+			struct genlmsghdr *g = NLMSG_DATA(h);
+			const struct nlattr *x;
+			size_t len = h->nlmsg_len - NLMSG_HDRLEN - GENL_HDRLEN;
+
+			if (h->nlmsg_type != ev.family ||
+			    g->cmd != VSS_CMD_SNAPSHOT_CREATED_NTF)
+				continue;
+			created++;
+			x = nlr_attr((char *)g + GENL_HDRLEN, len,
+				     VSS_A_SNAPSHOT_SESSION_ID);
+			if (x && !memcmp(nlr_data(x), sid, 16))
+				with_sid++;
+		}
+	}
+	EXPECT_EQ(NLUNS, created);
+	EXPECT_EQ(NLUNS, with_sid);
+	nlr_close(&ev);
+}
+
 TEST_F(set, failure_on_one_lun_leaves_nothing)
 {
 	unsigned char sid[16], set_id[16];
