@@ -47,7 +47,7 @@
  * struct vss_cow - one chunk being preserved
  * @hnode: on &vss_lun.pending; under &vss_lun.map_lock
  * @waiters: writes waiting for this copy (&vss_io.node); under map_lock
- * @park: on &vss_lun.parked while waiting for space or persist; map_lock
+ * @park: on &vss_lun.parked while waiting for space; map_lock
  * @start_work: runs vss_cow_start()
  * @done_work: runs vss_cow_done()
  * @lun: the LUN
@@ -290,12 +290,6 @@ static void vss_cow_start(struct work_struct *work)
 	if (!vss_cow_target_ok(lun, snap)) {
 		spin_unlock(&lun->map_lock);
 		vss_cow_end(cow);
-		return;
-	}
-	if (snap->state == VSS_SNAP_COMMITTED) {
-		/* vss_snapshot_persist() or a delete kicks us again */
-		list_add_tail(&cow->park, &lun->parked);
-		spin_unlock(&lun->map_lock);
 		return;
 	}
 	gen = lun->reclaim_gen;

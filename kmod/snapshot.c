@@ -671,14 +671,22 @@ static void vss_snap_finish_invalidate(struct vss_snapshot *snap)
 
 	wait_event(lun->cow_idle_wq, vss_snap_cow_idle(snap));
 	snap->inval_done = true;
-	if (snap->persisted) {
-		ret = vss_store_snapshot_invalidate(lun->store, snap->ps.slot);
-		if (ret) {
-			/* keep the chunks: the store may still name them */
-			pr_err("%s: snapshot s%u: invalidate record failed: %d\n",
-			       lun->name, snap->ps.seq, ret);
-			return;
-		}
+	if (!snap->persisted) {
+		/*
+		 * Its records are provisional in the log: the chunks are freed
+		 * by the delete (after a durable record), never before.
+		 */
+		pr_warn("%s: snapshot s%u invalidated\n", lun->name,
+			snap->ps.seq);
+		vss_nl_snapshot_event(VSS_EV_SNAPSHOT_INVALIDATED, snap);
+		return;
+	}
+	ret = vss_store_snapshot_invalidate(lun->store, snap->ps.slot);
+	if (ret) {
+		/* keep the chunks: the store may still name them */
+		pr_err("%s: snapshot s%u: invalidate record failed: %d\n",
+		       lun->name, snap->ps.seq, ret);
+		return;
 	}
 	vss_snap_drop_all(snap, &d);
 	pr_warn("%s: snapshot s%u invalidated\n", lun->name, snap->ps.seq);
@@ -920,8 +928,8 @@ void vss_snapshot_commit(struct vss_snapshot *snap)
  * vss_snapshot_persist - make a committed snapshot durable, add its device
  * @snap: the snapshot
  *
- * Until this returns, COWs for @snap wait (parked): no exception record may
- * precede the create record.
+ * COWs for @snap may already have issued exception records; the store
+ * keeps them provisional until this create record follows.
  *
  * Context: process context, sleeps (synchronous store write).
  * Return: 0 or a negative errno; on error the caller deletes @snap.
@@ -964,16 +972,18 @@ int vss_snapshot_persist(struct vss_snapshot *snap)
 	return 0;
 }
 
-/* Undo prepare, or commit of a snapshot that never became durable. */
-static void vss_snap_unpersisted_delete(struct vss_snapshot *snap)
+/*
+ * Forget a snapshot the store never heard of: prepared, or committed with
+ * an empty map (then the LUN is held: no COW can target it).  The previous
+ * snapshot becomes the newest again; nothing was preserved in between.
+ */
+static void vss_snap_unpersisted_delete_locked(struct vss_snapshot *snap)
 {
 	struct vss_lun *lun = snap->lun;
 
-	mutex_lock(&lun->snap_mutex);
 	spin_lock(&lun->map_lock);
 	WARN_ON_ONCE(snap->nr_entries);
 	if (!list_empty(&snap->lun_node)) {
-		/* committed: give the newest role back (its map is empty) */
 		if (lun->newest == snap)
 			lun->newest = vss_snap_prev(snap);
 		list_del_init(&snap->lun_node);
@@ -985,12 +995,53 @@ static void vss_snap_unpersisted_delete(struct vss_snapshot *snap)
 	lun->slot_snap[snap->ps.slot] = NULL;
 	clear_bit(snap->ps.slot, lun->slots);
 	vss_snap_del_disk(snap);
-	mutex_unlock(&lun->snap_mutex);
+}
 
-	/* parked COWs for it end; their writes re-evaluate */
-	vss_cow_kick_parked(lun);
+static void vss_snap_forget(struct vss_snapshot *snap)
+{
+	vss_cow_kick_parked(snap->lun);
 	vss_snap_list_del(snap);
 	vss_snapshot_put(snap);		/* the LUN's reference */
+}
+
+/*
+ * A committed snapshot whose create record is not durable, with data in
+ * its map (provisional records in the log), is made durable first so that
+ * the delete can hand its chunks over like any other.  If the store cannot
+ * write, nothing on it can be trusted any more: invalidate everything and
+ * keep the chunks and the slot until the next open.  Under snap_mutex with
+ * the LUN held.  Returns true if @snap is now an ordinary persisted one.
+ */
+static bool vss_snap_persist_for_delete(struct vss_snapshot *snap)
+{
+	struct vss_lun *lun = snap->lun;
+	int ret;
+
+	ret = vss_store_snapshot_create(lun->store, &snap->ps);
+	if (!ret) {
+		snap->persisted = true;
+		if (lun->preparing == snap)
+			lun->preparing = NULL;
+		spin_lock(&lun->map_lock);
+		if (snap->state == VSS_SNAP_COMMITTED)
+			WRITE_ONCE(snap->state, VSS_SNAP_READY);
+		spin_unlock(&lun->map_lock);
+		return true;
+	}
+	pr_err("%s: snapshot s%u: store failed (%d), snapshots invalidated\n",
+	       lun->name, snap->ps.seq, ret);
+	spin_lock(&lun->map_lock);
+	vss_snap_fail_all_locked(lun);
+	if (lun->newest == snap)
+		lun->newest = vss_snap_prev(snap);
+	list_del_init(&snap->lun_node);
+	WRITE_ONCE(snap->state, VSS_SNAP_DELETING);
+	spin_unlock(&lun->map_lock);
+	if (lun->preparing == snap)
+		lun->preparing = NULL;
+	vss_snap_del_disk(snap);
+	queue_work(lun->reclaim_wq, &lun->reclaim_work);
+	return false;
 }
 
 /**
@@ -1001,9 +1052,19 @@ static void vss_snap_unpersisted_delete(struct vss_snapshot *snap)
  */
 void vss_snapshot_abort(struct vss_snapshot *snap)
 {
-	if (READ_ONCE(snap->state) == VSS_SNAP_DELETING)
+	struct vss_lun *lun = snap->lun;
+
+	mutex_lock(&lun->snap_mutex);
+	if (READ_ONCE(snap->state) != VSS_SNAP_PREPARED) {
+		mutex_unlock(&lun->snap_mutex);
+		/* committed already: that is a delete */
+		if (READ_ONCE(snap->state) != VSS_SNAP_DELETING)
+			vss_snapshot_delete(snap, NULL);
 		return;
-	vss_snap_unpersisted_delete(snap);
+	}
+	vss_snap_unpersisted_delete_locked(snap);
+	mutex_unlock(&lun->snap_mutex);
+	vss_snap_forget(snap);
 }
 
 /**
@@ -1020,18 +1081,22 @@ int vss_snapshot_delete(struct vss_snapshot *snap,
 			struct netlink_ext_ack *extack)
 {
 	struct vss_lun *lun = snap->lun;
-	int ret;
+	bool forget = false;
+	int ret = 0;
 
 	mutex_lock(&lun->snap_mutex);
-	if (READ_ONCE(snap->state) == VSS_SNAP_DELETING) {
+	switch (READ_ONCE(snap->state)) {
+	case VSS_SNAP_DELETING:
 		mutex_unlock(&lun->snap_mutex);
 		NL_SET_ERR_MSG(extack, "snapshot is being deleted");
 		return -ENOENT;
-	}
-	if (!snap->persisted) {
+	case VSS_SNAP_PREPARED:
+		vss_snap_unpersisted_delete_locked(snap);
 		mutex_unlock(&lun->snap_mutex);
-		vss_snap_unpersisted_delete(snap);
+		vss_snap_forget(snap);
 		return 0;
+	default:
+		break;
 	}
 	if (vss_snap_open(snap)) {
 		mutex_unlock(&lun->snap_mutex);
@@ -1044,17 +1109,30 @@ int vss_snapshot_delete(struct vss_snapshot *snap,
 	vss_lun_hold(lun);
 	mutex_lock(&lun->snap_mutex);
 	vss_snap_finish_invalidations(lun);
-	ret = vss_snap_delete_locked(snap, true, extack);
-	if (!ret && vss_store_needs_checkpoint(lun->store)) {
-		int err = vss_store_checkpoint(lun->store, vss_snap_enumerate,
-					       lun);
+	if (READ_ONCE(snap->state) == VSS_SNAP_DELETING) {
+		NL_SET_ERR_MSG(extack, "snapshot is being deleted");
+		ret = -ENOENT;
+	} else if (!snap->persisted && !snap->nr_entries) {
+		vss_snap_unpersisted_delete_locked(snap);
+		forget = true;
+	} else if (!snap->persisted && !vss_snap_persist_for_delete(snap)) {
+		forget = true;
+	} else {
+		ret = vss_snap_delete_locked(snap, true, extack);
+		if (!ret && vss_store_needs_checkpoint(lun->store)) {
+			int err = vss_store_checkpoint(lun->store,
+						       vss_snap_enumerate, lun);
 
-		if (err)
-			pr_warn("%s: checkpoint failed: %d\n", lun->name, err);
+			if (err)
+				pr_warn("%s: checkpoint failed: %d\n",
+					lun->name, err);
+		}
 	}
 	mutex_unlock(&lun->snap_mutex);
 	vss_lun_release(lun);
-	if (!ret)
+	if (forget)
+		vss_snap_forget(snap);
+	else if (!ret)
 		vss_snap_finish_delete(snap);
 	return ret;
 }
