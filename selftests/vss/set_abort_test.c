@@ -102,10 +102,70 @@ static bool all_writable(int ms)
 	return true;
 }
 
+/*
+ * Dump the changes of @snap_id from @from: 1 if an extent covers byte
+ * @off, 0 if none does, negative on error.
+ */
+static int changes_cover(struct nlr *n, const unsigned char snap_id[16],
+			 uint64_t from, uint64_t off)
+{
+	static unsigned char buf[NLR_BUFSZ];
+	struct nlr_msg m;
+	int found = 0;
+
+	nlr_req(n, &m, VSS_CMD_SNAPSHOT_CHANGES, true);
+	nlr_put(&m, VSS_A_SNAPSHOT_ID, snap_id, 16);
+	nlr_put_u64(&m, VSS_A_SNAPSHOT_OFFSET, from);
+	m.nlh.nlmsg_len = m.len;
+	m.nlh.nlmsg_seq = ++n->seq;
+	if (send(n->fd, m.buf, m.len, 0) < 0)
+		return -errno;
+	for (;;) {
+		ssize_t r = recv(n->fd, buf, sizeof(buf), 0);
+		struct nlmsghdr *h;
+		int left = (int)r;
+
+		if (r <= 0)
+			return -EIO;
+		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, left);
+		     h = NLMSG_NEXT(h, left)) {
+			const unsigned char *p = (unsigned char *)NLMSG_DATA(h) + GENL_HDRLEN;
+			size_t len = h->nlmsg_len - NLMSG_HDRLEN - GENL_HDRLEN, o;
+
+			if (h->nlmsg_type == NLMSG_DONE)
+				return found;
+			if (h->nlmsg_type == NLMSG_ERROR)
+				return ((struct nlmsgerr *)NLMSG_DATA(h))->error;
+			for (o = 0; o + NLA_HDRLEN <= len;) {
+				const struct nlattr *x = (const void *)(p + o);
+				const struct nlattr *eo, *el;
+				uint64_t eoff = 0, elen = 0;
+
+				if ((x->nla_type & NLA_TYPE_MASK) == VSS_A_SNAPSHOT_EXTENT) {
+					eo = nlr_attr(nlr_data(x), x->nla_len - NLA_HDRLEN,
+						      VSS_A_EXTENT_OFFSET);
+					el = nlr_attr(nlr_data(x), x->nla_len - NLA_HDRLEN,
+						      VSS_A_EXTENT_LENGTH);
+					if (!eo || !el)
+						return -EPROTO;
+					memcpy(&eoff, nlr_data(eo), 8);
+					memcpy(&elen, nlr_data(el), 8);
+					if (eoff < from)
+						return -ERANGE;
+					if (off >= eoff && off < eoff + elen)
+						found = 1;
+				}
+				o += NLA_ALIGN(x->nla_len);
+			}
+		}
+	}
+}
+
 TEST_F(set, create_and_delete)
 {
-	unsigned char sid[16], set_id[16], set2[16];
+	unsigned char sid[16], set_id[16], set2[16], snap_id[16];
 	const struct nlattr *attr;
+	char dev[32];
 	struct nlr_msg m;
 	struct nlr_ack a;
 	int members = 0;
@@ -141,6 +201,19 @@ TEST_F(set, create_and_delete)
 	}
 	EXPECT_EQ(NLUNS, members);
 	EXPECT_EQ(NLUNS, su_snapshot_count(&self->n, set_id));
+	EXPECT_EQ(NLUNS, su_snapshot_count(&self->n, NULL));
+
+	/* changed-block tracking through the changes dump */
+	attr = nlr_reply_attr(&a, VSS_A_SET_MEMBER);
+	ASSERT_NE(NULL, attr);
+	attr = nlr_attr(nlr_data(attr), attr->nla_len - NLA_HDRLEN,
+			VSS_A_MEMBER_SNAPSHOT_ID);
+	ASSERT_NE(NULL, attr);
+	memcpy(snap_id, nlr_data(attr), 16);
+	lun_dev(dev, sizeof(dev), 0);
+	ASSERT_TRUE(su_write_ok(dev, 1 << 20, 2000));
+	EXPECT_EQ(1, changes_cover(&self->n, snap_id, 0, 1 << 20));
+	EXPECT_EQ(0, changes_cover(&self->n, snap_id, 2 << 20, 1 << 20));
 	EXPECT_EQ((uint32_t)VSS_SESSION_STATE_SNAPSHOTS_DONE,
 		  su_session_state(&self->n, sid, NULL));
 	for (int i = 0; i < NLUNS; i++) {
