@@ -247,4 +247,6 @@ TEST(mutation)
 	nlr_close(&probe);
 }
 
+NLR_UNLOAD_AT_EXIT
+
 TEST_HARNESS_MAIN

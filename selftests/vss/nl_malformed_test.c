@@ -479,4 +479,6 @@ TEST_F(nl, session_dies_with_socket)
 	EXPECT_EQ(before, nlr_dump_count(&self->n, VSS_CMD_SESSION_GET));
 }
 
+NLR_UNLOAD_AT_EXIT
+
 TEST_HARNESS_MAIN

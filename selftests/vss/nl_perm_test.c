@@ -234,4 +234,6 @@ TEST_F(perm, root_in_user_namespace)
 	EXPECT_EQ(0, run_child(become_userns_root));
 }
 
+NLR_UNLOAD_AT_EXIT
+
 TEST_HARNESS_MAIN

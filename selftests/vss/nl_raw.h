@@ -316,6 +316,19 @@ static inline int nlr_open_loaded(struct nlr *n)
 	return ret;
 }
 
+/*
+ * Leave as found: unload vss.ko at exit if it holds no LUN (the tests load
+ * it themselves).  Runs in the harness' parent only (children _exit()).
+ */
+#define NLR_UNLOAD_AT_EXIT						\
+static void __attribute__((destructor)) nlr_unload_at_exit(void)	\
+{									\
+	if (system("lsmod | grep -q '^vss ' && "			\
+		   "! ls /dev/vss-* >/dev/null 2>&1 && rmmod vss")) {	\
+		/* not loaded, or in use: nothing to do */		\
+	}								\
+}
+
 static inline void nlr_req(struct nlr *n, struct nlr_msg *m, uint8_t cmd,
 			   bool dump)
 {
