@@ -11,11 +11,11 @@
  * DoSnapshotSet runs in the caller's context, under the session mutex:
  *
  *   freeze all -> prepare all -> hold all -> commit all -> release all
- *   -> persist all -> thaw all
+ *   -> thaw all -> persist all
  *
- * (vss.h lists thaw before persist; that order deadlocks: a file system
- * writes while thawing, and the first writes after a commit wait until
- * the snapshot is persisted.)
+ * (A thawing file system writes; the engine lets writes after a commit
+ * proceed before the snapshot is persisted, so thawing first is safe and
+ * keeps the freeze window short.)
  *
  * Until the commit nothing is visible: a failure, an abort of the session
  * or a fatal signal unwinds every step on every LUN.  Commit cannot fail.
@@ -704,12 +704,10 @@ static int vss_set_run(struct vss_session *s, struct vss_set_result *res,
 	memalloc_noio_restore(noio);
 	res->hold_us = ktime_us_delta(t1, t0);
 
-	/*
-	 * Persist before thawing: a thawing file system writes (ext4 commits
-	 * its superblock), and a LUN's first writes after the commit wait
-	 * until the snapshot is durable -- thawing first would deadlock.
-	 */
+	/* Thaw first: the freeze window ends as soon as the point is taken. */
 	vss_session_set_state(s, 0, VSS_SET_STATE_PROCESSING_POSTCOMMIT);
+	vss_set_thaw(set, nfrozen);
+	nfrozen = 0;
 	for (i = 0; i < set->nr; i++) {
 		ret = vss_snapshot_persist(set->m[i].snap);
 		if (ret) {
@@ -718,8 +716,6 @@ static int vss_set_run(struct vss_session *s, struct vss_set_result *res,
 			goto out_delete;
 		}
 	}
-
-	vss_set_thaw(set, nfrozen);
 
 	res->nr = set->nr;
 	for (i = 0; i < set->nr; i++) {

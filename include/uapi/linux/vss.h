@@ -53,8 +53,8 @@ enum vss_session_state {
  *   snapshots.
  * @VSS_SET_STATE_PROCESSING_COMMIT: I/O held on every LUN, snapshots being
  *   committed.
- * @VSS_SET_STATE_PROCESSING_POSTCOMMIT: I/O released; snapshots made durable;
- *   filesystems thawed.
+ * @VSS_SET_STATE_PROCESSING_POSTCOMMIT: I/O released; filesystems thawed;
+ *   snapshots made durable.
  * @VSS_SET_STATE_CREATED: Every snapshot of the set exists.
  * @VSS_SET_STATE_ABORTED: Failed or aborted; nothing was left behind.
  */
