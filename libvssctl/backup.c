@@ -357,13 +357,12 @@ VSS_EXPORT int vss_backup_do_snapshot_set(struct vss_backup *b,
 	return 0;
 }
 
-VSS_EXPORT int vss_backup_get_set_result(const struct vss_backup *b,
+VSS_EXPORT int vss_backup_get_set_result(struct vss_backup *b,
 					 struct vss_set_result *result)
 {
-	struct vss_backup *mb = (struct vss_backup *)b;
 	int rc = 0;
 
-	pthread_mutex_lock(&mb->lock);
+	pthread_mutex_lock(&b->lock);
 	if (b->has_result) {
 		vss__clear_error(b->ctx);
 		*result = b->result;
@@ -371,7 +370,7 @@ VSS_EXPORT int vss_backup_get_set_result(const struct vss_backup *b,
 		rc = vss__set_error(b->ctx, -EINVAL, VSS_E_BAD_STATE,
 				    "no snapshot set was created");
 	}
-	pthread_mutex_unlock(&mb->lock);
+	pthread_mutex_unlock(&b->lock);
 	return rc;
 }
 

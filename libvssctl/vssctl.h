@@ -540,7 +540,7 @@ int vss_backup_do_snapshot_set(struct vss_backup *backup,
  *
  * Return: 0, or -EINVAL (VSS_E_BAD_STATE) if no DoSnapshotSet succeeded.
  */
-int vss_backup_get_set_result(const struct vss_backup *backup,
+int vss_backup_get_set_result(struct vss_backup *backup,
 			      struct vss_set_result *result);
 
 /**
