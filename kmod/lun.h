@@ -129,13 +129,13 @@ struct vss_lun {
 	u64 nr_chunks;
 	sector_t sectors;
 
-	spinlock_t io_lock;
+	spinlock_t io_lock;		/* admission state below */
 	unsigned int hold_count;
 	unsigned long inflight;
 	struct bio_list deferred;
 	wait_queue_head_t drain_wq;
 
-	spinlock_t map_lock;
+	spinlock_t map_lock;		/* maps, list, pending table */
 	struct list_head snaps;
 	struct vss_snapshot *newest;
 	struct xarray any;
@@ -146,13 +146,13 @@ struct vss_lun {
 	u64 nospc_gen;
 	wait_queue_head_t cow_idle_wq;
 
-	spinlock_t reads_lock;
+	spinlock_t reads_lock;		/* snapshot reads in flight */
 	struct list_head reads;
 	u64 read_ticket;
 	wait_queue_head_t read_wq;
 	unsigned int read_waiters;
 
-	struct mutex snap_mutex;
+	struct mutex snap_mutex;	/* snapshot lifecycle */
 	DECLARE_BITMAP(slots, VSS_MAX_SNAPSHOTS);
 	struct vss_snapshot *slot_snap[VSS_MAX_SNAPSHOTS];
 	u32 next_seq;
