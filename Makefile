@@ -22,7 +22,7 @@ USER_CFLAGS := -O2 -g -Wall -Wextra -std=gnu11 -D_GNU_SOURCE
 export CC
 
 .PHONY: all help setup kmod userspace selftests check check-host check-vm \
-	check-crash bench demo vm-shell lint regen clean FORCE
+	check-crash bench demo vm-shell lint regen clean install FORCE
 
 all: kmod userspace selftests
 
@@ -112,6 +112,11 @@ demo: setup
 
 vm-shell: all
 	@tools/vm/run --kver $(KVER) --shell $(if $(DISKS),$(foreach d,$(DISKS),--disk $(d)))
+
+# Install the library, vssctl and their man pages (DESTDIR, PREFIX), and
+# vss.ko for KVER into /lib/modules/<release>/extra (then depmod).
+install: all libvssctl-install vssctl-install
+	@tools/kbuild $(KBUILD_ARGS) INSTALL_MOD_PATH=$(DESTDIR) INSTALL_MOD_DIR=extra modules_install
 
 # ---- maintenance --------------------------------------------------------------
 
