@@ -52,6 +52,9 @@
 #include "session.h"
 #include "vss.h"
 
+/* VSS's limit on holding writes for a snapshot (VSS_E_HOLD_WRITES_TIMEOUT) */
+#define VSS_HOLD_MAX_MS		10000
+
 static unsigned int test_hold_delay_ms;
 module_param(test_hold_delay_ms, uint, 0644);
 MODULE_PARM_DESC(test_hold_delay_ms,
@@ -695,6 +698,19 @@ static int vss_set_run(struct vss_session *s, struct vss_set_result *res,
 		memalloc_noio_restore(noio);
 		ret = -ECANCELED;
 		goto out_cancelled;
+	}
+	/*
+	 * VSS gives up when writes were held too long (slow drains): then
+	 * the point in time is not taken at all.
+	 */
+	if (ktime_ms_delta(ktime_get(), t0) > VSS_HOLD_MAX_MS) {
+		for (i = 0; i < set->nr; i++)
+			vss_lun_release(set->m[i].lun);
+		memalloc_noio_restore(noio);
+		NL_SET_ERR_MSG(extack, "I/O was held longer than 10 s; set abandoned");
+		vss_nl_set_hresult(extack, VSS_E_HOLD_WRITES_TIMEOUT);
+		ret = -ETIMEDOUT;
+		goto out_abort;
 	}
 	for (i = 0; i < set->nr; i++)
 		vss_snapshot_commit(set->m[i].snap);

@@ -413,6 +413,23 @@ TEST_F(set, abort_session_while_held)
 	EXPECT_EQ(0u, su_session_state(&self->n, d.sid, NULL));
 }
 
+/* Writes held past VSS's 10 s: the set is abandoned, nothing is left. */
+TEST_F_TIMEOUT(set, hold_timeout, 120)
+{
+	unsigned char sid[16], set_id[16];
+	struct nlr_ack a;
+
+	ASSERT_EQ(0, build_set(&self->n, sid, set_id));
+	ASSERT_EQ(0, su_knob("test_hold_delay_ms", "10300"));
+	EXPECT_EQ(-ETIMEDOUT, nlr_set_do(&self->n, sid, set_id, &a));
+	EXPECT_EQ(VSS_E_HOLD_WRITES_TIMEOUT, a.hresult);
+	EXPECT_NE(0, a.msg[0]);
+	EXPECT_EQ(0, su_snapshot_count(&self->n, NULL));
+	EXPECT_TRUE(all_writable(1000));
+	EXPECT_EQ((uint32_t)VSS_SESSION_STATE_INITIALIZED,
+		  su_session_state(&self->n, sid, NULL));
+}
+
 TEST_F(set, kill_requester_while_held)
 {
 	unsigned char sid[16], set_id[16];
