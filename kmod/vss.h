@@ -45,20 +45,31 @@ struct vss_lun_params {
 };
 
 /**
- * struct vss_lun_info - a snapshot of a LUN's state for queries
+ * struct vss_lun_info - a copy of a LUN's state for queries
+ * @name: LUN name
+ * @device: disk name of the protected device, "vss-<name>"
+ * @backing: disk name of the backing device, e.g. "ram0"
+ * @store: disk name of the store device
+ * @devt: device number of the protected device
+ * @chunk_size: copy-on-write unit in bytes
+ * @size: LUN size in bytes
+ * @store_size: store bytes usable for data and metadata
+ * @store_used: store bytes in use
+ * @nr_snapshots: live snapshots
+ * @busy: held by a session
  */
 struct vss_lun_info {
 	char name[VSS_NAME_MAX + 1];
-	char device[32];		/* "vss-<name>" (disk name) */
-	char backing[64];		/* backing disk name, e.g. "ram0" */
-	char store[64];			/* store disk name */
-	dev_t devt;			/* protected device */
+	char device[32];
+	char backing[64];
+	char store[64];
+	dev_t devt;
 	u32 chunk_size;
-	u64 size;			/* bytes */
-	u64 store_size;			/* bytes usable for data + metadata */
-	u64 store_used;			/* bytes in use */
+	u64 size;
+	u64 store_size;
+	u64 store_used;
 	u32 nr_snapshots;
-	bool busy;			/* held by a session */
+	bool busy;
 };
 
 int vss_lun_add(const struct vss_lun_params *p, struct netlink_ext_ack *extack,
@@ -131,6 +142,10 @@ struct vss_snapshot *vss_snapshot_next(struct vss_lun *lun, u32 seq);
  *	taken, in ascending order; a non-zero return stops the walk and is
  *	returned (used by dumps to resume at the next extent)
  * @arg: passed to @cb
+ *
+ * Context: process context; takes the LUN's map lock around each lookup.
+ * Return: 0 when the walk reached the end, else the first non-zero value
+ * returned by @cb.
  */
 int vss_snapshot_changes(struct vss_snapshot *snap, u64 start,
 			 int (*cb)(void *arg, u64 chunk, u64 nr_chunks),
