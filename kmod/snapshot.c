@@ -875,6 +875,12 @@ int vss_snapshot_prepare(struct vss_lun *lun, const uuid_t *id,
 		ret = -ENOSPC;
 		goto out_unlock;
 	}
+	if (snprintf(NULL, 0, "vss-%s-s%u", lun->name, lun->next_seq) >=
+	    DISK_NAME_LEN) {
+		NL_SET_ERR_MSG(extack, "snapshot device name would be too long");
+		ret = -ENAMETOOLONG;
+		goto out_unlock;
+	}
 	ret = -ENOMEM;
 	snap = vss_snap_alloc(lun);
 	if (!snap)
