@@ -235,7 +235,7 @@ void vss_snap_any_dec_locked(struct vss_lun *lun, u64 chunk)
 
 /* ---- the snapshot device ---- */
 
-/* Where does @snap find chunk @c?  Under map_lock. */
+/* Where does @snap (ready, hence linked) find chunk @c?  Under map_lock. */
 static bool vss_snap_resolve_locked(struct vss_snapshot *snap, u64 c,
 				    u64 *store_chunk)
 {
@@ -313,6 +313,13 @@ static void vss_snap_submit_bio(struct bio *bio)
 		c = vss_sector_to_chunk(lun, sector);
 		last = vss_sector_to_chunk(lun, bio_end_sector(clone) - 1);
 		spin_lock(&lun->map_lock);
+		if (snap->state != VSS_SNAP_READY) {
+			/* deleted or invalidated meanwhile (maybe unlinked) */
+			spin_unlock(&lun->map_lock);
+			clone->bi_status = BLK_STS_IOERR;
+			bio_endio(clone);
+			return;
+		}
 		if (vss_snap_resolve_locked(snap, c, &sc)) {
 			bdev = lun->store_dev.bdev;
 			target = vss_store_chunk_sector(lun->store, sc) +
@@ -1125,6 +1132,11 @@ int vss_snapshot_delete(struct vss_snapshot *snap,
 		forget = true;
 	} else {
 		ret = vss_snap_delete_locked(snap, true, extack);
+		spin_lock(&lun->map_lock);
+		/* held, no COW: the summary's zero entries can go too */
+		if (!ret && list_empty(&lun->snaps))
+			xa_destroy(&lun->any);
+		spin_unlock(&lun->map_lock);
 		if (!ret && vss_store_needs_checkpoint(lun->store)) {
 			int err = vss_store_checkpoint(lun->store,
 						       vss_snap_enumerate, lun);
@@ -1430,6 +1442,9 @@ void vss_snap_remove_all(struct vss_lun *lun)
 		list_add_tail(&lun->preparing->lun_node, &list);
 	lun->preparing = NULL;
 	spin_lock(&lun->map_lock);
+	/* readers check the state under map_lock before walking the list */
+	list_for_each_entry(snap, &lun->snaps, lun_node)
+		WRITE_ONCE(snap->state, VSS_SNAP_DELETING);
 	list_splice_init(&lun->snaps, &list);
 	lun->newest = NULL;
 	spin_unlock(&lun->map_lock);
