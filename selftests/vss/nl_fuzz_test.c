@@ -1,22 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Fuzz the vss netlink family by mutation: valid requests of every
- * operation are mutated (bytes flipped, attributes truncated, retyped,
+ * operation are (three times out of four) mutated (bytes flipped, attributes truncated, retyped,
  * resized, duplicated, flagged nested, random attributes appended, the
  * command changed) and sent raw.  Every request must be answered (an ack or
  * a dump end), the family must still work afterwards, and nothing may leak:
  * the sessions made on the fuzzing socket go away with it, no LUN appears.
+ * A real LUN "fz0" (brd) exists during the run, so that mutated set-add,
+ * set-do, snapshot and changes requests reach the engine too.
  * The VM runner fails the run on any kernel warning.
  *
  * VSS_FUZZ_ITERS overrides the count (10000; 2000 under VSS_QUICK=1),
- * VSS_FUZZ_SEED the seed (printed, to replay a failure).
+ * VSS_FUZZ_SEED the seed (printed, to replay a failure); VSS_FUZZ_DEBUG
+ * prints the result of every unmutated request.
  */
 #include <time.h>
 
 /* The harness's fixture wrappers (setjmp) trip -Wclobbered at -O2. */
 #pragma GCC diagnostic ignored "-Wclobbered"
 #include "kselftest_harness.h"
-#include "nl_raw.h"
+#include "set_util.h"
 
 static uint64_t rng_state;
 
@@ -32,7 +35,8 @@ static uint32_t rnd(void)
 #define NR_TEMPLATES 17
 
 static void template(struct nlr *n, struct nlr_msg *m, int i,
-		     const unsigned char sid[16], const unsigned char set_id[16])
+		     const unsigned char sid[16], const unsigned char set_id[16],
+		     const unsigned char victim[16])
 {
 	unsigned char id[16];
 	size_t k;
@@ -50,7 +54,7 @@ static void template(struct nlr *n, struct nlr_msg *m, int i,
 		break;
 	case 1:
 		nlr_req(n, m, VSS_CMD_LUN_DEL, false);
-		nlr_put_str(m, VSS_A_LUN_NAME, "fz0");
+		nlr_put_str(m, VSS_A_LUN_NAME, "fz1");	/* keep fz0 */
 		break;
 	case 2:
 		nlr_req(n, m, VSS_CMD_LUN_GET, false);
@@ -71,7 +75,8 @@ static void template(struct nlr *n, struct nlr_msg *m, int i,
 		break;
 	case 7:
 		nlr_req(n, m, VSS_CMD_SESSION_ABORT, false);
-		nlr_put(m, VSS_A_SESSION_ID, (rnd() & 7) ? id : sid, 16);
+		/* aborting the main session would end the run's progress */
+		nlr_put(m, VSS_A_SESSION_ID, (rnd() & 7) ? id : victim, 16);
 		break;
 	case 8:
 		nlr_req(n, m, VSS_CMD_SET_START, false);
@@ -193,11 +198,11 @@ static void mutate(struct nlr_msg *m)
 
 TEST(mutation)
 {
-	unsigned char sid[16], set_id[16];
+	unsigned char sid[16], set_id[16], victim[16];
 	const char *env = getenv("VSS_FUZZ_ITERS");
 	long iters = env ? atol(env) : getenv("VSS_QUICK") ? 2000 : 10000;
 	struct timeval tv = { .tv_sec = 5 };
-	int luns, sessions, counts[4] = {};
+	int luns, sessions, counts[4] = {}, sets_done = 0;
 	struct nlr n, probe;
 	struct nlr_msg m;
 	struct nlr_ack a;
@@ -213,21 +218,39 @@ TEST(mutation)
 		SKIP(return, "vss family unavailable (%s)", strerror(-ret));
 	luns = nlr_dump_count(&probe, VSS_CMD_LUN_GET);
 	sessions = nlr_dump_count(&probe, VSS_CMD_SESSION_GET);
+	if (!su_ramdisks(2, 64) &&
+	    nlr_lun_add(&probe, "fz0", "/dev/ram0", "/dev/ram1", 65536, &a))
+		TH_LOG("no LUN for the run: %s", a.msg);
 	TH_LOG("seed %#llx, %ld iterations, %d LUNs, %d sessions before",
 	       (unsigned long long)rng_state, iters, luns, sessions);
 
 	ASSERT_EQ(0, nlr_open(&n));
 	ASSERT_EQ(0, setsockopt(n.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)));
 	ASSERT_EQ(0, nlr_session_new(&n, sid));
+	ASSERT_EQ(0, nlr_session_new(&n, victim));
 	ASSERT_EQ(0, nlr_set_start(&n, sid, set_id, &a));
 
 	for (i = 0; i < iters; i++) {
-		int k, nmut = rnd() % 3 + 1;
+		/* a quarter go unmutated: valid traffic moves the state on */
+		int k, nmut = rnd() % 4;
 
-		template(&n, &m, rnd() % NR_TEMPLATES, sid, set_id);
+		template(&n, &m, rnd() % NR_TEMPLATES, sid, set_id, victim);
 		for (k = 0; k < nmut; k++)
 			mutate(&m);
 		ret = nlr_xfer(&n, &m, &a);
+		/* follow the session's newest set, so that set-do can succeed */
+		if (!ret && a.replies &&
+		    ((struct genlmsghdr *)a.reply)->cmd == VSS_CMD_SET_START &&
+		    nlr_reply_attr(&a, VSS_A_SET_ID) &&
+		    nlr_reply_attr(&a, VSS_A_SET_ID)->nla_len == NLA_HDRLEN + 16)
+			memcpy(set_id, nlr_data(nlr_reply_attr(&a, VSS_A_SET_ID)), 16);
+		if (!ret && a.replies &&
+		    ((struct genlmsghdr *)a.reply)->cmd == VSS_CMD_SET_DO)
+			sets_done++;
+		if (getenv("VSS_FUZZ_DEBUG") && !nmut)
+			fprintf(stderr, "# cmd %u: %d %s\n",
+				((struct genlmsghdr *)NLMSG_DATA(&m.nlh))->cmd,
+				ret, a.msg);
 		if (ret == -ETIMEDOUT || ret == -EAGAIN) {
 			TH_LOG("iteration %ld: no answer", i);
 			counts[3]++;
@@ -244,6 +267,13 @@ TEST(mutation)
 	/* The family still answers, and the fuzzing socket's sessions die. */
 	ASSERT_EQ(0, nlr_session_new(&n, sid));
 	nlr_close(&n);
+	TH_LOG("%d snapshot sets taken, %d snapshots left", sets_done,
+	       su_snapshot_count(&probe, NULL));
+	su_delete_all_snapshots(&probe);
+	EXPECT_EQ(0, su_snapshot_count(&probe, NULL));
+	ret = nlr_lun_del(&probe, "fz0", &a);
+	EXPECT_TRUE(ret == 0 || ret == -ENOENT) TH_LOG("%s", a.msg);
+	su_sh("rmmod brd 2>/dev/null");
 	EXPECT_EQ(luns, nlr_dump_count(&probe, VSS_CMD_LUN_GET));
 	EXPECT_EQ(sessions, nlr_dump_count(&probe, VSS_CMD_SESSION_GET));
 	nlr_close(&probe);
