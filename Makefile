@@ -65,7 +65,7 @@ KSRC_STAMP := $(KSRC)/.stamp
 KSRC_FILES := tools/testing/selftests/kselftest_harness.h \
 	tools/testing/selftests/kselftest.h scripts/checkpatch.pl \
 	scripts/spelling.txt scripts/const_structs.checkpatch scripts/kernel-doc \
-	tools/net/ynl
+	tools/net/ynl Documentation/netlink/genetlink-legacy.yaml
 
 # The parts of Debian's kernel source we use (never committed).
 $(KSRC_STAMP): | setup
