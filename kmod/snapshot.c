@@ -693,6 +693,7 @@ static void vss_snap_finish_invalidate(struct vss_snapshot *snap)
 		/* keep the chunks: the store may still name them */
 		pr_err("%s: snapshot s%u: invalidate record failed: %d\n",
 		       lun->name, snap->ps.seq, ret);
+		vss_nl_snapshot_event(VSS_EV_SNAPSHOT_INVALIDATED, snap);
 		return;
 	}
 	vss_snap_drop_all(snap, &d);
