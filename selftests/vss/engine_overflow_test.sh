@@ -9,13 +9,14 @@
 
 ctl=engine_ctl
 work=/tmp/engine_overflow
-plan 12
+plan 13
 
 load_vss || die "cannot load vss"
 ramdisks 2 64
 rm -rf $work && mkdir -p $work
 cleanup() {
 	exec 3<&- 2>/dev/null
+	[ -n "$mpid" ] && kill "$mpid" 2>/dev/null
 	$ctl lun-del eo >/dev/null 2>&1
 	dmsetup remove eo_store >/dev/null 2>&1
 	unload_vss
@@ -44,6 +45,14 @@ state() { # name -> state number, or "gone"
 	s=$($ctl snap-list eo | awk -v id="$(cat $work/$1.id)" '$1 == id {print $5}')
 	echo "${s:-gone}"
 }
+
+# events, if the CLI is there
+mpid=
+if command -v vssctl >/dev/null; then
+	vssctl monitor >$work/events 2>&1 &
+	mpid=$!
+	sleep 1
+fi
 
 # ---- part 1: nothing open; s1, s2, s3 hold 2 + 2 + 0 MiB, fio writes 5 MiB
 check "lun add (8 MiB store)" $ctl lun-add eo /dev/ram0 /dev/mapper/eo_store 4096
@@ -106,4 +115,18 @@ fi
 exec 3<&-
 check "invalid snapshot deleted once closed" $ctl snap-del "$(cat $work/o1.id)"
 [ "$(state o2)" = 3 ] && $ctl snap-del "$(cat $work/o2.id)" >/dev/null
+if [ -n "$mpid" ]; then
+	sleep 1
+	kill $mpid 2>/dev/null
+	wait $mpid 2>/dev/null
+	mpid=
+	missing=""
+	for ev in snapshot-created store-low store-full snapshot-deleted snapshot-invalidated; do
+		grep -q "^$ev" $work/events || missing="$missing $ev"
+	done
+	[ -z "$missing" ] && ok "events sent: created, store-low, store-full, deleted, invalidated" ||
+		fail "events sent" "missing:$missing; got: $(awk '{print $1}' $work/events | sort | uniq -c | tr '\n' ' ')"
+else
+	skip "events sent" "vssctl not built"
+fi
 finish
