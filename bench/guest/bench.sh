@@ -67,11 +67,7 @@ teardown() {
 	local l
 	dmsetup remove_all --force >/dev/null 2>&1
 	for l in "${VSS_LUNS[@]}"; do
-		if [ $VSS_CLI = engine_ctl ]; then
-			engine_ctl lun-del "$l" >/dev/null 2>&1 || vss_stuck=1
-		else
-			vssctl lun remove "$l" >/dev/null 2>&1 || vss_stuck=1
-		fi
+		vssctl lun remove "$l" >/dev/null 2>&1 || vss_stuck=1
 	done
 	if [ ${#VSS_LUNS[@]} -gt 0 ] && [ "${vss_stuck:-0}" = 1 ]; then
 		log "lun remove failed; reloading vss"
@@ -101,14 +97,9 @@ dm_create() { # NAME TABLE
 vss_lun_add() {
 	local out
 	LUN_DEV=
-	if [ $VSS_CLI = engine_ctl ]; then
-		engine_ctl lun-add "$1" "$2" "$3" "$4" >/dev/null || return 1
-		out=
-	else
-		out=$(vssctl -j lun add "$2" --store "$3" --chunk-size "$4" --name "$1" --format) || return 1
-	fi
+	out=$(vssctl -j lun add "$2" --store "$3" --chunk-size "$4" --name "$1" --format) || return 1
 	VSS_LUNS+=("$1")
-	LUN_DEV=$(echo "$out" | jq -r '.. | objects | .device? // empty | strings' 2>/dev/null | head -n 1)
+	LUN_DEV=$(echo "$out" | jq -r '.device // empty' 2>/dev/null)
 	[ -n "$LUN_DEV" ] || LUN_DEV=/dev/vss-$1
 	case "$LUN_DEV" in /dev/*) ;; *) LUN_DEV=/dev/$LUN_DEV ;; esac
 	udev_wait "$LUN_DEV"
@@ -118,22 +109,15 @@ udev_wait() { local i; for i in $(seq 50); do [ -b "$1" ] && return 0; sleep 0.1
 # vss_snap NAME...: one snapshot set over the LUNs; sets SNAP_OUT (the JSON)
 # and SNAP_DEV (the first member's snapshot device).
 vss_snap() {
-	if [ $VSS_CLI = engine_ctl ]; then
-		# "LUN DEVICE ID" per member; no hold window.
-		SNAP_OUT=$(engine_ctl snap "$@") || return 1
-		SNAP_DEV=$(echo "$SNAP_OUT" | awk 'NR == 1 { print $2 }')
-		SNAP_OUT='{}'
-	else
-		SNAP_OUT=$(vssctl -j snapshot create "$@") || return 1
-		SNAP_DEV=$(echo "$SNAP_OUT" | jq -r '[.. | objects | .device? // empty | strings] | map(select(test("vss-"))) | .[0] // empty' 2>/dev/null)
-	fi
+	SNAP_OUT=$(vssctl -j snapshot create "$@") || return 1
+	SNAP_DEV=$(echo "$SNAP_OUT" | jq -r '.snapshots[0].device // empty' 2>/dev/null)
 	[ -n "$SNAP_DEV" ] || return 1
 	case "$SNAP_DEV" in /dev/*) ;; *) SNAP_DEV=/dev/$SNAP_DEV ;; esac
 	udev_wait "$SNAP_DEV"
 }
-# hold_us: the hold window from SNAP_OUT (any key named hold*).
+# hold_us: the hold window from SNAP_OUT.
 hold_us() {
-	echo "$SNAP_OUT" | jq -r '[.. | objects | to_entries[] | select(.key | test("^hold")) | .value] | .[0] // empty' 2>/dev/null
+	echo "$SNAP_OUT" | jq -r '.hold_us // empty' 2>/dev/null
 }
 
 # setup TARGET NSNAP CHUNK: fresh disks, the device under test in ORIG, its
@@ -328,11 +312,12 @@ io_cases() {
 
 # ---- W6: hold window of a snapshot set ------------------------------------
 
-# w6_case REP NLUNS LUN_MB: NLUNS LUNs under a 70/30 fio load, one snapshot
-# set over all of them in the middle of the run; emits the hold window and
-# the fio latency of the I/O completing around the set vs. the rest.
+# w6_case NLUNS LUN_MB: NLUNS LUNs under a 70/30 fio load, one snapshot set
+# over all of them in the middle of the run, REPS times on the same LUNs
+# (each set is a new snapshot of every LUN); emits the hold window and the
+# fio latency of the I/O completing around the set vs. the rest of the run.
 w6_case() {
-	local rep=$1 n=$2 size=$3 i devs=() names=() t0 t1 hold lat l files
+	local n=$1 size=$2 rep i devs=() names=() t0 t1 hold lat l files fpid rc
 	fresh_disks $((2 * n)) "$size" || return 1
 	for i in $(seq 0 $((n - 1))); do
 		vss_lun_add w6l$i /dev/ram$i /dev/ram$((n + i)) 65536 || return 1
@@ -340,45 +325,47 @@ w6_case() {
 		names+=("w6l$i")
 	done
 	files=$(IFS=:; echo "${devs[*]}")
-	rm -f "$WORK"/w6_*.log
-	fio --name=w6 --eta=never --disk_util=0 --filename="$files" --direct=1 --rw=randrw --rwmixread=70 --bs=4k \
-		--ioengine=libaio --iodepth=16 --filesize=$((size < 64 ? size : 64))m --norandommap \
-		--randrepeat=0 --runtime=$((RT + 6)) --time_based --write_lat_log="$WORK/w6" \
-		--log_unix_epoch=1 --output=/dev/null &
-	local fpid=$!
-	# fio takes over a second to start under emulation; the set comes after
-	# about two seconds of load and has several seconds of load after it.
-	sleep 3
-	t0=$(now_ms)
-	vss_snap "${names[@]}"
-	local rc=$?
-	t1=$(now_ms)
-	wait $fpid
-	hold=$(hold_us)
-	l=$(jq -cn --argjson r "$rep" --argjson n "$n" --argjson s "$size" \
-		'{type: "w6", rep: $r, luns: $n, lun_mb: $s}')
-	if [ $rc != 0 ] || [ -z "$hold" ]; then
-		emit "$(jq -cn --argjson l "$l" --arg o "$SNAP_OUT" '$l + {type: "error", wl: "W6", msg: ("snapshot create failed: " + $o)}')"
-		teardown
-		return 1
-	fi
-	# Latency (lat log: ms epoch, ns, dir, bs, ...) inside the window from the
-	# create command's start to 200 ms after its end, and outside it.
-	lat=$(cat "$WORK"/w6_lat.*.log 2>/dev/null | tr -d ',' | awk -v a="$t0" -v b=$((t1 + 200)) '
-		{ if ($1 >= a && $1 <= b) print "in", $2; else print "out", $2 }' |
-		sort -k1,1 -k2,2n | awk '
-		function at(k, q,   i) {
-			i = int(n[k] * q + 0.5)
-			if (i < 1) i = 1
-			return n[k] ? v[k, i] / 1000 : 0
-		}
-		{ v[$1, ++n[$1]] = $2 }
-		END {
-			printf "{\"in\":{\"n\":%d,\"p50_us\":%.1f,\"p99_us\":%.1f,\"max_us\":%.1f},", n["in"], at("in", 0.5), at("in", 0.99), at("in", 1)
-			printf "\"out\":{\"n\":%d,\"p50_us\":%.1f,\"p99_us\":%.1f,\"max_us\":%.1f}}", n["out"], at("out", 0.5), at("out", 0.99), at("out", 1)
-		}')
-	emit "$(jq -cn --argjson l "$l" --argjson h "$hold" --argjson c $((t1 - t0)) --argjson lat "$lat" \
-		'$l + {hold_us: $h, cmd_ms: $c, lat_window: $lat.in, lat_rest: $lat.out}')"
+	for rep in $(seq "$REPS"); do
+		rm -f "$WORK"/w6_*.log
+		fio --name=w6 --eta=never --disk_util=0 --filename="$files" --direct=1 --rw=randrw \
+			--rwmixread=70 --bs=4k --ioengine=libaio --iodepth=16 \
+			--filesize=$((size < 64 ? size : 64))m --norandommap --randrepeat=0 \
+			--runtime=$((RT + 5)) --time_based --write_lat_log="$WORK/w6" \
+			--log_unix_epoch=1 --output=/dev/null &
+		fpid=$!
+		# fio takes over a second to start under emulation; the set comes
+		# after about two seconds of load and has seconds of load after it.
+		sleep 3
+		t0=$(now_ms)
+		vss_snap "${names[@]}"
+		rc=$?
+		t1=$(now_ms)
+		wait $fpid
+		hold=$(hold_us)
+		l=$(printf '{"type":"w6","rep":%d,"luns":%d,"lun_mb":%d}' "$rep" "$n" "$size")
+		if [ $rc != 0 ] || [ -z "$hold" ]; then
+			emit "$(jq -cn --argjson l "$l" --arg o "$SNAP_OUT" '$l + {type: "error", wl: "W6", msg: ("snapshot create failed: " + $o)}')"
+			continue
+		fi
+		# Latency (lat log: ms epoch, ns, dir, bs, ...) inside the window
+		# from the create command's start to 200 ms after its end, and
+		# outside it.
+		lat=$(cat "$WORK"/w6_lat.*.log 2>/dev/null | tr -d ',' | awk -v a="$t0" -v b=$((t1 + 200)) '
+			{ if ($1 >= a && $1 <= b) print "in", $2; else print "out", $2 }' |
+			sort -k1,1 -k2,2n | awk '
+			function at(k, q,   i) {
+				i = int(n[k] * q + 0.5)
+				if (i < 1) i = 1
+				return n[k] ? v[k, i] / 1000 : 0
+			}
+			{ v[$1, ++n[$1]] = $2 }
+			END {
+				printf "{\"in\":{\"n\":%d,\"p50_us\":%.1f,\"p99_us\":%.1f,\"max_us\":%.1f},", n["in"], at("in", 0.5), at("in", 0.99), at("in", 1)
+				printf "\"out\":{\"n\":%d,\"p50_us\":%.1f,\"p99_us\":%.1f,\"max_us\":%.1f}}", n["out"], at("out", 0.5), at("out", 0.99), at("out", 1)
+			}')
+		emit "$(jq -cn --argjson l "$l" --argjson h "$hold" --argjson c $((t1 - t0)) --argjson lat "$lat" \
+			'$l + {hold_us: $h, cmd_ms: $c, lat_window: $lat.in, lat_rest: $lat.out}')"
+	done
 	teardown
 }
 
@@ -431,10 +418,6 @@ w7_case() {
 # ---- main -----------------------------------------------------------------------
 
 modprobe -a dm-mod dm-bufio dm-snapshot dm-thin-pool || exit 1
-# The CLI; until it exists, the engine selftests' netlink driver (no hold
-# window from it, so no W6).
-VSS_CLI=vssctl
-command -v vssctl >/dev/null || VSS_CLI=engine_ctl
 have_vss=1
 if ! modprobe vss 2>"$WORK/vss.err"; then
 	have_vss=0
@@ -443,10 +426,10 @@ fi
 emit "$(jq -cn --arg k "$(uname -r)" --argjson reps "$REPS" --argjson rt "$RT" \
 	--argjson smoke "$SMOKE" --argjson disk $DISK_MB --argjson region $REGION_MB \
 	--argjson w1a $W1_IOS_4K --argjson w1b $W1_IOS_64K --argjson mem "$(awk '/^MemTotal:/ { print $2 * 1024 }' /proc/meminfo)" \
-	--argjson cpus "$(nproc)" --arg fio "$(fio --version)" --argjson vss $have_vss --arg cli $VSS_CLI \
+	--argjson cpus "$(nproc)" --arg fio "$(fio --version)" --argjson vss $have_vss \
 	'{type: "meta", kernel: $k, reps: $reps, runtime_s: $rt, smoke: $smoke, disk_mb: $disk,
 	  region_mb: $region, w1_ios_4k: $w1a, w1_ios_64k: $w1b, mem_bytes: $mem, cpus: $cpus,
-	  fio: $fio, vss_loaded: $vss, vss_cli: $cli}')"
+	  fio: $fio, vss_loaded: $vss}')"
 started=$(now_ms)
 
 if [[ " $GROUPS_RUN " == *" io "* ]]; then
@@ -465,11 +448,9 @@ fi
 if [[ " $GROUPS_RUN " == *" w6 "* ]] && [ $have_vss = 1 ]; then
 	w6_sizes="64 1024" w6_luns="1 8 32"
 	[ "$SMOKE" = 1 ] && w6_sizes=64 w6_luns="1 2"
-	for rep in $(seq "$REPS"); do
-		for s in $w6_sizes; do
-			for n in $w6_luns; do
-				w6_case "$rep" "$n" "$s" || log "W6 $n LUNs ${s} MiB failed"
-			done
+	for s in $w6_sizes; do
+		for n in $w6_luns; do
+			w6_case "$n" "$s" || log "W6 $n LUNs ${s} MiB failed"
 		done
 	done
 fi
