@@ -711,10 +711,21 @@ static void vss_snap_finish_invalidations(struct vss_lun *lun)
 			vss_snap_finish_invalidate(snap);
 }
 
+static bool vss_snap_is_newest(struct vss_snapshot *snap)
+{
+	bool newest;
+
+	spin_lock(&snap->lun->map_lock);
+	newest = snap->lun->newest == snap;
+	spin_unlock(&snap->lun->map_lock);
+	return newest;
+}
+
 /*
  * Delete a persisted snapshot (ready or invalid) with handover.  Under
- * snap_mutex.  With @held the LUN's writes are held (user delete);
- * otherwise (reclaim) @snap is the oldest live snapshot and writes go on.
+ * snap_mutex.  @held: no write can have escaped preservation while we
+ * worked (the LUN is held, or @snap is not the newest), so a failure can
+ * restore the snapshot; otherwise (reclaim of the newest) writes went on.
  * On success the caller ends the snapshot (vss_snap_finish_delete()).
  */
 static int vss_snap_delete_locked(struct vss_snapshot *snap, bool held,
@@ -1081,13 +1092,27 @@ void vss_snapshot_abort(struct vss_snapshot *snap)
 	vss_snap_forget(snap);
 }
 
+/* Compact the store's log if worth it.  Under snap_mutex, LUN held. */
+static void vss_snap_checkpoint_locked(struct vss_lun *lun)
+{
+	int ret;
+
+	if (!vss_store_needs_checkpoint(lun->store))
+		return;
+	/* pending invalidations first: their chunks must not be listed */
+	vss_snap_finish_invalidations(lun);
+	ret = vss_store_checkpoint(lun->store, vss_snap_enumerate, lun);
+	if (ret)
+		pr_warn("%s: checkpoint failed: %d\n", lun->name, ret);
+}
+
 /**
  * vss_snapshot_delete - delete a snapshot, handing its data over
  * @snap: the snapshot
  * @extack: reason of a refusal
  *
- * Context: process context, sleeps; holds the LUN's writes for the time of
- * the map merge.
+ * Context: process context, sleeps; deleting the newest snapshot holds the
+ * LUN's writes for the time of the map merge, other deletes do not.
  * Return: 0; -EBUSY if the snapshot device is open; -ENOENT if already
  * being deleted; or the store's error.
  */
@@ -1117,6 +1142,27 @@ int vss_snapshot_delete(struct vss_snapshot *snap,
 		NL_SET_ERR_MSG(extack, "snapshot device is open");
 		return -EBUSY;
 	}
+	if (snap->persisted && !vss_snap_is_newest(snap)) {
+		/*
+		 * COWs only target the newest snapshot, so neither this one
+		 * nor its predecessor can change under us, and it cannot
+		 * become the newest while we hold snap_mutex: writes go on.
+		 */
+		ret = vss_snap_delete_locked(snap, true, extack);
+		mutex_unlock(&lun->snap_mutex);
+		if (ret)
+			return ret;
+		vss_snap_finish_delete(snap);
+		if (vss_store_needs_checkpoint(lun->store)) {
+			/* a checkpoint needs no exception commit in flight */
+			vss_lun_hold(lun);
+			mutex_lock(&lun->snap_mutex);
+			vss_snap_checkpoint_locked(lun);
+			mutex_unlock(&lun->snap_mutex);
+			vss_lun_release(lun);
+		}
+		return 0;
+	}
 	mutex_unlock(&lun->snap_mutex);
 
 	/* hold first: snap_mutex is never held while a hold drains */
@@ -1138,14 +1184,8 @@ int vss_snapshot_delete(struct vss_snapshot *snap,
 		if (!ret && list_empty(&lun->snaps))
 			xa_destroy(&lun->any);
 		spin_unlock(&lun->map_lock);
-		if (!ret && vss_store_needs_checkpoint(lun->store)) {
-			int err = vss_store_checkpoint(lun->store,
-						       vss_snap_enumerate, lun);
-
-			if (err)
-				pr_warn("%s: checkpoint failed: %d\n",
-					lun->name, err);
-		}
+		if (!ret)
+			vss_snap_checkpoint_locked(lun);
 	}
 	mutex_unlock(&lun->snap_mutex);
 	vss_lun_release(lun);
