@@ -8,7 +8,7 @@ set -uo pipefail
 export PATH=/opt/vss/bin:$PATH
 
 bold=$'\e[1m' dim=$'\e[2m' off=$'\e[0m'
-[ -t 1 ] || { bold= dim= off=; }
+[ "${VSS_DEMO_COLOR:-0}" = 1 ] || { bold= dim= off=; }
 step() { printf '\n%s== %s ==%s\n' "$bold" "$*" "$off"; }
 say() { printf '%s%s%s\n' "$dim" "$*" "$off"; }
 run() { printf '%s$ %s%s\n' "$bold" "$*" "$off"; "$@"; }
@@ -51,8 +51,8 @@ before_logs=$(sha /dev/vss-logs)
 say "checksums recorded: db ${before_db:0:16}..., logs ${before_logs:0:16}..., 5 files"
 
 step "A writer keeps appending to /mnt/home/journal while the set is taken"
-( i=0; while [ -e /tmp/writing ]; do echo "entry $i" >> /mnt/home/journal; i=$((i + 1)); done ) &
 touch /tmp/writing
+( i=0; while [ -e /tmp/writing ]; do echo "entry $i" >> /mnt/home/journal; i=$((i + 1)); done ) &
 writer=$!
 sleep 1
 
