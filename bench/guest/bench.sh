@@ -48,6 +48,7 @@ W1_IOS_4K=4096		# first writes per W1 run, 4 KiB chunks
 W1_IOS_64K=512		# first writes per W1 run, 64 KiB chunks
 W3_MB=32
 W7_MB=128
+W6_MB=8			# per LUN; the three sets of a W6 case keep their copies
 if [ "$SMOKE" = 1 ]; then
 	DISK_MB=64 REGION_MB=32 W1_IOS_4K=256 W1_IOS_64K=64 W3_MB=8 W7_MB=16
 fi
@@ -329,7 +330,7 @@ w6_case() {
 		rm -f "$WORK"/w6_*.log
 		fio --name=w6 --eta=never --disk_util=0 --filename="$files" --direct=1 --rw=randrw \
 			--rwmixread=70 --bs=4k --ioengine=libaio --iodepth=16 \
-			--filesize=$((size < 64 ? size : 64))m --norandommap --randrepeat=0 \
+			--filesize=$((size < W6_MB ? size : W6_MB))m --norandommap --randrepeat=0 \
 			--runtime=$((RT + 5)) --time_based --write_lat_log="$WORK/w6" \
 			--log_unix_epoch=1 --output=/dev/null &
 		fpid=$!
