@@ -823,7 +823,10 @@ int vss_lun_add(const struct vss_lun_params *p, struct netlink_ext_ack *extack,
 		goto bad_store;
 	ret = vss_snap_replay_done(lun);
 	if (ret) {
-		NL_SET_ERR_MSG(extack, "store holds snapshot data beyond the LUN size");
+		if (ret == -EINVAL)
+			NL_SET_ERR_MSG(extack, "store holds snapshot data beyond the LUN size");
+		else
+			NL_SET_ERR_MSG(extack, "cannot bring the store's snapshots back");
 		goto bad_replay;
 	}
 	ret = vss_lun_add_disk(lun);

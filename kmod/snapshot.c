@@ -1414,7 +1414,8 @@ const struct vss_store_replay_ops vss_snap_replay_ops = {
  *
  * Checks the maps against the LUN size, frees the store chunks the replayed
  * deletes released (unless a later record reused them), adds the devices
- * of the ready snapshots.
+ * of the ready snapshots.  The store's log is compacted here if it grew
+ * much larger than the live state, before any I/O can reach the LUN.
  *
  * Context: process context, LUN add.
  * Return: 0, -EINVAL if the store maps chunks beyond the LUN, or another
@@ -1451,6 +1452,9 @@ int vss_snap_replay_done(struct vss_lun *lun)
 		if (!xa_load(&live, idx))
 			vss_store_free(lun->store, idx);
 	xa_destroy(&lun->replay_dropped);
+
+	/* No I/O can reach the LUN yet: compact a log much larger than its state. */
+	vss_snap_checkpoint_locked(lun);
 
 	list_for_each_entry(snap, &lun->snaps, lun_node) {
 		if (snap->state != VSS_SNAP_READY)
