@@ -467,6 +467,7 @@ static u16 vss_rec_size(u8 type)
 		return sizeof(struct vss_rec_create);
 	case VSS_REC_DELETE:
 	case VSS_REC_INVALIDATE:
+	case VSS_REC_BREAK:
 		return sizeof(struct vss_rec_hdr);
 	}
 	return 0;
@@ -644,6 +645,9 @@ static int vss_rec_check(struct vss_store *st, struct vss_store_rec *r)
 	case VSS_REC_DELETE:
 	case VSS_REC_INVALIDATE:
 		return 0;
+	case VSS_REC_BREAK:
+		/* replay refuses a break of a slot that is not live */
+		return *state == VSS_SLOT_FREE ? -ENOENT : 0;
 	}
 	return -EINVAL;
 }
@@ -899,6 +903,22 @@ int vss_store_snapshot_invalidate(struct vss_store *st, u16 slot)
 	return vss_store_sync_rec(st, VSS_REC_INVALIDATE, slot, NULL);
 }
 
+/**
+ * vss_store_snapshot_break - record that a snapshot left its snapshot set
+ * @st: the store
+ * @slot: its slot, live (created, not deleted)
+ *
+ * From this record on, replay reports the snapshot with an all-zero set
+ * id; a checkpoint writes whatever set id the engine enumerates.
+ *
+ * Context: process context, sleeps; not from a completion of this store.
+ * Return: 0 when durable, -ENOENT if the slot is not live, -EINVAL, -EIO.
+ */
+int vss_store_snapshot_break(struct vss_store *st, u16 slot)
+{
+	return vss_store_sync_rec(st, VSS_REC_BREAK, slot, NULL);
+}
+
 /* ---------------------------------------------------------- superblock */
 
 static void vss_sb_fill(struct vss_store *st, struct vss_sb_disk *sb,
@@ -1132,6 +1152,16 @@ static int vss_replay_rec(struct vss_replay *rp, const u8 *p, u64 pos)
 			return 0;
 		*state = VSS_SLOT_INVALID;
 		err = rp->ops->snapshot_invalidate(rp->arg, slot);
+		break;
+	case VSS_REC_BREAK:
+		/* written only for live slots (vss_rec_check) */
+		if (*state == VSS_SLOT_FREE) {
+			vss_refuse(rp->extack, "store metadata corrupt",
+				   "log block %llu: break of free slot %u",
+				   pos, slot);
+			return -EUCLEAN;
+		}
+		err = rp->ops->snapshot_break(rp->arg, slot);
 		break;
 	default:
 		vss_refuse(rp->extack, "store metadata corrupt",

@@ -53,6 +53,8 @@ struct vss_store_snap {
  * @snapshot_create: a snapshot exists in @s->slot
  * @snapshot_delete: the snapshot in @slot was deleted
  * @snapshot_invalidate: the snapshot in @slot lost its data
+ * @snapshot_break: the snapshot in @slot (live) left its set: its set id is
+ *	all zeros from now on
  * @exception: @lun_chunk of snapshot @slot is preserved in @store_chunk;
  *	exceptions recorded before their snapshot's create record are
  *	delivered right after it, those of a snapshot never created are not
@@ -70,6 +72,7 @@ struct vss_store_replay_ops {
 	int (*snapshot_create)(void *arg, const struct vss_store_snap *s);
 	int (*snapshot_delete)(void *arg, u16 slot);
 	int (*snapshot_invalidate)(void *arg, u16 slot);
+	int (*snapshot_break)(void *arg, u16 slot);
 	int (*exception)(void *arg, u16 slot, u64 lun_chunk, u64 store_chunk);
 };
 
@@ -117,6 +120,7 @@ int vss_store_snapshot_create(struct vss_store *st,
 			      const struct vss_store_snap *s);
 int vss_store_snapshot_delete(struct vss_store *st, u16 slot);
 int vss_store_snapshot_invalidate(struct vss_store *st, u16 slot);
+int vss_store_snapshot_break(struct vss_store *st, u16 slot);
 
 /*
  * Compaction: write the live state (enumerated by @ops on @arg) as a new

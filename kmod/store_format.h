@@ -128,6 +128,7 @@ enum vss_rec_type {
 	VSS_REC_CREATE = 2,
 	VSS_REC_DELETE = 3,
 	VSS_REC_INVALIDATE = 4,
+	VSS_REC_BREAK = 5,
 };
 
 /**
@@ -174,6 +175,10 @@ struct vss_rec_create {
 } __packed;
 static_assert(sizeof(struct vss_rec_create) == 48);
 
-/* VSS_REC_DELETE and VSS_REC_INVALIDATE are a bare struct vss_rec_hdr. */
+/*
+ * VSS_REC_DELETE, VSS_REC_INVALIDATE and VSS_REC_BREAK (the snapshot left
+ * its set: its set id is all zeros from then on) are a bare
+ * struct vss_rec_hdr.
+ */
 
 #endif /* _VSS_STORE_FORMAT_H */

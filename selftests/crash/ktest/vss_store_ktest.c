@@ -61,6 +61,7 @@ module_param(ack_idx, int, 0444);
 struct km_slot {
 	int live;
 	bool invalid;
+	bool in_set;	/* set id not all zeros */
 	u32 seq;
 	u32 n;
 	u64 *lun;
@@ -148,6 +149,7 @@ static int rp_create(void *arg, const struct vss_store_snap *s)
 		return -ENOMEM;
 	m->live = 1;
 	m->invalid = false;
+	m->in_set = !uuid_is_null(&s->set_id);
 	m->seq = s->seq;
 	m->n = 0;
 	return 0;
@@ -180,6 +182,14 @@ static int rp_invalidate(void *arg, u16 slot)
 	return 0;
 }
 
+static int rp_break(void *arg, u16 slot)
+{
+	if (!km->s[slot].live)
+		return -ENOENT;
+	km->s[slot].in_set = false;
+	return 0;
+}
+
 static int rp_exception(void *arg, u16 slot, u64 lc, u64 sc)
 {
 	struct km_slot *m = &km->s[slot];
@@ -197,6 +207,7 @@ static const struct vss_store_replay_ops rp_ops = {
 	.snapshot_create = rp_create,
 	.snapshot_delete = rp_delete,
 	.snapshot_invalidate = rp_invalidate,
+	.snapshot_break = rp_break,
 	.exception = rp_exception,
 };
 
@@ -327,6 +338,7 @@ static int snap_create(struct vss_store *st, u16 slot, u32 seq)
 	if (km_slot_alloc(m))
 		return -ENOMEM;
 	m->live = 1;
+	m->in_set = true;
 	m->seq = seq;
 	m->invalid = false;
 	return 0;
@@ -352,6 +364,8 @@ static int enumerate(void *arg, struct vss_store *st)
 
 		if (!m->live)
 			continue;
+		if (m->in_set)
+			memset(s.set_id.b, 0x5a, sizeof(s.set_id.b));
 		err = vss_store_cp_snapshot(st, &s, m->invalid);
 		if (err)
 			return err;
@@ -417,7 +431,7 @@ static bool km_equal(struct km_copy *c)
 		if (!a->live)
 			continue;
 		if (a->seq != b->seq || a->invalid != b->invalid ||
-		    a->n != b->n)
+		    a->in_set != b->in_set || a->n != b->n)
 			goto diff;
 		if (memcmp(a->lun, b->lun, a->n * sizeof(u64)) ||
 		    memcmp(a->stc, b->stc, a->n * sizeof(u64)))
@@ -593,9 +607,14 @@ static bool t_persist(void)
 	CHECK(!snap_create(st, 2, 3));
 	CHECK(!add_exc(st, 2, 10, 7000, false));
 	CHECK(!snap_delete(st, 2));
+	/* break: live (valid or invalid) slots only */
+	CHECK(vss_store_snapshot_break(st, 2) == -ENOENT);
+	CHECK(!vss_store_snapshot_break(st, 1));
+	km->s[1].in_set = false;
 	CHECK(reopen_same(&st));
 	CHECK(vss_store_last_seq(st) == 3);
 	CHECK(km->s[0].n == 300 && km->s[1].n == 50 && km->s[1].invalid);
+	CHECK(km->s[0].in_set && !km->s[1].in_set);
 	/* Keep going after the replay: the open block continues. */
 	CHECK(!add_exc(st, 0, 3000, 10000, false));
 	CHECK(!snap_create(st, 2, 4));
@@ -885,7 +904,12 @@ static bool t_checkpoint(void)
 	/* life goes on in the new log, and again after a second one */
 	CHECK(!add_exc(st, 1, 100, 12000, false));
 	CHECK(!snap_delete(st, 0));
+	/* a broken set survives the checkpoint through its create record */
+	CHECK(!vss_store_snapshot_break(st, 2));
+	km->s[2].in_set = false;
 	CHECK(!vss_store_checkpoint(st, enumerate, NULL));
+	CHECK(reopen_same(&st));
+	CHECK(km->s[1].in_set && !km->s[2].in_set);
 	CHECK(!snap_create(st, 0, 41));
 	CHECK(reopen_same(&st));
 	/* all deleted: the seq survives in the superblock */
