@@ -737,6 +737,49 @@ int vss_nl_set_del_doit(struct sk_buff *skb, struct genl_info *info)
 	return vss_session_set_del(&set_id, info->extack);
 }
 
+/**
+ * vss_nl_set_break_doit() - BreakSnapshotSet
+ * @skb: request
+ * @info: request attributes
+ *
+ * Context: process, CAP_SYS_ADMIN; sleeps (store records).
+ * Return: 0 (replied with the number of snapshots released) or a negative
+ * errno.
+ */
+int vss_nl_set_break_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct sk_buff *msg;
+	uuid_t set_id;
+	void *hdr;
+	u32 count;
+	int ret;
+
+	if (vss_nl_missing(info, VSS_A_SET_ID))
+		return -EINVAL;
+	vss_nl_get_uuid(info->attrs[VSS_A_SET_ID], &set_id);
+
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	ret = vss_session_set_break(&set_id, &count, info->extack);
+	if (ret)
+		goto out_free;
+	ret = -EMSGSIZE;
+	hdr = genlmsg_put_reply(msg, info, &vss_nl_family, 0,
+				VSS_CMD_SET_BREAK);
+	if (!hdr)
+		goto out_free;
+	if (nla_put(msg, VSS_A_SET_ID, sizeof(set_id), &set_id) ||
+	    nla_put_u32(msg, VSS_A_SET_SNAPSHOT_COUNT, count))
+		goto out_free;
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+
+out_free:
+	nlmsg_free(msg);
+	return ret;
+}
+
 /* ---- snapshots ---- */
 
 static int vss_nl_put_snapshot(struct sk_buff *skb,

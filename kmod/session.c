@@ -890,6 +890,12 @@ int vss_session_set_del(const uuid_t *set_id, struct netlink_ext_ack *extack)
 	int ret, err = 0;
 	unsigned int found = 0;
 
+	/* the all-zero id names no set: it is what broken sets leave */
+	if (uuid_is_null(set_id)) {
+		NL_SET_ERR_MSG(extack, "No such snapshot set");
+		vss_nl_set_hresult(extack, VSS_E_OBJECT_NOT_FOUND);
+		return -ENOENT;
+	}
 	ret = vss_session_discard_set(set_id, extack);
 	if (ret)
 		return ret < 0 ? ret : 0;
@@ -918,6 +924,94 @@ int vss_session_set_del(const uuid_t *set_id, struct netlink_ext_ack *extack)
 		return -ENOENT;
 	}
 	return err;
+}
+
+/* Is a session still building or taking the set @set_id? */
+static bool vss_session_set_busy(const uuid_t *set_id)
+{
+	struct vss_session *s;
+	unsigned long flags;
+	bool busy = false;
+
+	spin_lock_irqsave(&vss_sessions_lock, flags);
+	list_for_each_entry(s, &vss_sessions, node) {
+		if (s->set && uuid_equal(&s->set->id, set_id) &&
+		    s->set->state != VSS_SET_STATE_CREATED &&
+		    s->set->state != VSS_SET_STATE_ABORTED) {
+			busy = true;
+			break;
+		}
+	}
+	spin_unlock_irqrestore(&vss_sessions_lock, flags);
+	return busy;
+}
+
+/**
+ * vss_session_set_break() - BreakSnapshotSet
+ * @set_id: the set
+ * @count: set to the number of snapshots released from the set
+ * @extack: reason of a failure
+ *
+ * Every snapshot of a created set, on every LUN, durably loses its set id
+ * (vss_snapshot_break()); the snapshots themselves stay.  Set ids are
+ * random and made by set-start, so once no session builds the set no new
+ * snapshot can join it while we walk.
+ *
+ * Context: process.
+ * Return: 0; -ENOENT (no such set), -EBUSY (still being built or taken),
+ * or the first error of a snapshot (the others are still released).
+ */
+int vss_session_set_break(const uuid_t *set_id, u32 *count,
+			  struct netlink_ext_ack *extack)
+{
+	struct vss_snapshot_info si;
+	struct vss_lun_info li;
+	struct vss_lun *lun, *next;
+	unsigned int found = 0;
+	int ret, err = 0;
+
+	*count = 0;
+	if (!uuid_is_null(set_id) && vss_session_set_busy(set_id)) {
+		NL_SET_ERR_MSG(extack, "Snapshot set is still being created");
+		vss_nl_set_hresult(extack, VSS_E_SNAPSHOT_SET_IN_PROGRESS);
+		return -EBUSY;
+	}
+	for (lun = uuid_is_null(set_id) ? NULL : vss_lun_next(""); lun;
+	     lun = next) {
+		struct vss_snapshot *snap, *snext;
+
+		for (snap = vss_snapshot_next(lun, 0); snap; snap = snext) {
+			vss_snapshot_get_info(snap, &si);
+			snext = vss_snapshot_next(lun, si.seq);
+			if (uuid_equal(&si.set_id, set_id)) {
+				found++;
+				ret = vss_snapshot_break(snap);
+				if (!ret)
+					(*count)++;
+				else if (!err)
+					err = ret;
+			}
+			vss_snapshot_put(snap);
+		}
+		vss_lun_get_info(lun, &li);
+		next = vss_lun_next(li.name);
+		vss_lun_put(lun);
+	}
+	if (!found) {
+		NL_SET_ERR_MSG(extack, "No such snapshot set");
+		vss_nl_set_hresult(extack, VSS_E_OBJECT_NOT_FOUND);
+		return -ENOENT;
+	}
+	if (*count)
+		vss_nl_bump_gen();	/* dumps in progress see the change */
+	if (err) {
+		NL_SET_ERR_MSG(extack,
+			       "store: cannot record that a snapshot left its set");
+		return err;
+	}
+	pr_info("snapshot set %pUb broken: %u snapshots released\n", set_id,
+		*count);
+	return 0;
 }
 
 /**

@@ -76,6 +76,8 @@ int vss_session_set_do(const uuid_t *sid, const uuid_t *set_id,
 		       struct vss_set_result *res,
 		       struct netlink_ext_ack *extack);
 int vss_session_set_del(const uuid_t *set_id, struct netlink_ext_ack *extack);
+int vss_session_set_break(const uuid_t *set_id, u32 *count,
+			  struct netlink_ext_ack *extack);
 
 bool vss_session_lun_holder(struct vss_lun *lun, uuid_t *sid);
 bool vss_session_of_set(const uuid_t *set_id, uuid_t *sid);

@@ -1196,6 +1196,37 @@ int vss_snapshot_delete(struct vss_snapshot *snap,
 	return ret;
 }
 
+/**
+ * vss_snapshot_break - release a snapshot from its snapshot set
+ * @snap: the snapshot
+ *
+ * BreakSnapshotSet: the snapshot stays, its set id becomes all zeros.  A
+ * persisted snapshot (ready or invalid) gets a durable break record first.
+ * One seen deleting under snap_mutex has its delete record durable already
+ * and one not persisted yet will write its create record with the new id:
+ * both change in memory only.  snap_mutex also orders this against
+ * checkpoints, which enumerate the set id.
+ *
+ * Context: process context, sleeps; takes &vss_lun.snap_mutex.
+ * Return: 0, or the store's error (the set id is then kept).
+ */
+int vss_snapshot_break(struct vss_snapshot *snap)
+{
+	struct vss_lun *lun = snap->lun;
+	int ret = 0;
+
+	mutex_lock(&lun->snap_mutex);
+	if (snap->persisted && READ_ONCE(snap->state) != VSS_SNAP_DELETING)
+		ret = vss_store_snapshot_break(lun->store, snap->ps.slot);
+	if (!ret) {
+		spin_lock(&lun->map_lock);
+		snap->ps.set_id = uuid_null;
+		spin_unlock(&lun->map_lock);
+	}
+	mutex_unlock(&lun->snap_mutex);
+	return ret;
+}
+
 /* ---- changed-block tracking ---- */
 
 /* Does any of @snap .. Sn map @c?  Under map_lock. */
@@ -1373,6 +1404,17 @@ static int vss_snap_replay_invalidate(void *arg, u16 slot)
 	return d.err;
 }
 
+static int vss_snap_replay_break(void *arg, u16 slot)
+{
+	struct vss_lun *lun = arg;
+	struct vss_snapshot *snap = vss_snap_by_slot(lun, slot);
+
+	if (!snap)
+		return -EINVAL;
+	snap->ps.set_id = uuid_null;
+	return 0;
+}
+
 static int vss_snap_replay_exception(void *arg, u16 slot, u64 lun_chunk,
 				     u64 store_chunk)
 {
@@ -1405,6 +1447,7 @@ const struct vss_store_replay_ops vss_snap_replay_ops = {
 	.snapshot_create	= vss_snap_replay_create,
 	.snapshot_delete	= vss_snap_replay_delete,
 	.snapshot_invalidate	= vss_snap_replay_invalidate,
+	.snapshot_break		= vss_snap_replay_break,
 	.exception		= vss_snap_replay_exception,
 };
 

@@ -93,8 +93,13 @@ const struct nla_policy vss_snapshot_changes_nl_policy[VSS_A_SNAPSHOT_MAX + 1] =
 	[VSS_A_SNAPSHOT_OFFSET] = NLA_POLICY_FULL_RANGE(NLA_U64, &vss_a_snapshot_offset_range),
 };
 
+/* VSS_CMD_SET_BREAK */
+const struct nla_policy vss_set_break_nl_policy[VSS_A_SET_MAX + 1] = {
+	[VSS_A_SET_ID] = NLA_POLICY_EXACT_LEN(VSS_ID_LEN),
+};
+
 /* Ops table for vss */
-const struct genl_ops vss_nl_ops[13] = {
+const struct genl_ops vss_nl_ops[14] = {
 	{
 		.cmd		= VSS_CMD_LUN_ADD,
 		.doit		= vss_nl_lun_add_doit,
@@ -180,5 +185,11 @@ const struct genl_ops vss_nl_ops[13] = {
 		.done		= vss_nl_snapshot_changes_done,
 		.policy		= vss_snapshot_changes_nl_policy,
 		.maxattr	= VSS_A_SNAPSHOT_MAX,
+	},
+	{
+		.cmd		= VSS_CMD_SET_BREAK,
+		.doit		= vss_nl_set_break_doit,
+		.policy		= vss_set_break_nl_policy,
+		.maxattr	= VSS_A_SET_MAX,
 	},
 };

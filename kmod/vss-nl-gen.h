@@ -25,9 +25,10 @@ extern const struct nla_policy vss_set_del_nl_policy[VSS_A_SET_MAX + 1];
 extern const struct nla_policy vss_snapshot_get_nl_policy[VSS_A_SNAPSHOT_MAX + 1];
 extern const struct nla_policy vss_snapshot_del_nl_policy[VSS_A_SNAPSHOT_MAX + 1];
 extern const struct nla_policy vss_snapshot_changes_nl_policy[VSS_A_SNAPSHOT_MAX + 1];
+extern const struct nla_policy vss_set_break_nl_policy[VSS_A_SET_MAX + 1];
 
 /* Ops table for vss */
-extern const struct genl_ops vss_nl_ops[13];
+extern const struct genl_ops vss_nl_ops[14];
 
 int vss_nl_lun_add_doit(struct sk_buff *skb, struct genl_info *info);
 int vss_nl_lun_del_doit(struct sk_buff *skb, struct genl_info *info);
@@ -51,6 +52,7 @@ int vss_nl_snapshot_changes_start(struct netlink_callback *cb);
 int vss_nl_snapshot_changes_done(struct netlink_callback *cb);
 int vss_nl_snapshot_changes_dumpit(struct sk_buff *skb,
 				   struct netlink_callback *cb);
+int vss_nl_set_break_doit(struct sk_buff *skb, struct genl_info *info);
 
 enum {
 	VSS_NLGRP_EVENTS,

@@ -127,6 +127,8 @@ void vss_snapshot_commit(struct vss_snapshot *snap);	/* under hold; can't fail *
 int vss_snapshot_persist(struct vss_snapshot *snap);	/* durable + gendisk */
 void vss_snapshot_abort(struct vss_snapshot *snap);	/* undo prepare */
 int vss_snapshot_delete(struct vss_snapshot *snap, struct netlink_ext_ack *extack);
+/* BreakSnapshotSet of one snapshot: durably clear its set id */
+int vss_snapshot_break(struct vss_snapshot *snap);
 struct vss_snapshot *vss_snapshot_find(const uuid_t *id);
 void vss_snapshot_put(struct vss_snapshot *snap);
 void vss_snapshot_get_info(struct vss_snapshot *snap,
