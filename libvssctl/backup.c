@@ -156,6 +156,14 @@ static int set_start_cb(const struct nlmsghdr *nlh, void *arg)
 	return vss__parse_set(nlh, nlh->nlmsg_type, arg, NULL);
 }
 
+VSS_EXPORT int vss_backup_break_snapshot_set(struct vss_backup *b,
+					     const vss_id_t *set_id,
+					     unsigned int *count)
+{
+	/* not bound to the session: any created set can be broken */
+	return vss_snapshot_set_break(b->ctx, set_id, count);
+}
+
 VSS_EXPORT int vss_backup_start_snapshot_set(struct vss_backup *b,
 					     vss_id_t *set_id)
 {

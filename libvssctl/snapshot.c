@@ -126,6 +126,43 @@ VSS_EXPORT int vss_snapshot_set_delete(struct vss_ctx *ctx,
 	return id_request(ctx, VSS_CMD_SET_DEL, VSS_A_SET_ID, set_id);
 }
 
+static int set_break_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	struct nlattr *tb[VSS_A_SET_MAX + 1];
+	unsigned int *count = arg;
+
+	if (vss__genl_parse(nlh, nlh->nlmsg_type, tb, VSS_A_SET_MAX, NULL) ||
+	    !tb[VSS_A_SET_SNAPSHOT_COUNT] ||
+	    nla_len(tb[VSS_A_SET_SNAPSHOT_COUNT]) != sizeof(uint32_t))
+		return -EBADMSG;
+	*count = nla_get_u32(tb[VSS_A_SET_SNAPSHOT_COUNT]);
+	return 0;
+}
+
+VSS_EXPORT int vss_snapshot_set_break(struct vss_ctx *ctx,
+				      const vss_id_t *set_id,
+				      unsigned int *count)
+{
+	struct nl_msg *msg;
+	unsigned int n = 0;
+	int rc;
+
+	vss__clear_error(ctx);
+	msg = vss__msg_new(ctx, VSS_CMD_SET_BREAK, 0);
+	if (!msg)
+		return vss__set_error(ctx, -ENOMEM, 0, NULL);
+	if (put_id(msg, VSS_A_SET_ID, set_id)) {
+		nlmsg_free(msg);
+		return vss__set_error(ctx, -EMSGSIZE, 0, "request too large");
+	}
+	rc = vss__request(ctx, msg, set_break_cb, &n);
+	if (rc)
+		return rc;
+	if (count)
+		*count = n;
+	return 0;
+}
+
 struct changes {
 	vss_extent_fn fn;
 	void *arg;

@@ -341,6 +341,24 @@ int vss_snapshot_delete(struct vss_ctx *ctx, const vss_id_t *id);
 int vss_snapshot_set_delete(struct vss_ctx *ctx, const vss_id_t *set_id);
 
 /**
+ * vss_snapshot_set_break() - BreakSnapshotSet: forget a snapshot set
+ * @ctx: context
+ * @set_id: id of a created snapshot set
+ * @count: if not NULL, receives the number of snapshots released
+ *
+ * The snapshots stay but no longer belong to a set: their set id becomes
+ * all zeros (vss_id_t of zeros), durably.  Each can then be deleted on its
+ * own; deleting or breaking @set_id again fails with -ENOENT.
+ *
+ * Return: 0; -ENOENT (HRESULT VSS_E_OBJECT_NOT_FOUND) for an unknown set;
+ * -EBUSY (VSS_E_SNAPSHOT_SET_IN_PROGRESS) while the set is still being
+ * built or taken; -EPERM without CAP_SYS_ADMIN; or another -errno.
+ * Since: LIBVSSCTL_1.1.
+ */
+int vss_snapshot_set_break(struct vss_ctx *ctx, const vss_id_t *set_id,
+			   unsigned int *count);
+
+/**
  * typedef vss_extent_fn - receives one changed extent
  * @arg: as given
  * @offset: byte offset in the LUN
@@ -500,6 +518,19 @@ int vss_backup_get_status(struct vss_backup *backup,
  * being built or taken; -EINVAL (VSS_E_BAD_STATE) after an abort; -errno.
  */
 int vss_backup_start_snapshot_set(struct vss_backup *backup, vss_id_t *set_id);
+
+/**
+ * vss_backup_break_snapshot_set() - BreakSnapshotSet
+ * @backup: object; any created set can be broken, not only this session's
+ * @set_id: the set
+ * @count: if not NULL, receives the number of snapshots released
+ *
+ * Same as vss_snapshot_set_break() on the object's context.
+ *
+ * Return: as vss_snapshot_set_break().  Since: LIBVSSCTL_1.1.
+ */
+int vss_backup_break_snapshot_set(struct vss_backup *backup,
+				  const vss_id_t *set_id, unsigned int *count);
 
 /**
  * vss_backup_add_to_snapshot_set() - AddToSnapshotSet

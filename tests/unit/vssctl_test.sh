@@ -50,6 +50,10 @@ t "bad snapshot id" 2 'invalid id "xyz"' snapshot show xyz
 t "delete needs ID or --set" 2 'Usage: vssctl snapshot delete' snapshot delete
 t "delete takes not both" 2 'Usage: vssctl snapshot delete' snapshot delete \
 	00000000-0000-0000-0000-000000000001 --set 00000000-0000-0000-0000-000000000002
+t "break needs --set" 2 'Usage: vssctl snapshot break --set SETID' snapshot break
+t "break takes no ID" 2 'Usage: vssctl snapshot break' snapshot break \
+	00000000-0000-0000-0000-000000000001
+t "break: bad set id" 2 'snapshot break' snapshot break --set nope
 t "bad timeout" 2 'invalid timeout' snapshot create a --timeout 0
 t "bad count" 2 'invalid count' monitor --count x
 t "bad offset" 2 'invalid offset' snapshot changes 00000000-0000-0000-0000-000000000001 --from 1.5G

@@ -268,6 +268,39 @@ static int snapshot_delete(int argc, char **argv)
 	return VSSCTL_EXIT_OK;
 }
 
+static int snapshot_break(int argc, char **argv)
+{
+	const char *set = NULL;
+	const struct opt opts[] = {
+		{ "set", true, &set, NULL },
+		{ NULL, false, NULL, NULL },
+	};
+	char sid[VSS_ID_STRLEN];
+	unsigned int count = 0;
+	struct vss_ctx *ctx;
+	vss_id_t id;
+	int rc;
+
+	if (parse_opts(argc, argv, opts, NULL, 0) != 0 || !set) {
+		fprintf(stderr, "Usage: vssctl snapshot break --set SETID\n");
+		return VSSCTL_EXIT_USAGE;
+	}
+	rc = parse_id_arg("snapshot break", set, &id);
+	if (rc)
+		return rc;
+	ctx = get_ctx();
+	if (!ctx)
+		return ctx_exit_code();
+	rc = vss_snapshot_set_break(ctx, &id, &count);
+	if (rc)
+		return report_error("snapshot break", rc);
+	pr_open_object(NULL);
+	pr_string("set_id", "set %s", vss_id_to_string(&id, sid));
+	pr_u64("released", " broken, %" PRIu64 " snapshots released\n", count);
+	pr_close_object();
+	return VSSCTL_EXIT_OK;
+}
+
 struct changes_out {
 	uint64_t total;
 	uint64_t count;
@@ -342,6 +375,7 @@ static const struct cmd snapshot_cmds[] = {
 	{ "list", snapshot_list, "list [--lun NAME] [--set SETID]" },
 	{ "show", snapshot_show, "show ID" },
 	{ "delete", snapshot_delete, "delete ID | --set SETID" },
+	{ "break", snapshot_break, "break --set SETID" },
 	{ "changes", snapshot_changes, "changes ID [--from OFFSET]" },
 	{ NULL, NULL, NULL },
 };

@@ -143,7 +143,14 @@ void print_snapshot(const char *key, const struct vss_snapshot_info *si)
 
 	pr_open_object(key);
 	pr_string("id", "%s", vss_id_to_string(&si->id, id));
-	pr_string("set_id", " set %s", vss_id_to_string(&si->set_id, id));
+	{
+		static const vss_id_t none;
+		/* a snapshot of a broken set belongs to no set: "" */
+		bool in_set = !vss_id_equal(&si->set_id, &none);
+
+		pr_string("set_id", in_set ? " set %s" : NULL,
+			  in_set ? vss_id_to_string(&si->set_id, id) : "");
+	}
 	pr_string("lun", " lun %s", si->lun);
 	pr_string("device", " device %s", si->device);
 	pr_u64("seq", " seq %" PRIu64, si->seq);
