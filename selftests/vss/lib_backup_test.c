@@ -4,8 +4,8 @@
  * object (GetSessionId, StartSnapshotSet, AddToSnapshotSet, DoSnapshotSet
  * with its async handle, BackupComplete, AbortBackup), VSS result codes for
  * out-of-sequence calls and busy LUNs, Cancel while I/O is held, a set that
- * fails on one LUN, events through the poll fd, and error messages that
- * belong to the calling thread.  Snapshot contents are checked.
+ * fails on one LUN, BreakSnapshotSet, events through the poll fd, and
+ * error messages that belong to the calling thread.  Snapshot contents are checked.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -315,6 +315,76 @@ TEST_F(bk, out_of_sequence)
 	vss_async_free(a);
 	vss_backup_free(b);
 	free(res);
+}
+
+/* BreakSnapshotSet: refused while the set is built or taken, then forgets it */
+TEST_F(bk, break_set)
+{
+	static const vss_id_t zero;
+	struct vss_snapshot_info *snaps;
+	vss_id_t set_id, snap[2];
+	struct vss_backup *b;
+	struct vss_async *a;
+	unsigned int count = 99;
+	uint32_t hr;
+	size_t nr;
+	int result;
+
+	for (int i = 0; i < 2; i++) {
+		char dev[32];
+
+		snprintf(dev, sizeof(dev), "/dev/vss-%s", luns[i]);
+		ASSERT_EQ(0, write_block(dev, 5, 0xc0 + i));
+	}
+	ASSERT_EQ(0, vss_backup_new(self->ctx, &b));
+	ASSERT_EQ(0, vss_backup_start_snapshot_set(b, &set_id));
+	for (int i = 0; i < 2; i++)
+		ASSERT_EQ(0, vss_backup_add_to_snapshot_set(b, luns[i], &snap[i]));
+	/* being built */
+	EXPECT_EQ(-EBUSY, vss_snapshot_set_break(self->ctx, &set_id, &count));
+	EXPECT_EQ(VSS_E_SNAPSHOT_SET_IN_PROGRESS, vss_ctx_last_hresult(self->ctx));
+	ASSERT_NE(NULL, vss_ctx_last_error_msg(self->ctx));
+	TH_LOG("building: %s", vss_ctx_last_error_msg(self->ctx));
+	/* being taken (I/O held) */
+	ASSERT_EQ(0, knob("test_hold_delay_ms", "1500"));
+	ASSERT_EQ(0, vss_backup_do_snapshot_set(b, &a));
+	EXPECT_EQ(-ETIMEDOUT, vss_async_wait(a, 300));
+	EXPECT_EQ(-EBUSY, vss_snapshot_set_break(self->ctx, &set_id, &count));
+	EXPECT_EQ(VSS_E_SNAPSHOT_SET_IN_PROGRESS, vss_ctx_last_hresult(self->ctx));
+	ASSERT_EQ(0, vss_async_wait(a, 30000));
+	ASSERT_EQ(0, vss_async_query_status(a, &hr, &result));
+	EXPECT_EQ(VSS_S_ASYNC_FINISHED, hr);
+	EXPECT_EQ(0, result);
+	vss_async_free(a);
+	knob("test_hold_delay_ms", "0");
+
+	/* created: broken, through the backup object */
+	ASSERT_EQ(0, vss_backup_break_snapshot_set(b, &set_id, &count))
+		TH_LOG("break: %s", vss_ctx_last_error_msg(self->ctx));
+	EXPECT_EQ(2U, count);
+	ASSERT_EQ(0, vss_snapshot_list(self->ctx, NULL, &set_id, &snaps, &nr));
+	EXPECT_EQ(0U, nr);
+	free(snaps);
+	ASSERT_EQ(0, vss_snapshot_list(self->ctx, NULL, NULL, &snaps, &nr));
+	ASSERT_EQ(2U, nr);
+	for (size_t i = 0; i < nr; i++) {
+		EXPECT_TRUE(vss_id_equal(&snaps[i].set_id, &zero));
+		EXPECT_TRUE(vss_id_equal(&snaps[i].id, &snap[i]));
+		/* the point in time is untouched */
+		EXPECT_EQ(0xc0 + (int)i, read_block(snaps[i].device, 5));
+	}
+	free(snaps);
+	/* the set is gone: break, delete and the all-zero id find nothing */
+	EXPECT_EQ(-ENOENT, vss_snapshot_set_break(self->ctx, &set_id, NULL));
+	EXPECT_EQ(VSS_E_OBJECT_NOT_FOUND, vss_ctx_last_hresult(self->ctx));
+	EXPECT_EQ(-ENOENT, vss_snapshot_set_delete(self->ctx, &set_id));
+	EXPECT_EQ(VSS_E_OBJECT_NOT_FOUND, vss_ctx_last_hresult(self->ctx));
+	EXPECT_EQ(-ENOENT, vss_snapshot_set_break(self->ctx, &zero, NULL));
+	EXPECT_EQ(-ENOENT, vss_snapshot_set_delete(self->ctx, &zero));
+	/* independent snapshots are deleted one by one */
+	for (int i = 0; i < 2; i++)
+		EXPECT_EQ(0, vss_snapshot_delete(self->ctx, &snap[i]));
+	vss_backup_free(b);
 }
 
 TEST_F(bk, volume_in_use)

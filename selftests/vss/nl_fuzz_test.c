@@ -32,7 +32,7 @@ static uint32_t rnd(void)
 	return (uint32_t)((rng_state * 0x2545F4914F6CDD1DULL) >> 32);
 }
 
-#define NR_TEMPLATES 17
+#define NR_TEMPLATES 18
 
 static void template(struct nlr *n, struct nlr_msg *m, int i,
 		     const unsigned char sid[16], const unsigned char set_id[16],
@@ -114,6 +114,10 @@ static void template(struct nlr *n, struct nlr_msg *m, int i,
 		nlr_req(n, m, VSS_CMD_SNAPSHOT_CHANGES, true);
 		nlr_put(m, VSS_A_SNAPSHOT_ID, id, 16);
 		nlr_put_u64(m, VSS_A_SNAPSHOT_OFFSET, 4096);
+		break;
+	case 16:
+		nlr_req(n, m, VSS_CMD_SET_BREAK, false);
+		nlr_put(m, VSS_A_SET_ID, (rnd() & 1) ? id : set_id, 16);
 		break;
 	default:
 		nlr_req(n, m, VSS_CMD_SNAPSHOT_GET, true);

@@ -96,10 +96,14 @@ static void build(struct nlr *n, struct nlr_msg *m, int i, bool *dump)
 		nlr_put(m, VSS_A_SNAPSHOT_ID, id, 16);
 		*dump = true;
 		break;
+	case 16:
+		nlr_req(n, m, VSS_CMD_SET_BREAK, false);
+		nlr_put(m, VSS_A_SET_ID, id, 16);
+		break;
 	}
 }
 
-#define NR_REQS 16
+#define NR_REQS 17
 
 /* In the child: every request must fail with EPERM and say why. */
 static int all_denied(void)
