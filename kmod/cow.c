@@ -8,13 +8,15 @@
  * copy ("cow"), each in its own context:
  *
  *  1. vss_cow_write() (submit path) finds c unpreserved and no copy in
- *     flight: it hashes a new cow into &vss_lun.pending and queues it.  The
+ *     flight: it hashes a new cow into &vss_lun.pending and starts it at
+ *     once, in the submitter's context (no workqueue hop).  The
  *     write waits on the first pending cow among its chunks; when that one
  *     ends the write is evaluated again, so a write spanning several chunks
  *     starts every copy it needs and is submitted whole, unsplit, once all
  *     of them are durable.  Other writes to c find the pending cow and wait
  *     too, so the origin chunk cannot change while it is being copied.
- *  2. vss_cow_start() (cow_wq) allocates a store chunk and reserves the map
+ *  2. vss_cow_start() (submit path; cow_wq for retries) allocates a store
+ *     chunk and reserves the map
  *     slots (so that publishing the entry later cannot fail), then copies
  *     the origin chunk with dm-kcopyd.  A snapshot that is not yet durable
  *     (committed, not persisted) parks the cow: no exception record may
@@ -22,10 +24,17 @@
  *     it as well and kicks the reclaim work (snapshot.c).
  *  3. vss_cow_copied() (kcopyd) hands the record to the store's group
  *     commit, which flushes the copied data before the record is durable.
- *  4. vss_cow_done() (cow_wq) publishes the entry in Sn's map, waits for
- *     the snapshot reads that may have looked at the origin chunk before
- *     the entry existed, and re-evaluates the waiting writes, which now go
- *     to the origin.
+ *  4. vss_cow_finish() runs in the store's completion (commit worker, a
+ *     process context): it publishes the entry in Sn's map, waits for the
+ *     snapshot reads that may have looked at the origin chunk before the
+ *     entry existed, and re-evaluates the waiting writes, which now go to
+ *     the origin.  That context may be a thread making a synchronous store
+ *     call, so nothing there allocates or starts a copy: a waiting write
+ *     that needs another copy goes to &vss_lun.requeue (cow_wq).
+ *
+ * At QD1 a first write therefore costs one kcopyd job and one commit, the
+ * minimum for a crash-safe copy (the copy must be durable before the record,
+ * the record before the origin write).
  *
  * Any failure (copy error, commit error, no memory) invalidates every live
  * snapshot (they all may read c through Sn) and lets the writes through:
@@ -37,6 +46,7 @@
 #include <linux/dm-io.h>
 #include <linux/dm-kcopyd.h>
 #include <linux/hash.h>
+#include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include "lun.h"
 #include "cow.h"
@@ -47,9 +57,10 @@
  * struct vss_cow - one chunk being preserved
  * @hnode: on &vss_lun.pending; under &vss_lun.map_lock
  * @waiters: writes waiting for this copy (&vss_io.node); under map_lock
- * @park: on &vss_lun.parked while waiting for space; map_lock
- * @start_work: runs vss_cow_start()
- * @done_work: runs vss_cow_done()
+ * @park: on &vss_lun.parked while waiting for space (map_lock), or on the
+ *	submitter's list of cows to start (private)
+ * @start_work: runs vss_cow_start() (retries)
+ * @done_work: runs vss_cow_finish() after a copy error
  * @lun: the LUN
  * @snap: the snapshot preserved for (a reference is held)
  * @chunk: LUN chunk
@@ -73,8 +84,10 @@ struct vss_cow {
 	int err;
 };
 
-static void vss_cow_start(struct work_struct *work);
-static void vss_cow_done(struct work_struct *work);
+static void vss_cow_start_work(struct work_struct *work);
+static void vss_cow_done_work(struct work_struct *work);
+static void vss_cow_start(struct vss_cow *cow, bool direct);
+static void vss_cow_eval(struct vss_io *io, bool can_start);
 
 /**
  * vss_cow_size - size of the mempool elements of &vss_lun.cow_pool
@@ -108,8 +121,8 @@ static void vss_cow_init_locked(struct vss_cow *cow, struct vss_lun *lun,
 	memset(cow, 0, sizeof(*cow));
 	INIT_LIST_HEAD(&cow->waiters);
 	INIT_LIST_HEAD(&cow->park);
-	INIT_WORK(&cow->start_work, vss_cow_start);
-	INIT_WORK(&cow->done_work, vss_cow_done);
+	INIT_WORK(&cow->start_work, vss_cow_start_work);
+	INIT_WORK(&cow->done_work, vss_cow_done_work);
 	cow->lun = lun;
 	cow->snap = snap;
 	vss_snap_get(snap);
@@ -117,17 +130,28 @@ static void vss_cow_init_locked(struct vss_cow *cow, struct vss_lun *lun,
 	hlist_add_head(&cow->hnode, vss_cow_bucket(lun, chunk));
 }
 
-/**
- * vss_cow_write - submit an admitted write once its chunks are preserved
- * @io: the write (its clone already targets the backing device)
- *
- * Discards of chunks a snapshot still needs are completed without being
- * passed on (a discard guarantees nothing about the data, a snapshot must).
- *
- * Context: process context (submit path or cow_wq); may sleep in
- * mempool_alloc(GFP_NOIO).
+/* Start the cows a submitter created (list through &vss_cow.park). */
+static void vss_cow_start_list(struct list_head *list)
+{
+	struct vss_cow *cow, *tmp;
+	unsigned int noio;
+
+	if (list_empty(list))
+		return;
+	noio = memalloc_noio_save();
+	list_for_each_entry_safe(cow, tmp, list, park) {
+		list_del_init(&cow->park);
+		vss_cow_start(cow, true);
+	}
+	memalloc_noio_restore(noio);
+}
+
+/*
+ * Submit @io once its chunks are preserved, or queue it on the first
+ * pending cow.  With @can_start, missing copies are created and started
+ * here (may sleep in mempool_alloc); without, @io goes to the requeue work.
  */
-void vss_cow_write(struct vss_io *io)
+static void vss_cow_eval(struct vss_io *io, bool can_start)
 {
 	struct vss_lun *lun = io->lun;
 	struct bio *clone = &io->clone;
@@ -137,6 +161,7 @@ void vss_cow_write(struct vss_io *io)
 	struct vss_cow *spare = NULL, *wait_on, *cow;
 	struct vss_snapshot *snap;
 	u64 c, start = first;
+	LIST_HEAD(to_start);
 
 again:
 	wait_on = NULL;
@@ -151,14 +176,23 @@ again:
 			spin_unlock(&lun->map_lock);
 			if (spare)
 				mempool_free(spare, lun->cow_pool);
+			vss_cow_start_list(&to_start);
 			clone->bi_status = BLK_STS_OK;
 			bio_endio(clone);
 			return;
 		}
 		cow = vss_cow_find_locked(lun, c);
 		if (!cow) {
+			if (!can_start) {
+				list_add_tail(&io->node, &lun->requeue);
+				spin_unlock(&lun->map_lock);
+				queue_work(lun->cow_wq, &lun->requeue_work);
+				return;
+			}
 			if (!spare) {
 				spin_unlock(&lun->map_lock);
+				/* never sleep on the pool with cows not started */
+				vss_cow_start_list(&to_start);
 				spare = mempool_alloc(lun->cow_pool, GFP_NOIO);
 				/* chunks before c are preserved or pending */
 				start = c;
@@ -167,7 +201,7 @@ again:
 			cow = spare;
 			spare = NULL;
 			vss_cow_init_locked(cow, lun, snap, c);
-			queue_work(lun->cow_wq, &cow->start_work);
+			list_add_tail(&cow->park, &to_start);
 		}
 		if (!wait_on)
 			wait_on = cow;
@@ -183,6 +217,7 @@ again:
 		spin_unlock(&lun->map_lock);
 		if (spare)
 			mempool_free(spare, lun->cow_pool);
+		vss_cow_start_list(&to_start);
 		return;
 	}
 submit_unlock:
@@ -192,14 +227,64 @@ submit_unlock:
 	submit_bio_noacct(clone);
 }
 
+/**
+ * vss_cow_write - submit an admitted write once its chunks are preserved
+ * @io: the write (its clone already targets the backing device)
+ *
+ * The copies the write needs are started here, in the caller's context.
+ * Discards of chunks a snapshot still needs are completed without being
+ * passed on (a discard guarantees nothing about the data, a snapshot must).
+ *
+ * Context: process context (submit path); may sleep in
+ * mempool_alloc(GFP_NOIO) and in starting a copy.
+ */
+void vss_cow_write(struct vss_io *io)
+{
+	vss_cow_eval(io, true);
+}
+
+/**
+ * vss_cow_requeue_work - re-evaluate writes that need a copy started
+ * @work: &vss_lun.requeue_work
+ *
+ * Context: cow_wq.
+ */
+void vss_cow_requeue_work(struct work_struct *work)
+{
+	struct vss_lun *lun = container_of(work, struct vss_lun, requeue_work);
+	struct vss_io *io, *tmp;
+	LIST_HEAD(list);
+
+	spin_lock(&lun->map_lock);
+	list_splice_init(&lun->requeue, &list);
+	spin_unlock(&lun->map_lock);
+	list_for_each_entry_safe(io, tmp, &list, node) {
+		list_del_init(&io->node);
+		vss_cow_eval(io, true);
+	}
+}
+
+/**
+ * vss_cow_usage_work - store usage check for copies started directly
+ * @work: &vss_lun.usage_work
+ *
+ * The usage event may wait for the LUN list lock: not in the submit path.
+ *
+ * Context: cow_wq.
+ */
+void vss_cow_usage_work(struct work_struct *work)
+{
+	vss_snap_store_usage(container_of(work, struct vss_lun, usage_work));
+}
+
 /* Re-evaluate the writes that waited on a cow that ended. */
-static void vss_cow_release_waiters(struct list_head *waiters)
+static void vss_cow_release_waiters(struct list_head *waiters, bool can_start)
 {
 	struct vss_io *io, *tmp;
 
 	list_for_each_entry_safe(io, tmp, waiters, node) {
 		list_del_init(&io->node);
-		vss_cow_write(io);
+		vss_cow_eval(io, can_start);
 	}
 }
 
@@ -221,7 +306,7 @@ static void vss_cow_end(struct vss_cow *cow)
 	hlist_del(&cow->hnode);
 	list_splice_init(&cow->waiters, &waiters);
 	spin_unlock(&lun->map_lock);
-	vss_cow_release_waiters(&waiters);
+	vss_cow_release_waiters(&waiters, true);
 	vss_cow_free(cow);
 }
 
@@ -253,12 +338,15 @@ static void vss_cow_release_slots(struct vss_lun *lun, u64 chunk,
 	xa_release(&lun->any, chunk);
 }
 
+static void vss_cow_finish(struct vss_cow *cow, bool can_start);
+
+/* The store's completion: process context, possibly a synchronous caller. */
 static void vss_cow_committed_cb(void *ctx, int err)
 {
 	struct vss_cow *cow = ctx;
 
 	cow->err = err;
-	queue_work(cow->lun->cow_wq, &cow->done_work);
+	vss_cow_finish(cow, false);
 }
 
 static void vss_cow_copied(int read_err, unsigned long write_err, void *ctx)
@@ -276,9 +364,23 @@ static void vss_cow_copied(int read_err, unsigned long write_err, void *ctx)
 				cow->store_chunk, vss_cow_committed_cb, cow);
 }
 
-static void vss_cow_start(struct work_struct *work)
+/* Is a store usage event (or its re-arming) due?  Cheap, lockless. */
+static bool vss_cow_usage_due(struct vss_lun *lun)
 {
-	struct vss_cow *cow = container_of(work, struct vss_cow, start_work);
+	u64 nr = vss_store_nr_chunks(lun->store);
+	u64 used = vss_store_used_chunks(lun->store);
+
+	if (atomic_read(&lun->store_low))
+		return used * 10 < nr * 8;
+	return used * 10 >= nr * 9;
+}
+
+/*
+ * Take a store chunk and the map slots, then start the copy.  @direct: in
+ * the submitter's context, where the usage event must not be sent.
+ */
+static void vss_cow_start(struct vss_cow *cow, bool direct)
+{
 	struct vss_lun *lun = cow->lun;
 	struct vss_snapshot *snap = cow->snap;
 	struct dm_io_region from, to;
@@ -316,7 +418,10 @@ static void vss_cow_start(struct work_struct *work)
 		return;
 	}
 	/* before we count as active: the event may wait on vss_luns_lock */
-	vss_snap_store_usage(lun);
+	if (!direct)
+		vss_snap_store_usage(lun);
+	else if (vss_cow_usage_due(lun))
+		queue_work(lun->cow_wq, &lun->usage_work);
 	if (xa_reserve(&snap->map, cow->chunk, GFP_NOIO) ||
 	    xa_reserve(&lun->any, cow->chunk, GFP_NOIO)) {
 		vss_cow_release_slots(lun, cow->chunk, snap);
@@ -349,9 +454,17 @@ static void vss_cow_start(struct work_struct *work)
 	dm_kcopyd_copy(lun->kc, &from, 1, &to, 0, vss_cow_copied, cow);
 }
 
-static void vss_cow_done(struct work_struct *work)
+static void vss_cow_start_work(struct work_struct *work)
 {
-	struct vss_cow *cow = container_of(work, struct vss_cow, done_work);
+	vss_cow_start(container_of(work, struct vss_cow, start_work), false);
+}
+
+/*
+ * Publish the entry (or fail the snapshots), release the waiting writes.
+ * Process context; without @can_start nothing allocates or starts a copy.
+ */
+static void vss_cow_finish(struct vss_cow *cow, bool can_start)
+{
 	struct vss_lun *lun = cow->lun;
 	struct vss_snapshot *snap = cow->snap;
 	bool fail = cow->err, idle;
@@ -398,8 +511,13 @@ static void vss_cow_done(struct work_struct *work)
 		/* reads that chose the origin before the entry existed */
 		vss_lun_read_sync(lun, vss_lun_read_barrier(lun));
 	}
-	vss_cow_release_waiters(&waiters);
+	vss_cow_release_waiters(&waiters, can_start);
 	vss_cow_free(cow);
+}
+
+static void vss_cow_done_work(struct work_struct *work)
+{
+	vss_cow_finish(container_of(work, struct vss_cow, done_work), true);
 }
 
 /**

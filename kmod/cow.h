@@ -10,9 +10,12 @@
 
 struct vss_lun;
 struct vss_io;
+struct work_struct;
 
 size_t vss_cow_size(void);
 void vss_cow_write(struct vss_io *io);
 void vss_cow_kick_parked(struct vss_lun *lun);
+void vss_cow_requeue_work(struct work_struct *work);
+void vss_cow_usage_work(struct work_struct *work);
 
 #endif /* _VSS_COW_H */

@@ -589,6 +589,9 @@ static struct vss_lun *vss_lun_alloc(const char *name)
 	for (i = 0; i < ARRAY_SIZE(lun->pending); i++)
 		INIT_HLIST_HEAD(&lun->pending[i]);
 	INIT_LIST_HEAD(&lun->parked);
+	INIT_LIST_HEAD(&lun->requeue);
+	INIT_WORK(&lun->requeue_work, vss_cow_requeue_work);
+	INIT_WORK(&lun->usage_work, vss_cow_usage_work);
 	spin_lock_init(&lun->reads_lock);
 	INIT_LIST_HEAD(&lun->reads);
 	init_waitqueue_head(&lun->read_wq);

@@ -74,7 +74,7 @@ struct vss_io {
  * @inflight: admitted writes not yet completed (including their COWs)
  * @deferred: writes that arrived while held, resubmitted by the last release
  * @drain_wq: woken when @inflight drops to zero
- * @map_lock: protects @snaps, @newest, @any, @pending, @parked,
+ * @map_lock: protects @snaps, @newest, @any, @pending, @parked, @requeue,
  *	@reclaim_gen, @nospc, @nospc_gen and in every snapshot the map, state, entry count
  *	and active COW count; never taken in interrupt context (it nests the
  *	xarray locks)
@@ -84,6 +84,8 @@ struct vss_io {
  *	lets reads of untouched chunks skip the walk over all snapshots
  * @pending: COWs in flight, hashed by chunk
  * @parked: COWs waiting for space or for their snapshot to become durable
+ * @requeue: writes released in a context that may not start copies, for
+ *	@requeue_work (&vss_io.node)
  * @reads_lock: protects @reads, @read_ticket and @read_waiters; taken
  *	with interrupts disabled (read completions take it)
  * @reads: snapshot reads in flight, in ticket order
@@ -107,7 +109,9 @@ struct vss_io {
  * @bs: bio set for the clones (front pad &struct vss_io)
  * @split_bs: bio set for splitting snapshot reads
  * @cow_pool: mempool of struct vss_cow
- * @cow_wq: COW state machine (WQ_MEM_RECLAIM)
+ * @cow_wq: COW retries, requeued writes, usage events (WQ_MEM_RECLAIM)
+ * @requeue_work: runs vss_cow_requeue_work()
+ * @usage_work: runs vss_cow_usage_work()
  * @reclaim_wq: store-full reclaim and invalidation (ordered, WQ_MEM_RECLAIM)
  * @reclaim_work: runs vss_snap_reclaim_work()
  * @replay_dropped: store chunks released while replaying the log, freed
@@ -141,6 +145,7 @@ struct vss_lun {
 	struct xarray any;
 	struct hlist_head pending[1 << VSS_PENDING_BITS];
 	struct list_head parked;
+	struct list_head requeue;
 	u64 reclaim_gen;
 	bool nospc;
 	u64 nospc_gen;
@@ -164,6 +169,8 @@ struct vss_lun {
 	struct bio_set split_bs;
 	mempool_t *cow_pool;
 	struct workqueue_struct *cow_wq;
+	struct work_struct requeue_work;
+	struct work_struct usage_work;
 	struct workqueue_struct *reclaim_wq;
 	struct work_struct reclaim_work;
 	struct xarray replay_dropped;
