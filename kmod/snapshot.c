@@ -183,12 +183,13 @@ void vss_snapshot_get_info(struct vss_snapshot *snap,
 
 	memset(info, 0, sizeof(*info));
 	uuid_copy(&info->id, &snap->ps.id);
-	uuid_copy(&info->set_id, &snap->ps.set_id);
 	strscpy(info->lun, lun->name, sizeof(info->lun));
 	snprintf(info->device, sizeof(info->device), "vss-%s-s%u", lun->name,
 		 snap->ps.seq);
 	info->seq = snap->ps.seq;
 	spin_lock(&lun->map_lock);
+	/* a break clears the set id under map_lock */
+	uuid_copy(&info->set_id, &snap->ps.set_id);
 	info->created_ns = snap->ps.created_ns;
 	info->state = snap->state;
 	info->cow_bytes = snap->nr_entries * lun->chunk_size;
