@@ -15,7 +15,7 @@
 static const struct cmd objects[] = {
 	{ "lun", do_lun, "lun { add | list | show | remove } ..." },
 	{ "snapshot", do_snapshot,
-	  "snapshot { create | list | show | delete | changes } ..." },
+	  "snapshot { create | list | show | delete | break | changes } ..." },
 	{ "session", do_session, "session { list | show } ..." },
 	{ "monitor", do_monitor, "monitor [--count N]" },
 	{ NULL, NULL, NULL },
