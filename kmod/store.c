@@ -69,7 +69,7 @@
 /* Smallest useful store: superblock, log head + reserve, this much data. */
 #define VSS_STORE_MIN_DATA	64
 /* Provisional exceptions a replay accepts before calling the store corrupt. */
-#define VSS_MAX_ORPHANS		(1U << 22)
+#define VSS_MAX_ORPHANS		BIT(22)
 #define VSS_REC_POOL		256
 
 /*
@@ -224,17 +224,17 @@ struct vss_store {
 	char lun_name[VSS_LUN_NAME_LEN];
 	u64 created_ns;
 
-	spinlock_t alloc_lock;
+	spinlock_t alloc_lock;		/* the allocation state below */
 	unsigned long *bitmap;		/* protected by alloc_lock */
 	u64 used;			/* protected by alloc_lock */
 	u64 cursor;			/* protected by alloc_lock */
 
 	struct xarray logx;
 
-	spinlock_t pending_lock;
+	spinlock_t pending_lock;	/* records queued for the next commit */
 	struct list_head pending;	/* protected by pending_lock */
 
-	struct mutex commit_lock;
+	struct mutex commit_lock;	/* one log write at a time; the log state */
 	struct vss_log log;		/* protected by commit_lock */
 	u8 slot_state[VSS_MAX_SNAPSHOTS];	/* protected by commit_lock */
 	u32 nr_live;			/* protected by commit_lock */
@@ -297,7 +297,7 @@ static u64 vss_log_block_byte(struct vss_store *st, const u64 *unit, u64 pos,
 
 static bool vss_chunk_is_log(struct vss_store *st, u64 chunk)
 {
-	return xa_load(&st->logx, chunk) != NULL;
+	return xa_load(&st->logx, chunk);
 }
 
 static bool vss_mark_used_locked(struct vss_store *st, u64 chunk)
@@ -1025,7 +1025,7 @@ static int vss_replay_orphan(struct vss_replay *rp, u16 slot, u64 lc, u64 sc)
 
 		if (n > VSS_MAX_ORPHANS) {
 			vss_refuse(rp->extack, "store metadata corrupt",
-				   "more than %u exceptions of uncreated snapshots",
+				   "more than %lu exceptions of uncreated snapshots",
 				   VSS_MAX_ORPHANS);
 			return -EUCLEAN;
 		}
