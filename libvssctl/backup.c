@@ -51,11 +51,6 @@ struct vss_async {
 	char msg[320];			/* the failure's message */
 };
 
-static int put_id(struct nl_msg *msg, int type, const vss_id_t *id)
-{
-	return nla_put(msg, type, sizeof(id->b), id->b);
-}
-
 /* Refuses calls while DoSnapshotSet runs or after BackupComplete. */
 static int backup_check(struct vss_backup *b)
 {
@@ -82,7 +77,7 @@ VSS_EXPORT int vss_backup_new(struct vss_ctx *ctx, struct vss_backup **out)
 {
 	struct vss_session_info si;
 	struct vss_backup *b;
-	struct nl_msg *msg;
+	struct vss_req req;
 	int rc;
 
 	vss__clear_error(ctx);
@@ -94,13 +89,9 @@ VSS_EXPORT int vss_backup_new(struct vss_ctx *ctx, struct vss_backup **out)
 		vss__set_error(ctx, rc, 0, "cannot open a netlink socket");
 		goto out_free;
 	}
-	msg = vss__msg_new(ctx, VSS_CMD_SESSION_NEW, 0);
-	if (!msg) {
-		rc = vss__set_error(ctx, -ENOMEM, 0, NULL);
-		goto out_close;
-	}
+	req = vss__req_new(ctx, VSS_CMD_SESSION_NEW, 0);
 	memset(&si, 0, sizeof(si));
-	rc = vss__request_on(ctx, b->sk, msg, session_cb, &si);
+	rc = vss__request_on(ctx, b->sk, &req, session_cb, &si);
 	if (rc)
 		goto out_close;
 	if (!si.state) {
@@ -167,7 +158,7 @@ VSS_EXPORT int vss_backup_break_snapshot_set(struct vss_backup *b,
 VSS_EXPORT int vss_backup_start_snapshot_set(struct vss_backup *b,
 					     vss_id_t *set_id)
 {
-	struct nl_msg *msg;
+	struct vss_req req;
 	vss_id_t id;
 	int rc;
 
@@ -175,15 +166,10 @@ VSS_EXPORT int vss_backup_start_snapshot_set(struct vss_backup *b,
 	rc = backup_check(b);
 	if (rc)
 		return rc;
-	msg = vss__msg_new(b->ctx, VSS_CMD_SET_START, 0);
-	if (!msg)
-		return vss__set_error(b->ctx, -ENOMEM, 0, NULL);
-	if (put_id(msg, VSS_A_SET_SESSION_ID, &b->session_id)) {
-		nlmsg_free(msg);
-		return vss__set_error(b->ctx, -EMSGSIZE, 0, "request too large");
-	}
+	req = vss__req_new(b->ctx, VSS_CMD_SET_START, 0);
+	vss__put_id(&req, VSS_A_SET_SESSION_ID, &b->session_id);
 	memset(&id, 0, sizeof(id));
-	rc = vss__request_on(b->ctx, b->sk, msg, set_start_cb, &id);
+	rc = vss__request_on(b->ctx, b->sk, &req, set_start_cb, &id);
 	if (rc)
 		return rc;
 	pthread_mutex_lock(&b->lock);
@@ -231,7 +217,7 @@ VSS_EXPORT int vss_backup_add_to_snapshot_set(struct vss_backup *b,
 					      vss_id_t *snapshot_id)
 {
 	struct set_add_reply r = { .seen = false };
-	struct nl_msg *msg;
+	struct vss_req req;
 	vss_id_t set_id;
 	int rc;
 
@@ -244,16 +230,11 @@ VSS_EXPORT int vss_backup_add_to_snapshot_set(struct vss_backup *b,
 		return rc;
 	if (!lun || !lun[0] || strlen(lun) > VSS_LUN_NAME_MAX)
 		return vss__set_error(b->ctx, -EINVAL, 0, "invalid LUN name");
-	msg = vss__msg_new(b->ctx, VSS_CMD_SET_ADD, 0);
-	if (!msg)
-		return vss__set_error(b->ctx, -ENOMEM, 0, NULL);
-	if (put_id(msg, VSS_A_SET_SESSION_ID, &b->session_id) ||
-	    put_id(msg, VSS_A_SET_ID, &set_id) ||
-	    nla_put_string(msg, VSS_A_SET_LUN, lun)) {
-		nlmsg_free(msg);
-		return vss__set_error(b->ctx, -EMSGSIZE, 0, "request too large");
-	}
-	rc = vss__request_on(b->ctx, b->sk, msg, set_add_cb, &r);
+	req = vss__req_new(b->ctx, VSS_CMD_SET_ADD, 0);
+	vss__put_id(&req, VSS_A_SET_SESSION_ID, &b->session_id);
+	vss__put_id(&req, VSS_A_SET_ID, &set_id);
+	vss__put_str(&req, VSS_A_SET_LUN, lun);
+	rc = vss__request_on(b->ctx, b->sk, &req, set_add_cb, &r);
 	if (rc)
 		return rc;
 	if (!r.seen)
@@ -275,22 +256,19 @@ static void *do_snapshot_set_worker(void *arg)
 	struct vss_backup *b = a->backup;
 	struct vss_set_result *res;
 	const char *msg = NULL;
-	struct nl_msg *req;
+	struct vss_req req;
 	uint32_t hr = 0;
 	int rc;
 
 	res = calloc(1, sizeof(*res));
-	req = vss__msg_new(b->ctx, VSS_CMD_SET_DO, 0);
-	if (!res || !req) {
+	req = vss__req_new(b->ctx, VSS_CMD_SET_DO, 0);
+	vss__put_id(&req, VSS_A_SET_SESSION_ID, &a->session_id);
+	vss__put_id(&req, VSS_A_SET_ID, &a->set_id);
+	if (!res) {
+		vss__req_free(&req);
 		rc = vss__set_error(b->ctx, -ENOMEM, 0, NULL);
-		if (req)
-			nlmsg_free(req);
-	} else if (put_id(req, VSS_A_SET_SESSION_ID, &a->session_id) ||
-		   put_id(req, VSS_A_SET_ID, &a->set_id)) {
-		nlmsg_free(req);
-		rc = vss__set_error(b->ctx, -EMSGSIZE, 0, "request too large");
 	} else {
-		rc = vss__request_on(b->ctx, b->sk, req, set_do_cb, res);
+		rc = vss__request_on(b->ctx, b->sk, &req, set_do_cb, res);
 		if (!rc && !vss_id_equal(&res->set_id, &a->set_id))
 			rc = vss__set_error(b->ctx, -EBADMSG, 0,
 					    "the kernel replied for another set");
@@ -406,16 +384,10 @@ VSS_EXPORT int vss_backup_complete(struct vss_backup *b)
 
 static int session_abort(struct vss_ctx *ctx, const vss_id_t *sid)
 {
-	struct nl_msg *msg;
+	struct vss_req req = vss__req_new(ctx, VSS_CMD_SESSION_ABORT, 0);
 
-	msg = vss__msg_new(ctx, VSS_CMD_SESSION_ABORT, 0);
-	if (!msg)
-		return vss__set_error(ctx, -ENOMEM, 0, NULL);
-	if (put_id(msg, VSS_A_SESSION_ID, sid)) {
-		nlmsg_free(msg);
-		return vss__set_error(ctx, -EMSGSIZE, 0, "request too large");
-	}
-	return vss__request(ctx, msg, NULL, NULL);
+	vss__put_id(&req, VSS_A_SESSION_ID, sid);
+	return vss__request(ctx, &req, NULL, NULL);
 }
 
 VSS_EXPORT int vss_backup_abort(struct vss_backup *b)

@@ -261,26 +261,75 @@ int vss__recv(struct nl_sock *sk, void **buf, size_t *len, int timeout_ms)
 }
 
 /**
- * vss__msg_new() - start a request of the vss family
+ * vss__req_new() - start a request of the vss family
  * @ctx: context
  * @cmd: VSS_CMD_*
  * @flags: extra nlmsg flags (NLM_F_DUMP)
  *
- * Return: the message, or NULL when out of memory.
+ * Return: the request; an allocation failure is recorded in it (-ENOMEM) and
+ * reported when it is sent.
  */
-struct nl_msg *vss__msg_new(const struct vss_ctx *ctx, uint8_t cmd, int flags)
+struct vss_req vss__req_new(const struct vss_ctx *ctx, uint8_t cmd, int flags)
 {
-	struct nl_msg *msg = nlmsg_alloc();
+	struct vss_req r = { .msg = nlmsg_alloc() };
 
-	if (!msg)
-		return NULL;
-	if (!genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, ctx->family, 0,
+	if (r.msg &&
+	    !genlmsg_put(r.msg, NL_AUTO_PORT, NL_AUTO_SEQ, ctx->family, 0,
 			 flags | NLM_F_REQUEST | NLM_F_ACK, cmd,
 			 VSS_FAMILY_VERSION)) {
-		nlmsg_free(msg);
-		return NULL;
+		nlmsg_free(r.msg);
+		r.msg = NULL;
 	}
-	return msg;
+	if (!r.msg)
+		r.error = -ENOMEM;
+	return r;
+}
+
+/**
+ * vss__req_free() - drop a request that will not be sent
+ * @r: request from vss__req_new()
+ */
+void vss__req_free(struct vss_req *r)
+{
+	nlmsg_free(r->msg);	/* NULL is fine */
+	r->msg = NULL;
+}
+
+/* Records the first attribute that did not fit; later puts are no-ops. */
+static void put_result(struct vss_req *r, int rc)
+{
+	if (rc && !r->error)
+		r->error = -EMSGSIZE;
+}
+
+void vss__put_str(struct vss_req *r, int type, const char *s)
+{
+	if (!r->error)
+		put_result(r, nla_put_string(r->msg, type, s));
+}
+
+void vss__put_u32(struct vss_req *r, int type, uint32_t v)
+{
+	if (!r->error)
+		put_result(r, nla_put_u32(r->msg, type, v));
+}
+
+void vss__put_u64(struct vss_req *r, int type, uint64_t v)
+{
+	if (!r->error)
+		put_result(r, nla_put_u64(r->msg, type, v));
+}
+
+void vss__put_flag(struct vss_req *r, int type)
+{
+	if (!r->error)
+		put_result(r, nla_put_flag(r->msg, type));
+}
+
+void vss__put_id(struct vss_req *r, int type, const vss_id_t *id)
+{
+	if (!r->error)
+		put_result(r, nla_put(r->msg, type, sizeof(id->b), id->b));
 }
 
 /*
@@ -333,24 +382,37 @@ static int request_result(const struct vss_ctx *ctx, const struct vss_nlerr *e,
  * vss__request_on() - send a request and process its replies on a socket
  * @ctx: context
  * @sk: socket to use (the caller serializes its use)
- * @msg: request from vss__msg_new(); consumed
+ * @r: request from vss__req_new(); its message is consumed
  * @cb: called for each reply message (may be NULL)
  * @arg: passed to @cb
+ *
+ * A request that could not be built is not sent: its failure (-ENOMEM, or
+ * -EMSGSIZE "request too large") is recorded and returned here.
  *
  * Return: 0, the kernel's -errno (with its extack message recorded), the
  * first error of @cb, or a local -errno.
  */
-int vss__request_on(struct vss_ctx *ctx, struct nl_sock *sk, struct nl_msg *msg,
+int vss__request_on(struct vss_ctx *ctx, struct nl_sock *sk, struct vss_req *r,
 		    vss_msg_cb cb, void *arg)
 {
-	struct nlmsghdr *nlh = nlmsg_hdr(msg);
-	struct genlmsghdr *g = nlmsg_data(nlh);
 	struct vss_walk w = { .family = ctx->family, .cb = cb, .arg = arg };
-	uint8_t cmd = g->cmd;
+	struct nl_msg *msg = r->msg;
+	struct nlmsghdr *nlh;
+	uint8_t cmd;
 	void *req_copy;
 	size_t req_len;
 	int rc;
 
+	r->msg = NULL;
+	if (r->error) {
+		nlmsg_free(msg);
+		if (r->error == -EMSGSIZE)
+			return vss__set_error(ctx, r->error, 0,
+					      "request too large");
+		return vss__set_error(ctx, r->error, 0, NULL);
+	}
+	nlh = nlmsg_hdr(msg);
+	cmd = ((struct genlmsghdr *)nlmsg_data(nlh))->cmd;
 	vss__clear_error(ctx);
 	nl_complete_msg(sk, msg);
 	w.seq = nlh->nlmsg_seq;
@@ -412,19 +474,19 @@ out_malformed:
 /**
  * vss__request() - vss__request_on() on the context's request socket
  * @ctx: context
- * @msg: request; consumed
+ * @r: request; its message is consumed
  * @cb: reply handler or NULL
  * @arg: passed to @cb
  *
  * Return: as vss__request_on().
  */
-int vss__request(struct vss_ctx *ctx, struct nl_msg *msg, vss_msg_cb cb,
+int vss__request(struct vss_ctx *ctx, struct vss_req *r, vss_msg_cb cb,
 		 void *arg)
 {
 	int rc;
 
 	pthread_mutex_lock(&ctx->lock);
-	rc = vss__request_on(ctx, ctx->req, msg, cb, arg);
+	rc = vss__request_on(ctx, ctx->req, r, cb, arg);
 	pthread_mutex_unlock(&ctx->lock);
 	return rc;
 }

@@ -152,10 +152,31 @@ int vss__events_feed(struct vss_ctx *ctx, const void *buf, size_t len,
 
 /* ---- requests ---- */
 
-struct nl_msg *vss__msg_new(const struct vss_ctx *ctx, uint8_t cmd, int flags);
-int vss__request_on(struct vss_ctx *ctx, struct nl_sock *sk, struct nl_msg *msg,
+/**
+ * struct vss_req - a request being built
+ * @msg: the message; NULL if it could not be allocated
+ * @error: the first failure while building it (-ENOMEM, or -EMSGSIZE when an
+ *	attribute did not fit); once set, further puts do nothing and
+ *	vss__request_on() frees the message and reports the failure.
+ *
+ * Builders just put their attributes and send: the failure check lives in
+ * one place, the request path.
+ */
+struct vss_req {
+	struct nl_msg *msg;
+	int error;
+};
+
+struct vss_req vss__req_new(const struct vss_ctx *ctx, uint8_t cmd, int flags);
+void vss__req_free(struct vss_req *r);
+void vss__put_str(struct vss_req *r, int type, const char *s);
+void vss__put_u32(struct vss_req *r, int type, uint32_t v);
+void vss__put_u64(struct vss_req *r, int type, uint64_t v);
+void vss__put_flag(struct vss_req *r, int type);
+void vss__put_id(struct vss_req *r, int type, const vss_id_t *id);
+int vss__request_on(struct vss_ctx *ctx, struct nl_sock *sk, struct vss_req *r,
 		    vss_msg_cb cb, void *arg);
-int vss__request(struct vss_ctx *ctx, struct nl_msg *msg, vss_msg_cb cb,
+int vss__request(struct vss_ctx *ctx, struct vss_req *r, vss_msg_cb cb,
 		 void *arg);
 int vss__sock_open(struct vss_ctx *ctx, struct nl_sock **out);
 void vss__sock_close(struct nl_sock *sk);

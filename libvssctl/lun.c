@@ -35,7 +35,7 @@ VSS_EXPORT int vss_lun_add(struct vss_ctx *ctx,
 			   struct vss_lun_info *info)
 {
 	struct vss_lun_info li;
-	struct nl_msg *msg;
+	struct vss_req req;
 	int rc;
 
 	vss__clear_error(ctx);
@@ -45,20 +45,16 @@ VSS_EXPORT int vss_lun_add(struct vss_ctx *ctx,
 	if (!p->backing || !p->store)
 		return vss__set_error(ctx, -EINVAL, 0,
 				      "backing and store devices are required");
-	msg = vss__msg_new(ctx, VSS_CMD_LUN_ADD, 0);
-	if (!msg)
-		return vss__set_error(ctx, -ENOMEM, 0, NULL);
-	if (nla_put_string(msg, VSS_A_LUN_NAME, p->name) ||
-	    nla_put_string(msg, VSS_A_LUN_BACKING, p->backing) ||
-	    nla_put_string(msg, VSS_A_LUN_STORE, p->store) ||
-	    (p->chunk_size &&
-	     nla_put_u32(msg, VSS_A_LUN_CHUNK_SIZE, p->chunk_size)) ||
-	    (p->format && nla_put_flag(msg, VSS_A_LUN_FORMAT))) {
-		nlmsg_free(msg);
-		return vss__set_error(ctx, -EMSGSIZE, 0, "request too large");
-	}
+	req = vss__req_new(ctx, VSS_CMD_LUN_ADD, 0);
+	vss__put_str(&req, VSS_A_LUN_NAME, p->name);
+	vss__put_str(&req, VSS_A_LUN_BACKING, p->backing);
+	vss__put_str(&req, VSS_A_LUN_STORE, p->store);
+	if (p->chunk_size)
+		vss__put_u32(&req, VSS_A_LUN_CHUNK_SIZE, p->chunk_size);
+	if (p->format)
+		vss__put_flag(&req, VSS_A_LUN_FORMAT);
 	memset(&li, 0, sizeof(li));
-	rc = vss__request(ctx, msg, lun_one_cb, &li);
+	rc = vss__request(ctx, &req, lun_one_cb, &li);
 	if (rc)
 		return rc;
 	if (!li.name[0])
@@ -71,43 +67,33 @@ VSS_EXPORT int vss_lun_add(struct vss_ctx *ctx,
 
 VSS_EXPORT int vss_lun_remove(struct vss_ctx *ctx, const char *name)
 {
-	struct nl_msg *msg;
+	struct vss_req req;
 	int rc;
 
 	vss__clear_error(ctx);
 	rc = check_name(ctx, name);
 	if (rc)
 		return rc;
-	msg = vss__msg_new(ctx, VSS_CMD_LUN_DEL, 0);
-	if (!msg)
-		return vss__set_error(ctx, -ENOMEM, 0, NULL);
-	if (nla_put_string(msg, VSS_A_LUN_NAME, name)) {
-		nlmsg_free(msg);
-		return vss__set_error(ctx, -EMSGSIZE, 0, "request too large");
-	}
-	return vss__request(ctx, msg, NULL, NULL);
+	req = vss__req_new(ctx, VSS_CMD_LUN_DEL, 0);
+	vss__put_str(&req, VSS_A_LUN_NAME, name);
+	return vss__request(ctx, &req, NULL, NULL);
 }
 
 VSS_EXPORT int vss_lun_get(struct vss_ctx *ctx, const char *name,
 			   struct vss_lun_info *info)
 {
 	struct vss_lun_info li;
-	struct nl_msg *msg;
+	struct vss_req req;
 	int rc;
 
 	vss__clear_error(ctx);
 	rc = check_name(ctx, name);
 	if (rc)
 		return rc;
-	msg = vss__msg_new(ctx, VSS_CMD_LUN_GET, 0);
-	if (!msg)
-		return vss__set_error(ctx, -ENOMEM, 0, NULL);
-	if (nla_put_string(msg, VSS_A_LUN_NAME, name)) {
-		nlmsg_free(msg);
-		return vss__set_error(ctx, -EMSGSIZE, 0, "request too large");
-	}
+	req = vss__req_new(ctx, VSS_CMD_LUN_GET, 0);
+	vss__put_str(&req, VSS_A_LUN_NAME, name);
 	memset(&li, 0, sizeof(li));
-	rc = vss__request(ctx, msg, lun_one_cb, &li);
+	rc = vss__request(ctx, &req, lun_one_cb, &li);
 	if (rc)
 		return rc;
 	if (!li.name[0])
@@ -142,12 +128,10 @@ VSS_EXPORT int vss_lun_list(struct vss_ctx *ctx, struct vss_lun_info **luns,
 
 	for (int i = 0; i < DUMP_RETRIES && rc == -EAGAIN; i++) {
 		struct lun_list l = { 0 };
-		struct nl_msg *msg = vss__msg_new(ctx, VSS_CMD_LUN_GET,
+		struct vss_req req = vss__req_new(ctx, VSS_CMD_LUN_GET,
 						  NLM_F_DUMP);
 
-		if (!msg)
-			return vss__set_error(ctx, -ENOMEM, 0, NULL);
-		rc = vss__request(ctx, msg, lun_list_cb, &l);
+		rc = vss__request(ctx, &req, lun_list_cb, &l);
 		if (rc) {
 			free(l.a);
 			continue;

@@ -19,19 +19,14 @@ VSS_EXPORT int vss_session_get(struct vss_ctx *ctx, const vss_id_t *id,
 			       struct vss_session_info *info)
 {
 	struct vss_session_info si;
-	struct nl_msg *msg;
+	struct vss_req req;
 	int rc;
 
 	vss__clear_error(ctx);
-	msg = vss__msg_new(ctx, VSS_CMD_SESSION_GET, 0);
-	if (!msg)
-		return vss__set_error(ctx, -ENOMEM, 0, NULL);
-	if (nla_put(msg, VSS_A_SESSION_ID, sizeof(id->b), id->b)) {
-		nlmsg_free(msg);
-		return vss__set_error(ctx, -EMSGSIZE, 0, "request too large");
-	}
+	req = vss__req_new(ctx, VSS_CMD_SESSION_GET, 0);
+	vss__put_id(&req, VSS_A_SESSION_ID, id);
 	memset(&si, 0, sizeof(si));
-	rc = vss__request(ctx, msg, session_one_cb, &si);
+	rc = vss__request(ctx, &req, session_one_cb, &si);
 	if (rc)
 		return rc;
 	if (!si.state)
@@ -67,12 +62,10 @@ VSS_EXPORT int vss_session_list(struct vss_ctx *ctx,
 	vss__clear_error(ctx);
 	for (int i = 0; i < DUMP_RETRIES && rc == -EAGAIN; i++) {
 		struct session_list l = { 0 };
-		struct nl_msg *msg = vss__msg_new(ctx, VSS_CMD_SESSION_GET,
+		struct vss_req req = vss__req_new(ctx, VSS_CMD_SESSION_GET,
 						  NLM_F_DUMP);
 
-		if (!msg)
-			return vss__set_error(ctx, -ENOMEM, 0, NULL);
-		rc = vss__request(ctx, msg, session_list_cb, &l);
+		rc = vss__request(ctx, &req, session_list_cb, &l);
 		if (rc) {
 			free(l.a);
 			continue;

@@ -10,11 +10,6 @@
 
 #define DUMP_RETRIES 5
 
-static int put_id(struct nl_msg *msg, int type, const vss_id_t *id)
-{
-	return nla_put(msg, type, sizeof(id->b), id->b);
-}
-
 static int snap_one_cb(const struct nlmsghdr *nlh, void *arg)
 {
 	struct vss_snapshot_info *si = arg;
@@ -26,19 +21,14 @@ VSS_EXPORT int vss_snapshot_get(struct vss_ctx *ctx, const vss_id_t *id,
 				struct vss_snapshot_info *info)
 {
 	struct vss_snapshot_info si;
-	struct nl_msg *msg;
+	struct vss_req req;
 	int rc;
 
 	vss__clear_error(ctx);
-	msg = vss__msg_new(ctx, VSS_CMD_SNAPSHOT_GET, 0);
-	if (!msg)
-		return vss__set_error(ctx, -ENOMEM, 0, NULL);
-	if (put_id(msg, VSS_A_SNAPSHOT_ID, id)) {
-		nlmsg_free(msg);
-		return vss__set_error(ctx, -EMSGSIZE, 0, "request too large");
-	}
+	req = vss__req_new(ctx, VSS_CMD_SNAPSHOT_GET, 0);
+	vss__put_id(&req, VSS_A_SNAPSHOT_ID, id);
 	memset(&si, 0, sizeof(si));
-	rc = vss__request(ctx, msg, snap_one_cb, &si);
+	rc = vss__request(ctx, &req, snap_one_cb, &si);
 	if (rc)
 		return rc;
 	if (!si.lun[0])
@@ -77,18 +67,14 @@ VSS_EXPORT int vss_snapshot_list(struct vss_ctx *ctx, const char *lun,
 		return vss__set_error(ctx, -EINVAL, 0, "invalid LUN name");
 	for (int i = 0; i < DUMP_RETRIES && rc == -EAGAIN; i++) {
 		struct snap_list l = { 0 };
-		struct nl_msg *msg = vss__msg_new(ctx, VSS_CMD_SNAPSHOT_GET,
+		struct vss_req req = vss__req_new(ctx, VSS_CMD_SNAPSHOT_GET,
 						  NLM_F_DUMP);
 
-		if (!msg)
-			return vss__set_error(ctx, -ENOMEM, 0, NULL);
-		if ((lun && nla_put_string(msg, VSS_A_SNAPSHOT_LUN, lun)) ||
-		    (set_id && put_id(msg, VSS_A_SNAPSHOT_SET_ID, set_id))) {
-			nlmsg_free(msg);
-			return vss__set_error(ctx, -EMSGSIZE, 0,
-					      "request too large");
-		}
-		rc = vss__request(ctx, msg, snap_list_cb, &l);
+		if (lun)
+			vss__put_str(&req, VSS_A_SNAPSHOT_LUN, lun);
+		if (set_id)
+			vss__put_id(&req, VSS_A_SNAPSHOT_SET_ID, set_id);
+		rc = vss__request(ctx, &req, snap_list_cb, &l);
 		if (rc) {
 			free(l.a);
 			continue;
@@ -102,17 +88,12 @@ VSS_EXPORT int vss_snapshot_list(struct vss_ctx *ctx, const char *lun,
 static int id_request(struct vss_ctx *ctx, uint8_t cmd, int type,
 		      const vss_id_t *id)
 {
-	struct nl_msg *msg;
+	struct vss_req req;
 
 	vss__clear_error(ctx);
-	msg = vss__msg_new(ctx, cmd, 0);
-	if (!msg)
-		return vss__set_error(ctx, -ENOMEM, 0, NULL);
-	if (put_id(msg, type, id)) {
-		nlmsg_free(msg);
-		return vss__set_error(ctx, -EMSGSIZE, 0, "request too large");
-	}
-	return vss__request(ctx, msg, NULL, NULL);
+	req = vss__req_new(ctx, cmd, 0);
+	vss__put_id(&req, type, id);
+	return vss__request(ctx, &req, NULL, NULL);
 }
 
 VSS_EXPORT int vss_snapshot_delete(struct vss_ctx *ctx, const vss_id_t *id)
@@ -143,19 +124,14 @@ VSS_EXPORT int vss_snapshot_set_break(struct vss_ctx *ctx,
 				      const vss_id_t *set_id,
 				      unsigned int *count)
 {
-	struct nl_msg *msg;
+	struct vss_req req;
 	unsigned int n = 0;
 	int rc;
 
 	vss__clear_error(ctx);
-	msg = vss__msg_new(ctx, VSS_CMD_SET_BREAK, 0);
-	if (!msg)
-		return vss__set_error(ctx, -ENOMEM, 0, NULL);
-	if (put_id(msg, VSS_A_SET_ID, set_id)) {
-		nlmsg_free(msg);
-		return vss__set_error(ctx, -EMSGSIZE, 0, "request too large");
-	}
-	rc = vss__request(ctx, msg, set_break_cb, &n);
+	req = vss__req_new(ctx, VSS_CMD_SET_BREAK, 0);
+	vss__put_id(&req, VSS_A_SET_ID, set_id);
+	rc = vss__request(ctx, &req, set_break_cb, &n);
 	if (rc)
 		return rc;
 	if (count)
@@ -192,21 +168,17 @@ VSS_EXPORT int vss_snapshot_changes(struct vss_ctx *ctx, const vss_id_t *id,
 				    vss_extent_fn fn, void *arg)
 {
 	struct changes c = { .fn = fn, .arg = arg };
-	struct nl_msg *msg;
+	struct vss_req req;
 	int rc;
 
 	vss__clear_error(ctx);
 	if (from > INT64_MAX)
 		return vss__set_error(ctx, -EINVAL, 0, "offset out of range");
-	msg = vss__msg_new(ctx, VSS_CMD_SNAPSHOT_CHANGES, NLM_F_DUMP);
-	if (!msg)
-		return vss__set_error(ctx, -ENOMEM, 0, NULL);
-	if (put_id(msg, VSS_A_SNAPSHOT_ID, id) ||
-	    (from && nla_put_u64(msg, VSS_A_SNAPSHOT_OFFSET, from))) {
-		nlmsg_free(msg);
-		return vss__set_error(ctx, -EMSGSIZE, 0, "request too large");
-	}
-	rc = vss__request(ctx, msg, changes_cb, &c);
+	req = vss__req_new(ctx, VSS_CMD_SNAPSHOT_CHANGES, NLM_F_DUMP);
+	vss__put_id(&req, VSS_A_SNAPSHOT_ID, id);
+	if (from)
+		vss__put_u64(&req, VSS_A_SNAPSHOT_OFFSET, from);
+	rc = vss__request(ctx, &req, changes_cb, &c);
 	if (rc)
 		return rc;
 	if (chunk_size)
