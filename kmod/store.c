@@ -8,10 +8,10 @@
  * Why a crash at any point is safe, in short:
  *
  *  1. The engine writes preserved data into a freshly allocated chunk, then
- *     queues the exception record.  The commit worker writes the log block
- *     holding the record with REQ_PREFLUSH|REQ_FUA: the flush makes the
- *     data durable before the record, FUA makes the record durable before
- *     the completion runs and the engine releases the origin write.
+ *     queues the exception record.  The log block holding the record is
+ *     written with REQ_PREFLUSH|REQ_FUA: the flush makes the data durable
+ *     before the record, FUA makes the record durable before the
+ *     completion runs and the engine releases the origin write.
  *  2. A log position has two slots.  The block that is still filling is
  *     written alternately into both, so a torn write damages only the slot
  *     being written while the other slot keeps the previous commit; replay
@@ -43,6 +43,7 @@
 
 #include <linux/bio.h>
 #include <linux/blkdev.h>
+#include <linux/crc32.h>
 #include <linux/crc32c.h>
 #include <linux/highmem.h>
 #include <linux/mempool.h>
@@ -71,6 +72,29 @@
 /* Provisional exceptions a replay accepts before calling the store corrupt. */
 #define VSS_MAX_ORPHANS		BIT(22)
 #define VSS_REC_POOL		256
+
+/*
+ * Group commit.  Whoever holds the log lock (bit VSS_LOG_LOCKED of
+ * vss_store.log_flags) owns the live log.  Two kinds of holders:
+ *
+ *  - the fast path: when a record is queued from a preemptible context and
+ *    the lock is free, that context takes the lock, appends the pending
+ *    records to the open block and submits the block write itself; the
+ *    bio's completion completes the records and drops the lock.  No thread
+ *    is woken, so on a device that completes in the submitter's context a
+ *    copy-on-write and its commit run entirely in the writer's own call.
+ *    It advances past a full block whose records are all durable and
+ *    allocates the next unit when memory is at hand; everything else is
+ *    left to
+ *  - the sleeping path (commit worker, synchronous store calls,
+ *    checkpoint): commit_lock serialises these, then they wait for the bit
+ *    and write synchronously, filling and advancing blocks as needed.
+ *
+ * A holder re-examines the pending list after dropping the lock (with a
+ * full barrier, as the queuing side has between queuing and trying the
+ * lock), so a record queued while the lock was held is never stranded.
+ */
+enum { VSS_LOG_LOCKED };
 
 /*
  * Refuse an open: @msg (a string literal) is the reason reported on every
@@ -145,9 +169,12 @@ struct vss_store_rec {
  * @bytes: record bytes in @page
  * @dcount: @count of the durable copy (rollback point after a failure)
  * @dbytes: @bytes of the durable copy
+ * @rcrc: crc32c (seed 0) of the first @rcrc_bytes record bytes in @page
+ * @rcrc_bytes: record bytes covered by @rcrc (both 0 after anything but an
+ *	append changed the records)
  * @blocks: positions written (statistics for the checkpoint policy)
  *
- * The live log is protected by vss_store.commit_lock.
+ * The live log belongs to the holder of the log lock (vss_store.log_flags).
  */
 struct vss_log {
 	u64 epoch;
@@ -167,6 +194,8 @@ struct vss_log {
 	u16 bytes;
 	u16 dcount;
 	u16 dbytes;
+	u32 rcrc;
+	u16 rcrc_bytes;
 	u64 blocks;
 };
 
@@ -190,10 +219,11 @@ struct vss_log {
  * @used: set bits in @bitmap
  * @cursor: next-fit start
  * @logx: chunks of the live log and, during a checkpoint, of the new one;
- *	value = epoch.  Written under @commit_lock, read locklessly (RCU).
+ *	value = epoch.  Written under the log lock, read locklessly (RCU).
  * @pending_lock: protects @pending (any context)
- * @pending: records waiting for the commit worker, in issue order
- * @commit_lock: serialises commits and checkpoints; protects @log,
+ * @pending: records waiting to be committed, in issue order
+ * @commit_lock: serialises the sleeping-path holders of the log lock
+ *	(commit worker, synchronous calls, checkpoint), which own @log,
  *	@slot_state, @nr_live, @sb_seq, @sb_slot, @last_seq, @cp, @cp_snaps
  * @log: the live log
  * @slot_state: enum vss_slot_state of each slot as the records say
@@ -208,6 +238,17 @@ struct vss_log {
  * @rec_pool: records for the I/O path
  * @wq: commit worker queue (WQ_MEM_RECLAIM)
  * @commit_work: runs the commit worker
+ * @log_flags: VSS_LOG_LOCKED, the log lock (see "Group commit" above)
+ * @log_sleepers: sleeping-path holders waiting for the log lock; while
+ *	there are some, the fast path yields to them
+ * @inflight: records of the fast-path write in flight; log lock holder
+ * @inflight_slot: slot that write goes to; log lock holder
+ * @inflight_err: its result; log lock holder
+ * @log_bio: the fast-path block write (one at a time, under the log lock)
+ * @log_bvec: its vector
+ * @end_wq: completes a fast-path write whose bio completion cannot
+ *	(not preemptible); never waits for the log lock
+ * @end_work: runs that completion
  */
 struct vss_store {
 	struct block_device *bdev;
@@ -234,21 +275,31 @@ struct vss_store {
 	spinlock_t pending_lock;	/* records queued for the next commit */
 	struct list_head pending;	/* protected by pending_lock */
 
-	struct mutex commit_lock;	/* one log write at a time; the log state */
-	struct vss_log log;		/* protected by commit_lock */
-	u8 slot_state[VSS_MAX_SNAPSHOTS];	/* protected by commit_lock */
-	u32 nr_live;			/* protected by commit_lock */
-	u64 sb_seq;			/* protected by commit_lock */
-	int sb_slot;			/* protected by commit_lock */
-	u32 last_seq;			/* protected by commit_lock */
-	struct vss_log *cp;		/* protected by commit_lock */
-	DECLARE_BITMAP(cp_snaps, VSS_MAX_SNAPSHOTS); /* protected by commit_lock */
-	DECLARE_BITMAP(cp_invalid, VSS_MAX_SNAPSHOTS); /* protected by commit_lock */
+	struct mutex commit_lock;	/* sleeping-path log lock holders */
+	struct vss_log log;		/* under the log lock */
+	u8 slot_state[VSS_MAX_SNAPSHOTS];	/* under the log lock */
+	u32 nr_live;			/* under the log lock */
+	u64 sb_seq;			/* under the log lock */
+	int sb_slot;			/* under the log lock */
+	u32 last_seq;			/* under the log lock */
+	struct vss_log *cp;		/* under the log lock */
+	DECLARE_BITMAP(cp_snaps, VSS_MAX_SNAPSHOTS); /* under the log lock */
+	DECLARE_BITMAP(cp_invalid, VSS_MAX_SNAPSHOTS); /* under the log lock */
 
 	bool failed;			/* READ_ONCE/WRITE_ONCE */
 	mempool_t *rec_pool;
 	struct workqueue_struct *wq;
 	struct work_struct commit_work;
+
+	unsigned long log_flags;
+	atomic_t log_sleepers;
+	struct list_head inflight;
+	int inflight_slot;
+	int inflight_err;
+	struct bio log_bio;
+	struct bio_vec log_bvec;
+	struct workqueue_struct *end_wq;
+	struct work_struct end_work;
 };
 
 /* ---------------------------------------------------------------- I/O */
@@ -403,7 +454,8 @@ void vss_store_free(struct vss_store *st, u64 store_chunk)
 }
 
 /* Allocate the chunks of a log unit (may use the reserve). */
-static int vss_alloc_unit(struct vss_store *st, u64 epoch, u64 *unit)
+static int vss_alloc_unit(struct vss_store *st, u64 epoch, u64 *unit,
+			  gfp_t gfp)
 {
 	unsigned long flags;
 	u32 i;
@@ -429,7 +481,7 @@ static int vss_alloc_unit(struct vss_store *st, u64 epoch, u64 *unit)
 	for (i = 0; i < st->unit_chunks; i++) {
 		err = xa_err(xa_store(&st->logx, unit[i],
 				      xa_mk_value(epoch & (LONG_MAX >> 1)),
-				      GFP_NOIO));
+				      gfp));
 		if (err)
 			break;
 	}
@@ -504,25 +556,45 @@ static bool vss_log_append(struct vss_log *log, const struct vss_store_rec *r)
 	return true;
 }
 
+/* The records of the open block changed other than by an append. */
+static void vss_log_crc_reset(struct vss_log *log)
+{
+	log->rcrc = 0;
+	log->rcrc_bytes = 0;
+}
+
 /*
- * Write the open block into the slot that does not hold its newest durable
- * copy.  The first write into a unit allocates the next unit, which every
- * block of the unit names from then on.
+ * crc32c(~0, whole block) of the open block, from the crc of the header and
+ * the running crc of the records: the payload after the records is zero,
+ * and crc32c is linear, so appending zeros is a shift (log time).  Checksum
+ * cost per commit is the header and the new records, not 4 KiB.
  */
-static int vss_log_write(struct vss_store *st, struct vss_log *log,
-			 blk_opf_t flags)
+static u32 vss_log_crc(struct vss_log *log, struct vss_log_hdr *h)
+{
+	u8 *rec = (u8 *)h + sizeof(*h);
+	u32 crc;
+
+	if (log->rcrc_bytes > log->bytes)
+		vss_log_crc_reset(log);
+	log->rcrc = crc32c(log->rcrc, rec + log->rcrc_bytes,
+			   log->bytes - log->rcrc_bytes);
+	log->rcrc_bytes = log->bytes;
+	crc = crc32c(~0U, h, sizeof(*h));	/* h->crc is zero */
+	return __crc32c_le_shift(crc, VSS_LOG_PAYLOAD) ^
+	       __crc32c_le_shift(log->rcrc, VSS_LOG_PAYLOAD - log->bytes);
+}
+
+/*
+ * Seal the open block (header, crc) for a write into the slot that does not
+ * hold its newest durable copy; @log->next must be allocated.  Returns the
+ * slot; its byte address is vss_log_block_byte(..., slot).
+ */
+static int vss_log_seal(struct vss_store *st, struct vss_log *log)
 {
 	struct vss_log_hdr *h = page_address(log->page);
 	int slot = log->best == 0 ? 1 : 0;
-	int i, err;
+	int i;
 
-	if (!log->has_next) {
-		err = vss_alloc_unit(st, log->epoch, log->next);
-		if (err)
-			return err;
-		log->next_nonce = get_random_u64();
-		log->has_next = true;
-	}
 	memset(h, 0, sizeof(*h));
 	h->magic = cpu_to_le32(VSS_LOG_MAGIC);
 	memcpy(h->uuid, &st->uuid, 16);
@@ -536,17 +608,54 @@ static int vss_log_write(struct vss_store *st, struct vss_log *log,
 	h->next_nonce = cpu_to_le64(log->next_nonce);
 	h->count = cpu_to_le16(log->count);
 	h->bytes = cpu_to_le16(log->bytes);
-	h->crc = cpu_to_le32(vss_block_crc(h, &h->crc));
+	h->crc = cpu_to_le32(vss_log_crc(log, h));
+	return slot;
+}
 
-	err = vss_store_io(st, vss_log_block_byte(st, log->unit, log->pos, slot),
-			   log->page, REQ_OP_WRITE | REQ_SYNC | REQ_META | flags);
-	if (err)
-		return err;
+/* The sealed block is durable in @slot. */
+static void vss_log_written(struct vss_log *log, int slot)
+{
 	if (log->best < 0)
 		log->blocks++;
 	log->best = slot;
 	log->dcount = log->count;
 	log->dbytes = log->bytes;
+}
+
+/* The unit after the open block's, which its blocks name. */
+static int vss_log_next_unit(struct vss_store *st, struct vss_log *log,
+			     gfp_t gfp)
+{
+	int err;
+
+	if (log->has_next)
+		return 0;
+	err = vss_alloc_unit(st, log->epoch, log->next, gfp);
+	if (err)
+		return err;
+	log->next_nonce = get_random_u64();
+	log->has_next = true;
+	return 0;
+}
+
+/*
+ * Write the open block, synchronously.  The first write into a unit
+ * allocates the next unit, which every block of the unit names from then on.
+ */
+static int vss_log_write(struct vss_store *st, struct vss_log *log,
+			 blk_opf_t flags)
+{
+	int slot, err;
+
+	err = vss_log_next_unit(st, log, GFP_NOIO);
+	if (err)
+		return err;
+	slot = vss_log_seal(st, log);
+	err = vss_store_io(st, vss_log_block_byte(st, log->unit, log->pos, slot),
+			   log->page, REQ_OP_WRITE | REQ_SYNC | REQ_META | flags);
+	if (err)
+		return err;
+	vss_log_written(log, slot);
 	return 0;
 }
 
@@ -565,6 +674,7 @@ static void vss_log_advance(struct vss_store *st, struct vss_log *log)
 	log->bytes = 0;
 	log->dcount = 0;
 	log->dbytes = 0;
+	vss_log_crc_reset(log);
 	memset(page_address(log->page), 0, VSS_MD_BLOCK);
 }
 
@@ -577,6 +687,7 @@ static void vss_log_rollback(struct vss_log *log)
 	       VSS_LOG_PAYLOAD - log->dbytes);
 	log->count = log->dcount;
 	log->bytes = log->dbytes;
+	vss_log_crc_reset(log);
 }
 
 /*
@@ -676,9 +787,33 @@ static void vss_rec_apply(struct vss_store *st, struct vss_store_rec *r)
 }
 
 /*
+ * A commit of @batch failed with @err.  If a write was attempted
+ * (@written), the slot may or may not hold the records, and earlier blocks
+ * of the batch are durable: stop writing metadata altogether, so no chunk
+ * is reused behind a record that might be durable.  Running out of log
+ * units or memory before any write changes nothing on disk.
+ */
+static void vss_commit_failed(struct vss_store *st, struct list_head *batch,
+			      int err, bool written)
+{
+	struct vss_store_rec *r;
+
+	if (written || (err != -ENOSPC && err != -ENOMEM)) {
+		if (!READ_ONCE(st->failed))
+			pr_err("metadata commit failed (%d): store is read-only from now on\n",
+			       err);
+		WRITE_ONCE(st->failed, true);
+	}
+	vss_log_rollback(&st->log);
+	list_for_each_entry(r, batch, list)
+		if (!r->err)
+			r->err = err;
+}
+
+/*
  * Commit one batch: append every record, write the open block once with
  * PREFLUSH|FUA (more often only when blocks fill up).  Caller holds
- * commit_lock; completions are run by the caller after unlocking.
+ * the log lock (sleeping path); completions run after it is dropped.
  */
 static void vss_commit_batch(struct vss_store *st, struct list_head *batch)
 {
@@ -701,27 +836,8 @@ static void vss_commit_batch(struct vss_store *st, struct list_head *batch)
 	}
 	if (!err && dirty)
 		err = vss_log_write(st, &st->log, REQ_PREFLUSH | REQ_FUA);
-	if (err) {
-		/*
-		 * A write was attempted: the slot may or may not hold the
-		 * records, and earlier blocks of the batch are durable.  Stop
-		 * writing metadata altogether, so no chunk is reused behind
-		 * a record that might be durable.  Running out of log units
-		 * or memory before any write changes nothing on disk.
-		 */
-		bool written = st->log.seq != seq0;
-
-		if (written || (err != -ENOSPC && err != -ENOMEM)) {
-			if (!READ_ONCE(st->failed))
-				pr_err("metadata commit failed (%d): store is read-only from now on\n",
-				       err);
-			WRITE_ONCE(st->failed, true);
-		}
-		vss_log_rollback(&st->log);
-		list_for_each_entry(r, batch, list)
-			if (!r->err)
-				r->err = err;
-	}
+	if (err)
+		vss_commit_failed(st, batch, err, st->log.seq != seq0);
 }
 
 static void vss_complete(struct vss_store *st, struct list_head *batch)
@@ -735,7 +851,7 @@ static void vss_complete(struct vss_store *st, struct list_head *batch)
 	}
 }
 
-/* Take the pending records; caller holds commit_lock. */
+/* Take the pending records; caller holds the log lock. */
 static bool vss_take_pending(struct vss_store *st, struct list_head *batch)
 {
 	unsigned long flags;
@@ -746,15 +862,186 @@ static bool vss_take_pending(struct vss_store *st, struct list_head *batch)
 	return !list_empty(batch);
 }
 
-/* Commit whatever is pending; true if there was something. */
+static bool vss_pending_empty(struct vss_store *st)
+{
+	unsigned long flags;
+	bool empty;
+
+	spin_lock_irqsave(&st->pending_lock, flags);
+	empty = list_empty(&st->pending);
+	spin_unlock_irqrestore(&st->pending_lock, flags);
+	return empty;
+}
+
+static void vss_fast_commit(struct vss_store *st);
+
+/*
+ * Have the pending records committed: by the caller itself on the fast
+ * path when it may, else by the holder of the log lock (which looks again
+ * when it lets go) or by the commit worker.
+ */
+static void vss_store_kick(struct vss_store *st)
+{
+	if (preemptible() && !atomic_read(&st->log_sleepers)) {
+		/* fully ordered: pairs with the barrier in vss_log_release() */
+		if (!test_and_set_bit(VSS_LOG_LOCKED, &st->log_flags))
+			vss_fast_commit(st);
+		/* else the holder looks at the pending list when it lets go */
+		return;
+	}
+	queue_work(st->wq, &st->commit_work);
+}
+
+/* Drop the log lock and wake a sleeping-path waiter. */
+static void vss_log_release(struct vss_store *st)
+{
+	clear_bit_unlock(VSS_LOG_LOCKED, &st->log_flags);
+	/*
+	 * Full barrier before the caller reads the pending list: pairs with
+	 * the fully ordered test_and_set_bit() of vss_store_kick() after
+	 * queuing, so either the queuer gets the lock or we see its record.
+	 */
+	smp_mb__after_atomic();
+	wake_up_bit(&st->log_flags, VSS_LOG_LOCKED);
+}
+
+/* Drop the log lock; hand over records queued meanwhile. */
+static void vss_log_unlock_bit(struct vss_store *st)
+{
+	vss_log_release(st);
+	if (!vss_pending_empty(st))
+		vss_store_kick(st);
+}
+
+/* Take the log lock on the sleeping path (see "Group commit"). */
+static void vss_log_lock(struct vss_store *st)
+{
+	mutex_lock(&st->commit_lock);
+	atomic_inc(&st->log_sleepers);
+	wait_on_bit_lock(&st->log_flags, VSS_LOG_LOCKED, TASK_UNINTERRUPTIBLE);
+	atomic_dec(&st->log_sleepers);
+}
+
+static void vss_log_unlock(struct vss_store *st)
+{
+	mutex_unlock(&st->commit_lock);
+	vss_log_unlock_bit(st);
+}
+
+/* Complete the fast-path write in flight; process context. */
+static void vss_fast_commit_end(struct vss_store *st)
+{
+	int err = st->inflight_err;
+	LIST_HEAD(batch);
+
+	list_splice_init(&st->inflight, &batch);
+	if (err)
+		vss_commit_failed(st, &batch, err, true);
+	else
+		vss_log_written(&st->log, st->inflight_slot);
+	vss_log_unlock_bit(st);
+	vss_complete(st, &batch);
+}
+
+static void vss_fast_commit_end_work(struct work_struct *work)
+{
+	vss_fast_commit_end(container_of(work, struct vss_store, end_work));
+}
+
+static void vss_fast_commit_endio(struct bio *bio)
+{
+	struct vss_store *st = bio->bi_private;
+
+	st->inflight_err = blk_status_to_errno(bio->bi_status);
+	bio_uninit(bio);
+	if (preemptible())
+		vss_fast_commit_end(st);
+	else
+		queue_work(st->end_wq, &st->end_work);
+}
+
+/*
+ * The fast path: the caller holds the log lock (bit only) and is
+ * preemptible; nothing here sleeps.  A batch that does not fit the open
+ * block, a unit without its successor, a failed store: back to the
+ * pending list and to the worker, in order.
+ */
+static void vss_fast_commit(struct vss_store *st)
+{
+	struct vss_log *log = &st->log;
+	struct vss_store_rec *r;
+	unsigned long flags;
+	LIST_HEAD(batch);
+	bool dirty = false;
+	u32 bytes = 0;
+	int slot;
+
+	if (!vss_take_pending(st, &batch))
+		goto unlock;
+	list_for_each_entry(r, &batch, list)
+		bytes += vss_rec_size(r->type);
+	if (READ_ONCE(st->failed) || bytes > VSS_LOG_PAYLOAD)
+		goto sleeping_path;
+	if (log->bytes + bytes > VSS_LOG_PAYLOAD) {
+		/*
+		 * Every record of the open block is durable: its last copy is
+		 * final, move on (the sleeping path writes it once more only
+		 * because it may hold records that are not).
+		 */
+		if (log->bytes != log->dbytes || log->best < 0)
+			goto sleeping_path;
+		vss_log_advance(st, log);
+	}
+	if (vss_log_next_unit(st, log, GFP_NOWAIT))
+		goto sleeping_path;
+	list_for_each_entry(r, &batch, list) {
+		if (r->err)
+			continue;
+		r->err = vss_rec_check(st, r);
+		if (r->err)
+			continue;
+		vss_log_append(log, r);		/* fits: checked above */
+		vss_rec_apply(st, r);
+		dirty = true;
+	}
+	if (!dirty) {
+		vss_log_unlock_bit(st);
+		vss_complete(st, &batch);
+		return;
+	}
+	slot = vss_log_seal(st, log);
+	list_splice_init(&batch, &st->inflight);
+	st->inflight_slot = slot;
+	bio_init(&st->log_bio, st->bdev, &st->log_bvec, 1,
+		 REQ_OP_WRITE | REQ_SYNC | REQ_META | REQ_PREFLUSH | REQ_FUA);
+	st->log_bio.bi_iter.bi_sector =
+		vss_log_block_byte(st, log->unit, log->pos, slot) >> SECTOR_SHIFT;
+	__bio_add_page(&st->log_bio, log->page, VSS_MD_BLOCK, 0);
+	st->log_bio.bi_end_io = vss_fast_commit_endio;
+	st->log_bio.bi_private = st;
+	submit_bio(&st->log_bio);
+	return;
+
+sleeping_path:
+	spin_lock_irqsave(&st->pending_lock, flags);
+	list_splice(&batch, &st->pending);
+	spin_unlock_irqrestore(&st->pending_lock, flags);
+	vss_log_release(st);
+	queue_work(st->wq, &st->commit_work);
+	return;
+unlock:
+	vss_log_unlock_bit(st);
+}
+
+/* Commit whatever is pending on the sleeping path; true if there was some. */
 static bool vss_store_flush_once(struct vss_store *st)
 {
 	LIST_HEAD(batch);
 
-	mutex_lock(&st->commit_lock);
+	vss_log_lock(st);
 	if (vss_take_pending(st, &batch))
 		vss_commit_batch(st, &batch);
-	mutex_unlock(&st->commit_lock);
+	vss_log_unlock(st);
 	if (list_empty(&batch))
 		return false;
 	vss_complete(st, &batch);
@@ -794,12 +1081,16 @@ static void vss_store_queue(struct vss_store *st, struct vss_store_rec *r)
  * Records are grouped: all records queued while a commit is in flight are
  * made durable by the next single PREFLUSH|FUA log write.  A record for a
  * slot whose create record is not durable yet is provisional (see the top
- * of this file).  @done runs in the commit worker (or in the thread of a
- * synchronous store call); it may queue more exceptions but must not call
- * the synchronous store functions.  If no memory is left for the record,
- * @done is called before this function returns, with -ENOMEM.
+ * of this file).  @done runs in process context: the commit worker, the
+ * thread of a synchronous store call, or the completion of the log write
+ * (possibly inside a submit_bio() call, even this caller's: then it must
+ * neither sleep nor wait for I/O).  It may queue more exceptions but must
+ * not call the synchronous store functions.  If no memory is left for the
+ * record, @done is called before this function returns, with -ENOMEM.
  *
- * Context: any context (bio completion included); does not sleep.
+ * Context: any context (bio completion included); does not sleep.  From a
+ * preemptible context the commit may start (and on a device completing
+ * in the submitter's context, end) right here.
  */
 void vss_store_add_exception(struct vss_store *st, u16 slot, u64 lun_chunk,
 			     u64 store_chunk,
@@ -820,7 +1111,7 @@ void vss_store_add_exception(struct vss_store *st, u16 slot, u64 lun_chunk,
 	r->ctx = ctx;
 	r->err = 0;
 	vss_store_queue(st, r);
-	queue_work(st->wq, &st->commit_work);
+	vss_store_kick(st);
 }
 
 struct vss_sync_wait {
@@ -1368,7 +1659,11 @@ static int vss_replay(struct vss_replay *rp, struct page **pg)
 		log->dcount = log->count;
 		log->dbytes = log->bytes;
 		log->blocks++;
+		vss_log_crc_reset(log);
 		memcpy(page_address(log->page), h, VSS_MD_BLOCK);
+		/* the crc of our next write assumes a zero tail */
+		memset(page_address(log->page) + sizeof(*h) + log->bytes, 0,
+		       VSS_LOG_PAYLOAD - log->bytes);
 		prev_seq = log->seq;
 		pos++;
 	}
@@ -1509,7 +1804,7 @@ int vss_store_checkpoint(struct vss_store *st,
 		goto out_free;
 	}
 
-	mutex_lock(&st->commit_lock);
+	vss_log_lock(st);
 	noio = memalloc_noio_save();
 	if (vss_take_pending(st, &batch))
 		vss_commit_batch(st, &batch);
@@ -1520,7 +1815,7 @@ int vss_store_checkpoint(struct vss_store *st,
 	cp->epoch = old->epoch + 1;
 	cp->seq = old->seq;
 	log_seq = cp->seq;
-	err = vss_alloc_unit(st, cp->epoch, cp->unit);
+	err = vss_alloc_unit(st, cp->epoch, cp->unit, GFP_NOIO);
 	if (err)
 		goto out_unlock;
 	cp->unit_nonce = get_random_u64();
@@ -1563,7 +1858,7 @@ int vss_store_checkpoint(struct vss_store *st,
 		old->epoch, old->blocks);
 	st->cp = NULL;
 	memalloc_noio_restore(noio);
-	mutex_unlock(&st->commit_lock);
+	vss_log_unlock(st);
 	vss_complete(st, &batch);
 	kfree(cp);
 	__free_page(sbp);
@@ -1574,7 +1869,7 @@ out_drop_new:
 	vss_free_log_chunks(st, cp->epoch);
 out_unlock:
 	memalloc_noio_restore(noio);
-	mutex_unlock(&st->commit_lock);
+	vss_log_unlock(st);
 	vss_complete(st, &batch);
 out_free:
 	if (cp)
@@ -1653,9 +1948,9 @@ u32 vss_store_last_seq(struct vss_store *st)
 {
 	u32 seq;
 
-	mutex_lock(&st->commit_lock);
+	vss_log_lock(st);
 	seq = st->last_seq;
-	mutex_unlock(&st->commit_lock);
+	vss_log_unlock(st);
 	return seq;
 }
 
@@ -1712,7 +2007,7 @@ static int vss_store_format(struct vss_store *st,
 	if (err)
 		return err;
 	st->log.epoch = 1;
-	err = vss_alloc_unit(st, 1, st->log.unit);
+	err = vss_alloc_unit(st, 1, st->log.unit, GFP_KERNEL);
 	if (err)
 		return err;
 	st->log.unit_nonce = get_random_u64();
@@ -1848,6 +2143,8 @@ static int vss_store_load_sb(struct vss_store *st,
 
 static void vss_store_destroy(struct vss_store *st)
 {
+	if (st->end_wq)
+		destroy_workqueue(st->end_wq);
 	if (st->wq)
 		destroy_workqueue(st->wq);
 	mempool_destroy(st->rec_pool);
@@ -1910,8 +2207,10 @@ struct vss_store *vss_store_open(const struct vss_store_params *p,
 	spin_lock_init(&st->pending_lock);
 	INIT_LIST_HEAD(&st->pending);
 	mutex_init(&st->commit_lock);
+	INIT_LIST_HEAD(&st->inflight);
 	xa_init(&st->logx);
 	INIT_WORK(&st->commit_work, vss_store_commit_work);
+	INIT_WORK(&st->end_work, vss_fast_commit_end_work);
 	err = -ENOMEM;
 	if (vss_log_init(&st->log))
 		goto out_destroy;
@@ -1922,6 +2221,11 @@ struct vss_store *vss_store_open(const struct vss_store_params *p,
 	st->wq = alloc_workqueue("vss-store-%s", WQ_MEM_RECLAIM, 1,
 				 p->lun_name);
 	if (!st->wq)
+		goto out_destroy;
+	st->end_wq = alloc_workqueue("vss-store-end-%s",
+				     WQ_MEM_RECLAIM | WQ_HIGHPRI, 0,
+				     p->lun_name);
+	if (!st->end_wq)
 		goto out_destroy;
 	pg[0] = alloc_page(GFP_KERNEL);
 	pg[1] = alloc_page(GFP_KERNEL);
@@ -1992,7 +2296,9 @@ out_destroy:
 void vss_store_close(struct vss_store *st)
 {
 	flush_work(&st->commit_work);
+	/* the log lock also waits for a fast-path write in flight */
 	while (vss_store_flush_once(st))
 		;
+	flush_work(&st->commit_work);
 	vss_store_destroy(st);
 }
