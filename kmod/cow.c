@@ -16,25 +16,37 @@
  *     of them are durable.  Other writes to c find the pending cow and wait
  *     too, so the origin chunk cannot change while it is being copied.
  *  2. vss_cow_start() (submit path; cow_wq for retries) allocates a store
- *     chunk and reserves the map
- *     slots (so that publishing the entry later cannot fail), then copies
- *     the origin chunk with dm-kcopyd.  A snapshot that is not yet durable
- *     (committed, not persisted) parks the cow: no exception record may
- *     precede the snapshot's create record in the log.  A full store parks
- *     it as well and kicks the reclaim work (snapshot.c).
- *  3. vss_cow_copied() (kcopyd) hands the record to the store's group
- *     commit, which flushes the copied data before the record is durable.
- *  4. vss_cow_finish() runs in the store's completion (commit worker, a
- *     process context): it publishes the entry in Sn's map, waits for the
- *     snapshot reads that may have looked at the origin chunk before the
- *     entry existed, and re-evaluates the waiting writes, which now go to
- *     the origin.  That context may be a thread making a synchronous store
- *     call, so nothing there allocates or starts a copy: a waiting write
- *     that needs another copy goes to &vss_lun.requeue (cow_wq).
+ *     chunk and reserves the map slots (so that publishing the entry later
+ *     cannot fail), then reads the origin chunk into a buffer with a bio
+ *     of its own.  A full store parks the cow and kicks the reclaim work
+ *     (snapshot.c).
+ *  3. vss_cow_read_endio() writes the buffer to the store chunk,
+ *     vss_cow_write_endio() hands the record to the store's group commit,
+ *     which flushes the copied data before the record is durable.
+ *  4. vss_cow_finish() runs in the store's completion (a process context):
+ *     it publishes the entry in Sn's map, waits for the snapshot reads that
+ *     may have looked at the origin chunk before the entry existed, and
+ *     re-evaluates the waiting writes, which now go to the origin.  That
+ *     context may be a thread making a synchronous store call, so nothing
+ *     there allocates or starts a copy: a waiting write that needs another
+ *     copy goes to &vss_lun.requeue (cow_wq).
  *
- * At QD1 a first write therefore costs one kcopyd job and one commit, the
- * minimum for a crash-safe copy (the copy must be durable before the record,
- * the record before the origin write).
+ * Each step runs in the completion of the previous one when that is
+ * preemptible, and goes through a workqueue only when it is not (interrupt
+ * completions).  The copy does not use dm-kcopyd on purpose: a kcopyd job
+ * wakes its thread two or three times (pages, read, write, callback), and
+ * at queue depth 1 those wake-ups were most of the cost of a first write.
+ * On a device that completes in the submitter's context the whole chain -
+ * read, store write, log write, origin write - runs inside the writer's
+ * own submit_bio() call (the block layer queues the nested bios on
+ * current->bio_list), with no thread woken.  The minimum for a crash-safe
+ * copy remains: the copy durable before the record, the record before the
+ * origin write.
+ *
+ * Inside submit_bio() (current->bio_list set), bios we submitted do not
+ * start before we return: nothing there may wait for memory or I/O that
+ * only our own bios would free.  So allocations there are GFP_NOWAIT with
+ * a fallback to cow_wq, and a wait for snapshot reads is left to cow_wq.
  *
  * Any failure (copy error, commit error, no memory) invalidates every live
  * snapshot (they all may read c through Sn) and lets the writes through:
@@ -43,8 +55,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME "-cow: " fmt
 
-#include <linux/dm-io.h>
-#include <linux/dm-kcopyd.h>
+#include <linux/bio.h>
 #include <linux/hash.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
@@ -60,14 +71,24 @@
  * @park: on &vss_lun.parked while waiting for space (map_lock), or on the
  *	submitter's list of cows to start (private)
  * @start_work: runs vss_cow_start() (retries)
- * @done_work: runs vss_cow_finish() after a copy error
+ * @done_work: runs vss_cow_finish() after a copy error, or the rest of
+ *	it when it cannot wait for snapshot reads where it runs
+ * @step_work: the next step of the copy (store write, record) when the
+ *	previous one completed in interrupt context
  * @lun: the LUN
  * @snap: the snapshot preserved for (a reference is held)
  * @chunk: LUN chunk
  * @store_chunk: where the old data goes, valid once @active
  * @active: holds @store_chunk and counts in &vss_snapshot.cow_active
  * @recorded: the exception record was handed to the store
+ * @published: vss_cow_finish() ended the cow in the maps (@waiters,
+ *	@ticket and @failed are set)
+ * @failed: the chunk could not be preserved
  * @err: outcome of the copy or of the commit
+ * @ticket: snapshot reads older than this may have read the origin chunk
+ * @buf: the chunk's old data, between the read and the store write
+ * @bio: the read, then the store write
+ * @bvec: @bio's vector (one multi-page segment)
  */
 struct vss_cow {
 	struct hlist_node hnode;
@@ -75,19 +96,35 @@ struct vss_cow {
 	struct list_head park;
 	struct work_struct start_work;
 	struct work_struct done_work;
+	struct work_struct step_work;
 	struct vss_lun *lun;
 	struct vss_snapshot *snap;
 	u64 chunk;
 	u64 store_chunk;
 	bool active;
 	bool recorded;
+	bool published;
+	bool failed;
 	int err;
+	u64 ticket;
+	struct page *buf;
+	struct bio bio;
+	struct bio_vec bvec;
 };
 
 static void vss_cow_start_work(struct work_struct *work);
 static void vss_cow_done_work(struct work_struct *work);
 static void vss_cow_start(struct vss_cow *cow, bool direct);
 static void vss_cow_eval(struct vss_io *io, bool can_start);
+
+/*
+ * Inside a submit_bio() call, bios we issued wait until we return: do not
+ * sleep there on a pool that only their completion would refill.
+ */
+static gfp_t vss_cow_gfp(void)
+{
+	return current->bio_list ? GFP_NOWAIT : GFP_NOIO;
+}
 
 /**
  * vss_cow_size - size of the mempool elements of &vss_lun.cow_pool
@@ -193,7 +230,15 @@ again:
 				spin_unlock(&lun->map_lock);
 				/* never sleep on the pool with cows not started */
 				vss_cow_start_list(&to_start);
-				spare = mempool_alloc(lun->cow_pool, GFP_NOIO);
+				spare = mempool_alloc(lun->cow_pool, vss_cow_gfp());
+				if (!spare) {
+					/* the worker may wait for the pool */
+					spin_lock(&lun->map_lock);
+					list_add_tail(&io->node, &lun->requeue);
+					spin_unlock(&lun->map_lock);
+					queue_work(lun->cow_wq, &lun->requeue_work);
+					return;
+				}
 				/* chunks before c are preserved or pending */
 				start = c;
 				goto again;
@@ -235,8 +280,8 @@ submit_unlock:
  * Discards of chunks a snapshot still needs are completed without being
  * passed on (a discard guarantees nothing about the data, a snapshot must).
  *
- * Context: process context (submit path); may sleep in
- * mempool_alloc(GFP_NOIO) and in starting a copy.
+ * Context: process context (submit path); does not wait for memory (see
+ * the top of this file).
  */
 void vss_cow_write(struct vss_io *io)
 {
@@ -292,6 +337,8 @@ static void vss_cow_free(struct vss_cow *cow)
 {
 	struct vss_lun *lun = cow->lun;
 
+	if (cow->buf)
+		mempool_free(cow->buf, lun->cow_buf_pool);
 	vss_snapshot_put(cow->snap);
 	mempool_free(cow, lun->cow_pool);
 }
@@ -349,19 +396,89 @@ static void vss_cow_committed_cb(void *ctx, int err)
 	vss_cow_finish(cow, false);
 }
 
-static void vss_cow_copied(int read_err, unsigned long write_err, void *ctx)
+/* Bytes of the copy: the last chunk of the LUN may be partial. */
+static unsigned int vss_cow_len(struct vss_cow *cow)
 {
-	struct vss_cow *cow = ctx;
+	struct vss_lun *lun = cow->lun;
+	sector_t sector = vss_chunk_to_sector(lun, cow->chunk);
+
+	return min_t(sector_t, (sector_t)1 << lun->chunk_shift,
+		     lun->sectors - sector) << SECTOR_SHIFT;
+}
+
+static void vss_cow_copy_failed(struct vss_cow *cow, blk_status_t status)
+{
+	cow->err = blk_status_to_errno(status);
+	queue_work(cow->lun->cow_wq, &cow->done_work);
+}
+
+/* The copy is written: have its record committed. */
+static void vss_cow_record(struct vss_cow *cow)
+{
 	struct vss_lun *lun = cow->lun;
 
-	if (read_err || write_err) {
-		cow->err = -EIO;
-		queue_work(lun->cow_wq, &cow->done_work);
-		return;
-	}
 	cow->recorded = true;
 	vss_store_add_exception(lun->store, cow->snap->ps.slot, cow->chunk,
 				cow->store_chunk, vss_cow_committed_cb, cow);
+}
+
+static void vss_cow_record_work(struct work_struct *work)
+{
+	vss_cow_record(container_of(work, struct vss_cow, step_work));
+}
+
+static void vss_cow_write_endio(struct bio *bio)
+{
+	struct vss_cow *cow = bio->bi_private;
+	struct vss_lun *lun = cow->lun;
+	blk_status_t status = bio->bi_status;
+
+	bio_uninit(bio);
+	mempool_free(cow->buf, lun->cow_buf_pool);
+	cow->buf = NULL;
+	if (status) {
+		vss_cow_copy_failed(cow, status);
+	} else if (preemptible()) {
+		vss_cow_record(cow);
+	} else {
+		/* the store's completion (-ENOMEM at once) wants a process */
+		INIT_WORK(&cow->step_work, vss_cow_record_work);
+		queue_work(lun->cow_wq, &cow->step_work);
+	}
+}
+
+/* The old data is in @cow->buf: write it to the store chunk. */
+static void vss_cow_write_copy(struct vss_cow *cow)
+{
+	struct vss_lun *lun = cow->lun;
+
+	bio_reset(&cow->bio, lun->store_dev.bdev, REQ_OP_WRITE);
+	cow->bio.bi_iter.bi_sector = vss_store_chunk_sector(lun->store,
+							    cow->store_chunk);
+	__bio_add_page(&cow->bio, cow->buf, vss_cow_len(cow), 0);
+	cow->bio.bi_end_io = vss_cow_write_endio;
+	cow->bio.bi_private = cow;
+	submit_bio(&cow->bio);
+}
+
+static void vss_cow_write_work(struct work_struct *work)
+{
+	vss_cow_write_copy(container_of(work, struct vss_cow, step_work));
+}
+
+static void vss_cow_read_endio(struct bio *bio)
+{
+	struct vss_cow *cow = bio->bi_private;
+
+	if (bio->bi_status) {
+		bio_uninit(bio);
+		vss_cow_copy_failed(cow, bio->bi_status);
+	} else if (preemptible()) {
+		vss_cow_write_copy(cow);
+	} else {
+		INIT_WORK(&cow->step_work, vss_cow_write_work);
+		queue_work(cow->lun->cow_wq, &cow->step_work);
+	}
 }
 
 /* Is a store usage event (or its re-arming) due?  Cheap, lockless. */
@@ -383,11 +500,17 @@ static void vss_cow_start(struct vss_cow *cow, bool direct)
 {
 	struct vss_lun *lun = cow->lun;
 	struct vss_snapshot *snap = cow->snap;
-	struct dm_io_region from, to;
-	sector_t sector;
 	u64 gen, sc;
 	int ret;
 
+	if (!cow->buf) {
+		cow->buf = mempool_alloc(lun->cow_buf_pool, vss_cow_gfp());
+		if (!cow->buf) {
+			/* the worker may wait for the pool */
+			queue_work(lun->cow_wq, &cow->start_work);
+			return;
+		}
+	}
 	spin_lock(&lun->map_lock);
 	if (!vss_cow_target_ok(lun, snap)) {
 		spin_unlock(&lun->map_lock);
@@ -406,6 +529,9 @@ static void vss_cow_start(struct vss_cow *cow, bool direct)
 			queue_work(lun->cow_wq, &cow->start_work);
 			return;
 		}
+		/* parked cows may be many: they hold no buffer */
+		mempool_free(cow->buf, lun->cow_buf_pool);
+		cow->buf = NULL;
 		list_add_tail(&cow->park, &lun->parked);
 		lun->nospc = true;
 		lun->nospc_gen = gen;
@@ -443,15 +569,12 @@ static void vss_cow_start(struct vss_cow *cow, bool direct)
 	cow->store_chunk = sc;
 	spin_unlock(&lun->map_lock);
 
-	sector = vss_chunk_to_sector(lun, cow->chunk);
-	from.bdev = lun->backing.bdev;
-	from.sector = sector;
-	from.count = min_t(sector_t, (sector_t)1 << lun->chunk_shift,
-			   lun->sectors - sector);
-	to.bdev = lun->store_dev.bdev;
-	to.sector = vss_store_chunk_sector(lun->store, sc);
-	to.count = from.count;
-	dm_kcopyd_copy(lun->kc, &from, 1, &to, 0, vss_cow_copied, cow);
+	bio_init(&cow->bio, lun->backing.bdev, &cow->bvec, 1, REQ_OP_READ);
+	cow->bio.bi_iter.bi_sector = vss_chunk_to_sector(lun, cow->chunk);
+	__bio_add_page(&cow->bio, cow->buf, vss_cow_len(cow), 0);
+	cow->bio.bi_end_io = vss_cow_read_endio;
+	cow->bio.bi_private = cow;
+	submit_bio(&cow->bio);
 }
 
 static void vss_cow_start_work(struct work_struct *work)
@@ -460,15 +583,15 @@ static void vss_cow_start_work(struct work_struct *work)
 }
 
 /*
- * Publish the entry (or fail the snapshots), release the waiting writes.
- * Process context; without @can_start nothing allocates or starts a copy.
+ * End the cow in the maps: publish the entry (or fail the snapshots) and
+ * take it out of the pending table.  Its waiters stay on @cow->waiters,
+ * where nobody else can reach them any more.
  */
-static void vss_cow_finish(struct vss_cow *cow, bool can_start)
+static void vss_cow_publish(struct vss_cow *cow)
 {
 	struct vss_lun *lun = cow->lun;
 	struct vss_snapshot *snap = cow->snap;
 	bool fail = cow->err, idle;
-	LIST_HEAD(waiters);
 	void *old;
 
 	spin_lock(&lun->map_lock);
@@ -491,9 +614,10 @@ static void vss_cow_finish(struct vss_cow *cow, bool can_start)
 	}
 	idle = !--snap->cow_active;
 	hlist_del(&cow->hnode);
-	list_splice_init(&cow->waiters, &waiters);
 	spin_unlock(&lun->map_lock);
 
+	cow->published = true;
+	cow->failed = fail;
 	if (idle)
 		wake_up(&lun->cow_idle_wq);
 	if (fail) {
@@ -509,9 +633,30 @@ static void vss_cow_finish(struct vss_cow *cow, bool can_start)
 		queue_work(lun->reclaim_wq, &lun->reclaim_work);
 	} else {
 		/* reads that chose the origin before the entry existed */
-		vss_lun_read_sync(lun, vss_lun_read_barrier(lun));
+		cow->ticket = vss_lun_read_barrier(lun);
 	}
-	vss_cow_release_waiters(&waiters, can_start);
+}
+
+/*
+ * Publish the entry (or fail the snapshots), release the waiting writes
+ * once no snapshot read can still be looking at the old origin chunk.
+ * Process context; without @can_start nothing allocates or starts a copy.
+ */
+static void vss_cow_finish(struct vss_cow *cow, bool can_start)
+{
+	struct vss_lun *lun = cow->lun;
+
+	if (!cow->published)
+		vss_cow_publish(cow);
+	if (!cow->failed && !vss_lun_reads_passed(lun, cow->ticket)) {
+		if (current->bio_list) {
+			/* those reads may be queued behind us */
+			queue_work(lun->cow_wq, &cow->done_work);
+			return;
+		}
+		vss_lun_read_sync(lun, cow->ticket);
+	}
+	vss_cow_release_waiters(&cow->waiters, can_start);
 	vss_cow_free(cow);
 }
 

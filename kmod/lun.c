@@ -14,7 +14,6 @@
 
 #include <linux/blkdev.h>
 #include <linux/ctype.h>
-#include <linux/dm-kcopyd.h>
 #include <linux/fs.h>
 #include <linux/module.h>
 #include <linux/slab.h>
@@ -271,7 +270,15 @@ u64 vss_lun_read_barrier(struct vss_lun *lun)
 	return ticket;
 }
 
-static bool vss_lun_reads_before_done(struct vss_lun *lun, u64 ticket)
+/**
+ * vss_lun_reads_passed - have the snapshot reads before a ticket ended?
+ * @lun: the LUN
+ * @ticket: from vss_lun_read_barrier()
+ *
+ * Context: any but interrupt.
+ * Return: true if none is left.
+ */
+bool vss_lun_reads_passed(struct vss_lun *lun, u64 ticket)
 {
 	struct vss_io *first;
 	bool done;
@@ -292,12 +299,12 @@ static bool vss_lun_reads_before_done(struct vss_lun *lun, u64 ticket)
  */
 void vss_lun_read_sync(struct vss_lun *lun, u64 ticket)
 {
-	if (vss_lun_reads_before_done(lun, ticket))
+	if (vss_lun_reads_passed(lun, ticket))
 		return;
 	spin_lock_irq(&lun->reads_lock);
 	lun->read_waiters++;
 	spin_unlock_irq(&lun->reads_lock);
-	wait_event(lun->read_wq, vss_lun_reads_before_done(lun, ticket));
+	wait_event(lun->read_wq, vss_lun_reads_passed(lun, ticket));
 	spin_lock_irq(&lun->reads_lock);
 	lun->read_waiters--;
 	spin_unlock_irq(&lun->reads_lock);
@@ -618,12 +625,6 @@ static int vss_lun_io_setup(struct vss_lun *lun)
 	lun->cow_pool = mempool_create_kmalloc_pool(64, vss_cow_size());
 	if (!lun->cow_pool)
 		goto bad_cow_pool;
-	lun->kc = dm_kcopyd_client_create(NULL);
-	if (IS_ERR(lun->kc)) {
-		ret = PTR_ERR(lun->kc);
-		lun->kc = NULL;
-		goto bad_kcopyd;
-	}
 	lun->cow_wq = alloc_workqueue("vss-cow-%s", WQ_MEM_RECLAIM, 0,
 				      lun->name);
 	if (!lun->cow_wq)
@@ -637,8 +638,6 @@ static int vss_lun_io_setup(struct vss_lun *lun)
 bad_reclaim_wq:
 	destroy_workqueue(lun->cow_wq);
 bad_cow_wq:
-	dm_kcopyd_client_destroy(lun->kc);
-bad_kcopyd:
 	mempool_destroy(lun->cow_pool);
 bad_cow_pool:
 	bioset_exit(&lun->split_bs);
@@ -651,7 +650,7 @@ static void vss_lun_io_teardown(struct vss_lun *lun)
 {
 	destroy_workqueue(lun->reclaim_wq);
 	destroy_workqueue(lun->cow_wq);
-	dm_kcopyd_client_destroy(lun->kc);
+	mempool_destroy(lun->cow_buf_pool);
 	mempool_destroy(lun->cow_pool);
 	bioset_exit(&lun->split_bs);
 	bioset_exit(&lun->bs);
@@ -724,6 +723,7 @@ static int vss_lun_open_store(struct vss_lun *lun,
 		.format = p->format,
 	};
 	struct vss_store *st;
+	unsigned int order;
 	u32 cs;
 
 	st = vss_store_open(&sp, &vss_snap_replay_ops, lun, extack);
@@ -741,6 +741,15 @@ static int vss_lun_open_store(struct vss_lun *lun,
 	lun->chunk_shift = ilog2(cs >> SECTOR_SHIFT);
 	lun->nr_chunks = DIV_ROUND_UP_ULL(lun->sectors,
 					  (sector_t)1 << lun->chunk_shift);
+	/* copy buffers: a reserve for a few copies under memory pressure */
+	order = ilog2(cs) - PAGE_SHIFT;
+	lun->cow_buf_pool = mempool_create_page_pool(max(1U, SZ_256K / cs),
+						     order);
+	if (!lun->cow_buf_pool) {
+		lun->store = NULL;
+		vss_store_close(st);
+		return -ENOMEM;
+	}
 	return 0;
 }
 

@@ -20,7 +20,6 @@
 #include "vss.h"
 #include "vss_compat.h"
 
-struct dm_kcopyd_client;
 struct vss_store;
 
 #define VSS_PENDING_BITS	8
@@ -105,7 +104,7 @@ struct vss_io {
  * @next_seq: next snapshot sequence number
  * @preparing: a snapshot prepared or committed but not yet persisted
  * @store_low: VSS_EV_STORE_LOW was sent and usage did not drop since
- * @kc: dm-kcopyd client for the COW copies
+ * @cow_buf_pool: chunk-sized buffers of the COW copies (high-order pages)
  * @bs: bio set for the clones (front pad &struct vss_io)
  * @split_bs: bio set for splitting snapshot reads
  * @cow_pool: mempool of struct vss_cow
@@ -164,7 +163,7 @@ struct vss_lun {
 	struct vss_snapshot *preparing;
 	atomic_t store_low;
 
-	struct dm_kcopyd_client *kc;
+	mempool_t *cow_buf_pool;
 	struct bio_set bs;
 	struct bio_set split_bs;
 	mempool_t *cow_pool;
@@ -193,6 +192,7 @@ struct gendisk *vss_lun_alloc_disk(struct block_device *a,
 u64 vss_lun_read_start(struct vss_lun *lun, struct vss_io *io);
 void vss_lun_read_end(struct vss_lun *lun, struct vss_io *io);
 u64 vss_lun_read_barrier(struct vss_lun *lun);
+bool vss_lun_reads_passed(struct vss_lun *lun, u64 ticket);
 void vss_lun_read_sync(struct vss_lun *lun, u64 ticket);
 
 #endif /* _VSS_LUN_H */

@@ -49,4 +49,4 @@ module_exit(vss_exit);
 MODULE_DESCRIPTION("vss: copy-on-write snapshot sets of block devices, VSS requester model");
 MODULE_AUTHOR("The vss developers");
 MODULE_LICENSE("GPL");
-MODULE_SOFTDEP("pre: dm-mod dm-bufio crc32c");
+MODULE_SOFTDEP("pre: crc32c");

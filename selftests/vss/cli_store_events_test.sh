@@ -29,6 +29,7 @@ cleanup() {
 trap cleanup EXIT
 
 # an 8 MiB store for a 64 MiB LUN
+modprobe dm-mod || die "modprobe dm-mod"
 dmsetup create --noudevsync cse_store --table "0 16384 linear /dev/ram1 0" &&
 	dmsetup mknodes >/dev/null 2>&1 || die "dmsetup"
 udev_settle /dev/mapper/cse_store || die "no store device"

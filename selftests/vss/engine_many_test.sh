@@ -22,6 +22,7 @@ cleanup() {
 	rmmod brd 2>/dev/null
 }
 trap cleanup EXIT
+modprobe dm-mod || die "modprobe dm-mod"
 dmsetup create --noudevsync em_backing --table "0 16384 linear /dev/ram0 0" &&
 	dmsetup mknodes >/dev/null 2>&1 || die "dmsetup"
 

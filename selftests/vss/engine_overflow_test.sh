@@ -24,6 +24,7 @@ cleanup() {
 }
 trap cleanup EXIT
 # an 8 MiB store: 2048 chunks of 4 KiB, metadata included
+modprobe dm-mod || die "modprobe dm-mod"
 dmsetup create --noudevsync eo_store --table "0 16384 linear /dev/ram1 0" &&
 	dmsetup mknodes >/dev/null 2>&1 || die "dmsetup"
 

@@ -27,6 +27,7 @@ cleanup() {
 }
 trap cleanup EXIT
 # a 16 MiB LUN, 4 KiB chunks: many chunks change hands
+modprobe dm-mod || die "modprobe dm-mod"
 dmsetup create --noudevsync er_lun --table "0 32768 linear /dev/ram0 0" &&
 	dmsetup mknodes >/dev/null 2>&1 || die "dmsetup"
 check "lun add" $ctl lun-add er /dev/mapper/er_lun /dev/ram1 4096

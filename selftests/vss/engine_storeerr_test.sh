@@ -20,6 +20,7 @@ cleanup() {
 	rmmod brd 2>/dev/null
 }
 trap cleanup EXIT
+modprobe dm-mod || die "modprobe dm-mod"
 dmsetup create --noudevsync es_store --table "0 $sectors linear /dev/ram1 0" &&
 	dmsetup mknodes >/dev/null 2>&1 || die "dmsetup"
 
