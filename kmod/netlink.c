@@ -31,6 +31,7 @@
 #include "vss.h"
 
 static struct genl_family vss_nl_family;
+static void vss_nl_set_break_event(const uuid_t *set_id, u32 count);
 
 /*
  * Bumped whenever a LUN, snapshot or session appears or goes away; dumps
@@ -762,6 +763,9 @@ int vss_nl_set_break_doit(struct sk_buff *skb, struct genl_info *info)
 	if (!msg)
 		return -ENOMEM;
 	ret = vss_session_set_break(&set_id, &count, info->extack);
+	/* what was released stays released, even if a later record failed */
+	if (count)
+		vss_nl_set_break_event(&set_id, count);
 	if (ret)
 		goto out_free;
 	ret = -EMSGSIZE;
@@ -1250,9 +1254,35 @@ static int vss_nl_event_cmd(enum vss_event ev)
 	return -EINVAL;
 }
 
-/* Multicast a prepared event; frees @skb on every path. */
-static void vss_nl_event_send(struct sk_buff *skb)
+/*
+ * Starts an event of @cmd with room for @size bytes of attributes.
+ * Return: the message, *@hdr its genl header; NULL when out of memory.
+ */
+static struct sk_buff *vss_nl_event_new(u8 cmd, size_t size, void **hdr)
 {
+	struct sk_buff *skb = genlmsg_new(size, GFP_KERNEL);
+
+	if (!skb)
+		return NULL;
+	*hdr = genlmsg_put(skb, 0, 0, &vss_nl_family, 0, cmd);
+	if (!*hdr) {
+		nlmsg_free(skb);
+		return NULL;
+	}
+	return skb;
+}
+
+/*
+ * Multicasts an event whose attributes are in (@err 0), else drops it;
+ * frees @skb on every path.
+ */
+static void vss_nl_event_end(struct sk_buff *skb, void *hdr, int err)
+{
+	if (err) {
+		nlmsg_free(skb);
+		return;
+	}
+	genlmsg_end(skb, hdr);
 	rcu_read_lock();
 	if (READ_ONCE(vss_nl_registered))
 		genlmsg_multicast(&vss_nl_family, skb, 0, VSS_NLGRP_EVENTS,
@@ -1290,20 +1320,11 @@ void vss_nl_lun_event(enum vss_event ev, struct vss_lun *lun)
 	vss_nl_bump_gen();
 	if (WARN_ON_ONCE(cmd < 0) || !vss_nl_has_listeners())
 		return;
-	skb = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
-	if (!skb)
-		return;
-	hdr = genlmsg_put(skb, 0, 0, &vss_nl_family, 0, cmd);
-	if (!hdr)
-		goto out_free;
-	if (vss_nl_put_lun(skb, lun, ev == VSS_EV_LUN_REMOVED))
-		goto out_free;
-	genlmsg_end(skb, hdr);
-	vss_nl_event_send(skb);
-	return;
-
-out_free:
-	nlmsg_free(skb);
+	skb = vss_nl_event_new(cmd, NLMSG_GOODSIZE, &hdr);
+	if (skb)
+		vss_nl_event_end(skb, hdr,
+				 vss_nl_put_lun(skb, lun,
+						ev == VSS_EV_LUN_REMOVED));
 }
 
 /**
@@ -1330,20 +1351,36 @@ void vss_nl_snapshot_event(enum vss_event ev, struct vss_snapshot *snap)
 		return;
 	vss_snapshot_get_info(snap, &si);
 	has_sid = vss_session_of_set(&si.set_id, &sid);
-	skb = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	skb = vss_nl_event_new(cmd, NLMSG_GOODSIZE, &hdr);
+	if (skb)
+		vss_nl_event_end(skb, hdr,
+				 vss_nl_put_snapshot(skb, &si,
+						     has_sid ? &sid : NULL));
+}
+
+/**
+ * vss_nl_set_break_event() - report a broken snapshot set to "events"
+ * @set_id: the set
+ * @count: how many of its snapshots were released (recorded), > 0
+ *
+ * Context: process, without engine locks held.
+ */
+static void vss_nl_set_break_event(const uuid_t *set_id, u32 count)
+{
+	struct sk_buff *skb;
+	void *hdr;
+	int err;
+
+	if (!vss_nl_has_listeners())
+		return;
+	skb = vss_nl_event_new(VSS_CMD_SET_BREAK_NTF,
+			       nla_total_size(sizeof(*set_id)) +
+			       nla_total_size(sizeof(count)), &hdr);
 	if (!skb)
 		return;
-	hdr = genlmsg_put(skb, 0, 0, &vss_nl_family, 0, cmd);
-	if (!hdr)
-		goto out_free;
-	if (vss_nl_put_snapshot(skb, &si, has_sid ? &sid : NULL))
-		goto out_free;
-	genlmsg_end(skb, hdr);
-	vss_nl_event_send(skb);
-	return;
-
-out_free:
-	nlmsg_free(skb);
+	err = nla_put(skb, VSS_A_SET_ID, sizeof(*set_id), set_id) ||
+	      nla_put_u32(skb, VSS_A_SET_SNAPSHOT_COUNT, count);
+	vss_nl_event_end(skb, hdr, err);
 }
 
 /* ---- family ---- */

@@ -46,6 +46,36 @@ VSS_EXPORT int vss_events_fd(const struct vss_ctx *ctx)
 	return nl_socket_get_fd(ctx->ev);
 }
 
+/*
+ * The event being handed to a callback by this thread, so that
+ * vss_event_set_break() can tell it from anything else (a copy, a stale
+ * pointer) without reading past a struct vss_event.
+ */
+static __thread const struct vss__event *dispatching;
+
+VSS_EXPORT int vss_event_set_break(const struct vss_event *event,
+				   struct vss_set_break_event *out)
+{
+	const struct vss__event *xev = dispatching;
+
+	if (!xev || !event || event != &xev->pub || !xev->has_set_break)
+		return -EINVAL;
+	*out = xev->set_break;
+	return 0;
+}
+
+/* Calls @fn with @xev, which vss_event_set_break() may look into meanwhile. */
+static int call_fn(vss_event_fn fn, void *arg, const struct vss__event *xev)
+{
+	const struct vss__event *outer = dispatching;	/* nested dispatch */
+	int rc;
+
+	dispatching = xev;
+	rc = fn(arg, &xev->pub);
+	dispatching = outer;
+	return rc;
+}
+
 /* Hands every notification of one datagram to @fn. */
 static int dispatch_buf(struct vss_ctx *ctx, const void *buf, size_t len,
 			vss_event_fn fn, void *arg, int *count)
@@ -55,20 +85,20 @@ static int dispatch_buf(struct vss_ctx *ctx, const void *buf, size_t len,
 
 	while (left >= NLMSG_HDRLEN) {
 		size_t mlen = nlh->nlmsg_len;
-		struct vss_event ev;
+		struct vss__event ev;
 		int rc;
 
 		if (mlen < NLMSG_HDRLEN || mlen > left)
 			return -EBADMSG;
 		if (nlh->nlmsg_type == ctx->family) {
-			rc = vss__parse_event(nlh, ctx->family, &ev);
+			rc = vss__parse_event_ext(nlh, ctx->family, &ev);
 			if (rc == -EBADMSG) {
 				err(ctx, "malformed event from the kernel");
 				return rc;
 			}
 			if (rc == 0) {
 				(*count)++;
-				rc = fn(arg, &ev);
+				rc = call_fn(fn, arg, &ev);
 				if (rc)
 					return rc;
 			}

@@ -146,6 +146,22 @@ int vss__parse_changes(const struct nlmsghdr *nlh, int family,
 		       int *stop);
 int vss__parse_event(const struct nlmsghdr *nlh, int family,
 		     struct vss_event *ev);
+
+/**
+ * struct vss__event - a decoded event, with what struct vss_event (fixed
+ *	by the ABI) has no room for
+ * @pub: what the callback gets
+ * @has_set_break: @set_break is set (set-break-ntf)
+ * @set_break: read with vss_event_set_break()
+ */
+struct vss__event {
+	struct vss_event pub;
+	bool has_set_break;
+	struct vss_set_break_event set_break;
+};
+
+int vss__parse_event_ext(const struct nlmsghdr *nlh, int family,
+			 struct vss__event *ev);
 const char *vss__attr_name(uint8_t cmd, uint32_t type);
 int vss__events_feed(struct vss_ctx *ctx, const void *buf, size_t len,
 		     vss_event_fn fn, void *arg);

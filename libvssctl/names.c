@@ -160,6 +160,7 @@ VSS_EXPORT const char *vss_event_name(uint32_t type)
 	case VSS_CMD_SNAPSHOT_INVALIDATED_NTF:	return "snapshot-invalidated";
 	case VSS_CMD_STORE_LOW_NTF:		return "store-low";
 	case VSS_CMD_STORE_FULL_NTF:		return "store-full";
+	case VSS_CMD_SET_BREAK_NTF:		return "set-break";
 	case VSS_EVENT_OVERRUN:			return "overrun";
 	default:				return "unknown";
 	}

@@ -284,22 +284,35 @@ int vss__parse_changes(const struct nlmsghdr *nlh, int family,
 	return 0;
 }
 
+static int parse_set_break(const struct nlmsghdr *nlh, int family,
+			   struct vss_set_break_event *sb)
+{
+	struct nlattr *tb[VSS_A_SET_MAX + 1];
+
+	if (vss__genl_parse(nlh, family, tb, VSS_A_SET_MAX, NULL) ||
+	    vss__attr_id(tb[VSS_A_SET_ID], &sb->set_id) ||
+	    vss__attr_u32(tb[VSS_A_SET_SNAPSHOT_COUNT], &sb->snapshot_count))
+		return -EBADMSG;
+	return 0;
+}
+
 /**
- * vss__parse_event() - decode a notification of the events group
+ * vss__parse_event_ext() - decode a notification of the events group
  * @nlh: message
  * @family: family id
- * @ev: filled in (zeroed first)
+ * @xev: filled in (zeroed first)
  *
  * Return: 0, -ENOMSG for a command this library does not know (newer
  * kernel: skip it), or -EBADMSG.
  */
-int vss__parse_event(const struct nlmsghdr *nlh, int family,
-		     struct vss_event *ev)
+int vss__parse_event_ext(const struct nlmsghdr *nlh, int family,
+			 struct vss__event *xev)
 {
+	struct vss_event *ev = &xev->pub;
 	struct nlattr *tb[1];
 	uint8_t cmd;
 
-	memset(ev, 0, sizeof(*ev));
+	memset(xev, 0, sizeof(*xev));
 	if (vss__genl_parse(nlh, family, tb, 0, &cmd))
 		return -EBADMSG;
 	ev->type = cmd;
@@ -319,7 +332,30 @@ int vss__parse_event(const struct nlmsghdr *nlh, int family,
 			return -EBADMSG;
 		ev->has_snapshot = true;
 		return 0;
+	case VSS_CMD_SET_BREAK_NTF:
+		if (parse_set_break(nlh, family, &xev->set_break))
+			return -EBADMSG;
+		xev->has_set_break = true;
+		return 0;
 	default:
 		return -ENOMSG;
 	}
+}
+
+/**
+ * vss__parse_event() - vss__parse_event_ext(), only the public part
+ * @nlh: message
+ * @family: family id
+ * @ev: filled in (zeroed first)
+ *
+ * Return: as vss__parse_event_ext().
+ */
+int vss__parse_event(const struct nlmsghdr *nlh, int family,
+		     struct vss_event *ev)
+{
+	struct vss__event xev;
+	int rc = vss__parse_event_ext(nlh, family, &xev);
+
+	*ev = xev.pub;
+	return rc;
 }

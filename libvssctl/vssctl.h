@@ -671,6 +671,30 @@ struct vss_event {
 const char *vss_event_name(uint32_t type);
 
 /**
+ * struct vss_set_break_event - what a set-break event carries
+ * @set_id: the snapshot set that was broken
+ * @snapshot_count: how many of its snapshots left it (at least 1)
+ */
+struct vss_set_break_event {
+	vss_id_t set_id;
+	uint32_t snapshot_count;
+};
+
+/**
+ * vss_event_set_break() - the details of a set-break event
+ * @event: an event of type VSS_CMD_SET_BREAK_NTF, as passed to a
+ *	vss_event_fn and during that call (struct vss_event has no room for
+ *	them: its layout is part of the ABI, so a copy does not carry them)
+ * @out: filled in
+ *
+ * Since LIBVSSCTL_1.2.
+ *
+ * Return: 0, or -EINVAL if @event is not a set-break event being dispatched.
+ */
+int vss_event_set_break(const struct vss_event *event,
+			struct vss_set_break_event *out);
+
+/**
  * vss_events_subscribe() - open the event socket and join "events"
  * @ctx: context
  *

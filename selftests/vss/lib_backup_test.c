@@ -317,9 +317,42 @@ TEST_F(bk, out_of_sequence)
 	free(res);
 }
 
+/* What break_set's event socket saw. */
+struct break_seen {
+	int breaks;			/* set-break events */
+	int deleted;			/* snapshot-deleted events */
+	int rc;				/* vss_event_set_break() on the event */
+	struct vss_set_break_event sb;
+	int copy_rc;			/* ... on a copy of it */
+	int other_rc;			/* ... on another kind of event */
+};
+
+static int on_break_event(void *arg, const struct vss_event *ev)
+{
+	struct break_seen *s = arg;
+	struct vss_set_break_event sb;
+
+	if (ev->type == VSS_CMD_SET_BREAK_NTF) {
+		struct vss_event copy = *ev;
+
+		s->breaks++;
+		s->rc = vss_event_set_break(ev, &s->sb);
+		s->copy_rc = vss_event_set_break(&copy, &sb);
+		return 0;
+	}
+	if (ev->type == VSS_CMD_SNAPSHOT_DELETED_NTF)
+		s->deleted++;
+	s->other_rc = vss_event_set_break(ev, &sb);
+	return 0;
+}
+
 /* BreakSnapshotSet: refused while the set is built or taken, then forgets it */
 TEST_F(bk, break_set)
 {
+	struct break_seen seen = { .rc = 1, .copy_rc = 1, .other_rc = 1 };
+	struct vss_set_break_event sb;
+	long long t0;
+	int fd;
 	static const vss_id_t zero;
 	struct vss_snapshot_info *snaps;
 	vss_id_t set_id, snap[2];
@@ -336,6 +369,10 @@ TEST_F(bk, break_set)
 		snprintf(dev, sizeof(dev), "/dev/vss-%s", luns[i]);
 		ASSERT_EQ(0, write_block(dev, 5, 0xc0 + i));
 	}
+	/* listen before anything happens: refused breaks must send nothing */
+	ASSERT_EQ(0, vss_events_subscribe(self->ctx));
+	fd = vss_events_fd(self->ctx);
+	ASSERT_GE(fd, 0);
 	ASSERT_EQ(0, vss_backup_new(self->ctx, &b));
 	ASSERT_EQ(0, vss_backup_start_snapshot_set(b, &set_id));
 	for (int i = 0; i < 2; i++)
@@ -384,6 +421,29 @@ TEST_F(bk, break_set)
 	/* independent snapshots are deleted one by one */
 	for (int i = 0; i < 2; i++)
 		EXPECT_EQ(0, vss_snapshot_delete(self->ctx, &snap[i]));
+
+	/*
+	 * The deletions come after every break: once both are seen, all the
+	 * events of the breaks are in.  Exactly one set-break event, for the
+	 * break that was done, none for the four refused ones.
+	 */
+	t0 = now_ms();
+	while (seen.deleted < 2 && now_ms() - t0 < 5000) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+
+		if (poll(&p, 1, 500) > 0)
+			ASSERT_LE(0, vss_events_dispatch(self->ctx, on_break_event,
+							 &seen));
+	}
+	ASSERT_EQ(2, seen.deleted);
+	ASSERT_EQ(1, seen.breaks);
+	EXPECT_EQ(0, seen.rc);
+	EXPECT_TRUE(vss_id_equal(&seen.sb.set_id, &set_id));
+	EXPECT_EQ(2U, seen.sb.snapshot_count);
+	/* the details are only for the event being dispatched */
+	EXPECT_EQ(-EINVAL, seen.copy_rc);
+	EXPECT_EQ(-EINVAL, seen.other_rc);
+	EXPECT_EQ(-EINVAL, vss_event_set_break(NULL, &sb));
 	vss_backup_free(b);
 }
 

@@ -6,18 +6,22 @@
 # break find nothing (exit 5, the kernel's message), another set is left
 # alone, and all of it survives removing and re-adding the LUNs with their
 # stores (store replay).  Each snapshot can then be deleted on its own.
+# A monitor started before the break prints one set-break event (set id,
+# 2 snapshots released), in JSON and text, and none for the refused breaks.
 . "$(dirname "$0")/lib.sh"
 
 # jqe ARGS...: jq whose single output must be "true"
 jqe() { local out; out=$(jq "$@" 2>/dev/null) && [ "$out" = true ]; }
 
 work=/tmp/set_break
-plan 17
+plan 20
 
 load_vss || die "cannot load vss"
 ramdisks 4 32
 rm -rf $work && mkdir -p $work
+mons=
 cleanup() {
+	for p in $mons; do kill "$p" 2>/dev/null; done
 	for id in $(vssctl -j snapshot list 2>/dev/null | jq -r '.[].id' 2>/dev/null); do
 		vssctl snapshot delete "$id" >/dev/null 2>&1
 	done
@@ -83,7 +87,12 @@ jq -r '.snapshots[0].device' $work/set2 >$work/a2.dev
 stamp write /dev/vss-ba $work/a.map 3 200 9 >/dev/null &&
 	stamp write /dev/vss-bb $work/b.map 3 200 10 >/dev/null || die "stamp write failed"
 
-# ---- break ----
+# ---- break, seen by monitors started before it ----
+vssctl -j monitor >$work/mon.json 2>&1 &
+mons="$mons $!"
+vssctl monitor >$work/mon.txt 2>&1 &
+mons="$mons $!"
+sleep 1
 vssctl -j snapshot break --set "$set1" >$work/out 2>$work/err
 rc=$?
 [ $rc = 0 ] && jqe --arg s "$set1" '.set_id == $s and .released == 2' $work/out &&
@@ -140,5 +149,25 @@ jqe --arg a1 "$a1" --arg a2 "$a2" '[.[].id] | sort == ([$a1, $a2] | sort)' $work
 	ok "the other snapshots are untouched" ||
 	fail "the other snapshots are untouched" "$(cat $work/out)"
 expect "snapshot delete --set of the other set" 0 "" vssctl snapshot delete --set "$set2"
+
+# ---- events: the deletions come after every break, so once the monitors
+# printed them, all the breaks' events are in ----
+for i in $(seq 100); do
+	[ "$(jq -s '[.[] | select(.event == "snapshot-deleted")] | length' \
+		$work/mon.json 2>/dev/null)" -ge 2 ] 2>/dev/null &&
+		[ "$(grep -c '^snapshot-deleted ' $work/mon.txt)" -ge 2 ] && break
+	sleep 0.1
+done
+jqe -s --arg s "$set1" '[.[] | select(.event == "set-break")] |
+	length == 1 and .[0].set.id == $s and .[0].set.snapshot_count == 2' $work/mon.json &&
+	ok "monitor -j: one set-break event, set id and 2 snapshots released" ||
+	fail "monitor -j: one set-break event, set id and 2 snapshots released" "$(cat $work/mon.json)"
+jqe -s '[.[].event] | (index("set-break") < index("lun-removed")) and
+	([.[] | select(. == "set-break")] | length) == 1' $work/mon.json &&
+	ok "set-break event sent at the break (before the later LUN removal), none for the refused breaks" ||
+	fail "set-break event at the break, none for the refused breaks" "$(cat $work/mon.json)"
+[ "$(grep -c '^set-break ' $work/mon.txt)" = 1 ] &&
+	grep -qx "set-break $set1: 2 snapshots released" $work/mon.txt &&
+	ok "monitor (text): set-break line" || fail "monitor (text): set-break line" "$(cat $work/mon.txt)"
 
 finish

@@ -3,6 +3,7 @@
  * vssctl monitor - print events of the vss family as they come.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -24,9 +25,26 @@ struct monitor {
 	uint64_t count;		/* stop after this many; 0: never */
 };
 
+/* A set-break event: "set-break SETID: N snapshots released". */
+static bool print_set_break(const struct vss_event *ev)
+{
+	struct vss_set_break_event sb;
+	char id[VSS_ID_STRLEN];
+
+	if (vss_event_set_break(ev, &sb))
+		return false;
+	pr_open_object("set");
+	pr_string("id", "%s:", vss_id_to_string(&sb.set_id, id));
+	pr_u64("snapshot_count", " %" PRIu64 " snapshots released\n",
+	       sb.snapshot_count);
+	pr_close_object();
+	return true;
+}
+
 static int print_event(void *arg, const struct vss_event *ev)
 {
 	struct monitor *m = arg;
+	bool done = false;
 
 	pr_open_object(NULL);
 	pr_string("event", "%s ", vss_event_name(ev->type));
@@ -43,7 +61,9 @@ static int print_event(void *arg, const struct vss_event *ev)
 	}
 	if (ev->has_snapshot)
 		print_snapshot("snapshot", &ev->snapshot);
-	if (!ev->has_lun && !ev->has_snapshot)
+	if (ev->type == VSS_CMD_SET_BREAK_NTF)
+		done = print_set_break(ev);
+	if (!ev->has_lun && !ev->has_snapshot && !done)
 		pr_text("\n");
 	pr_close_object();
 	pr_finish();
