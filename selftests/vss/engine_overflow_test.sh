@@ -3,13 +3,14 @@
 # Store overflow under load: every origin write succeeds (fio verifies its
 # data), snapshots are dropped oldest first (the survivors are the newest
 # ones and read back exactly), an open oldest snapshot is invalidated (its
-# reads fail with EIO) instead of deleted, and the LUN keeps taking
-# snapshots afterwards.
+# reads fail with EIO) instead of deleted, stays invalid across a re-add of
+# the LUN (replay: listed, no device), and the LUN keeps taking snapshots
+# afterwards.
 . "$(dirname "$0")/lib.sh"
 
 ctl=engine_ctl
 work=/tmp/engine_overflow
-plan 13
+plan 15
 
 load_vss || die "cannot load vss"
 ramdisks 2 64
@@ -114,6 +115,24 @@ else
 	fail "reads of the invalid snapshot fail"
 fi
 exec 3<&-
+# the invalidation is durable: a re-added LUN brings o1 back invalid, o2 exact
+check "lun remove and re-add (replay)" eval "$ctl lun-del eo && $ctl lun-add eo /dev/ram0 /dev/mapper/eo_store 4096 keep"
+udev_settle /dev/vss-eo
+st="$(state o1) $(state o2)"
+o2ok=1	# o2 may have been dropped by the overflow too; if it lives, it is exact
+if [ "$(state o2)" = 3 ]; then
+	udev_settle "$(cat $work/o2.dev)" &&
+		stamp verify "$(cat $work/o2.dev)" $work/o2.map >/dev/null || o2ok=0
+fi
+o1dev=absent
+sleep 0.5
+[ -e "$(cat $work/o1.dev)" ] && o1dev=present
+if [ "$(state o1)" = 4 ] && [ $o2ok = 1 ] && [ $o1dev = absent ]; then
+	ok "after replay: o1 listed invalid without a device, o2 exact ($st)"
+else
+	fail "after replay: o1 listed invalid without a device, o2 exact" \
+		"states o1 o2: $st, o2 verified: $o2ok, o1 device $o1dev"
+fi
 check "invalid snapshot deleted once closed" $ctl snap-del "$(cat $work/o1.id)"
 [ "$(state o2)" = 3 ] && $ctl snap-del "$(cat $work/o2.id)" >/dev/null
 if [ -n "$mpid" ]; then
