@@ -5,9 +5,6 @@
 # kernel's extended-ACK message with its documented exit code.
 . "$(dirname "$0")/lib.sh"
 
-# jqe ARGS...: jq whose single output must be "true" (jq -e passes on empty input)
-jqe() { local out; out=$(jq "$@" 2>/dev/null) && [ "$out" = true ]; }
-
 work=/tmp/cli_lun
 plan 26
 
@@ -20,22 +17,6 @@ cleanup() {
 	rmmod brd 2>/dev/null
 }
 trap cleanup EXIT
-
-# expect NAME CODE PATTERN CMD...: CMD exits with CODE and its stderr
-# matches PATTERN (extended regex; "" for none).
-expect() {
-	local name=$1 code=$2 pat=$3 rc
-	shift 3
-	"$@" >$work/out 2>$work/err
-	rc=$?
-	if [ $rc != "$code" ]; then
-		fail "$name" "exit $rc, expected $code: $(head -c 300 $work/err)"
-	elif [ -n "$pat" ] && ! grep -Eq "$pat" $work/err; then
-		fail "$name" "stderr does not match /$pat/: $(head -c 300 $work/err)"
-	else
-		ok "$name"
-	fi
-}
 
 # ---- without the module ----
 unload_vss

@@ -5,9 +5,6 @@
 # LUN removed), and in text; --count ends it; SIGTERM ends it cleanly.
 . "$(dirname "$0")/lib.sh"
 
-# jqe ARGS...: jq whose single output must be "true" (jq -e passes on empty input)
-jqe() { local out; out=$(jq "$@" 2>/dev/null) && [ "$out" = true ]; }
-
 work=/tmp/cli_monitor
 plan 8
 

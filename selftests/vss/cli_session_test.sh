@@ -6,9 +6,6 @@
 # session of the CLI ending with it.
 . "$(dirname "$0")/lib.sh"
 
-# jqe ARGS...: jq whose single output must be "true" (jq -e passes on empty input)
-jqe() { local out; out=$(jq "$@" 2>/dev/null) && [ "$out" = true ]; }
-
 work=/tmp/cli_session
 knob=/sys/module/vss/parameters/test_hold_delay_ms
 plan 9
@@ -18,9 +15,7 @@ ramdisks 2 16
 rm -rf $work && mkdir -p $work
 cleanup() {
 	echo 0 > $knob 2>/dev/null
-	for id in $(vssctl -j snapshot list 2>/dev/null | jq -r '.[].id' 2>/dev/null); do
-		vssctl snapshot delete "$id" >/dev/null 2>&1
-	done
+	delete_all_snapshots
 	vssctl lun remove ss >/dev/null 2>&1
 	unload_vss
 	rmmod brd 2>/dev/null

@@ -6,9 +6,6 @@
 # the snapshot commands with the kernel's messages and exit codes.
 . "$(dirname "$0")/lib.sh"
 
-# jqe ARGS...: jq whose single output must be "true" (jq -e passes on empty input)
-jqe() { local out; out=$(jq "$@" 2>/dev/null) && [ "$out" = true ]; }
-
 work=/tmp/cli_snapshot
 plan 22
 
@@ -17,29 +14,13 @@ ramdisks 4 32
 rm -rf $work && mkdir -p $work
 cleanup() {
 	exec 3<&- 2>/dev/null
-	for id in $(vssctl -j snapshot list 2>/dev/null | jq -r '.[].id' 2>/dev/null); do
-		vssctl snapshot delete "$id" >/dev/null 2>&1
-	done
+	delete_all_snapshots
 	vssctl lun remove sa >/dev/null 2>&1
 	vssctl lun remove sb >/dev/null 2>&1
 	unload_vss
 	rmmod brd 2>/dev/null
 }
 trap cleanup EXIT
-
-expect() { # NAME CODE PATTERN CMD...
-	local name=$1 code=$2 pat=$3 rc
-	shift 3
-	"$@" >$work/out 2>$work/err
-	rc=$?
-	if [ $rc != "$code" ]; then
-		fail "$name" "exit $rc, expected $code: $(head -c 300 $work/err)"
-	elif [ -n "$pat" ] && ! grep -Eq "$pat" $work/err; then
-		fail "$name" "stderr does not match /$pat/: $(head -c 300 $work/err)"
-	else
-		ok "$name"
-	fi
-}
 
 vssctl lun add /dev/ram0 --store /dev/ram1 --name sa --chunk-size 16K --format >/dev/null &&
 	vssctl lun add /dev/ram2 --store /dev/ram3 --name sb --format >/dev/null ||

@@ -6,9 +6,6 @@
 # "snapshot list" agree with what the events said.
 . "$(dirname "$0")/lib.sh"
 
-# jqe ARGS...: jq whose single output must be "true" (jq -e passes on empty input)
-jqe() { local out; out=$(jq "$@" 2>/dev/null) && [ "$out" = true ]; }
-
 work=/tmp/cli_store_events
 plan 6
 
@@ -18,9 +15,7 @@ rm -rf $work && mkdir -p $work
 mon=
 cleanup() {
 	[ -n "$mon" ] && kill "$mon" 2>/dev/null
-	for id in $(vssctl -j snapshot list 2>/dev/null | jq -r '.[].id' 2>/dev/null); do
-		vssctl snapshot delete "$id" >/dev/null 2>&1
-	done
+	delete_all_snapshots
 	vssctl lun remove ov >/dev/null 2>&1
 	dmsetup remove cse_store >/dev/null 2>&1
 	unload_vss

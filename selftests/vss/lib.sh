@@ -34,7 +34,7 @@ finish() {
 }
 die() { echo "Bail out! $*"; exit 1; }
 
-# load_vss: load the module (and its dm-mod/dm-bufio dependencies).
+# load_vss: load the module (and crc32c, its one dependency).
 load_vss() { lsmod | grep -q '^vss ' || modprobe vss; }
 unload_vss() { ! lsmod | grep -q '^vss ' || rmmod vss; }
 
@@ -49,4 +49,31 @@ udev_settle() { local i; for i in $(seq 50); do [ -e "$1" ] && return 0; sleep 0
 # sha_range DEV OFFSET_BYTES LEN_BYTES: sha256 of a byte range (O_DIRECT).
 sha_range() {
 	dd if="$1" bs=4096 skip=$(($2 / 4096)) count=$(($3 / 4096)) iflag=direct status=none | sha256sum | cut -d' ' -f1
+}
+
+# jqe ARGS...: jq whose single output must be "true" (jq -e passes on empty input).
+jqe() { local out; out=$(jq "$@" 2>/dev/null) && [ "$out" = true ]; }
+
+# expect NAME CODE PATTERN CMD...: CMD exits with CODE and its stderr
+# matches PATTERN (extended regex; "" for none).  Output in $work/out, err.
+expect() {
+	local name=$1 code=$2 pat=$3 rc
+	shift 3
+	"$@" >$work/out 2>$work/err
+	rc=$?
+	if [ $rc != "$code" ]; then
+		fail "$name" "exit $rc, expected $code: $(head -c 300 $work/err)"
+	elif [ -n "$pat" ] && ! grep -Eq "$pat" $work/err; then
+		fail "$name" "stderr does not match /$pat/: $(head -c 300 $work/err)"
+	else
+		ok "$name"
+	fi
+}
+
+# delete_all_snapshots: every snapshot vssctl lists (test clean-up).
+delete_all_snapshots() {
+	local id
+	for id in $(vssctl -j snapshot list 2>/dev/null | jq -r '.[].id' 2>/dev/null); do
+		vssctl snapshot delete "$id" >/dev/null 2>&1
+	done
 }

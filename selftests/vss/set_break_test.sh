@@ -10,9 +10,6 @@
 # 2 snapshots released), in JSON and text, and none for the refused breaks.
 . "$(dirname "$0")/lib.sh"
 
-# jqe ARGS...: jq whose single output must be "true"
-jqe() { local out; out=$(jq "$@" 2>/dev/null) && [ "$out" = true ]; }
-
 work=/tmp/set_break
 plan 20
 
@@ -22,29 +19,13 @@ rm -rf $work && mkdir -p $work
 mons=
 cleanup() {
 	for p in $mons; do kill "$p" 2>/dev/null; done
-	for id in $(vssctl -j snapshot list 2>/dev/null | jq -r '.[].id' 2>/dev/null); do
-		vssctl snapshot delete "$id" >/dev/null 2>&1
-	done
+	delete_all_snapshots
 	vssctl lun remove ba >/dev/null 2>&1
 	vssctl lun remove bb >/dev/null 2>&1
 	unload_vss
 	rmmod brd 2>/dev/null
 }
 trap cleanup EXIT
-
-expect() { # NAME CODE PATTERN CMD...
-	local name=$1 code=$2 pat=$3 rc
-	shift 3
-	"$@" >$work/out 2>$work/err
-	rc=$?
-	if [ $rc != "$code" ]; then
-		fail "$name" "exit $rc, expected $code: $(head -c 300 $work/err)"
-	elif [ -n "$pat" ] && ! grep -Eq "$pat" $work/err; then
-		fail "$name" "stderr does not match /$pat/: $(head -c 300 $work/err)"
-	else
-		ok "$name"
-	fi
-}
 
 add_luns() { # [--format]
 	vssctl lun add /dev/ram0 --store /dev/ram1 --name ba --chunk-size 16K "$@" >/dev/null &&
