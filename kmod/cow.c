@@ -23,17 +23,21 @@
  *  3. vss_cow_read_endio() writes the buffer to the store chunk,
  *     vss_cow_write_endio() hands the record to the store's group commit,
  *     which flushes the copied data before the record is durable.
- *  4. vss_cow_finish() runs in the store's completion (a process context):
- *     it publishes the entry in Sn's map, waits for the snapshot reads that
- *     may have looked at the origin chunk before the entry existed, and
- *     re-evaluates the waiting writes, which now go to the origin.  That
- *     context may be a thread making a synchronous store call, so nothing
- *     there allocates or starts a copy: a waiting write that needs another
- *     copy goes to &vss_lun.requeue (cow_wq).
+ *  4. vss_cow_finish() runs in the store's completion (the store's worker
+ *     or our own submission): it publishes the entry in Sn's map and
+ *     re-evaluates the waiting writes, which now go to the origin, once the
+ *     snapshot reads of that chunk that may have chosen the origin before
+ *     the entry existed have ended.  It never sleeps there: a wait for
+ *     such reads goes to cow_wq, and so does a waiting write that needs
+ *     another copy (&vss_lun.requeue).
  *
- * Each step runs in the completion of the previous one when that is
- * preemptible, and goes through a workqueue only when it is not (interrupt
- * completions).  The copy does not use dm-kcopyd on purpose: a kcopyd job
+ * Each step runs in the completion of the previous one only when that
+ * completion is provably ours: it runs inside the submit_bio() loop that
+ * issued the bio (vss_cow_submit()), as on devices that complete in the
+ * submitter's context.  Anywhere else - interrupts, or another driver's
+ * thread (loop, nbd's receiver, dm-crypt, md) - the step goes to cow_wq:
+ * submitting there may wait for a tag or memory that only that thread
+ * would free.  The copy does not use dm-kcopyd on purpose: a kcopyd job
  * wakes its thread two or three times (pages, read, write, callback), and
  * at queue depth 1 those wake-ups were most of the cost of a first write.
  * On a device that completes in the submitter's context the whole chain -
@@ -48,9 +52,19 @@
  * only our own bios would free.  So allocations there are GFP_NOWAIT with
  * a fallback to cow_wq, and a wait for snapshot reads is left to cow_wq.
  *
- * Any failure (copy error, commit error, no memory) invalidates every live
- * snapshot (they all may read c through Sn) and lets the writes through:
- * the origin never fails because of a snapshot.  While a snapshot switch is
+ * Bounded work.  At most &vss_lun.cow_max copies are in flight per LUN (16
+ * MiB of buffers): a write that would start more waits for its first
+ * pending copy, or, with none, on &vss_lun.throttled until a copy ends.  A
+ * single large write (BLKZEROOUT of the whole LUN) thus costs bounded
+ * memory.
+ *
+ * Failures.  Any failure (copy error, commit error, no memory) invalidates
+ * every live snapshot (they all may read c through Sn).  The writes are
+ * let through - the origin never fails because of a snapshot - but only
+ * once the invalidation is durable: until the reclaim work has written the
+ * invalidate records, writes that would have been preserved wait at the
+ * gate (&vss_lun.gated, snapshot.c), as dm-snapshot writes its invalid
+ * header before the origin write proceeds.  While a snapshot switch is
  * being made (vss_lun_hold()), no write is in flight, hence no cow either.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME "-cow: " fmt
@@ -87,6 +101,9 @@
  * @err: outcome of the copy or of the commit
  * @ticket: snapshot reads older than this may have read the origin chunk
  * @buf: the chunk's old data, between the read and the store write
+ * @owner: the task that submitted @bio from inside its submit_bio() loop
+ * @owner_list: that loop's bio list; with @owner, it tells whether a
+ *	completion runs in our own submission (vss_cow_in_own_context())
  * @bio: the read, then the store write
  * @bvec: @bio's vector (one multi-page segment)
  */
@@ -108,6 +125,8 @@ struct vss_cow {
 	int err;
 	u64 ticket;
 	struct page *buf;
+	struct task_struct *owner;
+	struct bio_list *owner_list;
 	struct bio bio;
 	struct bio_vec bvec;
 };
@@ -152,6 +171,19 @@ static struct vss_cow *vss_cow_find_locked(struct vss_lun *lun, u64 chunk)
 	return NULL;
 }
 
+/**
+ * vss_cow_pending_locked - is a copy of a chunk in flight?
+ * @lun: the LUN
+ * @chunk: LUN chunk
+ *
+ * Context: &vss_lun.map_lock held.
+ * Return: true if one is.
+ */
+bool vss_cow_pending_locked(struct vss_lun *lun, u64 chunk)
+{
+	return vss_cow_find_locked(lun, chunk);
+}
+
 static void vss_cow_init_locked(struct vss_cow *cow, struct vss_lun *lun,
 				struct vss_snapshot *snap, u64 chunk)
 {
@@ -165,6 +197,7 @@ static void vss_cow_init_locked(struct vss_cow *cow, struct vss_lun *lun,
 	vss_snap_get(snap);
 	cow->chunk = chunk;
 	hlist_add_head(&cow->hnode, vss_cow_bucket(lun, chunk));
+	lun->nr_cows++;
 }
 
 /* Start the cows a submitter created (list through &vss_cow.park). */
@@ -204,8 +237,14 @@ again:
 	wait_on = NULL;
 	spin_lock(&lun->map_lock);
 	snap = lun->newest;
-	if (!snap || !vss_snap_live(snap))
-		goto submit_unlock;
+	if (!snap || !vss_snap_live(snap)) {
+		if (!lun->gate)
+			goto submit_unlock;
+		/* not preserved, and the snapshot's end is not durable yet */
+		list_add_tail(&io->node, &lun->gated);
+		spin_unlock(&lun->map_lock);
+		goto out_free;
+	}
 	for (c = start; c <= last; c++) {
 		if (xa_load(&snap->map, c))
 			continue;
@@ -225,6 +264,14 @@ again:
 				spin_unlock(&lun->map_lock);
 				queue_work(lun->cow_wq, &lun->requeue_work);
 				return;
+			}
+			if (lun->nr_cows >= lun->cow_max) {
+				/* throttled: go on when a copy ends */
+				if (wait_on)
+					break;
+				list_add_tail(&io->node, &lun->throttled);
+				spin_unlock(&lun->map_lock);
+				goto out_free;
 			}
 			if (!spare) {
 				spin_unlock(&lun->map_lock);
@@ -260,16 +307,19 @@ again:
 	if (wait_on) {
 		list_add_tail(&io->node, &wait_on->waiters);
 		spin_unlock(&lun->map_lock);
-		if (spare)
-			mempool_free(spare, lun->cow_pool);
-		vss_cow_start_list(&to_start);
-		return;
+		goto out_free;
 	}
 submit_unlock:
 	spin_unlock(&lun->map_lock);
 	if (spare)
 		mempool_free(spare, lun->cow_pool);
 	submit_bio_noacct(clone);
+	return;
+
+out_free:
+	if (spare)
+		mempool_free(spare, lun->cow_pool);
+	vss_cow_start_list(&to_start);
 }
 
 /**
@@ -336,9 +386,17 @@ static void vss_cow_release_waiters(struct list_head *waiters, bool can_start)
 static void vss_cow_free(struct vss_cow *cow)
 {
 	struct vss_lun *lun = cow->lun;
+	bool kick;
 
 	if (cow->buf)
 		mempool_free(cow->buf, lun->cow_buf_pool);
+	spin_lock(&lun->map_lock);
+	lun->nr_cows--;
+	kick = !list_empty(&lun->throttled);
+	list_splice_tail_init(&lun->throttled, &lun->requeue);
+	spin_unlock(&lun->map_lock);
+	if (kick)
+		queue_work(lun->cow_wq, &lun->requeue_work);
 	vss_snapshot_put(cow->snap);
 	mempool_free(cow, lun->cow_pool);
 }
@@ -406,6 +464,28 @@ static unsigned int vss_cow_len(struct vss_cow *cow)
 		     lun->sectors - sector) << SECTOR_SHIFT;
 }
 
+/*
+ * Submit the copy's bio.  Its completion may go on with the next step in
+ * place only when it runs inside the submit_bio() loop that issued it (a
+ * device that completes in the submitter's context, such as brd): that
+ * context is ours.  Anywhere else - an interrupt, or another driver's
+ * thread (loop, nbd's receiver, dm-crypt, md) - the next step goes
+ * through cow_wq: submitting there may wait for a tag or for memory that
+ * only that very thread would free.
+ */
+static void vss_cow_submit(struct vss_cow *cow)
+{
+	cow->owner = current->bio_list ? current : NULL;
+	cow->owner_list = current->bio_list;
+	submit_bio(&cow->bio);
+}
+
+static bool vss_cow_in_own_context(struct vss_cow *cow)
+{
+	return in_task() && cow->owner == current &&
+	       current->bio_list == cow->owner_list;
+}
+
 static void vss_cow_copy_failed(struct vss_cow *cow, blk_status_t status)
 {
 	cow->err = blk_status_to_errno(status);
@@ -438,10 +518,9 @@ static void vss_cow_write_endio(struct bio *bio)
 	cow->buf = NULL;
 	if (status) {
 		vss_cow_copy_failed(cow, status);
-	} else if (preemptible()) {
+	} else if (vss_cow_in_own_context(cow)) {
 		vss_cow_record(cow);
 	} else {
-		/* the store's completion (-ENOMEM at once) wants a process */
 		INIT_WORK(&cow->step_work, vss_cow_record_work);
 		queue_work(lun->cow_wq, &cow->step_work);
 	}
@@ -458,7 +537,7 @@ static void vss_cow_write_copy(struct vss_cow *cow)
 	__bio_add_page(&cow->bio, cow->buf, vss_cow_len(cow), 0);
 	cow->bio.bi_end_io = vss_cow_write_endio;
 	cow->bio.bi_private = cow;
-	submit_bio(&cow->bio);
+	vss_cow_submit(cow);
 }
 
 static void vss_cow_write_work(struct work_struct *work)
@@ -473,7 +552,7 @@ static void vss_cow_read_endio(struct bio *bio)
 	if (bio->bi_status) {
 		bio_uninit(bio);
 		vss_cow_copy_failed(cow, bio->bi_status);
-	} else if (preemptible()) {
+	} else if (vss_cow_in_own_context(cow)) {
 		vss_cow_write_copy(cow);
 	} else {
 		INIT_WORK(&cow->step_work, vss_cow_write_work);
@@ -574,7 +653,7 @@ static void vss_cow_start(struct vss_cow *cow, bool direct)
 	__bio_add_page(&cow->bio, cow->buf, vss_cow_len(cow), 0);
 	cow->bio.bi_end_io = vss_cow_read_endio;
 	cow->bio.bi_private = cow;
-	submit_bio(&cow->bio);
+	vss_cow_submit(cow);
 }
 
 static void vss_cow_start_work(struct work_struct *work)
@@ -639,24 +718,27 @@ static void vss_cow_publish(struct vss_cow *cow)
 
 /*
  * Publish the entry (or fail the snapshots), release the waiting writes
- * once no snapshot read can still be looking at the old origin chunk.
- * Process context; without @can_start nothing allocates or starts a copy.
+ * once no snapshot read of this chunk can still be looking at the old
+ * origin data.  Process context.  With @own (cow_wq) it may wait for those
+ * reads and start copies; without (the store's completion), it neither
+ * sleeps nor allocates: a wait goes to cow_wq, and so does a waiting write
+ * that needs another copy.
  */
-static void vss_cow_finish(struct vss_cow *cow, bool can_start)
+static void vss_cow_finish(struct vss_cow *cow, bool own)
 {
 	struct vss_lun *lun = cow->lun;
 
 	if (!cow->published)
 		vss_cow_publish(cow);
-	if (!cow->failed && !vss_lun_reads_passed(lun, cow->ticket)) {
-		if (current->bio_list) {
-			/* those reads may be queued behind us */
+	if (!cow->failed &&
+	    !vss_lun_reads_passed(lun, cow->ticket, cow->chunk)) {
+		if (!own) {
 			queue_work(lun->cow_wq, &cow->done_work);
 			return;
 		}
-		vss_lun_read_sync(lun, cow->ticket);
+		vss_lun_read_sync(lun, cow->ticket, cow->chunk);
 	}
-	vss_cow_release_waiters(&cow->waiters, can_start);
+	vss_cow_release_waiters(&cow->waiters, own);
 	vss_cow_free(cow);
 }
 

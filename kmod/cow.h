@@ -15,6 +15,7 @@ struct work_struct;
 size_t vss_cow_size(void);
 void vss_cow_write(struct vss_io *io);
 void vss_cow_kick_parked(struct vss_lun *lun);
+bool vss_cow_pending_locked(struct vss_lun *lun, u64 chunk);
 void vss_cow_requeue_work(struct work_struct *work);
 void vss_cow_usage_work(struct work_struct *work);
 

@@ -199,8 +199,23 @@ static void vss_lun_free_disk(struct gendisk *disk)
 	vss_lun_put(lun);
 }
 
+/* Called under the disk's open_mutex, which removal takes to set @removed. */
+#ifdef HAVE_BDOPS_OPEN_DISK
+static int vss_lun_open(struct gendisk *disk, blk_mode_t mode)
+{
+#else
+static int vss_lun_open(struct block_device *bdev, fmode_t mode)
+{
+	struct gendisk *disk = bdev->bd_disk;
+#endif
+	struct vss_lun *lun = disk->private_data;
+
+	return READ_ONCE(lun->removed) ? -ENXIO : 0;
+}
+
 static const struct block_device_operations vss_lun_fops = {
 	.owner		= THIS_MODULE,
+	.open		= vss_lun_open,
 	.submit_bio	= vss_lun_submit_bio,
 	.free_disk	= vss_lun_free_disk,
 };
@@ -210,13 +225,14 @@ static const struct block_device_operations vss_lun_fops = {
 /**
  * vss_lun_read_start - register a snapshot read before it looks up maps
  * @lun: the LUN
- * @io: the read's context, queued on &vss_lun.reads
+ * @io: the read's context (@io->first and @io->last set), queued on
+ *	&vss_lun.reads
  *
  * A map change that makes data unreachable (a COW about to release an
  * origin write, a delete about to free chunks) takes a barrier ticket after
- * the change and waits for the reads registered before it
- * (vss_lun_read_sync()); reads registered later look the maps up after the
- * change.
+ * the change and waits for the reads registered before it that cover the
+ * chunk concerned (vss_lun_read_sync()); reads registered later look the
+ * maps up after the change.
  *
  * Context: process context (submit_bio).
  * Return: the read's ticket.
@@ -235,9 +251,12 @@ u64 vss_lun_read_start(struct vss_lun *lun, struct vss_io *io)
  * @lun: the LUN
  * @io: the read's context
  *
+ * Return: true if a task waits for reads: call vss_lun_read_wake() once
+ * @io's memory was given back (the waiter may be the LUN's teardown).
+ *
  * Context: any, including interrupt.
  */
-void vss_lun_read_end(struct vss_lun *lun, struct vss_io *io)
+bool vss_lun_read_end(struct vss_lun *lun, struct vss_io *io)
 {
 	unsigned long flags;
 	bool wake;
@@ -246,8 +265,18 @@ void vss_lun_read_end(struct vss_lun *lun, struct vss_io *io)
 	list_del(&io->node);
 	wake = lun->read_waiters;
 	spin_unlock_irqrestore(&lun->reads_lock, flags);
-	if (wake)
-		wake_up(&lun->read_wq);
+	return wake;
+}
+
+/**
+ * vss_lun_read_wake - wake the tasks waiting for snapshot reads
+ * @lun: the LUN
+ *
+ * Context: any, including interrupt.
+ */
+void vss_lun_read_wake(struct vss_lun *lun)
+{
+	wake_up(&lun->read_wq);
 }
 
 /**
@@ -274,18 +303,29 @@ u64 vss_lun_read_barrier(struct vss_lun *lun)
  * vss_lun_reads_passed - have the snapshot reads before a ticket ended?
  * @lun: the LUN
  * @ticket: from vss_lun_read_barrier()
+ * @chunk: only reads covering this LUN chunk count; VSS_ALL_CHUNKS: all
+ *
+ * Reads are in ticket order; the walk stops at the first one not older
+ * than @ticket, so it is bounded by the reads in flight.
  *
  * Context: any but interrupt.
  * Return: true if none is left.
  */
-bool vss_lun_reads_passed(struct vss_lun *lun, u64 ticket)
+bool vss_lun_reads_passed(struct vss_lun *lun, u64 ticket, u64 chunk)
 {
-	struct vss_io *first;
-	bool done;
+	struct vss_io *io;
+	bool done = true;
 
 	spin_lock_irq(&lun->reads_lock);
-	first = list_first_entry_or_null(&lun->reads, struct vss_io, node);
-	done = !first || first->ticket >= ticket;
+	list_for_each_entry(io, &lun->reads, node) {
+		if (io->ticket >= ticket)
+			break;
+		if (chunk == VSS_ALL_CHUNKS ||
+		    (io->first <= chunk && chunk <= io->last)) {
+			done = false;
+			break;
+		}
+	}
 	spin_unlock_irq(&lun->reads_lock);
 	return done;
 }
@@ -294,17 +334,19 @@ bool vss_lun_reads_passed(struct vss_lun *lun, u64 ticket)
  * vss_lun_read_sync - wait for the snapshot reads started before a ticket
  * @lun: the LUN
  * @ticket: from vss_lun_read_barrier()
+ * @chunk: as for vss_lun_reads_passed()
  *
- * Context: process context, sleeps; no spinlock held.
+ * Context: process context of our own (a vss workqueue or a control
+ * operation), sleeps; no spinlock held.  Never from a completion.
  */
-void vss_lun_read_sync(struct vss_lun *lun, u64 ticket)
+void vss_lun_read_sync(struct vss_lun *lun, u64 ticket, u64 chunk)
 {
-	if (vss_lun_reads_passed(lun, ticket))
+	if (vss_lun_reads_passed(lun, ticket, chunk))
 		return;
 	spin_lock_irq(&lun->reads_lock);
 	lun->read_waiters++;
 	spin_unlock_irq(&lun->reads_lock);
-	wait_event(lun->read_wq, vss_lun_reads_passed(lun, ticket));
+	wait_event(lun->read_wq, vss_lun_reads_passed(lun, ticket, chunk));
 	spin_lock_irq(&lun->reads_lock);
 	lun->read_waiters--;
 	spin_unlock_irq(&lun->reads_lock);
@@ -323,21 +365,60 @@ static bool vss_lun_drained(struct vss_lun *lun)
 }
 
 /**
- * vss_lun_hold - stop admitting writes and wait for those in flight
+ * vss_lun_hold_start - stop admitting writes
  * @lun: the LUN
  *
  * Writes arriving while held are queued and resubmitted by the matching
- * vss_lun_release().  Holds nest.
+ * vss_lun_release().  Holds nest.  The writes in flight are waited for
+ * with vss_lun_hold_wait().
  *
- * Context: process context, sleeps until in-flight writes and their COWs
- * completed; the caller must not hold &vss_lun.snap_mutex.
+ * Context: any but interrupt.
  */
-void vss_lun_hold(struct vss_lun *lun)
+void vss_lun_hold_start(struct vss_lun *lun)
 {
 	spin_lock_irq(&lun->io_lock);
 	lun->hold_count++;
 	spin_unlock_irq(&lun->io_lock);
-	wait_event(lun->drain_wq, vss_lun_drained(lun));
+}
+
+/**
+ * vss_lun_hold_wait - wait for the writes in flight of a held LUN
+ * @lun: the LUN, vss_lun_hold_start() done
+ * @timeout: in jiffies
+ *
+ * Context: process context, sleeps; killable; the caller must not hold
+ * &vss_lun.snap_mutex.
+ * Return: > 0 once drained, 0 when @timeout passed first, -ERESTARTSYS on
+ * a fatal signal.
+ */
+long vss_lun_hold_wait(struct vss_lun *lun, long timeout)
+{
+	return wait_event_killable_timeout(lun->drain_wq, vss_lun_drained(lun),
+					   timeout);
+}
+
+/**
+ * vss_lun_hold - stop admitting writes and wait for those in flight
+ * @lun: the LUN
+ *
+ * The wait is bounded: a LUN whose writes do not complete (a suspended or
+ * dead device below) is released again rather than held forever.
+ *
+ * Context: process context, sleeps; the caller must not hold
+ * &vss_lun.snap_mutex.
+ * Return: 0 (held: end with vss_lun_release()), -ETIMEDOUT when writes did
+ * not drain within VSS_HOLD_MAX_MS, -EINTR on a fatal signal; not held then.
+ */
+int vss_lun_hold(struct vss_lun *lun)
+{
+	long ret;
+
+	vss_lun_hold_start(lun);
+	ret = vss_lun_hold_wait(lun, msecs_to_jiffies(VSS_HOLD_MAX_MS));
+	if (ret > 0)
+		return 0;
+	vss_lun_release(lun);
+	return ret ? -EINTR : -ETIMEDOUT;
 }
 
 /**
@@ -441,6 +522,40 @@ static struct vss_lun *vss_lun_find_locked(const char *name)
 }
 
 /**
+ * vss_lun_op_begin - start an operation that uses the LUN's store
+ * @lun: the LUN
+ * @extack: reason of a refusal
+ *
+ * Removal waits for every operation begun to end before it closes the
+ * store.  Operations do not nest.
+ *
+ * Context: process context, may sleep.
+ * Return: 0 (end with vss_lun_op_end()), or -ENODEV if the LUN is being
+ * removed.
+ */
+int vss_lun_op_begin(struct vss_lun *lun, struct netlink_ext_ack *extack)
+{
+	down_read(&lun->op_sem);
+	if (READ_ONCE(lun->removed)) {
+		up_read(&lun->op_sem);
+		NL_SET_ERR_MSG(extack, "LUN is being removed");
+		return -ENODEV;
+	}
+	return 0;
+}
+
+/**
+ * vss_lun_op_end - end what vss_lun_op_begin() started
+ * @lun: the LUN
+ *
+ * Context: process context.
+ */
+void vss_lun_op_end(struct vss_lun *lun)
+{
+	up_read(&lun->op_sem);
+}
+
+/**
  * vss_lun_find - look a LUN up by name
  * @name: LUN name
  *
@@ -453,6 +568,8 @@ struct vss_lun *vss_lun_find(const char *name)
 
 	mutex_lock(&vss_luns_lock);
 	lun = vss_lun_find_locked(name);
+	if (lun && lun->adding)
+		lun = NULL;
 	if (lun)
 		vss_lun_get(lun);
 	mutex_unlock(&vss_luns_lock);
@@ -473,7 +590,7 @@ struct vss_lun *vss_lun_next(const char *name)
 
 	mutex_lock(&vss_luns_lock);
 	list_for_each_entry(lun, &vss_luns, node) {
-		if (strcmp(lun->name, name) <= 0)
+		if (lun->adding || strcmp(lun->name, name) <= 0)
 			continue;
 		if (!best || strcmp(lun->name, best->name) < 0)
 			best = lun;
@@ -539,9 +656,10 @@ void vss_lun_get_info(struct vss_lun *lun, struct vss_lun_info *info)
 	info->chunk_size = lun->chunk_size;
 	info->size = (u64)lun->sectors << SECTOR_SHIFT;
 
-	mutex_lock(&vss_luns_lock);
-	info->busy = lun->claimed;
-	if (!lun->removed) {
+	info->busy = READ_ONCE(lun->claimed);
+	/* not the LUN list lock: copies send usage events from here */
+	spin_lock(&lun->info_lock);
+	if (!lun->store_closed) {
 		snprintf(info->backing, sizeof(info->backing), "%pg",
 			 lun->backing.bdev);
 		snprintf(info->store, sizeof(info->store), "%pg",
@@ -552,7 +670,7 @@ void vss_lun_get_info(struct vss_lun *lun, struct vss_lun_info *info)
 		info->store_used = vss_store_used_chunks(lun->store) *
 				   lun->chunk_size;
 	}
-	mutex_unlock(&vss_luns_lock);
+	spin_unlock(&lun->info_lock);
 
 	spin_lock(&lun->map_lock);
 	list_for_each_entry(snap, &lun->snaps, lun_node)
@@ -586,6 +704,9 @@ static struct vss_lun *vss_lun_alloc(const char *name)
 		return NULL;
 	kref_init(&lun->kref);
 	INIT_LIST_HEAD(&lun->node);
+	init_rwsem(&lun->op_sem);
+	spin_lock_init(&lun->info_lock);
+	lun->store_closed = true;
 	strscpy(lun->name, name, sizeof(lun->name));
 	spin_lock_init(&lun->io_lock);
 	bio_list_init(&lun->deferred);
@@ -597,6 +718,8 @@ static struct vss_lun *vss_lun_alloc(const char *name)
 		INIT_HLIST_HEAD(&lun->pending[i]);
 	INIT_LIST_HEAD(&lun->parked);
 	INIT_LIST_HEAD(&lun->requeue);
+	INIT_LIST_HEAD(&lun->throttled);
+	INIT_LIST_HEAD(&lun->gated);
 	INIT_WORK(&lun->requeue_work, vss_cow_requeue_work);
 	INIT_WORK(&lun->usage_work, vss_cow_usage_work);
 	spin_lock_init(&lun->reads_lock);
@@ -614,11 +737,17 @@ static int vss_lun_io_setup(struct vss_lun *lun)
 {
 	int ret;
 
+	/*
+	 * Both are allocated from inside submit_bio(), where bios we issued
+	 * wait on current->bio_list: the rescuer resubmits them when a pool
+	 * runs dry, or the allocation could wait for itself.
+	 */
 	ret = bioset_init(&lun->bs, BIO_POOL_SIZE,
-			  offsetof(struct vss_io, clone), 0);
+			  offsetof(struct vss_io, clone), BIOSET_NEED_RESCUER);
 	if (ret)
 		return ret;
-	ret = bioset_init(&lun->split_bs, BIO_POOL_SIZE, 0, 0);
+	ret = bioset_init(&lun->split_bs, BIO_POOL_SIZE, 0,
+			  BIOSET_NEED_RESCUER);
 	if (ret)
 		goto bad_split_bs;
 	ret = -ENOMEM;
@@ -654,6 +783,14 @@ static void vss_lun_io_teardown(struct vss_lun *lun)
 	mempool_destroy(lun->cow_pool);
 	bioset_exit(&lun->split_bs);
 	bioset_exit(&lun->bs);
+}
+
+/* Do @a and @b share blocks: the same device, or a disk and its partition? */
+static bool vss_bdev_overlap(struct block_device *a, struct block_device *b)
+{
+	if (bdev_whole(a) != bdev_whole(b))
+		return false;
+	return a == b || !bdev_is_partition(a) || !bdev_is_partition(b);
 }
 
 static int vss_lun_open_devices(struct vss_lun *lun,
@@ -694,6 +831,18 @@ static int vss_lun_open_devices(struct vss_lun *lun,
 			NL_SET_ERR_MSG(extack, "cannot open store device");
 		vss_bdev_close(&lun->backing);
 		return ret;
+	}
+	/*
+	 * Both are opened with this LUN as the holder, which the block
+	 * layer lets claim a disk and its partitions alike: compare what was
+	 * opened (another path to the same device, a partition of it).
+	 */
+	if (vss_bdev_overlap(lun->backing.bdev, lun->store_dev.bdev)) {
+		NL_SET_ERR_MSG(extack,
+			       "store and backing device must not overlap");
+		vss_bdev_close(&lun->store_dev);
+		vss_bdev_close(&lun->backing);
+		return -EINVAL;
 	}
 	lun->sectors = bdev_nr_sectors(lun->backing.bdev);
 	if (!lun->sectors) {
@@ -741,6 +890,8 @@ static int vss_lun_open_store(struct vss_lun *lun,
 	lun->chunk_shift = ilog2(cs >> SECTOR_SHIFT);
 	lun->nr_chunks = DIV_ROUND_UP_ULL(lun->sectors,
 					  (sector_t)1 << lun->chunk_shift);
+	/* copies in flight: 16 MiB of buffers, at least a queue's depth */
+	lun->cow_max = clamp_t(u32, SZ_16M / cs, 32, 1024);
 	/* copy buffers: a reserve for a few copies under memory pressure */
 	order = ilog2(cs) - PAGE_SHIFT;
 	lun->cow_buf_pool = mempool_create_page_pool(max(1U, SZ_256K / cs),
@@ -818,21 +969,34 @@ int vss_lun_add(const struct vss_lun_params *p, struct netlink_ext_ack *extack,
 	if (!lun)
 		return -ENOMEM;
 
+	/*
+	 * Take the name, then work without the list lock: opening the
+	 * store replays its log, which may take long, and other LUNs' lookups
+	 * must not wait for it.
+	 */
 	mutex_lock(&vss_luns_lock);
 	if (vss_lun_find_locked(p->name)) {
+		mutex_unlock(&vss_luns_lock);
 		NL_SET_ERR_MSG(extack, "a LUN with this name exists");
-		ret = -EEXIST;
-		goto out_unlock;
+		vss_lun_put(lun);
+		return -EEXIST;
 	}
+	lun->adding = true;
+	list_add_tail(&lun->node, &vss_luns);
+	mutex_unlock(&vss_luns_lock);
+
 	ret = vss_lun_open_devices(lun, p, extack);
 	if (ret)
-		goto out_unlock;
+		goto bad_devices;
 	ret = vss_lun_io_setup(lun);
 	if (ret)
 		goto bad_io_setup;
 	ret = vss_lun_open_store(lun, p, extack);
 	if (ret)
 		goto bad_store;
+	spin_lock(&lun->info_lock);
+	lun->store_closed = false;
+	spin_unlock(&lun->info_lock);
 	ret = vss_snap_replay_done(lun);
 	if (ret) {
 		if (ret == -EINVAL)
@@ -845,10 +1009,11 @@ int vss_lun_add(const struct vss_lun_params *p, struct netlink_ext_ack *extack,
 	if (ret)
 		goto bad_disk;
 
-	list_add_tail(&lun->node, &vss_luns);
+	mutex_lock(&vss_luns_lock);
+	lun->adding = false;
+	mutex_unlock(&vss_luns_lock);
 	vss_lun_get(lun);
 	*out = lun;
-	mutex_unlock(&vss_luns_lock);
 	pr_info("%s: added on %pg, store %pg, chunk %u bytes\n", lun->name,
 		lun->backing.bdev, lun->store_dev.bdev, lun->chunk_size);
 	vss_nl_lun_event(VSS_EV_LUN_ADDED, lun);
@@ -857,12 +1022,17 @@ int vss_lun_add(const struct vss_lun_params *p, struct netlink_ext_ack *extack,
 bad_disk:
 bad_replay:
 	vss_snap_remove_all(lun);
+	spin_lock(&lun->info_lock);
+	lun->store_closed = true;
+	spin_unlock(&lun->info_lock);
 	vss_store_close(lun->store);
 bad_store:
 	vss_lun_io_teardown(lun);
 bad_io_setup:
 	vss_lun_close_devices(lun);
-out_unlock:
+bad_devices:
+	mutex_lock(&vss_luns_lock);
+	list_del_init(&lun->node);
 	mutex_unlock(&vss_luns_lock);
 	vss_lun_put(lun);
 	return ret;
@@ -871,13 +1041,19 @@ out_unlock:
 /* Everything but the memory; no I/O may be in flight on the LUN device. */
 static void vss_lun_teardown(struct vss_lun *lun)
 {
+	/* operations begun before @removed was set end first */
+	down_write(&lun->op_sem);
+	up_write(&lun->op_sem);
 	del_gendisk(lun->disk);
 	/* bio-based: del_gendisk does not wait for our own in-flight writes */
 	wait_event(lun->drain_wq, vss_lun_drained(lun));
-	cancel_work_sync(&lun->reclaim_work);
+	flush_workqueue(lun->reclaim_wq);
 	flush_workqueue(lun->cow_wq);
 	vss_snap_remove_all(lun);
-	vss_lun_read_sync(lun, U64_MAX);
+	vss_lun_read_sync(lun, U64_MAX, VSS_ALL_CHUNKS);
+	spin_lock(&lun->info_lock);
+	lun->store_closed = true;
+	spin_unlock(&lun->info_lock);
 	vss_store_close(lun->store);
 	lun->store = NULL;
 	vss_lun_io_teardown(lun);
@@ -885,10 +1061,27 @@ static void vss_lun_teardown(struct vss_lun *lun)
 	put_disk(lun->disk);	/* drops the disk's reference */
 }
 
+/* Is the LUN device open?  Sets @removed if not, atomically with opens. */
+static bool vss_lun_mark_removed(struct vss_lun *lun)
+{
+	bool busy;
+
+	mutex_lock(&lun->disk->open_mutex);
+	busy = disk_openers(lun->disk);
+	if (!busy)
+		WRITE_ONCE(lun->removed, true);
+	mutex_unlock(&lun->disk->open_mutex);
+	return !busy;
+}
+
 /**
  * vss_lun_remove - remove a protected LUN (the store keeps its snapshots)
  * @lun: the LUN (the caller keeps its own reference)
  * @extack: reason of a refusal
+ *
+ * Opens of the LUN device and of its snapshot devices are refused from the
+ * moment removal starts; operations already running on the LUN end before
+ * its store is closed.
  *
  * Context: process context, sleeps.
  * Return: 0; -EBUSY if the LUN or one of its snapshot devices is open, or a
@@ -897,7 +1090,7 @@ static void vss_lun_teardown(struct vss_lun *lun)
 int vss_lun_remove(struct vss_lun *lun, struct netlink_ext_ack *extack)
 {
 	mutex_lock(&vss_luns_lock);
-	if (lun->removed) {
+	if (lun->removed || lun->adding) {
 		mutex_unlock(&vss_luns_lock);
 		NL_SET_ERR_MSG(extack, "LUN is being removed");
 		return -ENODEV;
@@ -907,17 +1100,18 @@ int vss_lun_remove(struct vss_lun *lun, struct netlink_ext_ack *extack)
 		NL_SET_ERR_MSG(extack, "LUN is held by a session");
 		return -EBUSY;
 	}
-	if (disk_openers(lun->disk)) {
+	if (!vss_lun_mark_removed(lun)) {
 		mutex_unlock(&vss_luns_lock);
 		NL_SET_ERR_MSG(extack, "LUN device is open or mounted");
 		return -EBUSY;
 	}
+	/* snapshot devices refuse opens once @removed is set */
 	if (vss_snap_any_open(lun)) {
+		WRITE_ONCE(lun->removed, false);
 		mutex_unlock(&vss_luns_lock);
 		NL_SET_ERR_MSG(extack, "a snapshot device of the LUN is open");
 		return -EBUSY;
 	}
-	lun->removed = true;
 	list_del_init(&lun->node);
 	mutex_unlock(&vss_luns_lock);
 
@@ -954,7 +1148,7 @@ void vss_lun_exit(void)
 		mutex_lock(&vss_luns_lock);
 		lun = list_first_entry_or_null(&vss_luns, struct vss_lun, node);
 		if (lun) {
-			lun->removed = true;
+			WRITE_ONCE(lun->removed, true);
 			list_del_init(&lun->node);
 		}
 		mutex_unlock(&vss_luns_lock);

@@ -13,6 +13,7 @@
 #include <linux/list.h>
 #include <linux/mempool.h>
 #include <linux/mutex.h>
+#include <linux/rwsem.h>
 #include <linux/spinlock.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
@@ -38,9 +39,12 @@ struct vss_bdev {
  * struct vss_io - per-bio context, the front pad of the clone we submit
  * @lun: the LUN the bio belongs to
  * @orig: the bio we received, completed when @clone completes
- * @node: on a COW's waiter list (writes) or on &vss_lun.reads (snapshot
- *	reads); protected by &vss_lun.map_lock
+ * @node: on a COW's waiter list, &vss_lun.requeue, &vss_lun.throttled or
+ *	&vss_lun.gated (writes; under &vss_lun.map_lock), or on
+ *	&vss_lun.reads (snapshot reads; under &vss_lun.reads_lock)
  * @ticket: read ticket (snapshot reads only)
+ * @first: first LUN chunk the read covers (snapshot reads only)
+ * @last: last LUN chunk the read covers (snapshot reads only)
  * @clone: the clone submitted to the backing or store device; must be last
  */
 struct vss_io {
@@ -48,6 +52,8 @@ struct vss_io {
 	struct bio *orig;
 	struct list_head node;
 	u64 ticket;
+	u64 first;
+	u64 last;
 	struct bio clone;
 };
 
@@ -61,9 +67,17 @@ struct vss_io {
  * @store_dev: the store device, opened exclusively
  * @store: the store (diff area)
  * @disk: the protected device "vss-@name"
- * @removed: set (under vss_luns_lock) once removal started; the LUN can no
- *	longer be found nor changed
+ * @adding: being added: listed (its name is taken) but not findable yet;
+ *	under vss_luns_lock
+ * @removed: set (under vss_luns_lock and the disk's open_mutex) once
+ *	removal started; the LUN can no longer be found, opened nor changed
  * @claimed: held by a session (vss_lun_claim()); under vss_luns_lock
+ * @op_sem: held for reading by every operation that uses the store or the
+ *	snapshot list outside the I/O path (vss_lun_op_begin()); removal
+ *	takes it for writing once @removed is set, so that no operation is
+ *	left running when the store is closed
+ * @info_lock: protects @store_closed against vss_lun_get_info()
+ * @store_closed: the store and devices are gone (teardown)
  * @chunk_size: bytes
  * @chunk_shift: log2 of the chunk size in sectors
  * @nr_chunks: chunks on the LUN (the last one may be partial)
@@ -74,9 +88,9 @@ struct vss_io {
  * @deferred: writes that arrived while held, resubmitted by the last release
  * @drain_wq: woken when @inflight drops to zero
  * @map_lock: protects @snaps, @newest, @any, @pending, @parked, @requeue,
- *	@reclaim_gen, @nospc, @nospc_gen and in every snapshot the map, state, entry count
- *	and active COW count; never taken in interrupt context (it nests the
- *	xarray locks)
+ *	@throttled, @nr_cows, @gate, @gated, @reclaim_gen, @nospc, @nospc_gen
+ *	and in every snapshot the map, state, entry count and active COW
+ *	count; never taken in interrupt context (it nests the xarray locks)
  * @snaps: snapshots in creation order (committed, ready or invalid)
  * @newest: the snapshot new writes are preserved for, or NULL
  * @any: chunk -> xa_mk_value(number of snapshot maps that have an entry);
@@ -85,6 +99,15 @@ struct vss_io {
  * @parked: COWs waiting for space or for their snapshot to become durable
  * @requeue: writes released in a context that may not start copies, for
  *	@requeue_work (&vss_io.node)
+ * @throttled: writes waiting for the number of copies in flight to drop
+ *	below @cow_max
+ * @nr_cows: copies in flight (allocated struct vss_cow)
+ * @cow_max: bound on @nr_cows, from the chunk size (16 MiB of copies)
+ * @gate: a snapshot stopped preserving (invalidated, or being dropped for
+ *	space) and that is not durable yet: writes that would have been
+ *	preserved wait on @gated until the record is on disk (released by
+ *	vss_snap_gate_release())
+ * @gated: those writes
  * @reads_lock: protects @reads, @read_ticket and @read_waiters; taken
  *	with interrupts disabled (read completions take it)
  * @reads: snapshot reads in flight, in ticket order
@@ -124,8 +147,12 @@ struct vss_lun {
 	struct vss_bdev store_dev;
 	struct vss_store *store;
 	struct gendisk *disk;
+	bool adding;
 	bool removed;
 	bool claimed;
+	struct rw_semaphore op_sem;
+	spinlock_t info_lock;		/* @store_closed */
+	bool store_closed;
 
 	u32 chunk_size;
 	unsigned int chunk_shift;
@@ -145,6 +172,11 @@ struct vss_lun {
 	struct hlist_head pending[1 << VSS_PENDING_BITS];
 	struct list_head parked;
 	struct list_head requeue;
+	struct list_head throttled;
+	unsigned int nr_cows;
+	unsigned int cow_max;
+	bool gate;
+	struct list_head gated;
 	u64 reclaim_gen;
 	bool nospc;
 	u64 nospc_gen;
@@ -186,13 +218,19 @@ static inline u64 vss_sector_to_chunk(struct vss_lun *lun, sector_t sector)
 }
 
 void vss_lun_get(struct vss_lun *lun);
+int vss_lun_op_begin(struct vss_lun *lun, struct netlink_ext_ack *extack);
+void vss_lun_op_end(struct vss_lun *lun);
 void vss_lun_write_done(struct vss_lun *lun);
 struct gendisk *vss_lun_alloc_disk(struct block_device *a,
 				   struct block_device *b, bool writable);
 u64 vss_lun_read_start(struct vss_lun *lun, struct vss_io *io);
-void vss_lun_read_end(struct vss_lun *lun, struct vss_io *io);
+bool vss_lun_read_end(struct vss_lun *lun, struct vss_io *io);
+void vss_lun_read_wake(struct vss_lun *lun);
 u64 vss_lun_read_barrier(struct vss_lun *lun);
-bool vss_lun_reads_passed(struct vss_lun *lun, u64 ticket);
-void vss_lun_read_sync(struct vss_lun *lun, u64 ticket);
+bool vss_lun_reads_passed(struct vss_lun *lun, u64 ticket, u64 chunk);
+void vss_lun_read_sync(struct vss_lun *lun, u64 ticket, u64 chunk);
+
+/* vss_lun_reads_passed()/vss_lun_read_sync(): reads of any chunk */
+#define VSS_ALL_CHUNKS	U64_MAX
 
 #endif /* _VSS_LUN_H */

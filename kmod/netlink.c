@@ -1260,7 +1260,8 @@ static int vss_nl_event_cmd(enum vss_event ev)
  */
 static struct sk_buff *vss_nl_event_new(u8 cmd, size_t size, void **hdr)
 {
-	struct sk_buff *skb = genlmsg_new(size, GFP_KERNEL);
+	/* events may be sent with a LUN held or from the I/O path's workers */
+	struct sk_buff *skb = genlmsg_new(size, GFP_NOIO);
 
 	if (!skb)
 		return NULL;

@@ -34,6 +34,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME "-session: " fmt
 
+#include <linux/delay.h>
 #include <linux/kref.h>
 #include <linux/ktime.h>
 #include <linux/list.h>
@@ -52,13 +53,20 @@
 #include "session.h"
 #include "vss.h"
 
-/* VSS's limit on holding writes for a snapshot (VSS_E_HOLD_WRITES_TIMEOUT) */
-#define VSS_HOLD_MAX_MS		10000
+static unsigned int hold_timeout_ms = VSS_HOLD_MAX_MS;
+module_param(hold_timeout_ms, uint, 0644);
+MODULE_PARM_DESC(hold_timeout_ms,
+		 "Longest I/O hold of DoSnapshotSet in ms (default and maximum 10000, VSS's limit): a LUN whose writes do not drain in time fails the set with VSS_E_FLUSH_WRITES_TIMEOUT");
 
 static unsigned int test_hold_delay_ms;
 module_param(test_hold_delay_ms, uint, 0644);
 MODULE_PARM_DESC(test_hold_delay_ms,
 		 "Test aid, 0 (off) by default: DoSnapshotSet sleeps this long while I/O is held on every LUN of the set (abortable)");
+
+static unsigned int test_persist_delay_ms;
+module_param(test_persist_delay_ms, uint, 0644);
+MODULE_PARM_DESC(test_persist_delay_ms,
+		 "Test aid, 0 (off) by default: DoSnapshotSet sleeps this long between the commit (writes released, file systems thawed) and making the snapshots durable");
 
 static char test_fail_lun[VSS_NAME_MAX + 1];
 module_param_string(test_fail_lun, test_fail_lun, sizeof(test_fail_lun), 0644);
@@ -619,10 +627,61 @@ static void vss_set_abort_snapshots(struct vss_set *set, unsigned int n)
 	while (n) {
 		struct vss_set_member *m = &set->m[--n];
 
-		vss_snapshot_abort(m->snap);
+		/* prepared, not committed: this cannot fail */
+		vss_snapshot_abort(m->snap, NULL);
 		vss_snapshot_put(m->snap);
 		m->snap = NULL;
 	}
+}
+
+/* Release the holds of the first @n members. */
+static void vss_set_release(struct vss_set *set, unsigned int n)
+{
+	while (n)
+		vss_lun_release(set->m[--n].lun);
+}
+
+/*
+ * Hold every LUN of the set: stop admitting writes on all of them first,
+ * then wait for each one's writes in flight, within one deadline for the
+ * whole set.  The wait ends at once when the session is aborted or the
+ * caller killed.  On failure every LUN is released again.
+ */
+static int vss_set_hold(struct vss_session *s, struct netlink_ext_ack *extack)
+{
+	unsigned int limit = min(READ_ONCE(hold_timeout_ms), VSS_HOLD_MAX_MS);
+	unsigned long deadline = jiffies + msecs_to_jiffies(limit);
+	struct vss_set *set = s->set;
+	unsigned int i;
+	long left, ret;
+
+	for (i = 0; i < set->nr; i++)
+		vss_lun_hold_start(set->m[i].lun);
+	for (i = 0; i < set->nr; i++) {
+		for (;;) {
+			left = (long)(deadline - jiffies);
+			/* slices: an abort is seen within 20 ms */
+			ret = vss_lun_hold_wait(set->m[i].lun,
+						clamp_t(long, left, 1, HZ / 50));
+			if (ret > 0)
+				break;
+			if (vss_session_cancelled(s)) {
+				vss_set_release(set, set->nr);
+				return -ECANCELED;
+			}
+			if (time_after_eq(jiffies, deadline)) {
+				vss_set_release(set, set->nr);
+				pr_warn("session %pUb: LUN %s: writes did not drain within %u ms; set abandoned\n",
+					&s->id, set->m[i].name, limit);
+				NL_SET_ERR_MSG(extack,
+					       "A LUN's writes did not drain within the hold limit; set abandoned");
+				vss_nl_set_hresult(extack,
+						   VSS_E_FLUSH_WRITES_TIMEOUT);
+				return -ETIMEDOUT;
+			}
+		}
+	}
+	return 0;
 }
 
 /*
@@ -690,32 +749,35 @@ static int vss_set_run(struct vss_session *s, struct vss_set_result *res,
 	noio = memalloc_noio_save();
 	vss_session_set_state(s, 0, VSS_SET_STATE_PROCESSING_COMMIT);
 	t0 = ktime_get();
-	for (i = 0; i < set->nr; i++)
-		vss_lun_hold(set->m[i].lun);
+	ret = vss_set_hold(s, extack);
+	if (ret) {
+		memalloc_noio_restore(noio);
+		if (ret == -ECANCELED)
+			goto out_cancelled;
+		goto out_abort;
+	}
 	if (vss_set_hold_delay(s)) {
-		for (i = 0; i < set->nr; i++)
-			vss_lun_release(set->m[i].lun);
+		vss_set_release(set, set->nr);
 		memalloc_noio_restore(noio);
 		ret = -ECANCELED;
 		goto out_cancelled;
 	}
 	/*
-	 * VSS gives up when writes were held too long (slow drains): then
-	 * the point in time is not taken at all.
+	 * VSS gives up when writes were held too long: then the point in
+	 * time is not taken at all.
 	 */
-	if (ktime_ms_delta(ktime_get(), t0) > VSS_HOLD_MAX_MS) {
-		for (i = 0; i < set->nr; i++)
-			vss_lun_release(set->m[i].lun);
+	if (ktime_ms_delta(ktime_get(), t0) >
+	    min(READ_ONCE(hold_timeout_ms), VSS_HOLD_MAX_MS)) {
+		vss_set_release(set, set->nr);
 		memalloc_noio_restore(noio);
-		NL_SET_ERR_MSG(extack, "I/O was held longer than 10 s; set abandoned");
+		NL_SET_ERR_MSG(extack, "I/O was held longer than the hold limit; set abandoned");
 		vss_nl_set_hresult(extack, VSS_E_HOLD_WRITES_TIMEOUT);
 		ret = -ETIMEDOUT;
 		goto out_abort;
 	}
 	for (i = 0; i < set->nr; i++)
 		vss_snapshot_commit(set->m[i].snap);
-	for (i = 0; i < set->nr; i++)
-		vss_lun_release(set->m[i].lun);
+	vss_set_release(set, set->nr);
 	t1 = ktime_get();
 	memalloc_noio_restore(noio);
 	res->hold_us = ktime_us_delta(t1, t0);
@@ -724,6 +786,8 @@ static int vss_set_run(struct vss_session *s, struct vss_set_result *res,
 	vss_session_set_state(s, 0, VSS_SET_STATE_PROCESSING_POSTCOMMIT);
 	vss_set_thaw(set, nfrozen);
 	nfrozen = 0;
+	if (READ_ONCE(test_persist_delay_ms))
+		msleep_interruptible(READ_ONCE(test_persist_delay_ms));
 	for (i = 0; i < set->nr; i++) {
 		ret = vss_snapshot_persist(set->m[i].snap);
 		if (ret) {
@@ -751,8 +815,16 @@ static int vss_set_run(struct vss_session *s, struct vss_set_result *res,
 	return 0;
 
 out_delete:
+	/* a set exists on all of its LUNs or on none */
 	for (i = 0; i < set->nr; i++) {
-		vss_snapshot_delete(set->m[i].snap, NULL);
+		int err = vss_snapshot_abort(set->m[i].snap, NULL);
+
+		if (err) {
+			pr_err("session %pUb: set %pUb: snapshot of LUN %s could not be deleted (%d); it is left invalid\n",
+			       &s->id, &set->id, set->m[i].name, err);
+			NL_SET_ERR_MSG(extack,
+				       "Making a snapshot durable failed, and deleting the set's other snapshots failed too: check the store");
+		}
 		vss_snapshot_put(set->m[i].snap);
 		set->m[i].snap = NULL;
 	}

@@ -46,7 +46,7 @@ static LIST_HEAD(vss_snapshots);
 static DEFINE_SPINLOCK(vss_snapshots_lock);
 
 #define VSS_DROP_BATCH	64
-#define VSS_CHANGES_RUN	4096
+#define VSS_CHANGES_RUN	64
 
 static int vss_snap_enumerate(void *arg, struct vss_store *st);
 
@@ -221,7 +221,10 @@ int vss_snap_any_inc_locked(struct vss_lun *lun, u64 chunk, gfp_t gfp)
  * @lun: the LUN
  * @chunk: LUN chunk
  *
- * The entry stays (as zero) so that a later increment cannot need memory.
+ * An entry that drops to zero is erased, so that memory follows the chunks
+ * preserved now, not every chunk ever preserved; unless a copy of the
+ * chunk is in flight: it may count on the slot (reserved, see cow.c) to
+ * publish without allocating.
  *
  * Context: &vss_lun.map_lock held unless the LUN is being set up.
  */
@@ -230,7 +233,11 @@ void vss_snap_any_dec_locked(struct vss_lun *lun, u64 chunk)
 	void *e = xa_load(&lun->any, chunk);
 	unsigned long n = xa_is_value(e) ? xa_to_value(e) : 0;
 
-	if (!WARN_ON_ONCE(!n))
+	if (WARN_ON_ONCE(!n))
+		return;
+	if (n == 1 && !vss_cow_pending_locked(lun, chunk))
+		xa_erase(&lun->any, chunk);
+	else
 		xa_store(&lun->any, chunk, xa_mk_value(n - 1), GFP_NOWAIT);
 }
 
@@ -262,13 +269,25 @@ static void vss_snap_read_endio(struct bio *clone)
 	struct vss_io *io = clone->bi_private;
 	struct vss_lun *lun = io->lun;
 	struct bio *orig = io->orig;
+	bool wake;
 
 	orig->bi_status = clone->bi_status;
-	vss_lun_read_end(lun, io);
+	wake = vss_lun_read_end(lun, io);
+	/* the clone goes back to the bio set before a waiter can free it */
 	bio_put(clone);
+	if (wake)
+		vss_lun_read_wake(lun);
 	bio_endio(orig);
 }
 
+/*
+ * A read of a snapshot device.  Its first extent - chunks that resolve to
+ * the same device contiguously - is served here; the rest, if any, is
+ * split off and resubmitted to us (submit_bio_noacct(), so one pass
+ * handles one split and the block layer orders the rest), as
+ * bio_split_to_limits() does.  The read is registered before the maps are
+ * looked up, see vss_lun_read_start().
+ */
 static void vss_snap_submit_bio(struct bio *bio)
 {
 	struct vss_snapshot *snap = bio->bi_bdev->bd_disk->private_data;
@@ -278,7 +297,7 @@ static void vss_snap_submit_bio(struct bio *bio)
 	struct bio *clone, *split;
 	struct vss_io *io;
 	sector_t sector, target, len;
-	u64 c, last, n, sc;
+	u64 c, n, sc;
 
 	if (op_is_write(bio_op(bio))) {
 		if (!bio_sectors(bio))
@@ -303,51 +322,49 @@ static void vss_snap_submit_bio(struct bio *bio)
 	io = container_of(clone, struct vss_io, clone);
 	io->lun = lun;
 	io->orig = bio;
+	sector = bio->bi_iter.bi_sector;
+	io->first = vss_sector_to_chunk(lun, sector);
+	io->last = vss_sector_to_chunk(lun, bio_end_sector(bio) - 1);
 	clone->bi_end_io = vss_snap_read_endio;
 	clone->bi_private = io;
-	/* register before looking at the maps: see vss_lun_read_start() */
 	vss_lun_read_start(lun, io);
 
-	/* split only where the mapping changes */
-	for (;;) {
-		sector = clone->bi_iter.bi_sector;
-		c = vss_sector_to_chunk(lun, sector);
-		last = vss_sector_to_chunk(lun, bio_end_sector(clone) - 1);
-		spin_lock(&lun->map_lock);
-		if (snap->state != VSS_SNAP_READY) {
-			/* deleted or invalidated meanwhile (maybe unlinked) */
-			spin_unlock(&lun->map_lock);
-			clone->bi_status = BLK_STS_IOERR;
-			bio_endio(clone);
-			return;
-		}
-		if (vss_snap_resolve_locked(snap, c, &sc)) {
-			bdev = lun->store_dev.bdev;
-			target = vss_store_chunk_sector(lun->store, sc) +
-				 (sector & mask);
-			n = 1;
-		} else {
-			bdev = lun->backing.bdev;
-			target = sector;
-			for (n = 1; c + n <= last; n++)
-				if (vss_snap_resolve_locked(snap, c + n, &sc))
-					break;
-		}
+	c = io->first;
+	spin_lock(&lun->map_lock);
+	if (snap->state != VSS_SNAP_READY) {
+		/* deleted or invalidated meanwhile (maybe unlinked) */
 		spin_unlock(&lun->map_lock);
+		clone->bi_status = BLK_STS_IOERR;
+		bio_endio(clone);
+		return;
+	}
+	if (vss_snap_resolve_locked(snap, c, &sc)) {
+		bdev = lun->store_dev.bdev;
+		target = vss_store_chunk_sector(lun->store, sc) +
+			 (sector & mask);
+		n = 1;
+	} else {
+		bdev = lun->backing.bdev;
+		target = sector;
+		for (n = 1; c + n <= io->last; n++)
+			if (vss_snap_resolve_locked(snap, c + n, &sc))
+				break;
+	}
+	spin_unlock(&lun->map_lock);
 
-		len = vss_chunk_to_sector(lun, c + n) - sector;
-		if (len >= bio_sectors(clone))
-			break;
-		split = bio_split(clone, len, GFP_NOIO, &lun->split_bs);
+	len = vss_chunk_to_sector(lun, c + n) - sector;
+	if (len < bio_sectors(bio)) {
+		/* @bio keeps the rest and comes back to us */
+		split = bio_split(bio, len, GFP_NOIO, &lun->split_bs);
 		if (IS_ERR_OR_NULL(split)) {
 			clone->bi_status = BLK_STS_RESOURCE;
 			bio_endio(clone);
 			return;
 		}
-		bio_chain(split, clone);
-		bio_set_dev(split, bdev);
-		split->bi_iter.bi_sector = target;
-		submit_bio_noacct(split);
+		bio_chain(split, bio);
+		bio_trim(clone, 0, len);
+		io->orig = split;
+		submit_bio_noacct(bio);
 	}
 	bio_set_dev(clone, bdev);
 	clone->bi_iter.bi_sector = target;
@@ -359,8 +376,29 @@ static void vss_snap_free_disk(struct gendisk *disk)
 	vss_snapshot_put(disk->private_data);
 }
 
+/*
+ * Called under the disk's open_mutex, under which deletes and LUN removal
+ * check for openers and change the state.
+ */
+#ifdef HAVE_BDOPS_OPEN_DISK
+static int vss_snap_disk_open(struct gendisk *disk, blk_mode_t mode)
+{
+#else
+static int vss_snap_disk_open(struct block_device *bdev, fmode_t mode)
+{
+	struct gendisk *disk = bdev->bd_disk;
+#endif
+	struct vss_snapshot *snap = disk->private_data;
+
+	if (READ_ONCE(snap->lun->removed) ||
+	    READ_ONCE(snap->state) != VSS_SNAP_READY)
+		return -ENXIO;
+	return 0;
+}
+
 static const struct block_device_operations vss_snap_fops = {
 	.owner		= THIS_MODULE,
+	.open		= vss_snap_disk_open,
 	.submit_bio	= vss_snap_submit_bio,
 	.free_disk	= vss_snap_free_disk,
 };
@@ -394,12 +432,16 @@ static int vss_snap_add_disk(struct vss_snapshot *snap)
 			return ret;
 	}
 	vss_snap_get(snap);		/* dropped by ->free_disk */
+	/*
+	 * Read-only from the first moment it is visible; set_disk_ro() would
+	 * send a change uevent for a device not added yet.
+	 */
+	set_bit(GD_READ_ONLY, &snap->disk->state);
 	ret = add_disk(snap->disk);
 	if (ret) {
 		vss_snapshot_put(snap);
 		return ret;
 	}
-	set_disk_ro(snap->disk, true);
 	snap->disk_added = true;
 	spin_lock(&snap->lun->map_lock);
 	snap->devt = disk_devt(snap->disk);
@@ -407,7 +449,11 @@ static int vss_snap_add_disk(struct vss_snapshot *snap)
 	return 0;
 }
 
-/* Under snap_mutex. */
+/*
+ * Under snap_mutex, or once @snap is unlinked (then only its deleter
+ * touches the disk).  Not while a LUN is held: del_gendisk() waits for
+ * I/O and for udev's openers.
+ */
 static void vss_snap_del_disk(struct vss_snapshot *snap)
 {
 	struct gendisk *disk = snap->disk;
@@ -426,7 +472,61 @@ static void vss_snap_del_disk(struct vss_snapshot *snap)
 
 static bool vss_snap_open(struct vss_snapshot *snap)
 {
-	return snap->disk && disk_openers(snap->disk);
+	struct gendisk *disk = snap->disk_added ? snap->disk : NULL;
+	bool open;
+
+	if (!disk)
+		return false;
+	mutex_lock(&disk->open_mutex);
+	open = disk_openers(disk);
+	mutex_unlock(&disk->open_mutex);
+	return open;
+}
+
+/*
+ * @snap stops preserving data: it becomes invalid or is being dropped.  If
+ * it was the newest live snapshot, the writes it would have preserved wait
+ * at the gate until that is durable (vss_snap_gate_release()): after a
+ * crash the log must not show a snapshot whose chunks were overwritten.
+ * Under map_lock.
+ */
+static void vss_snap_stop_locked(struct vss_snapshot *snap,
+				 enum vss_snapshot_state state)
+{
+	struct vss_lun *lun = snap->lun;
+
+	if (snap == lun->newest && vss_snap_live(snap))
+		lun->gate = true;
+	WRITE_ONCE(snap->state, state);
+}
+
+/*
+ * Change @snap's state unless its device is open, atomically with opens
+ * (the device's ->open checks the state under the same open_mutex).
+ * @gate: without a hold, see vss_snap_stop_locked().  Under snap_mutex.
+ */
+static bool vss_snap_stop_unless_open(struct vss_snapshot *snap,
+				      enum vss_snapshot_state state, bool gate)
+{
+	struct gendisk *disk = snap->disk_added ? snap->disk : NULL;
+	struct vss_lun *lun = snap->lun;
+	bool open = false;
+
+	if (disk) {
+		mutex_lock(&disk->open_mutex);
+		open = disk_openers(disk);
+	}
+	if (!open) {
+		spin_lock(&lun->map_lock);
+		if (gate)
+			vss_snap_stop_locked(snap, state);
+		else
+			WRITE_ONCE(snap->state, state);
+		spin_unlock(&lun->map_lock);
+	}
+	if (disk)
+		mutex_unlock(&disk->open_mutex);
+	return !open;
 }
 
 /**
@@ -480,7 +580,7 @@ static void vss_drop_flush(struct vss_dropper *d)
 				d->err = ret;
 		}
 	} else {
-		vss_lun_read_sync(lun, vss_lun_read_barrier(lun));
+		vss_lun_read_sync(lun, vss_lun_read_barrier(lun), VSS_ALL_CHUNKS);
 		for (i = 0; i < d->n; i++)
 			vss_store_free(lun->store, d->chunks[i]);
 		spin_lock(&lun->map_lock);
@@ -667,7 +767,39 @@ void vss_snap_fail_all_locked(struct vss_lun *lun)
 	lockdep_assert_held(&lun->map_lock);
 	list_for_each_entry(snap, &lun->snaps, lun_node)
 		if (vss_snap_live(snap))
-			WRITE_ONCE(snap->state, VSS_SNAP_INVALID);
+			vss_snap_stop_locked(snap, VSS_SNAP_INVALID);
+}
+
+/**
+ * vss_snap_gate_release - let the writes at the gate go
+ * @lun: the LUN
+ *
+ * Once no snapshot is invalid in memory only, the writes that waited for
+ * that to be durable are re-evaluated (they go to the origin, or are
+ * preserved for a newer snapshot).  A failed invalidation record releases
+ * them too: the origin never fails because of a snapshot.
+ *
+ * Context: process context, &vss_lun.snap_mutex held.
+ */
+void vss_snap_gate_release(struct vss_lun *lun)
+{
+	struct vss_snapshot *snap;
+	bool kick;
+
+	lockdep_assert_held(&lun->snap_mutex);
+	spin_lock(&lun->map_lock);
+	list_for_each_entry(snap, &lun->snaps, lun_node) {
+		if (snap->state == VSS_SNAP_INVALID && !snap->inval_done) {
+			spin_unlock(&lun->map_lock);
+			return;
+		}
+	}
+	lun->gate = false;
+	kick = !list_empty(&lun->gated);
+	list_splice_tail_init(&lun->gated, &lun->requeue);
+	spin_unlock(&lun->map_lock);
+	if (kick)
+		queue_work(lun->cow_wq, &lun->requeue_work);
 }
 
 /* Make an invalidation durable and free the chunks.  Under snap_mutex. */
@@ -702,6 +834,7 @@ static void vss_snap_finish_invalidate(struct vss_snapshot *snap)
 	vss_nl_snapshot_event(VSS_EV_SNAPSHOT_INVALIDATED, snap);
 }
 
+/* Make every pending invalidation durable, then open the gate.  Under snap_mutex. */
 static void vss_snap_finish_invalidations(struct vss_lun *lun)
 {
 	struct vss_snapshot *snap;
@@ -710,6 +843,7 @@ static void vss_snap_finish_invalidations(struct vss_lun *lun)
 		if (READ_ONCE(snap->state) == VSS_SNAP_INVALID &&
 		    !snap->inval_done)
 			vss_snap_finish_invalidate(snap);
+	vss_snap_gate_release(lun);
 }
 
 static bool vss_snap_is_newest(struct vss_snapshot *snap)
@@ -742,12 +876,11 @@ static int vss_snap_delete_locked(struct vss_snapshot *snap, bool held,
 		NL_SET_ERR_MSG(extack, "snapshot is being deleted");
 		return -ENOENT;
 	}
-	if (vss_snap_open(snap)) {
+	/* no new COW for it; the active ones record before our delete does */
+	if (!vss_snap_stop_unless_open(snap, VSS_SNAP_DELETING, !held)) {
 		NL_SET_ERR_MSG(extack, "snapshot device is open");
 		return -EBUSY;
 	}
-	/* no new COW for it; the active ones record before our delete does */
-	vss_snap_set_state(snap, VSS_SNAP_DELETING);
 	wait_event(lun->cow_idle_wq, vss_snap_cow_idle(snap));
 
 	ret = vss_snap_merge_prepare(snap, held ? GFP_KERNEL : GFP_NOIO, &to);
@@ -767,7 +900,6 @@ static int vss_snap_delete_locked(struct vss_snapshot *snap, bool held,
 		}
 		goto restore;
 	}
-	vss_snap_del_disk(snap);
 	vss_snap_merge_apply(snap, to, &d);
 	return 0;
 
@@ -780,11 +912,12 @@ restore:
 	return ret;
 }
 
-/* Outside every lock: the snapshot is gone. */
+/* Outside every lock and hold: the snapshot is gone. */
 static void vss_snap_finish_delete(struct vss_snapshot *snap)
 {
 	struct vss_lun *lun = snap->lun;
 
+	vss_snap_del_disk(snap);
 	pr_info("%s: snapshot s%u deleted\n", lun->name, snap->ps.seq);
 	vss_nl_snapshot_event(VSS_EV_SNAPSHOT_DELETED, snap);
 	vss_snap_store_usage(lun);
@@ -802,10 +935,9 @@ static void vss_snap_finish_delete(struct vss_snapshot *snap)
 void vss_snap_reclaim_work(struct work_struct *work)
 {
 	struct vss_lun *lun = container_of(work, struct vss_lun, reclaim_work);
-	struct vss_snapshot *snap, *victim = NULL;
+	struct vss_snapshot *snap, *victim = NULL, *young = NULL;
 	bool nospc;
 
-	/* lun events take vss_luns_lock, which nests snap_mutex: send first */
 	spin_lock(&lun->map_lock);
 	nospc = lun->nospc && lun->nospc_gen == lun->reclaim_gen;
 	spin_unlock(&lun->map_lock);
@@ -826,17 +958,35 @@ void vss_snap_reclaim_work(struct work_struct *work)
 				break;
 			}
 		}
+		/*
+		 * No ready one: only a snapshot still being created is live.
+		 * It cannot be dropped (its set owns it) and waiting for it
+		 * would spin with the parked copies: it is invalidated, and its
+		 * set fails.
+		 */
+		if (!victim && lun->newest && lun->newest->state ==
+		    VSS_SNAP_COMMITTED) {
+			young = lun->newest;
+			vss_snap_stop_locked(young, VSS_SNAP_INVALID);
+		}
 	}
 	spin_unlock(&lun->map_lock);
 
+	if (young) {
+		pr_warn("%s: store full while snapshot s%u is being created: invalidated\n",
+			lun->name, young->ps.seq);
+		vss_snap_finish_invalidate(young);
+	}
 	if (victim) {
+		bool open = vss_snap_open(victim);
+
 		pr_warn("%s: store full, dropping snapshot s%u%s\n", lun->name,
-			victim->ps.seq, vss_snap_open(victim) ?
-			" (open: invalidated)" : "");
-		if (vss_snap_open(victim) ||
-		    vss_snap_delete_locked(victim, false, NULL)) {
+			victim->ps.seq, open ? " (open: invalidated)" : "");
+		if (open || vss_snap_delete_locked(victim, false, NULL)) {
 			/* in use (or the delete failed): invalidate instead */
-			vss_snap_set_state(victim, VSS_SNAP_INVALID);
+			spin_lock(&lun->map_lock);
+			vss_snap_stop_locked(victim, VSS_SNAP_INVALID);
+			spin_unlock(&lun->map_lock);
 			vss_snap_finish_invalidate(victim);
 			victim = NULL;
 		}
@@ -844,6 +994,7 @@ void vss_snap_reclaim_work(struct work_struct *work)
 	spin_lock(&lun->map_lock);
 	lun->reclaim_gen++;
 	spin_unlock(&lun->map_lock);
+	vss_snap_gate_release(lun);
 	mutex_unlock(&lun->snap_mutex);
 
 	if (victim)
@@ -910,6 +1061,7 @@ int vss_snapshot_prepare(struct vss_lun *lun, const uuid_t *id,
 	uuid_copy(&snap->ps.id, id);
 	uuid_copy(&snap->ps.set_id, set_id);
 	snap->state = VSS_SNAP_PREPARED;
+	snap->owned = true;
 	ret = vss_snap_alloc_disk(snap);
 	if (ret)
 		goto bad_disk;
@@ -934,12 +1086,14 @@ out_unlock:
  * @snap: a prepared snapshot
  *
  * Context: the LUN is held (vss_lun_hold()): no write is in flight.  Does
- * no I/O, does not sleep, cannot fail.
+ * no I/O, cannot fail; takes &vss_lun.snap_mutex (the snapshot list is
+ * walked under either lock, so it changes under both).
  */
 void vss_snapshot_commit(struct vss_snapshot *snap)
 {
 	struct vss_lun *lun = snap->lun;
 
+	mutex_lock(&lun->snap_mutex);
 	spin_lock(&lun->map_lock);
 	if (!WARN_ON_ONCE(snap->state != VSS_SNAP_PREPARED)) {
 		snap->ps.created_ns = ktime_get_real_ns();
@@ -948,6 +1102,7 @@ void vss_snapshot_commit(struct vss_snapshot *snap)
 		WRITE_ONCE(snap->state, VSS_SNAP_COMMITTED);
 	}
 	spin_unlock(&lun->map_lock);
+	mutex_unlock(&lun->snap_mutex);
 }
 
 /**
@@ -978,6 +1133,7 @@ int vss_snapshot_persist(struct vss_snapshot *snap)
 		return ret;
 	}
 	snap->persisted = true;
+	snap->owned = false;
 	lun->preparing = NULL;
 	spin_lock(&lun->map_lock);
 	/* an I/O error may have invalidated it meanwhile */
@@ -1020,11 +1176,12 @@ static void vss_snap_unpersisted_delete_locked(struct vss_snapshot *snap)
 		lun->preparing = NULL;
 	lun->slot_snap[snap->ps.slot] = NULL;
 	clear_bit(snap->ps.slot, lun->slots);
-	vss_snap_del_disk(snap);
 }
 
+/* Outside every lock and hold: a snapshot the store never heard of is gone. */
 static void vss_snap_forget(struct vss_snapshot *snap)
 {
+	vss_snap_del_disk(snap);
 	vss_cow_kick_parked(snap->lun);
 	vss_snap_list_del(snap);
 	vss_snapshot_put(snap);		/* the LUN's reference */
@@ -1065,41 +1222,26 @@ static bool vss_snap_persist_for_delete(struct vss_snapshot *snap)
 	spin_unlock(&lun->map_lock);
 	if (lun->preparing == snap)
 		lun->preparing = NULL;
-	vss_snap_del_disk(snap);
 	queue_work(lun->reclaim_wq, &lun->reclaim_work);
 	return false;
 }
 
-/**
- * vss_snapshot_abort - undo vss_snapshot_prepare()
- * @snap: a prepared (not committed) snapshot
- *
- * Context: process context.
+/*
+ * Compact the store's log if worth it.  Under snap_mutex, LUN held.  Not
+ * while a committed snapshot is not durable yet: its exception records are
+ * provisional in the old log (no create record), the new one would not
+ * have them, and the old one is freed.
  */
-void vss_snapshot_abort(struct vss_snapshot *snap)
-{
-	struct vss_lun *lun = snap->lun;
-
-	mutex_lock(&lun->snap_mutex);
-	if (READ_ONCE(snap->state) != VSS_SNAP_PREPARED) {
-		mutex_unlock(&lun->snap_mutex);
-		/* committed already: that is a delete */
-		if (READ_ONCE(snap->state) != VSS_SNAP_DELETING)
-			vss_snapshot_delete(snap, NULL);
-		return;
-	}
-	vss_snap_unpersisted_delete_locked(snap);
-	mutex_unlock(&lun->snap_mutex);
-	vss_snap_forget(snap);
-}
-
-/* Compact the store's log if worth it.  Under snap_mutex, LUN held. */
 static void vss_snap_checkpoint_locked(struct vss_lun *lun)
 {
+	struct vss_snapshot *snap;
 	int ret;
 
 	if (!vss_store_needs_checkpoint(lun->store))
 		return;
+	list_for_each_entry(snap, &lun->snaps, lun_node)
+		if (!snap->persisted)
+			return;
 	/* pending invalidations first: their chunks must not be listed */
 	vss_snap_finish_invalidations(lun);
 	ret = vss_store_checkpoint(lun->store, vss_snap_enumerate, lun);
@@ -1107,24 +1249,42 @@ static void vss_snap_checkpoint_locked(struct vss_lun *lun)
 		pr_warn("%s: checkpoint failed: %d\n", lun->name, ret);
 }
 
-/**
- * vss_snapshot_delete - delete a snapshot, handing its data over
- * @snap: the snapshot
- * @extack: reason of a refusal
- *
- * Context: process context, sleeps; deleting the newest snapshot holds the
- * LUN's writes for the time of the map merge, other deletes do not.
- * Return: 0; -EBUSY if the snapshot device is open; -ENOENT if already
- * being deleted; or the store's error.
+/* A checkpoint wants no exception commit in flight: hold the LUN for it. */
+static void vss_snap_checkpoint_held(struct vss_lun *lun)
+{
+	unsigned int noio;
+
+	if (!vss_store_needs_checkpoint(lun->store))
+		return;
+	noio = memalloc_noio_save();
+	/* writes that do not drain: no checkpoint now, the next delete tries */
+	if (!vss_lun_hold(lun)) {
+		mutex_lock(&lun->snap_mutex);
+		vss_snap_checkpoint_locked(lun);
+		mutex_unlock(&lun->snap_mutex);
+		vss_lun_release(lun);
+	}
+	memalloc_noio_restore(noio);
+}
+
+/*
+ * The delete itself; @owner: the set that creates @snap asks (it may
+ * delete a snapshot it owns).  Caller: vss_lun_op_begin() done.
  */
-int vss_snapshot_delete(struct vss_snapshot *snap,
-			struct netlink_ext_ack *extack)
+static int vss_snap_delete(struct vss_snapshot *snap, bool owner,
+			   struct netlink_ext_ack *extack)
 {
 	struct vss_lun *lun = snap->lun;
 	bool forget = false;
+	unsigned int noio;
 	int ret = 0;
 
 	mutex_lock(&lun->snap_mutex);
+	if (snap->owned && !owner) {
+		mutex_unlock(&lun->snap_mutex);
+		NL_SET_ERR_MSG(extack, "snapshot is being created by a running snapshot set");
+		return -EBUSY;
+	}
 	switch (READ_ONCE(snap->state)) {
 	case VSS_SNAP_DELETING:
 		mutex_unlock(&lun->snap_mutex);
@@ -1148,26 +1308,34 @@ int vss_snapshot_delete(struct vss_snapshot *snap,
 		 * COWs only target the newest snapshot, so neither this one
 		 * nor its predecessor can change under us, and it cannot
 		 * become the newest while we hold snap_mutex: writes go on.
+		 * The handover trusts the predecessor's state: make a pending
+		 * invalidation of it durable first.
 		 */
+		vss_snap_finish_invalidations(lun);
 		ret = vss_snap_delete_locked(snap, true, extack);
 		mutex_unlock(&lun->snap_mutex);
 		if (ret)
 			return ret;
 		vss_snap_finish_delete(snap);
-		if (vss_store_needs_checkpoint(lun->store)) {
-			/* a checkpoint needs no exception commit in flight */
-			vss_lun_hold(lun);
-			mutex_lock(&lun->snap_mutex);
-			vss_snap_checkpoint_locked(lun);
-			mutex_unlock(&lun->snap_mutex);
-			vss_lun_release(lun);
-		}
+		vss_snap_checkpoint_held(lun);
 		return 0;
 	}
 	mutex_unlock(&lun->snap_mutex);
 
-	/* hold first: snap_mutex is never held while a hold drains */
-	vss_lun_hold(lun);
+	/*
+	 * Hold first: snap_mutex is never held while a hold drains.  No
+	 * allocation in the held window may recurse into I/O on this LUN.
+	 */
+	noio = memalloc_noio_save();
+	ret = vss_lun_hold(lun);
+	if (ret) {
+		memalloc_noio_restore(noio);
+		if (ret == -EINTR)
+			NL_SET_ERR_MSG(extack, "interrupted");
+		else
+			NL_SET_ERR_MSG(extack, "the LUN's writes did not drain within 10 s");
+		return ret;
+	}
 	mutex_lock(&lun->snap_mutex);
 	vss_snap_finish_invalidations(lun);
 	if (READ_ONCE(snap->state) == VSS_SNAP_DELETING) {
@@ -1190,10 +1358,80 @@ int vss_snapshot_delete(struct vss_snapshot *snap,
 	}
 	mutex_unlock(&lun->snap_mutex);
 	vss_lun_release(lun);
+	memalloc_noio_restore(noio);
 	if (forget)
 		vss_snap_forget(snap);
 	else if (!ret)
 		vss_snap_finish_delete(snap);
+	return ret;
+}
+
+/**
+ * vss_snapshot_abort - undo vss_snapshot_prepare(), or delete what commit made
+ * @snap: a snapshot of the caller's running set
+ * @extack: reason of a failure
+ *
+ * Context: process context, sleeps.
+ * Return: 0, or the error of the delete (then the snapshot stays, invalid
+ * if the store could not record its end).
+ */
+int vss_snapshot_abort(struct vss_snapshot *snap, struct netlink_ext_ack *extack)
+{
+	struct vss_lun *lun = snap->lun;
+	int ret;
+
+	mutex_lock(&lun->snap_mutex);
+	if (READ_ONCE(snap->state) == VSS_SNAP_PREPARED) {
+		vss_snap_unpersisted_delete_locked(snap);
+		mutex_unlock(&lun->snap_mutex);
+		vss_snap_forget(snap);
+		return 0;
+	}
+	mutex_unlock(&lun->snap_mutex);
+	/* committed already: that is a delete, by its owner */
+	if (READ_ONCE(snap->state) == VSS_SNAP_DELETING)
+		return 0;
+	ret = vss_lun_op_begin(lun, extack);
+	if (ret)
+		return ret;
+	ret = vss_snap_delete(snap, true, extack);
+	mutex_lock(&lun->snap_mutex);
+	if (ret) {
+		/* the set must not survive on this LUN: it is invalid */
+		spin_lock(&lun->map_lock);
+		if (vss_snap_live(snap))
+			vss_snap_stop_locked(snap, VSS_SNAP_INVALID);
+		spin_unlock(&lun->map_lock);
+		vss_snap_finish_invalidations(lun);
+	}
+	snap->owned = false;	/* what is left is the admin's to delete */
+	mutex_unlock(&lun->snap_mutex);
+	vss_lun_op_end(lun);
+	return ret;
+}
+
+/**
+ * vss_snapshot_delete - delete a snapshot, handing its data over
+ * @snap: the snapshot
+ * @extack: reason of a refusal
+ *
+ * Context: process context, sleeps; deleting the newest snapshot holds the
+ * LUN's writes for the time of the map merge, other deletes do not.
+ * Return: 0; -EBUSY if the snapshot device is open or a running snapshot
+ * set is creating it; -ENOENT if already being deleted; -ENODEV if its LUN
+ * is being removed; or the store's error.
+ */
+int vss_snapshot_delete(struct vss_snapshot *snap,
+			struct netlink_ext_ack *extack)
+{
+	struct vss_lun *lun = snap->lun;
+	int ret;
+
+	ret = vss_lun_op_begin(lun, extack);
+	if (ret)
+		return ret;
+	ret = vss_snap_delete(snap, false, extack);
+	vss_lun_op_end(lun);
 	return ret;
 }
 
@@ -1214,8 +1452,11 @@ int vss_snapshot_delete(struct vss_snapshot *snap,
 int vss_snapshot_break(struct vss_snapshot *snap)
 {
 	struct vss_lun *lun = snap->lun;
-	int ret = 0;
+	int ret;
 
+	ret = vss_lun_op_begin(lun, NULL);
+	if (ret)
+		return ret;
 	mutex_lock(&lun->snap_mutex);
 	if (snap->persisted && READ_ONCE(snap->state) != VSS_SNAP_DELETING)
 		ret = vss_store_snapshot_break(lun->store, snap->ps.slot);
@@ -1225,6 +1466,7 @@ int vss_snapshot_break(struct vss_snapshot *snap)
 		spin_unlock(&lun->map_lock);
 	}
 	mutex_unlock(&lun->snap_mutex);
+	vss_lun_op_end(lun);
 	return ret;
 }
 

@@ -25,6 +25,8 @@ struct vss_lun;
  * @ps: persistent identity (slot, seq, ids, creation time)
  * @state: enum vss_snapshot_state; written under &vss_lun.map_lock
  * @persisted: the create record is durable; under &vss_lun.snap_mutex
+ * @owned: being created by a running DoSnapshotSet, which alone may
+ *	delete it (vss_snapshot_abort()); under &vss_lun.snap_mutex
  * @inval_done: the invalidation is durable and the chunks were freed;
  *	under &vss_lun.snap_mutex
  * @map: lun chunk -> xa_mk_value(store chunk) for the chunks first written
@@ -46,6 +48,7 @@ struct vss_snapshot {
 	struct vss_store_snap ps;
 	enum vss_snapshot_state state;
 	bool persisted;
+	bool owned;
 	bool inval_done;
 	struct xarray map;
 	u64 nr_entries;
@@ -73,5 +76,6 @@ bool vss_snap_any_open(struct vss_lun *lun);
 void vss_snap_fail_all_locked(struct vss_lun *lun);
 void vss_snap_reclaim_work(struct work_struct *work);
 void vss_snap_store_usage(struct vss_lun *lun);
+void vss_snap_gate_release(struct vss_lun *lun);
 
 #endif /* _VSS_SNAPSHOT_H */

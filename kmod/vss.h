@@ -89,13 +89,19 @@ struct vss_lun *vss_lun_next(const char *name);
  * Snapshot-set support.  The control plane, for every LUN of a set, calls in
  * this order: vss_lun_freeze (all) -> vss_snapshot_prepare (all) ->
  * vss_lun_hold (all) -> vss_snapshot_commit (all) -> vss_lun_release (all)
- * -> vss_lun_thaw (all) -> vss_snapshot_persist (all).  On failure before
- * commit, vss_snapshot_abort() undoes prepare; after commit but before
- * persist succeeded, vss_snapshot_delete() removes it.
+ * -> vss_lun_thaw (all) -> vss_snapshot_persist (all).  On failure,
+ * vss_snapshot_abort() undoes prepare, or deletes a committed snapshot;
+ * until persist succeeded only the set itself may delete its snapshots
+ * (vss_snapshot_delete() refuses).
  */
 int vss_lun_freeze(struct vss_lun *lun);	/* freeze fs mounted on the LUN */
 void vss_lun_thaw(struct vss_lun *lun);
-void vss_lun_hold(struct vss_lun *lun);		/* block new I/O, drain in-flight */
+/* VSS's limit on holding writes for a snapshot (VSS_E_HOLD_WRITES_TIMEOUT) */
+#define VSS_HOLD_MAX_MS		10000
+
+int vss_lun_hold(struct vss_lun *lun);		/* bounded: stop, drain I/O */
+void vss_lun_hold_start(struct vss_lun *lun);	/* stop admitting writes */
+long vss_lun_hold_wait(struct vss_lun *lun, long timeout); /* drain */
 void vss_lun_release(struct vss_lun *lun);	/* resume I/O */
 
 /* ---- snapshots ---- */
@@ -125,7 +131,8 @@ int vss_snapshot_prepare(struct vss_lun *lun, const uuid_t *id,
 			 struct vss_snapshot **out);
 void vss_snapshot_commit(struct vss_snapshot *snap);	/* under hold; can't fail */
 int vss_snapshot_persist(struct vss_snapshot *snap);	/* durable + gendisk */
-void vss_snapshot_abort(struct vss_snapshot *snap);	/* undo prepare */
+/* undo prepare, or delete a snapshot of a set that failed after commit */
+int vss_snapshot_abort(struct vss_snapshot *snap, struct netlink_ext_ack *extack);
 int vss_snapshot_delete(struct vss_snapshot *snap, struct netlink_ext_ack *extack);
 /* BreakSnapshotSet of one snapshot: durably clear its set id */
 int vss_snapshot_break(struct vss_snapshot *snap);
