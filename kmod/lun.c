@@ -87,6 +87,7 @@ struct gendisk *vss_lun_alloc_disk(struct block_device *a,
 	queue_limits_stack_bdev(&lim, a, 0, "vss");
 	if (b)
 		queue_limits_stack_bdev(&lim, b, 0, "vss");
+	lim.features |= BLK_FEAT_IO_STAT;
 	if (writable) {
 		lim.features |= BLK_FEAT_WRITE_CACHE | BLK_FEAT_FUA;
 	} else {
@@ -107,6 +108,7 @@ struct gendisk *vss_lun_alloc_disk(struct block_device *a,
 	blk_stack_limits(lim, &bdev_get_queue(a)->limits, 0);
 	if (b)
 		blk_stack_limits(lim, &bdev_get_queue(b)->limits, 0);
+	blk_queue_flag_set(QUEUE_FLAG_IO_STAT, disk->queue);
 	if (writable) {
 		blk_queue_write_cache(disk->queue, true, true);
 	} else {
@@ -145,9 +147,41 @@ static void vss_lun_write_endio(struct bio *clone)
 	struct bio *orig = io->orig;
 
 	orig->bi_status = clone->bi_status;
+	bio_end_io_acct(orig, io->start);
 	bio_put(clone);
 	bio_endio(orig);
 	vss_lun_write_done(lun);
+}
+
+static void vss_lun_read_endio(struct bio *clone)
+{
+	struct vss_io *io = clone->bi_private;
+	struct bio *orig = io->orig;
+
+	orig->bi_status = clone->bi_status;
+	bio_end_io_acct(orig, io->start);
+	bio_put(clone);
+	bio_endio(orig);
+}
+
+/* Reads: a clone, so that the disk's statistics see them complete. */
+static void vss_lun_read(struct vss_lun *lun, struct bio *bio)
+{
+	struct bio *clone;
+	struct vss_io *io;
+
+	clone = bio_alloc_clone(lun->backing.bdev, bio, GFP_NOIO, &lun->bs);
+	if (!clone) {
+		bio_io_error(bio);
+		return;
+	}
+	io = container_of(clone, struct vss_io, clone);
+	io->lun = lun;
+	io->orig = bio;
+	io->start = bio_start_io_acct(bio);
+	clone->bi_end_io = vss_lun_read_endio;
+	clone->bi_private = io;
+	submit_bio_noacct(clone);
 }
 
 static bool vss_bio_mutates(struct bio *bio)
@@ -161,8 +195,12 @@ static void vss_lun_submit_bio(struct bio *bio)
 	struct bio *clone;
 	struct vss_io *io;
 
+	if (bio_op(bio) == REQ_OP_READ && bio_sectors(bio)) {
+		vss_lun_read(lun, bio);
+		return;
+	}
 	if (!vss_bio_mutates(bio)) {
-		/* reads and empty flushes: plain remap */
+		/* empty flushes: plain remap */
 		bio_set_dev(bio, lun->backing.bdev);
 		submit_bio_noacct(bio);
 		return;
@@ -186,6 +224,7 @@ static void vss_lun_submit_bio(struct bio *bio)
 	io = container_of(clone, struct vss_io, clone);
 	io->lun = lun;
 	io->orig = bio;
+	io->start = bio_start_io_acct(bio);
 	INIT_LIST_HEAD(&io->node);
 	clone->bi_end_io = vss_lun_write_endio;
 	clone->bi_private = io;

@@ -45,6 +45,7 @@ struct vss_bdev {
  * @ticket: read ticket (snapshot reads only)
  * @first: first LUN chunk the read covers (snapshot reads only)
  * @last: last LUN chunk the read covers (snapshot reads only)
+ * @start: I/O accounting start time of @orig (bio_start_io_acct())
  * @clone: the clone submitted to the backing or store device; must be last
  */
 struct vss_io {
@@ -54,6 +55,7 @@ struct vss_io {
 	u64 ticket;
 	u64 first;
 	u64 last;
+	unsigned long start;
 	struct bio clone;
 };
 

@@ -33,6 +33,8 @@
 #define pr_fmt(fmt) KBUILD_MODNAME "-snapshot: " fmt
 
 #include <linux/blkdev.h>
+#include <linux/delay.h>
+#include <linux/module.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
@@ -44,6 +46,11 @@
 /* every snapshot of every LUN, for lookups by id */
 static LIST_HEAD(vss_snapshots);
 static DEFINE_SPINLOCK(vss_snapshots_lock);
+
+static unsigned int test_reclaim_delay_ms;
+module_param(test_reclaim_delay_ms, uint, 0644);
+MODULE_PARM_DESC(test_reclaim_delay_ms,
+		 "Test aid, 0 (off) by default: the reclaim work (store-full policy, invalidation records) sleeps this long before it starts");
 
 #define VSS_DROP_BATCH	64
 #define VSS_CHANGES_RUN	64
@@ -272,11 +279,27 @@ static void vss_snap_read_endio(struct bio *clone)
 	bool wake;
 
 	orig->bi_status = clone->bi_status;
+	bio_end_io_acct(orig, io->start);
 	wake = vss_lun_read_end(lun, io);
 	/* the clone goes back to the bio set before a waiter can free it */
 	bio_put(clone);
 	if (wake)
 		vss_lun_read_wake(lun);
+	bio_endio(orig);
+}
+
+/* A read that fails before it was accounted or submitted. */
+static void vss_snap_read_fail(struct vss_io *io, blk_status_t status)
+{
+	struct vss_lun *lun = io->lun;
+	struct bio *orig = io->orig;
+	bool wake;
+
+	wake = vss_lun_read_end(lun, io);
+	bio_put(&io->clone);
+	if (wake)
+		vss_lun_read_wake(lun);
+	orig->bi_status = status;
 	bio_endio(orig);
 }
 
@@ -334,8 +357,7 @@ static void vss_snap_submit_bio(struct bio *bio)
 	if (snap->state != VSS_SNAP_READY) {
 		/* deleted or invalidated meanwhile (maybe unlinked) */
 		spin_unlock(&lun->map_lock);
-		clone->bi_status = BLK_STS_IOERR;
-		bio_endio(clone);
+		vss_snap_read_fail(io, BLK_STS_IOERR);
 		return;
 	}
 	if (vss_snap_resolve_locked(snap, c, &sc)) {
@@ -357,8 +379,7 @@ static void vss_snap_submit_bio(struct bio *bio)
 		/* @bio keeps the rest and comes back to us */
 		split = bio_split(bio, len, GFP_NOIO, &lun->split_bs);
 		if (IS_ERR_OR_NULL(split)) {
-			clone->bi_status = BLK_STS_RESOURCE;
-			bio_endio(clone);
+			vss_snap_read_fail(io, BLK_STS_RESOURCE);
 			return;
 		}
 		bio_chain(split, bio);
@@ -366,6 +387,7 @@ static void vss_snap_submit_bio(struct bio *bio)
 		io->orig = split;
 		submit_bio_noacct(bio);
 	}
+	io->start = bio_start_io_acct(io->orig);
 	bio_set_dev(clone, bdev);
 	clone->bi_iter.bi_sector = target;
 	submit_bio_noacct(clone);
@@ -824,7 +846,7 @@ static void vss_snap_finish_invalidate(struct vss_snapshot *snap)
 	ret = vss_store_snapshot_invalidate(lun->store, snap->ps.slot);
 	if (ret) {
 		/* keep the chunks: the store may still name them */
-		pr_err("%s: snapshot s%u: invalidate record failed: %d\n",
+		pr_err("%s: snapshot s%u: invalidate record failed (%d): after a crash it may come back as if valid; do not trust it\n",
 		       lun->name, snap->ps.seq, ret);
 		vss_nl_snapshot_event(VSS_EV_SNAPSHOT_INVALIDATED, snap);
 		return;
@@ -938,6 +960,8 @@ void vss_snap_reclaim_work(struct work_struct *work)
 	struct vss_snapshot *snap, *victim = NULL, *young = NULL;
 	bool nospc;
 
+	if (READ_ONCE(test_reclaim_delay_ms))
+		msleep(READ_ONCE(test_reclaim_delay_ms));
 	spin_lock(&lun->map_lock);
 	nospc = lun->nospc && lun->nospc_gen == lun->reclaim_gen;
 	spin_unlock(&lun->map_lock);
