@@ -219,7 +219,6 @@ static inline u64 vss_sector_to_chunk(struct vss_lun *lun, sector_t sector)
 	return sector >> lun->chunk_shift;
 }
 
-void vss_lun_get(struct vss_lun *lun);
 int vss_lun_op_begin(struct vss_lun *lun, struct netlink_ext_ack *extack);
 void vss_lun_op_end(struct vss_lun *lun);
 void vss_lun_write_done(struct vss_lun *lun);

@@ -34,6 +34,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME "-session: " fmt
 
+#include <linux/completion.h>
 #include <linux/delay.h>
 #include <linux/kref.h>
 #include <linux/ktime.h>
@@ -47,6 +48,7 @@
 #include <linux/spinlock.h>
 #include <linux/string.h>
 #include <linux/wait.h>
+#include <linux/workqueue.h>
 #include <net/net_namespace.h>
 
 #include "netlink.h"
@@ -62,6 +64,14 @@ static unsigned int test_hold_delay_ms;
 module_param(test_hold_delay_ms, uint, 0644);
 MODULE_PARM_DESC(test_hold_delay_ms,
 		 "Test aid, 0 (off) by default: DoSnapshotSet sleeps this long while I/O is held on every LUN of the set (abortable)");
+
+static unsigned int freeze_timeout_ms = 60000;
+module_param(freeze_timeout_ms, uint, 0644);
+MODULE_PARM_DESC(freeze_timeout_ms,
+		 "Longest file system freeze of DoSnapshotSet in ms (default 60000): a freeze that does not finish in time (its device stuck) fails the set with VSS_E_FLUSH_WRITES_TIMEOUT; it is thawed whenever it finishes");
+
+/* runs the file system freezes, which a set may stop waiting for */
+static struct workqueue_struct *vss_freeze_wq;
 
 static unsigned int test_persist_delay_ms;
 module_param(test_persist_delay_ms, uint, 0644);
@@ -614,6 +624,124 @@ out_reserve:
 	return ret;
 }
 
+enum { VSS_FREEZE_RUNNING, VSS_FREEZE_DONE, VSS_FREEZE_ABANDONED };
+
+/**
+ * struct vss_freeze - a file system freeze that may outlive its set
+ * @work: runs vss_lun_freeze()
+ * @lun: the LUN, referenced
+ * @done: completed once the freeze returned (unless abandoned)
+ * @ret: the freeze's result
+ * @state: VSS_FREEZE_*; the set abandons a running freeze, which then
+ *	thaws and frees itself when it ends; otherwise the set frees it
+ *
+ * freeze_bdev() syncs the file system and cannot be interrupted: on a LUN
+ * whose device below is stuck it may never return.  It runs here so that
+ * the set's wait is bounded and killable.
+ */
+struct vss_freeze {
+	struct work_struct work;
+	struct vss_lun *lun;
+	struct completion done;
+	int ret;
+	atomic_t state;
+};
+
+static void vss_freeze_work(struct work_struct *work)
+{
+	struct vss_freeze *f = container_of(work, struct vss_freeze, work);
+
+	f->ret = vss_lun_freeze(f->lun);
+	if (atomic_cmpxchg(&f->state, VSS_FREEZE_RUNNING, VSS_FREEZE_DONE) ==
+	    VSS_FREEZE_ABANDONED) {
+		/* the set gave up on this freeze: undo it */
+		if (!f->ret)
+			vss_lun_thaw(f->lun);
+		pr_info("a freeze abandoned by its snapshot set ended (%d) and was undone\n",
+			f->ret);
+		vss_lun_put(f->lun);
+		kfree(f);
+		return;
+	}
+	complete(&f->done);
+}
+
+/*
+ * Freeze one member's file system, waiting until @deadline at most, and
+ * no longer once the session is aborted or the caller killed.  Returns 0
+ * (frozen), the freeze's error, -ETIMEDOUT or -ECANCELED.
+ */
+static int vss_set_freeze_one(struct vss_session *s, struct vss_lun *lun,
+			      unsigned long deadline)
+{
+	struct vss_freeze *f;
+	long left, r;
+	int ret;
+
+	f = kzalloc(sizeof(*f), GFP_KERNEL);
+	if (!f)
+		return -ENOMEM;
+	INIT_WORK(&f->work, vss_freeze_work);
+	init_completion(&f->done);
+	atomic_set(&f->state, VSS_FREEZE_RUNNING);
+	vss_lun_get(lun);
+	f->lun = lun;
+	queue_work(vss_freeze_wq, &f->work);
+	for (;;) {
+		left = (long)(deadline - jiffies);
+		/* slices: an abort is seen within 20 ms */
+		r = wait_for_completion_killable_timeout(&f->done,
+							 clamp_t(long, left, 1, HZ / 50));
+		if (r > 0)
+			break;
+		if (!vss_session_cancelled(s) && time_before(jiffies, deadline))
+			continue;
+		if (atomic_cmpxchg(&f->state, VSS_FREEZE_RUNNING,
+				   VSS_FREEZE_ABANDONED) == VSS_FREEZE_RUNNING)
+			return vss_session_cancelled(s) ? -ECANCELED : -ETIMEDOUT;
+		/* it ended meanwhile: ours to finish */
+		wait_for_completion(&f->done);
+		if (!f->ret)
+			vss_lun_thaw(lun);
+		f->ret = vss_session_cancelled(s) ? -ECANCELED : -ETIMEDOUT;
+		break;
+	}
+	ret = f->ret;
+	vss_lun_put(f->lun);
+	kfree(f);
+	return ret;
+}
+
+/* Freeze every member's file system (see vss_set_freeze_one()). */
+static int vss_set_freeze(struct vss_session *s, unsigned int *nfrozen,
+			  struct netlink_ext_ack *extack)
+{
+	unsigned int limit = READ_ONCE(freeze_timeout_ms);
+	unsigned long deadline = jiffies + msecs_to_jiffies(limit);
+	struct vss_set *set = s->set;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < set->nr; i++) {
+		ret = vss_set_freeze_one(s, set->m[i].lun, deadline);
+		if (ret == -ETIMEDOUT) {
+			pr_warn("session %pUb: LUN %s: file system freeze did not finish within %u ms; set abandoned\n",
+				&s->id, set->m[i].name, limit);
+			NL_SET_ERR_MSG(extack,
+				       "Freezing the file system on a LUN did not finish in time; set abandoned");
+			vss_nl_set_hresult(extack, VSS_E_FLUSH_WRITES_TIMEOUT);
+		} else if (ret == -ECANCELED) {
+			NL_SET_ERR_MSG(extack, "Snapshot set cancelled while freezing");
+		} else if (ret) {
+			NL_SET_ERR_MSG(extack, "Freezing the filesystem on a LUN failed");
+		}
+		if (ret)
+			return ret;
+		(*nfrozen)++;
+	}
+	return 0;
+}
+
 /* Thaw the first @n LUNs of @set. */
 static void vss_set_thaw(struct vss_set *set, unsigned int n)
 {
@@ -714,14 +842,9 @@ static int vss_set_run(struct vss_session *s, struct vss_set_result *res,
 
 	vss_session_set_state(s, VSS_SESSION_STATE_SET_COMMITTING,
 			      VSS_SET_STATE_PROCESSING_PREPARE);
-	for (i = 0; i < set->nr; i++) {
-		ret = vss_lun_freeze(set->m[i].lun);
-		if (ret) {
-			NL_SET_ERR_MSG(extack, "Freezing the filesystem on a LUN failed");
-			goto out_thaw;
-		}
-		nfrozen++;
-	}
+	ret = vss_set_freeze(s, &nfrozen, extack);
+	if (ret)
+		goto out_thaw;
 	for (i = 0; i < set->nr; i++) {
 		ret = vss_snapshot_prepare(set->m[i].lun, &set->m[i].snap_id,
 					   &set->id, extack, &set->m[i].snap);
@@ -1208,7 +1331,15 @@ static struct notifier_block vss_session_netlink_nb = {
  */
 int vss_session_init(void)
 {
-	return netlink_register_notifier(&vss_session_netlink_nb);
+	int ret;
+
+	vss_freeze_wq = alloc_workqueue("vss-freeze", WQ_UNBOUND, 0);
+	if (!vss_freeze_wq)
+		return -ENOMEM;
+	ret = netlink_register_notifier(&vss_session_netlink_nb);
+	if (ret)
+		destroy_workqueue(vss_freeze_wq);
+	return ret;
 }
 
 /**
@@ -1236,4 +1367,6 @@ void vss_session_exit(void)
 		vss_session_cancel(s, true);
 		vss_session_put(s);
 	}
+	/* abandoned freezes still running hold a LUN: wait for them */
+	destroy_workqueue(vss_freeze_wq);
 }

@@ -80,6 +80,7 @@ struct vss_lun *vss_lun_find(const char *name);
 /* Session ownership: a claimed LUN reports busy and refuses removal. */
 int vss_lun_claim(struct vss_lun *lun);		/* -EBUSY if claimed */
 void vss_lun_unclaim(struct vss_lun *lun);
+void vss_lun_get(struct vss_lun *lun);
 void vss_lun_put(struct vss_lun *lun);
 void vss_lun_get_info(struct vss_lun *lun, struct vss_lun_info *info);
 /* Iterate LUNs in name order: returns the next LUN after @name ("" = first) */
