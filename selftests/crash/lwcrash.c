@@ -34,7 +34,7 @@
  *     the newest write acknowledged (mark logged before the cut), every
  *     snapshot listed is ready, known, not acknowledged-deleted and holds
  *     exactly its point in time, every snapshot acknowledged created (and
- *     not acknowledged deleted) is listed.
+ *     whose delete had not been sent before the cut) is listed.
  *
  * Durability rule, and why it needs BASE to complete in the submitter:
  * dm-log-writes attaches a write to the first flush mapped after it
@@ -117,6 +117,16 @@ static uint64_t xs(uint64_t *s)
 	x ^= x >> 7;
 	x ^= x << 17;
 	return *s = x;
+}
+
+/* splitmix64: well mixed in every bit (subsets, cut choice) */
+static uint64_t mix(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
 }
 
 static uint32_t crc_table[256];
@@ -253,7 +263,7 @@ static void dm_mark(const char *dev, const char *text)
 
 /* ----------------------------------------------------------------- model */
 
-enum { EV_READY, EV_ACKW, EV_SNAP, EV_DEL };
+enum { EV_READY, EV_ACKW, EV_SNAP, EV_DELSTART, EV_DEL };
 
 struct event {
 	int type;
@@ -266,6 +276,7 @@ struct snap {
 	int vss_seq;
 	int32_t *model;		/* seq per block at its point in time */
 	int created_ev, deleted_ev;	/* -1: never acknowledged */
+	int delstart_ev;		/* mark logged before the delete was sent */
 };
 
 static struct event *events;
@@ -273,6 +284,8 @@ static int nevents, events_cap;
 static int32_t *ack_seqs;
 static int nack_seqs, ack_seqs_cap;
 static int32_t *seq_block;	/* seq -> block */
+static uint8_t *seq_fua;	/* seq written with RWF_DSYNC */
+static int *mark_pos;		/* event -> log entry index of its mark */
 static int nseq;
 static int32_t cur[NBLK];	/* newest completed write per block */
 static struct snap snaps[MAXSNAP];
@@ -359,6 +372,7 @@ static void *writer_main(void *arg)
 
 		stamp(buf, b, s);
 		fua = xs(&w->rng) % 8 == 0;
+		seq_fua[s] = fua;
 		struct iovec iov = { buf, BS };
 		if (pwritev2(fd, &iov, 1, (off_t)b * BS, fua ? RWF_DSYNC : 0) != BS)
 			die("write block %" PRIu64 ": %s", b, strerror(errno));
@@ -467,7 +481,7 @@ static void workload(void)
 			pthread_cond_wait(&cond, &mtx);
 		sn->model = malloc(sizeof(cur));
 		memcpy(sn->model, cur, sizeof(cur));
-		sn->created_ev = sn->deleted_ev = -1;
+		sn->created_ev = sn->deleted_ev = sn->delstart_ev = -1;
 		sn->vss_seq = -1;
 		nsnaps++;
 		pthread_mutex_unlock(&mtx);
@@ -501,6 +515,9 @@ static void workload(void)
 				if (seen++ == (r % 3 == 2 ? 1 : 0))
 					victim = k;
 			}
+			pthread_mutex_lock(&mtx);
+			snaps[victim].delstart_ev = event_locked(EV_DELSTART, victim, NULL, 0);
+			pthread_mutex_unlock(&mtx);
 			if (run(out, sizeof(out), "vssctl snapshot delete %s", snaps[victim].id))
 				die("snapshot delete: %s", out);
 			pthread_mutex_lock(&mtx);
@@ -706,6 +723,31 @@ static void because(const char *fmt, ...)
 
 static int32_t acked[NBLK], newest[NBLK];
 
+/* Log entry holding the write of @seq to LUN block @b, or -1. */
+static int find_write(uint64_t b, int32_t seq)
+{
+	for (int i = 0; i < nents; i++) {
+		struct entry *e = &ents[i];
+		uint64_t s = b * 8, v;
+
+		if ((e->flags & (LW_MARK | LW_DISCARD)) || s < e->sector || s + 8 > e->sector + e->nr)
+			continue;
+		memcpy(&v, logbuf + e->off + (s - e->sector) * 512 + 16, 8);
+		if (v == (uint64_t)seq)
+			return i;
+	}
+	return -1;
+}
+
+static int ack_event(int32_t seq)
+{
+	for (int e = 0; e < nevents; e++)
+		for (int k = 0; k < events[e].count; k++)
+			if (ack_seqs[events[e].first + k] == seq)
+				return e;
+	return -1;
+}
+
 /* Check one replayed state; marks [0, nmarks) were acknowledged before the cut. */
 static int check_state(int nmarks, int *nsnap_seen)
 {
@@ -770,8 +812,13 @@ static int check_state(int nmarks, int *nsnap_seen)
 			} else {
 				continue;
 			}
-			if (!first++)
-				because("LUN block %" PRIu64 " holds seq %" PRId64 ", acknowledged %d; ", b, s, acked[b]);
+			if (!first++) {
+				int we = find_write(b, acked[b]), ae = ack_event(acked[b]);
+
+				because("LUN block %" PRIu64 " holds seq %" PRId64 ", acknowledged %d (%s write, logged at entry %d flags %#" PRIx64 ", its acknowledgement a%d at entry %d); ",
+					b, s, acked[b], seq_fua[acked[b]] ? "RWF_DSYNC" : "fdatasync'd",
+					we, we >= 0 ? ents[we].flags : 0, ae, ae >= 0 ? mark_pos[ae] : -1);
+			}
 		}
 		if (lost || torn || alien) {
 			because("LUN: %d acknowledged writes lost, %d invalid, %d foreign blocks; ", lost, torn, alien);
@@ -845,9 +892,11 @@ static int check_state(int nmarks, int *nsnap_seen)
 	for (int k = 0; k < nsnaps; k++) {
 		if (exists[k])
 			continue;
+		/* a delete sent before the cut may have happened */
 		if (snaps[k].created_ev >= 0 && snaps[k].created_ev < nmarks &&
-		    (snaps[k].deleted_ev < 0 || snaps[k].deleted_ev >= nmarks)) {
-			because("snapshot %d (create acknowledged) missing; ", snaps[k].vss_seq);
+		    (snaps[k].delstart_ev < 0 || snaps[k].delstart_ev >= nmarks)) {
+			because("snapshot %d (create acknowledged: a%d at entry %d) missing; ", snaps[k].vss_seq,
+				snaps[k].created_ev, mark_pos[snaps[k].created_ev]);
 			bad = 1;
 		}
 	}
@@ -868,6 +917,10 @@ static void replay(void)
 	int nflush = 0, nfua = 0, nwr = 0;
 
 	cuts = calloc(nents + 1, sizeof(*cuts));
+	mark_pos = calloc(nevents + 1, sizeof(*mark_pos));
+	for (int i = 0; i < nents; i++)
+		if (ents[i].mark >= 0 && ents[i].mark < nevents)
+			mark_pos[ents[i].mark] = i;
 	for (int i = 0; i < nents; i++) {
 		struct entry *e = &ents[i];
 
@@ -895,9 +948,9 @@ static void replay(void)
 		if (ncuts <= nstates)
 			c = cuts[st % ncuts];
 		else
-			c = cuts[(st * (uint64_t)ncuts / nstates + xs(&rng) % (ncuts / nstates)) % ncuts];
+			c = cuts[(st * (uint64_t)ncuts / nstates + mix(&rng) % (ncuts / nstates)) % ncuts];
 		int g = c, ngroup, nin = 0, nmarks = 0, nseen;
-		uint64_t sub = seed ^ ((uint64_t)st << 32) ^ 0x5bd1e995;
+		uint64_t sub = seed * 1000003 + st;
 
 		while (g > 0 && ents[g - 1].nr && !(ents[g - 1].flags & (LW_FLUSH | LW_FUA | LW_MARK)))
 			g--;
@@ -908,14 +961,18 @@ static void replay(void)
 				nmarks = ents[i].mark + 1;
 		}
 		/* a seeded subset of the cached writes; at times none or all */
-		int mode = xs(&sub) % 8;
+		int mode = mix(&sub) % 8;
 		for (int i = g; i < c; i++) {
-			inc[i] = mode == 0 ? 0 : mode == 1 ? 1 : xs(&sub) & 1;
+			inc[i] = mode == 0 ? 0 : mode == 1 ? 1 : mix(&sub) >> 63;
 			nin += inc[i];
 		}
 		apply_state(inc);
 		if (check_state(nmarks, &nseen)) {
 			fail++;
+			/* the cached writes of the cut, for the record */
+			for (int i = g; i < c; i++)
+				printf("# state %d: cached entry %d sector %" PRIu64 "+%" PRIu64 " flags %#" PRIx64 " %s\n", st, i,
+				       ents[i].sector, ents[i].nr, ents[i].flags, inc[i] ? "kept" : "lost");
 			printf("not ok %d - state %d (seed %" PRIu64 "): cut at flush entry %d, %d of %d cached writes, %d acknowledgements: %s\n",
 			       st + 1, st, seed, c, nin, ngroup, nmarks, why);
 		} else {
@@ -966,6 +1023,7 @@ int main(int argc, char **argv)
 		die("bad arguments");
 	crc_init();
 	seq_block = calloc(MAXSEQ, sizeof(*seq_block));
+	seq_fua = calloc(MAXSEQ, 1);
 	workload();
 	parse_log();
 	for (uint64_t s = 0; s < TOTAL_SECT; s++)
