@@ -89,6 +89,14 @@ build/selftests/%: selftests/vss/%.c $(wildcard selftests/vss/*.h) $(KSRC_STAMP)
 	@echo "  CC      $@"
 	@$(CC) $(SELFTEST_CFLAGS) -o $@ $< $(SELFTEST_LIBS)
 
+# Guest tools of the crash suite (selftests/crash/run); in the guest with the selftests.
+CRASH_BINS := $(patsubst selftests/crash/%.c,build/selftests/%,$(wildcard selftests/crash/*.c))
+selftests: $(CRASH_BINS)
+$(CRASH_BINS): build/selftests/%: selftests/crash/%.c | setup
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	@$(CC) $(USER_CFLAGS) -o $@ $< -lpthread
+
 # ---- running ----------------------------------------------------------------
 
 # Host tests, then the selftests in a VM on every kernel of KVERS.

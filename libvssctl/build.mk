@@ -14,7 +14,7 @@ LIBVSSCTL_VERSION  := 1.0.0
 LIBVSSCTL_SOVER    := 1
 LIBVSSCTL_DIR      := libvssctl
 LIBVSSCTL_OBJDIR   := build/user/libvssctl
-LIBVSSCTL_PKGS     := libnl-3.0 libnl-genl-3.0
+LIBVSSCTL_PKGS     := libnl-3.0 libnl-genl-3.0 blkid
 LIBVSSCTL_PKG_CFLAGS := $(shell pkg-config --cflags $(LIBVSSCTL_PKGS))
 LIBVSSCTL_PKG_LIBS   := $(shell pkg-config --libs $(LIBVSSCTL_PKGS))
 

@@ -61,6 +61,11 @@ void vss__clear_error(const struct vss_ctx *ctx);
 int vss__set_error(const struct vss_ctx *ctx, int error, uint32_t hresult,
 		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* ---- store device (store.c) ---- */
+
+int vss__probe_signatures(const char *path, char *desc, size_t len);
+int vss__check_store(const struct vss_ctx *ctx, const char *store);
+
 /* ---- netlink error / extended ACK ---- */
 
 /**

@@ -45,6 +45,12 @@ VSS_EXPORT int vss_lun_add(struct vss_ctx *ctx,
 	if (!p->backing || !p->store)
 		return vss__set_error(ctx, -EINVAL, 0,
 				      "backing and store devices are required");
+	/* the kernel formats a store without a vss superblock: not silently */
+	if (!p->format) {
+		rc = vss__check_store(ctx, p->store);
+		if (rc)
+			return rc;
+	}
 	req = vss__req_new(ctx, VSS_CMD_LUN_ADD, 0);
 	vss__put_str(&req, VSS_A_LUN_NAME, p->name);
 	vss__put_str(&req, VSS_A_LUN_BACKING, p->backing);

@@ -21,7 +21,7 @@ cleanup() {
 	rmmod brd 2>/dev/null
 }
 trap cleanup EXIT
-[ -w $knob ] || { skip "session while held" "no test_hold_delay_ms knob"; finish; }
+[ -w $knob ] || die "no writable $knob: cannot hold I/O for the test"
 
 vssctl lun add /dev/ram0 --store /dev/ram1 --name ss --format >/dev/null || die "lun add"
 udev_settle /dev/vss-ss || die "no device"

@@ -64,19 +64,29 @@ jqe -s --arg a "$s1" '[.[] | select(.event == "snapshot-deleted" or
 	ok "the oldest snapshot is reported dropped" ||
 	fail "the oldest snapshot is reported dropped" "$(grep snapshot- $work/events | head -c 400)"
 
-# what the events said is what the queries say
-dropped=$(jq -r 'select(.event == "snapshot-deleted") | .snapshot.id' $work/events)
-vssctl -j snapshot list --lun ov >$work/list
-consistent=1
-for id in $dropped; do
-	jqe --arg id "$id" 'any(.[]; .id == $id)' $work/list && consistent=0
+# what the events said is what the queries say, for both snapshots: a
+# deleted one is not listed, an invalidated one is listed "invalid", one
+# the events never mention is listed "ready"
+vssctl -j snapshot list --lun ov >$work/list 2>$work/list.err && jqe 'type == "array"' $work/list ||
+	die "snapshot list: $(cat $work/list.err)"
+agree=1
+for id in "$s1" "$s2"; do
+	if jqe -s --arg id "$id" 'any(.[]; .event == "snapshot-deleted" and .snapshot.id == $id)' $work/events; then
+		want=absent
+	elif jqe -s --arg id "$id" 'any(.[]; .event == "snapshot-invalidated" and .snapshot.id == $id)' $work/events; then
+		want=invalid
+	else
+		want=ready
+	fi
+	got=$(jq -r --arg id "$id" '[.[] | select(.id == $id) | .state] | if length == 0 then "absent" else join(",") end' $work/list)
+	echo "# snapshot $id: events say $want, snapshot list says $got"
+	[ "$got" = "$want" ] || agree=0
 done
-[ $consistent = 1 ] && ok "deleted snapshots are gone from snapshot list" ||
-	fail "deleted snapshots are gone from snapshot list" "$(cat $work/list)"
+[ $agree = 1 ] && ok "snapshot list agrees with the events for both snapshots" ||
+	fail "snapshot list agrees with the events for both snapshots" "$(cat $work/list)"
 vssctl -j lun show ov >$work/lun
 jqe --argjson n "$(jq length $work/list)" '.snapshots == $n and .store_used <= .store_size' $work/lun &&
 	ok "lun show agrees (snapshot count, usage within the store)" ||
 	fail "lun show agrees (snapshot count, usage within the store)" "$(cat $work/lun)"
-echo "# s2 $s2 state: $(vssctl -j snapshot show "$s2" 2>&1 | jq -r .state 2>/dev/null)"
 
 finish

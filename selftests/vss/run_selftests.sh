@@ -7,7 +7,11 @@
 # is one top-level TAP line.  The last line counts the test cases of all
 # programs: "vss-selftests: N passed, N failed, N skipped".  A program that
 # exits 0 counts its "ok" lines as passed; one that exits non-zero (other
-# than 4 = skip) fails even if every line it printed was "ok".
+# than 4 = skip) fails even if every line it printed was "ok".  A program
+# fails too when the number of results it printed differs from its TAP plan
+# ("1..N"; it died half-way, or a case vanished), or when it skips without
+# saying why.  Every skip is shown with its reason: on the program's line
+# when all of it was skipped, else as "# skip: PROGRAM: CASE # SKIP REASON".
 cd /opt/vss/selftests || exit 1
 timeout_s=${VSS_TEST_TIMEOUT:-900}
 
@@ -72,9 +76,31 @@ for t in "${tests[@]}"; do
 	f=$(grep -E -c '^not ok [0-9]+' "$out" | head -n1)
 	p=$((p - s))
 	secs=$(( $(date +%s) - start ))
-	if [ $rc = 4 ] && [ $f = 0 ]; then
+	# the plan: "1..N" (a program skipped as a whole prints "1..0 # SKIP why")
+	planned=$(grep -E -m1 '^1\.\.[0-9]+' "$out" | sed -E 's/^1\.\.([0-9]+).*/\1/')
+	bad=
+	if [ -z "$planned" ]; then
+		bad="printed no TAP plan (1..N)"
+	elif [ "$planned" != $((p + s + f)) ]; then
+		bad="planned $planned results, printed $((p + s + f))"
+	fi
+	# why it was skipped: "# SKIP why" on the plan or on the skipped cases
+	why=$(grep -E '^(1\.\.0 *|ok [0-9]+.*)# *(SKIP|skip)' "$out" |
+		sed -E 's/.*# *(SKIP|skip) *//' | grep -v '^$' | sort -u | paste -sd ';' - | sed 's/;/; /g')
+	if [ $s -gt 0 ] || [ $rc = 4 ]; then
+		grep -E '^ok [0-9]+.*# *(SKIP|skip)' "$out" | sed "s|^|# skip: $t: |"
+		if [ -z "$why" ]; then
+			bad="${bad:+$bad; }skipped without a reason"
+		fi
+	fi
+	if [ -n "$bad" ]; then
+		[ $rc = 124 ] && echo "# $t: timed out after ${timeout_s}s"
+		echo "# $t: $bad"
+		[ $f = 0 ] && f=1
+		echo "not ok $n $t (exit $rc, ${secs}s)"
+	elif [ $rc = 4 ] && [ $f = 0 ]; then
 		[ $s = 0 ] && s=1
-		echo "ok $n $t # SKIP (${secs}s)"
+		echo "ok $n $t # SKIP $why (${secs}s)"
 	elif [ $rc = 0 ] && [ $f = 0 ] && [ $((p + s)) -gt 0 ]; then
 		echo "ok $n $t (${secs}s)"
 	else

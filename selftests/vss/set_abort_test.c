@@ -39,11 +39,11 @@ FIXTURE_SETUP(set)
 	char b[32], s[32];
 	int i, ret;
 
-	if (su_ramdisks(2 * NLUNS, 32))
-		SKIP(return, "brd unavailable");
+	ASSERT_EQ(0, su_ramdisks(2 * NLUNS, 32))
+		TH_LOG("cannot create the brd ramdisks");
 	ret = nlr_open_loaded(&self->n);
-	if (ret)
-		SKIP(return, "vss family unavailable (%s)", strerror(-ret));
+	ASSERT_EQ(0, ret)
+		TH_LOG("vss family unavailable (%s)", strerror(-ret));
 	for (i = 0; i < NLUNS; i++) {
 		snprintf(b, sizeof(b), "/dev/ram%d", i);
 		snprintf(s, sizeof(s), "/dev/ram%d", i + NLUNS);
@@ -501,11 +501,11 @@ TEST(max_luns_per_set)
 	struct nlr n;
 	int i, added = 0, ret;
 
-	if (su_ramdisks(2 * (VSS_SET_MAX_LUNS + 1), 4))
-		SKIP(return, "brd unavailable");
+	ASSERT_EQ(0, su_ramdisks(2 * (VSS_SET_MAX_LUNS + 1), 4))
+		TH_LOG("cannot create the brd ramdisks");
 	ret = nlr_open_loaded(&n);
-	if (ret)
-		SKIP(return, "vss family unavailable (%s)", strerror(-ret));
+	ASSERT_EQ(0, ret)
+		TH_LOG("vss family unavailable (%s)", strerror(-ret));
 	for (i = 0; i <= VSS_SET_MAX_LUNS; i++) {
 		snprintf(name, sizeof(name), "m%d", i);
 		snprintf(b, sizeof(b), "/dev/ram%d", 2 * i);
@@ -515,8 +515,11 @@ TEST(max_luns_per_set)
 			break;
 		added++;
 	}
+	/* a set of 64 and one LUN too many: all must exist, else it fails */
 	if (added <= VSS_SET_MAX_LUNS) {
-		TH_LOG("only %d LUNs: %s", added, a.msg);
+		EXPECT_EQ(VSS_SET_MAX_LUNS + 1, added)
+			TH_LOG("could not create %d LUNs: %s",
+			       VSS_SET_MAX_LUNS + 1, a.msg);
 		goto out;
 	}
 	ASSERT_EQ(0, nlr_session_new(&n, sid));
@@ -541,8 +544,6 @@ out:
 	}
 	nlr_close(&n);
 	su_sh("rmmod vss; rmmod brd");
-	if (added <= VSS_SET_MAX_LUNS)
-		SKIP(return, "could not create %d LUNs", VSS_SET_MAX_LUNS + 1);
 }
 
 TEST_HARNESS_MAIN

@@ -11,7 +11,10 @@
  *   stamp fill   DEV MAP GEN [FIRST COUNT]    stamp a range (default: all)
  *   stamp write  DEV MAP GEN N SEED [FIRST COUNT [MAXRUN]]
  *                                    N random runs of 1..MAXRUN blocks (16)
- *   stamp verify DEV MAP                      every stamped block matches
+ *   stamp verify [--allow-empty] DEV MAP      every stamped block matches;
+ *                                    a map with no stamped block fails
+ *                                    (nothing was checked) unless
+ *                                    --allow-empty
  *   stamp blocks DEV                          number of 4 KiB blocks
  *
  * All I/O is O_DIRECT.  Exit 0 on success, 1 on a mismatch, 2 on errors.
@@ -286,7 +289,7 @@ static int cmd_write(int argc, char **argv)
 	return 0;
 }
 
-static int cmd_verify(char **argv)
+static int cmd_verify(char **argv, int allow_empty)
 {
 	uint64_t blocks, bad = 0, checked = 0;
 	uint8_t *buf = xalign(MAX_RUN * BS);
@@ -323,6 +326,11 @@ static int cmd_verify(char **argv)
 			" blocks wrong\n", argv[2], bad, checked);
 		return 1;
 	}
+	if (!checked && !allow_empty) {
+		fprintf(stderr, "stamp: %s: %s stamps no block: nothing verified"
+			" (--allow-empty if that is expected)\n", argv[2], argv[3]);
+		return 1;
+	}
 	printf("stamp: %s: %" PRIu64 " blocks verified\n", argv[2], checked);
 	return 0;
 }
@@ -338,7 +346,10 @@ int main(int argc, char **argv)
 	else if (argc >= 7 && !strcmp(argv[1], "write"))
 		ret = cmd_write(argc, argv);
 	else if (argc == 4 && !strcmp(argv[1], "verify"))
-		ret = cmd_verify(argv);
+		ret = cmd_verify(argv, 0);
+	else if (argc == 5 && !strcmp(argv[1], "verify") &&
+		 !strcmp(argv[2], "--allow-empty"))
+		ret = cmd_verify(argv + 1, 1);
 	else if (argc == 3 && !strcmp(argv[1], "blocks")) {
 		close(open_dev(argv[2], O_RDONLY, &blocks));
 		printf("%" PRIu64 "\n", blocks);
@@ -348,7 +359,7 @@ int main(int argc, char **argv)
 		fprintf(stderr,
 			"usage: stamp fill DEV MAP GEN [FIRST COUNT]\n"
 			"       stamp write DEV MAP GEN N SEED [FIRST COUNT [MAXRUN]]\n"
-			"       stamp verify DEV MAP\n"
+			"       stamp verify [--allow-empty] DEV MAP\n"
 			"       stamp blocks DEV\n");
 		return 2;
 	}

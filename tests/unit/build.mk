@@ -3,7 +3,8 @@
 # Host unit tests of libvssctl and vssctl (included by tools/vssctl/build.mk).
 # `make unit-tests` builds and runs every tests/unit/*_test.c and runs every
 # tests/unit/*_test.sh; each prints TAP, and the last line is the total
-# "N passed, N failed".
+# "N passed, N failed, N skipped".  A program fails when it exits non-zero
+# or prints a number of results other than its plan ("1..N").
 
 UNIT_DIR     := tests/unit
 UNIT_OBJDIR  := build/user/tests/unit
@@ -22,7 +23,7 @@ $(UNIT_OBJDIR)/%: $(UNIT_DIR)/%.c $(UNIT_DIR)/tap.h $(LIBVSSCTL_A) $(VSSCTL_LIB_
 		$(LIBVSSCTL_A) $(LIBVSSCTL_LDLIBS)
 
 unit-tests: $(UNIT_BINS) $(LIBVSSCTL_SO) $(VSSCTL_BIN)
-	@pass=0; fail=0; \
+	@pass=0; fail=0; skip=0; \
 	for t in $(UNIT_BINS) $(UNIT_SCRIPTS); do \
 		log=$(UNIT_OBJDIR)/$$(basename $$t).log; \
 		echo "# $$t"; \
@@ -30,8 +31,14 @@ unit-tests: $(UNIT_BINS) $(LIBVSSCTL_SO) $(VSSCTL_BIN)
 		grep -E '^(not ok|ok) ' $$log; \
 		grep -E '^#   ' $$log; \
 		p=$$(grep -c '^ok ' $$log); f=$$(grep -c '^not ok ' $$log); \
+		s=$$(grep -Ec '^ok .*# *SKIP' $$log); p=$$((p - s)); \
+		plan=$$(grep -Eo -m1 '^1\.\.[0-9]+' $$log | cut -c4-); \
+		if [ "$$plan" != $$((p + s + f)) ]; then \
+			echo "not ok - $$t: planned $${plan:-no plan}, printed $$((p + s + f)) results"; \
+			f=$$((f + 1)); \
+		fi; \
 		if [ $$rc != 0 ] && [ $$f = 0 ]; then f=1; echo "not ok - $$t exited $$rc"; fi; \
-		pass=$$((pass + p)); fail=$$((fail + f)); \
+		pass=$$((pass + p)); fail=$$((fail + f)); skip=$$((skip + s)); \
 	done; \
-	echo "$$pass passed, $$fail failed"; \
+	echo "$$pass passed, $$fail failed, $$skip skipped"; \
 	[ $$fail = 0 ]

@@ -2,15 +2,19 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Host test of the vssctl binary where no kernel is needed: help at every
 # level, usage errors (exit 2), version, and exit 3 with a hint when the vss
-# family does not exist (the host has no vss module).
+# family does not exist.  The count never changes: on a host where vss is
+# loaded, the no-module cases run in a new network namespace (the family is
+# not netns-aware, so it is not visible there); if that is not permitted
+# they fail, saying why.
 export LC_ALL=C
 top=$(cd "$(dirname "$0")/../.." && pwd)
 vssctl=$top/tools/vssctl/vssctl
 n=0 failed=0
+pre=()		# a command vssctl runs under (the no-module cases)
 t() { # NAME EXPECTED-EXIT PATTERN ARGS... (PATTERN: ERE on stdout+stderr)
 	local name=$1 code=$2 pat=$3 out rc
 	shift 3
-	out=$("$vssctl" "$@" 2>&1)
+	out=$("${pre[@]}" "$vssctl" "$@" 2>&1)
 	rc=$?
 	n=$((n + 1))
 	if [ $rc = "$code" ] && { [ -z "$pat" ] || echo "$out" | grep -Eq "$pat"; }; then
@@ -18,15 +22,10 @@ t() { # NAME EXPECTED-EXIT PATTERN ARGS... (PATTERN: ERE on stdout+stderr)
 	else
 		echo "not ok $n - $name"
 		echo "#   exit $rc (expected $code): $(echo "$out" | head -3)"
+		[ -n "${why:-}" ] && echo "#   $why"
 		failed=$((failed + 1))
 	fi
 }
-
-if grep -q ' vss$' /proc/net/genetlink 2>/dev/null || lsmod 2>/dev/null | grep -q '^vss '; then
-	echo "1..0 # SKIP the vss module is loaded on this host"
-	echo "0 passed, 0 failed"
-	exit 0
-fi
 
 t "help" 0 '^Usage: vssctl \[OPTIONS\] OBJECT COMMAND' help
 t "--help" 0 'Objects:' --help
@@ -57,12 +56,23 @@ t "break: bad set id" 2 'snapshot break' snapshot break --set nope
 t "bad timeout" 2 'invalid timeout' snapshot create a --timeout 0
 t "bad count" 2 'invalid count' monitor --count x
 t "bad offset" 2 'invalid offset' snapshot changes 00000000-0000-0000-0000-000000000001 --from 1.5G
+# ---- no vss family (exit 3) ----
+# vssctl itself tells whether the family is visible here (exit 3: it is not).
+"$vssctl" lun list >/dev/null 2>&1
+if [ $? != 3 ]; then
+	if unshare -n true 2>/dev/null; then
+		pre=(unshare -n)
+	else
+		why="vss is loaded on this host and no network namespace can be made (unshare -n): the no-module path cannot be tested here"
+	fi
+fi
 t "no module: exit 3 with a hint" 3 'is the vss module loaded' lun list
 t "no module, JSON: exit 3, nothing on stdout" 3 '' -j snapshot list
-out=$("$vssctl" -j lun list 2>/dev/null)
+out=$("${pre[@]}" "$vssctl" -j lun list 2>/dev/null)
 n=$((n + 1))
 [ -z "$out" ] && echo "ok $n - a failed JSON command prints no JSON" ||
-	{ echo "not ok $n - a failed JSON command prints no JSON"; failed=$((failed + 1)); }
+	{ echo "not ok $n - a failed JSON command prints no JSON"; failed=$((failed + 1))
+	  [ -n "${why:-}" ] && echo "#   $why"; }
 
 echo "1..$n"
 echo "$((n - failed)) passed, $failed failed"
