@@ -1259,6 +1259,7 @@ static bool vss_snap_persist_for_delete(struct vss_snapshot *snap)
 static void vss_snap_checkpoint_locked(struct vss_lun *lun)
 {
 	struct vss_snapshot *snap;
+	ktime_t t0;
 	int ret;
 
 	if (!vss_store_needs_checkpoint(lun->store))
@@ -1268,9 +1269,13 @@ static void vss_snap_checkpoint_locked(struct vss_lun *lun)
 			return;
 	/* pending invalidations first: their chunks must not be listed */
 	vss_snap_finish_invalidations(lun);
+	t0 = ktime_get();
 	ret = vss_store_checkpoint(lun->store, vss_snap_enumerate, lun);
 	if (ret)
 		pr_warn("%s: checkpoint failed: %d\n", lun->name, ret);
+	else
+		pr_info("%s: store log compacted in %lld ms\n", lun->name,
+			ktime_ms_delta(ktime_get(), t0));
 }
 
 /* A checkpoint wants no exception commit in flight: hold the LUN for it. */
