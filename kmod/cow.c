@@ -89,6 +89,7 @@
  * @buf: the chunk's old data, between the read and the store write
  * @bio: the read, then the store write
  * @bvec: @bio's vector (one multi-page segment)
+ * @rec: the exception record, the store's while @recorded and not ended
  */
 struct vss_cow {
 	struct hlist_node hnode;
@@ -110,6 +111,7 @@ struct vss_cow {
 	struct page *buf;
 	struct bio bio;
 	struct bio_vec bvec;
+	struct vss_store_rec rec;
 };
 
 static void vss_cow_start_work(struct work_struct *work);
@@ -418,8 +420,9 @@ static void vss_cow_record(struct vss_cow *cow)
 	struct vss_lun *lun = cow->lun;
 
 	cow->recorded = true;
-	vss_store_add_exception(lun->store, cow->snap->ps.slot, cow->chunk,
-				cow->store_chunk, vss_cow_committed_cb, cow);
+	vss_store_add_exception(lun->store, &cow->rec, cow->snap->ps.slot,
+				cow->chunk, cow->store_chunk,
+				vss_cow_committed_cb, cow);
 }
 
 static void vss_cow_record_work(struct work_struct *work)

@@ -243,6 +243,7 @@ struct waiter {
 };
 
 struct excctx {
+	struct vss_store_rec rec;
 	struct waiter *w;
 	int idx;
 };
@@ -311,8 +312,8 @@ static int add_exc(struct vss_store *st, u16 slot, u32 n, u64 lbase,
 		ctx[i].w = &w;
 		ctx[i].idx = i;
 		atomic_inc(&w.left);
-		vss_store_add_exception(st, slot, lbase + i, sc, exc_done,
-					&ctx[i]);
+		vss_store_add_exception(st, &ctx[i].rec, slot, lbase + i, sc,
+					exc_done, &ctx[i]);
 		if (one_by_one) {
 			err = waiter_wait(&w);
 			waiter_init(&w);
@@ -1088,8 +1089,8 @@ static int crash_issue(struct vss_store *st, int r, u32 j0, u32 j1,
 		ctx[j].w = w;
 		ctx[j].idx = j;
 		atomic_inc(&w->left);
-		vss_store_add_exception(st, r % NSLOT, m->lun[j], sc, exc_done,
-					&ctx[j]);
+		vss_store_add_exception(st, &ctx[j].rec, r % NSLOT, m->lun[j],
+					sc, exc_done, &ctx[j]);
 		if (j % 16 == 15)
 			cond_resched();
 	}
