@@ -477,13 +477,13 @@ static void vss_region_work(struct work_struct *work)
 	unsigned int noio = memalloc_noio_save();
 	bool low;
 
-	do {
-		if (vss_region_open(st, GFP_NOIO))
-			break;
+	for (;;) {
 		xa_lock(&st->regions);
 		low = vss_region_low(st);
 		xa_unlock(&st->regions);
-	} while (low);
+		if (!low || vss_region_open(st, GFP_NOIO))
+			break;
+	}
 	memalloc_noio_restore(noio);
 }
 
