@@ -1232,7 +1232,7 @@ static bool big_store(u64 bytes)
 	const u32 n = (1U << 21) + 100;
 	struct vss_store *st = NULL;
 	long f0, f1, f2, f3;
-	u64 *got, used0, flat_kib;
+	u64 *got, used0, flat_kib, m1, m2, m3;
 	u32 i;
 	int err;
 
@@ -1243,15 +1243,18 @@ static bool big_store(u64 bytes)
 	CHECK(st);
 	CHECK(vss_store_nr_chunks(st) == bytes / chunk);
 	f1 = free_kib();
+	m1 = vss_store_mem_bytes(st);
 	used0 = vss_store_used_chunks(st);
 	for (i = 0; i < n; i++)
 		CHECK(!vss_store_alloc(st, &got[i]));
 	CHECK(vss_store_used_chunks(st) == used0 + n);
 	f2 = free_kib();
+	m2 = vss_store_mem_bytes(st);
 	for (i = 0; i < n; i++)
 		vss_store_free(st, got[i]);
 	CHECK(vss_store_used_chunks(st) == used0);
 	f3 = free_kib();
+	m3 = vss_store_mem_bytes(st);
 	/* a snapshot with a few exceptions, replayed from the huge store */
 	CHECK(!snap_create(st, 0, 1));
 	CHECK(!add_exc(st, 0, 20, 0, false));
@@ -1259,9 +1262,13 @@ static bool big_store(u64 bytes)
 	CHECK(vss_store_used_chunks(st) >= used0 + 20);
 	CHECK(vss_store_used_chunks(st) <= used0 + 20 + 4);
 	flat_kib = vss_store_nr_chunks(st) / 8 / 1024;
-	pr_info("# %llu GiB store, %u-byte chunks (%llu chunks): memory after open %+ld KiB (a flat bitmap: %llu KiB), with %u chunks used %+ld KiB, after freeing them %+ld KiB\n",
-		bytes >> 30, chunk, vss_store_nr_chunks(st), f0 - f1, flat_kib,
-		n, f0 - f2, f0 - f3);
+	pr_info("# %llu GiB store, %u-byte chunks (%llu chunks; a flat bitmap: %llu KiB): allocator %llu KiB after open, %llu KiB with %u chunks used, %llu KiB after freeing them; free memory moved by %+ld, %+ld, %+ld KiB\n",
+		bytes >> 30, chunk, vss_store_nr_chunks(st), flat_kib,
+		m1 >> 10, m2 >> 10, n, m3 >> 10, f1 - f0, f2 - f0, f3 - f0);
+	/* regions in use plus at most two ahead, whatever the store size */
+	CHECK(m1 <= 3 * (PAGE_SIZE + 64));
+	CHECK(m2 <= (n / (PAGE_SIZE * 8) + 4) * (PAGE_SIZE + 64));
+	CHECK(m3 <= 3 * (PAGE_SIZE + 64));
 	/* generous: page-list noise; a flat bitmap is 2 GiB at 64 TiB */
 	CHECK(f0 - f1 < 8192 && f0 - f2 < 8192);
 	vss_store_close(st);
