@@ -106,6 +106,7 @@
  *	completion runs in our own submission (vss_cow_in_own_context())
  * @bio: the read, then the store write
  * @bvec: @bio's vector (one multi-page segment)
+ * @rec: the exception record, the store's while @recorded and not ended
  */
 struct vss_cow {
 	struct hlist_node hnode;
@@ -129,6 +130,7 @@ struct vss_cow {
 	struct bio_list *owner_list;
 	struct bio bio;
 	struct bio_vec bvec;
+	struct vss_store_rec rec;
 };
 
 static void vss_cow_start_work(struct work_struct *work);
@@ -498,8 +500,9 @@ static void vss_cow_record(struct vss_cow *cow)
 	struct vss_lun *lun = cow->lun;
 
 	cow->recorded = true;
-	vss_store_add_exception(lun->store, cow->snap->ps.slot, cow->chunk,
-				cow->store_chunk, vss_cow_committed_cb, cow);
+	vss_store_add_exception(lun->store, &cow->rec, cow->snap->ps.slot,
+				cow->chunk, cow->store_chunk,
+				vss_cow_committed_cb, cow);
 }
 
 static void vss_cow_record_work(struct work_struct *work)

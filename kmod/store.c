@@ -46,7 +46,6 @@
 #include <linux/crc32.h>
 #include <linux/crc32c.h>
 #include <linux/highmem.h>
-#include <linux/mempool.h>
 #include <linux/lockdep.h>
 #include <linux/math64.h>
 #include <linux/module.h>
@@ -71,7 +70,18 @@
 #define VSS_STORE_MIN_DATA	64
 /* Provisional exceptions a replay accepts before calling the store corrupt. */
 #define VSS_MAX_ORPHANS		BIT(22)
-#define VSS_REC_POOL		256
+
+/*
+ * Allocator (see "Chunk allocation" in Documentation/store.rst): the store
+ * is cut into regions of one page of bits each; only a region holding a
+ * used chunk has its page.  Regions are kept in st->regions, an xarray
+ * with free-index tracking (XA_FREE_MARK finds a region without a page),
+ * and VSS_REGION_FREE marks the regions that have a page and a free chunk.
+ */
+#define VSS_REGION_SHIFT	(PAGE_SHIFT + 3)
+#define VSS_REGION_CHUNKS	BIT(VSS_REGION_SHIFT)
+#define VSS_REGION_MASK		(VSS_REGION_CHUNKS - 1)
+#define VSS_REGION_FREE		XA_MARK_1
 
 /*
  * Group commit.  Whoever holds the log lock (bit VSS_LOG_LOCKED of
@@ -127,28 +137,23 @@ enum vss_slot_state {
 };
 
 /**
- * struct vss_store_rec - a record queued for the commit worker
- * @list: in vss_store.pending, then in a commit batch
- * @type: enum vss_rec_type
- * @slot: snapshot slot
- * @lun_chunk: exception: LUN chunk
- * @store_chunk: exception: store chunk
- * @snap: create: the snapshot
- * @done: completion, called once the record is durable or failed
- * @ctx: argument of @done
- * @err: result; set before the commit when the record is refused
+ * struct vss_region - allocation bitmap of VSS_REGION_CHUNKS chunks
+ * @used: set bits in @map
+ * @cap: chunks of the store in this region (the last one may be short)
+ * @scan: no free chunk below this offset
+ * @map: one page; bit n = chunk (index << VSS_REGION_SHIFT) + n is used
+ *
+ * All fields are under the allocator lock (vss_store.regions.xa_lock).
  */
-struct vss_store_rec {
-	struct list_head list;
-	u8 type;
-	u16 slot;
-	u64 lun_chunk;
-	u64 store_chunk;
-	struct vss_store_snap snap;
-	void (*done)(void *ctx, int err);
-	void *ctx;
-	int err;
+struct vss_region {
+	u32 used;
+	u32 cap;
+	u32 scan;
+	unsigned long *map;
 };
+
+/* Where the fast-path log write stands (vss_store.log_submit). */
+enum { VSS_SUBMIT_IDLE, VSS_SUBMITTING, VSS_SUBMIT_ENDED };
 
 /**
  * struct vss_log - writer state of one metadata log
@@ -214,10 +219,16 @@ struct vss_log {
  * @lun_size: LUN size in bytes
  * @lun_name: LUN name as recorded
  * @created_ns: format time
- * @alloc_lock: protects @bitmap, @used, @cursor (any context)
- * @bitmap: allocated chunks (superblock area, log units, data)
- * @used: set bits in @bitmap
+ * @regions: struct vss_region by region index; its xa_lock is the
+ *	allocator lock (process context only: no caller is in an interrupt),
+ *	which protects the regions, @cursor, @open_free and @nr_open
+ * @last_region: index of the last region
+ * @used: chunks allocated (superblock area, log units, data); changed
+ *	under the allocator lock, read without it
  * @cursor: next-fit start
+ * @open_free: free chunks in regions that have a page
+ * @nr_open: regions that have a page
+ * @region_work: opens a region ahead of need (end_wq, may sleep)
  * @logx: chunks of the live log and, during a checkpoint, of the new one;
  *	value = epoch.  Written under the log lock, read locklessly (RCU).
  * @pending_lock: protects @pending (any context)
@@ -235,7 +246,6 @@ struct vss_log {
  * @cp_snaps: slots already emitted into @cp
  * @cp_invalid: slots emitted into @cp as invalid
  * @failed: a metadata write failed: every later commit fails (-EIO)
- * @rec_pool: records for the I/O path
  * @wq: commit worker queue (WQ_MEM_RECLAIM)
  * @commit_work: runs the commit worker
  * @log_flags: VSS_LOG_LOCKED, the log lock (see "Group commit" above)
@@ -244,10 +254,15 @@ struct vss_log {
  * @inflight: records of the fast-path write in flight; log lock holder
  * @inflight_slot: slot that write goes to; log lock holder
  * @inflight_err: its result; log lock holder
+ * @log_task: task that submitted that write; log lock holder
+ * @log_bio_list: current->bio_list of that task then; log lock holder
+ * @log_submit: enum VSS_SUBMIT_*, hands the end of a write that completed
+ *	before submit_bio() returned to the submitter
  * @log_bio: the fast-path block write (one at a time, under the log lock)
  * @log_bvec: its vector
- * @end_wq: completes a fast-path write whose bio completion cannot
- *	(not preemptible); never waits for the log lock
+ * @end_wq: completes a fast-path write whose bio completion ran in a
+ *	context not ours (interrupt, another driver's thread); never waits
+ *	for the log lock; also runs @region_work
  * @end_work: runs that completion
  */
 struct vss_store {
@@ -265,10 +280,13 @@ struct vss_store {
 	char lun_name[VSS_LUN_NAME_LEN];
 	u64 created_ns;
 
-	spinlock_t alloc_lock;		/* the allocation state below */
-	unsigned long *bitmap;		/* protected by alloc_lock */
-	u64 used;			/* protected by alloc_lock */
-	u64 cursor;			/* protected by alloc_lock */
+	struct xarray regions;		/* its lock: the allocation state */
+	unsigned long last_region;
+	atomic64_t used;		/* written under regions.xa_lock */
+	u64 cursor;			/* under regions.xa_lock */
+	u64 open_free;			/* under regions.xa_lock */
+	unsigned long nr_open;		/* under regions.xa_lock */
+	struct work_struct region_work;
 
 	struct xarray logx;
 
@@ -287,7 +305,6 @@ struct vss_store {
 	DECLARE_BITMAP(cp_invalid, VSS_MAX_SNAPSHOTS); /* under the log lock */
 
 	bool failed;			/* READ_ONCE/WRITE_ONCE */
-	mempool_t *rec_pool;
 	struct workqueue_struct *wq;
 	struct work_struct commit_work;
 
@@ -296,6 +313,9 @@ struct vss_store {
 	struct list_head inflight;
 	int inflight_slot;
 	int inflight_err;
+	struct task_struct *log_task;
+	struct bio_list *log_bio_list;
+	atomic_t log_submit;
 	struct bio log_bio;
 	struct bio_vec log_bvec;
 	struct workqueue_struct *end_wq;
@@ -351,50 +371,299 @@ static bool vss_chunk_is_log(struct vss_store *st, u64 chunk)
 	return xa_load(&st->logx, chunk);
 }
 
-static bool vss_mark_used_locked(struct vss_store *st, u64 chunk)
+static struct vss_region *vss_region_new(gfp_t gfp)
 {
-	if (__test_and_set_bit(chunk, st->bitmap))
+	struct vss_region *reg = kzalloc(sizeof(*reg), gfp);
+
+	if (!reg)
+		return NULL;
+	reg->map = (unsigned long *)get_zeroed_page(gfp);
+	if (!reg->map) {
+		kfree(reg);
+		return NULL;
+	}
+	return reg;
+}
+
+static void vss_region_free(struct vss_region *reg)
+{
+	if (!reg)
+		return;
+	free_page((unsigned long)reg->map);
+	kfree(reg);
+}
+
+/* A new region @reg enters the array at @idx; allocator lock held. */
+static void vss_region_added(struct vss_store *st, struct vss_region *reg,
+			     unsigned long idx)
+{
+	__xa_set_mark(&st->regions, idx, VSS_REGION_FREE);
+	st->open_free += reg->cap;
+	st->nr_open++;
+}
+
+static void vss_region_init(struct vss_store *st, struct vss_region *reg,
+			    unsigned long idx)
+{
+	u64 first = (u64)idx << VSS_REGION_SHIFT;
+
+	reg->cap = min_t(u64, VSS_REGION_CHUNKS, st->nr_chunks - first);
+}
+
+/*
+ * Give @reg the first region index without a page in [@min, @max], as
+ * __xa_alloc() does for 32-bit ids.  Takes the allocator lock; a node
+ * allocation happens outside it.  Return: 0, -EBUSY (none), -ENOMEM.
+ */
+static int vss_region_insert_first(struct vss_store *st,
+				   struct vss_region *reg, unsigned long min,
+				   unsigned long max, gfp_t gfp)
+{
+	XA_STATE(xas, &st->regions, min);
+
+	do {
+		xas_lock(&xas);
+		xas_set(&xas, min);
+		xas_find_marked(&xas, max, XA_FREE_MARK);
+		if (xas.xa_node == XAS_RESTART) {
+			xas_set_err(&xas, -EBUSY);
+		} else {
+			vss_region_init(st, reg, xas.xa_index);
+			xas_store(&xas, reg);
+			if (!xas_error(&xas)) {
+				xas_clear_mark(&xas, XA_FREE_MARK);
+				vss_region_added(st, reg, xas.xa_index);
+			}
+		}
+		xas_unlock(&xas);
+	} while (xas_nomem(&xas, gfp));
+	return xas_error(&xas);
+}
+
+/*
+ * Open a region (give it its page): the first one without a page from the
+ * cursor on, wrapping.  Return: 0, -EBUSY (every region has one), -ENOMEM.
+ */
+static int vss_region_open(struct vss_store *st, gfp_t gfp)
+{
+	struct vss_region *reg = vss_region_new(gfp);
+	unsigned long cur;
+	int err;
+
+	if (!reg)
+		return -ENOMEM;
+	xa_lock(&st->regions);
+	cur = min_t(u64, st->cursor >> VSS_REGION_SHIFT, st->last_region);
+	xa_unlock(&st->regions);
+	err = vss_region_insert_first(st, reg, cur, st->last_region, gfp);
+	if (err == -EBUSY && cur)
+		err = vss_region_insert_first(st, reg, 0, cur - 1, gfp);
+	if (err)
+		vss_region_free(reg);
+	return err;
+}
+
+/* Keep a region's worth of free chunks in regions with a page. */
+static bool vss_region_low(struct vss_store *st)
+{
+	return st->open_free < VSS_REGION_CHUNKS &&
+	       st->nr_open <= st->last_region;
+}
+
+static void vss_region_work(struct work_struct *work)
+{
+	struct vss_store *st = container_of(work, struct vss_store,
+					    region_work);
+	unsigned int noio = memalloc_noio_save();
+	bool low;
+
+	for (;;) {
+		xa_lock(&st->regions);
+		low = vss_region_low(st);
+		xa_unlock(&st->regions);
+		if (!low || vss_region_open(st, GFP_NOIO))
+			break;
+	}
+	memalloc_noio_restore(noio);
+}
+
+/* Mark chunk @off of @reg (index @idx) used; allocator lock held. */
+static bool vss_region_set(struct vss_store *st, struct vss_region *reg,
+			   unsigned long idx, u32 off)
+{
+	if (__test_and_set_bit(off, reg->map))
 		return false;
-	st->used++;
+	if (off == reg->scan)
+		reg->scan = off + 1;
+	st->open_free--;
+	atomic64_inc(&st->used);
+	if (++reg->used == reg->cap)
+		__xa_clear_mark(&st->regions, idx, VSS_REGION_FREE);
 	return true;
 }
 
-static void vss_mark_used(struct vss_store *st, u64 chunk)
+/*
+ * Mark @chunk free; allocator lock held.  A region left empty loses its
+ * page unless the other regions with a page have too few free chunks.
+ */
+static bool vss_mark_free_locked(struct vss_store *st, u64 chunk)
 {
-	unsigned long flags;
+	unsigned long idx = chunk >> VSS_REGION_SHIFT;
+	u32 off = chunk & VSS_REGION_MASK;
+	struct vss_region *reg = xa_load(&st->regions, idx);
 
-	spin_lock_irqsave(&st->alloc_lock, flags);
-	vss_mark_used_locked(st, chunk);
-	spin_unlock_irqrestore(&st->alloc_lock, flags);
+	if (!reg || !__test_and_clear_bit(off, reg->map))
+		return false;
+	if (off < reg->scan)
+		reg->scan = off;
+	st->open_free++;
+	atomic64_dec(&st->used);
+	if (reg->used-- == reg->cap)
+		__xa_set_mark(&st->regions, idx, VSS_REGION_FREE);
+	if (!reg->used &&
+	    st->open_free - reg->cap >= VSS_REGION_CHUNKS) {
+		__xa_erase(&st->regions, idx);
+		st->open_free -= reg->cap;
+		st->nr_open--;
+		vss_region_free(reg);
+	}
+	return true;
 }
 
-static void vss_mark_free(struct vss_store *st, u64 chunk)
+static bool vss_mark_free(struct vss_store *st, u64 chunk)
 {
-	unsigned long flags;
+	bool was;
 
-	spin_lock_irqsave(&st->alloc_lock, flags);
-	if (__test_and_clear_bit(chunk, st->bitmap))
-		st->used--;
-	spin_unlock_irqrestore(&st->alloc_lock, flags);
+	xa_lock(&st->regions);
+	was = vss_mark_free_locked(st, chunk);
+	xa_unlock(&st->regions);
+	return was;
 }
 
+/*
+ * Mark a given chunk used (format, replay), giving its region a page if it
+ * has none.  Return: 0, -ENOMEM.
+ */
+static int vss_mark_used(struct vss_store *st, u64 chunk, gfp_t gfp)
+{
+	unsigned long idx = chunk >> VSS_REGION_SHIFT;
+	struct vss_region *reg, *new = NULL;
+	int err = 0;
+
+	for (;;) {
+		xa_lock(&st->regions);
+		reg = xa_load(&st->regions, idx);
+		if (!reg && new) {
+			vss_region_init(st, new, idx);
+			/* may drop the lock to allocate: the insert is atomic */
+			err = __xa_insert(&st->regions, idx, new, gfp);
+			if (!err) {
+				vss_region_added(st, new, idx);
+				reg = new;
+				new = NULL;
+			}
+		}
+		if (reg)
+			vss_region_set(st, reg, idx, chunk & VSS_REGION_MASK);
+		xa_unlock(&st->regions);
+		if (reg || (err && err != -EBUSY))
+			break;
+		if (!new) {
+			new = vss_region_new(gfp);
+			if (!new)
+				return -ENOMEM;
+		}
+	}
+	vss_region_free(new);
+	return err;
+}
+
+/* Is @chunk allocated? */
+static bool vss_chunk_used(struct vss_store *st, u64 chunk)
+{
+	struct vss_region *reg;
+	bool used;
+
+	xa_lock(&st->regions);
+	reg = xa_load(&st->regions, chunk >> VSS_REGION_SHIFT);
+	used = reg && test_bit(chunk & VSS_REGION_MASK, reg->map);
+	xa_unlock(&st->regions);
+	return used;
+}
+
+/*
+ * Next fit among the regions that have a page; allocator lock held.
+ * -EAGAIN: every free chunk is in a region without a page.
+ */
 static int vss_alloc_locked(struct vss_store *st, u64 keep_free, u64 *chunk)
 {
-	unsigned long bit;
+	unsigned long cur = st->cursor >> VSS_REGION_SHIFT, idx = cur;
+	struct vss_region *reg;
+	u32 off, start;
 
-	if (st->nr_chunks - st->used <= keep_free)
+	if (st->nr_chunks - atomic64_read(&st->used) <= keep_free)
 		return -ENOSPC;
-	bit = find_next_zero_bit(st->bitmap, st->nr_chunks, st->cursor);
-	if (bit >= st->nr_chunks)
-		bit = find_next_zero_bit(st->bitmap, st->nr_chunks,
-					 st->reserved);
-	if (bit >= st->nr_chunks)
-		return -ENOSPC;
-	__set_bit(bit, st->bitmap);
-	st->used++;
-	st->cursor = bit + 1;
-	*chunk = bit;
+	reg = xa_find(&st->regions, &idx, st->last_region, VSS_REGION_FREE);
+	if (!reg) {
+		idx = 0;
+		reg = xa_find(&st->regions, &idx, st->last_region,
+			      VSS_REGION_FREE);
+	}
+	if (!reg)
+		return -EAGAIN;
+	start = reg->scan;
+	if (idx == cur)
+		start = max_t(u32, start, st->cursor & VSS_REGION_MASK);
+	off = find_next_zero_bit(reg->map, reg->cap, start);
+	if (off >= reg->cap)
+		off = find_next_zero_bit(reg->map, reg->cap, reg->scan);
+	if (WARN_ON_ONCE(off >= reg->cap))
+		return -EIO;
+	vss_region_set(st, reg, idx, off);
+	*chunk = ((u64)idx << VSS_REGION_SHIFT) + off;
+	st->cursor = *chunk + 1;
 	return 0;
+}
+
+/*
+ * Allocate a chunk, leaving @keep_free chunks.  A region is given its page
+ * here only when the refill work fell behind; with a @gfp that cannot
+ * sleep that may fail (-ENOMEM), and nothing changed then.
+ */
+static int vss_alloc_chunk(struct vss_store *st, u64 keep_free, gfp_t gfp,
+			   u64 *chunk)
+{
+	bool low;
+	int err, tries = 3;
+
+	for (;;) {
+		xa_lock(&st->regions);
+		err = vss_alloc_locked(st, keep_free, chunk);
+		low = vss_region_low(st);
+		xa_unlock(&st->regions);
+		if (err != -EAGAIN)
+			break;
+		err = vss_region_open(st, gfp);
+		if (err == -ENOMEM)
+			break;
+		if (!--tries) {
+			/* the counts say free chunks exist, no region has one */
+			WARN_ON_ONCE(1);
+			err = -EIO;
+			break;
+		}
+	}
+	if (low)
+		queue_work(st->end_wq, &st->region_work);
+	return err;
+}
+
+/* The context may sleep in an allocation (see vss_store_alloc()). */
+static gfp_t vss_io_gfp(void)
+{
+	if (current->bio_list || !preemptible())
+		return GFP_NOWAIT | __GFP_NOWARN;
+	return GFP_NOIO;
 }
 
 /**
@@ -402,24 +671,25 @@ static int vss_alloc_locked(struct vss_store *st, u64 keep_free, u64 *chunk)
  * @st: the store
  * @store_chunk: returns the chunk number
  *
- * Next-fit search of the allocation bitmap.  A few log units stay free so
- * that the log can always record the deletes that make room.
+ * Next fit from a cursor among the regions that hold used chunks (an
+ * indexed search, not a scan of the store).  A few log units stay free so
+ * that the log can always record the deletes that make room.  A region is
+ * prepared ahead of need by a worker, so this allocates memory only when
+ * that worker fell behind: then with GFP_NOIO where the caller may sleep,
+ * and GFP_NOWAIT inside a submit_bio() call (current->bio_list set), where
+ * it may fail with -ENOMEM without any other effect.
  *
- * Context: any context; does not sleep.
- * Return: 0, -ENOSPC when the store is full, -EIO when the store failed.
+ * Context: process context (task or workqueue, not an interrupt, no
+ * spinlock or RCU read lock held).  Sleeps only outside submit_bio().
+ * Return: 0, -ENOSPC when the store is full, -ENOMEM (only inside
+ * submit_bio(): retry from a worker), -EIO when the store failed.
  */
 int vss_store_alloc(struct vss_store *st, u64 *store_chunk)
 {
-	unsigned long flags;
-	int err;
-
 	if (READ_ONCE(st->failed))
 		return -EIO;
-	spin_lock_irqsave(&st->alloc_lock, flags);
-	err = vss_alloc_locked(st, VSS_LOG_RESERVE_UNITS * st->unit_chunks,
-			       store_chunk);
-	spin_unlock_irqrestore(&st->alloc_lock, flags);
-	return err;
+	return vss_alloc_chunk(st, VSS_LOG_RESERVE_UNITS * st->unit_chunks,
+			       vss_io_gfp(), store_chunk);
 }
 
 /**
@@ -428,27 +698,20 @@ int vss_store_alloc(struct vss_store *st, u64 *store_chunk)
  * @store_chunk: chunk from vss_store_alloc() or from a replayed exception
  *
  * A chunk that is not a data chunk of this store is refused with a
- * message; the bitmap is never corrupted by a bad argument.
+ * message; the allocation state is never corrupted by a bad argument.
  *
- * Context: any context; does not sleep.
+ * Context: process context (task or workqueue, not an interrupt: a bio
+ * completion defers to a worker first); does not sleep.
  */
 void vss_store_free(struct vss_store *st, u64 store_chunk)
 {
-	unsigned long flags;
-	bool was;
-
 	if (store_chunk < st->reserved || store_chunk >= st->nr_chunks ||
 	    vss_chunk_is_log(st, store_chunk)) {
 		pr_err_ratelimited("free of chunk %llu refused: not a data chunk\n",
 				   store_chunk);
 		return;
 	}
-	spin_lock_irqsave(&st->alloc_lock, flags);
-	was = __test_and_clear_bit(store_chunk, st->bitmap);
-	if (was)
-		st->used--;
-	spin_unlock_irqrestore(&st->alloc_lock, flags);
-	if (!was)
+	if (!vss_mark_free(st, store_chunk))
 		pr_err_ratelimited("free of chunk %llu: already free\n",
 				   store_chunk);
 }
@@ -457,38 +720,25 @@ void vss_store_free(struct vss_store *st, u64 store_chunk)
 static int vss_alloc_unit(struct vss_store *st, u64 epoch, u64 *unit,
 			  gfp_t gfp)
 {
-	unsigned long flags;
-	u32 i;
+	u32 i, n;
 	int err = 0;
 
 	for (i = 0; i < VSS_UNIT_CHUNKS_MAX; i++)
 		unit[i] = VSS_NO_CHUNK;
-	spin_lock_irqsave(&st->alloc_lock, flags);
-	for (i = 0; i < st->unit_chunks; i++) {
-		err = vss_alloc_locked(st, 0, &unit[i]);
+	for (n = 0; n < st->unit_chunks; n++) {
+		err = vss_alloc_chunk(st, 0, gfp, &unit[n]);
 		if (err)
 			break;
 	}
-	if (err) {
-		while (i--) {
-			__clear_bit(unit[i], st->bitmap);
-			st->used--;
-		}
-	}
-	spin_unlock_irqrestore(&st->alloc_lock, flags);
-	if (err)
-		return err;
-	for (i = 0; i < st->unit_chunks; i++) {
+	for (i = 0; !err && i < st->unit_chunks; i++)
 		err = xa_err(xa_store(&st->logx, unit[i],
 				      xa_mk_value(epoch & (LONG_MAX >> 1)),
 				      gfp));
-		if (err)
-			break;
-	}
 	if (err) {
-		for (i = 0; i < st->unit_chunks; i++) {
+		for (i = 0; i < n; i++) {
 			xa_erase(&st->logx, unit[i]);
 			vss_mark_free(st, unit[i]);
+			unit[i] = VSS_NO_CHUNK;
 		}
 	}
 	return err;
@@ -546,10 +796,10 @@ static bool vss_log_append(struct vss_log *log, const struct vss_store_rec *r)
 	} else if (r->type == VSS_REC_CREATE) {
 		struct vss_rec_create *c = (void *)p;
 
-		c->seq = cpu_to_le32(r->snap.seq);
-		memcpy(c->id, &r->snap.id, 16);
-		memcpy(c->set_id, &r->snap.set_id, 16);
-		c->created_ns = cpu_to_le64(r->snap.created_ns);
+		c->seq = cpu_to_le32(r->snap->seq);
+		memcpy(c->id, &r->snap->id, 16);
+		memcpy(c->set_id, &r->snap->set_id, 16);
+		c->created_ns = cpu_to_le64(r->snap->created_ns);
 	}
 	log->bytes += size;
 	log->count++;
@@ -709,11 +959,11 @@ static int vss_log_add(struct vss_store *st, struct vss_log *log,
 	return vss_log_append(log, r) ? 0 : -EINVAL;
 }
 
-static int vss_log_init(struct vss_log *log)
+static int vss_log_init(struct vss_log *log, gfp_t gfp)
 {
 	memset(log, 0, sizeof(*log));
 	log->best = -1;
-	log->page = alloc_page(GFP_KERNEL | __GFP_ZERO);
+	log->page = alloc_page(gfp | __GFP_ZERO);
 	return log->page ? 0 : -ENOMEM;
 }
 
@@ -743,14 +993,14 @@ static int vss_rec_check(struct vss_store *st, struct vss_store_rec *r)
 		if (r->lun_chunk >= st->lun_chunks ||
 		    r->store_chunk < st->reserved ||
 		    r->store_chunk >= st->nr_chunks ||
-		    !test_bit(r->store_chunk, st->bitmap) ||
+		    !vss_chunk_used(st, r->store_chunk) ||
 		    vss_chunk_is_log(st, r->store_chunk))
 			return -EINVAL;
 		return 0;
 	case VSS_REC_CREATE:
 		if (*state != VSS_SLOT_FREE)
 			return -EEXIST;
-		if (!r->snap.seq)
+		if (!r->snap || !r->snap->seq)
 			return -EINVAL;
 		return 0;
 	case VSS_REC_DELETE:
@@ -771,8 +1021,8 @@ static void vss_rec_apply(struct vss_store *st, struct vss_store_rec *r)
 	case VSS_REC_CREATE:
 		*state = VSS_SLOT_LIVE;
 		st->nr_live++;
-		if (r->snap.seq > st->last_seq)
-			st->last_seq = r->snap.seq;
+		if (r->snap->seq > st->last_seq)
+			st->last_seq = r->snap->seq;
 		break;
 	case VSS_REC_DELETE:
 		if (*state != VSS_SLOT_FREE)
@@ -844,10 +1094,10 @@ static void vss_complete(struct vss_store *st, struct list_head *batch)
 {
 	struct vss_store_rec *r, *tmp;
 
+	/* @r belongs to its caller again once @done runs */
 	list_for_each_entry_safe(r, tmp, batch, list) {
 		list_del(&r->list);
 		r->done(r->ctx, r->err);
-		mempool_free(r, st->rec_pool);
 	}
 }
 
@@ -873,19 +1123,21 @@ static bool vss_pending_empty(struct vss_store *st)
 	return empty;
 }
 
-static void vss_fast_commit(struct vss_store *st);
+static void vss_fast_commit_run(struct vss_store *st);
 
 /*
- * Have the pending records committed: by the caller itself on the fast
- * path when it may, else by the holder of the log lock (which looks again
- * when it lets go) or by the commit worker.
+ * Have the pending records committed.  With @may_submit (the caller's
+ * context is one where a log write may be submitted: a submit_bio() call
+ * chain, or a context of the store's own) on the fast path right here,
+ * else by the holder of the log lock (which looks again when it lets go)
+ * or by the commit worker.
  */
-static void vss_store_kick(struct vss_store *st)
+static void vss_store_kick(struct vss_store *st, bool may_submit)
 {
-	if (preemptible() && !atomic_read(&st->log_sleepers)) {
+	if (may_submit && !atomic_read(&st->log_sleepers)) {
 		/* fully ordered: pairs with the barrier in vss_log_release() */
 		if (!test_and_set_bit(VSS_LOG_LOCKED, &st->log_flags))
-			vss_fast_commit(st);
+			vss_fast_commit_run(st);
 		/* else the holder looks at the pending list when it lets go */
 		return;
 	}
@@ -905,12 +1157,27 @@ static void vss_log_release(struct vss_store *st)
 	wake_up_bit(&st->log_flags, VSS_LOG_LOCKED);
 }
 
-/* Drop the log lock; hand over records queued meanwhile. */
+/*
+ * After the log lock was dropped, in a context that may submit: take it
+ * back if records wait and nobody else is about to commit them.
+ */
+static bool vss_log_retake(struct vss_store *st)
+{
+	if (vss_pending_empty(st))
+		return false;
+	if (atomic_read(&st->log_sleepers)) {
+		/* a sleeping-path holder takes them, or looks when it lets go */
+		return false;
+	}
+	return !test_and_set_bit(VSS_LOG_LOCKED, &st->log_flags);
+}
+
+/* Drop the log lock in a context that may submit; commit what is queued. */
 static void vss_log_unlock_bit(struct vss_store *st)
 {
 	vss_log_release(st);
-	if (!vss_pending_empty(st))
-		vss_store_kick(st);
+	if (vss_log_retake(st))
+		vss_fast_commit_run(st);
 }
 
 /* Take the log lock on the sleeping path (see "Group commit"). */
@@ -928,7 +1195,10 @@ static void vss_log_unlock(struct vss_store *st)
 	vss_log_unlock_bit(st);
 }
 
-/* Complete the fast-path write in flight; process context. */
+/*
+ * End the fast-path write: drop the log lock, complete its records.  Runs
+ * in a context of ours only (see vss_fast_commit_endio()).
+ */
 static void vss_fast_commit_end(struct vss_store *st)
 {
 	int err = st->inflight_err;
@@ -939,34 +1209,73 @@ static void vss_fast_commit_end(struct vss_store *st)
 		vss_commit_failed(st, &batch, err, true);
 	else
 		vss_log_written(&st->log, st->inflight_slot);
-	vss_log_unlock_bit(st);
+	vss_log_release(st);
 	vss_complete(st, &batch);
 }
 
 static void vss_fast_commit_end_work(struct work_struct *work)
 {
-	vss_fast_commit_end(container_of(work, struct vss_store, end_work));
+	struct vss_store *st = container_of(work, struct vss_store, end_work);
+
+	vss_fast_commit_end(st);
+	if (vss_log_retake(st))
+		vss_fast_commit_run(st);
 }
 
+/*
+ * Is this the submit_bio() call chain our log write was queued on?  The
+ * block layer runs the bios a task submits inside submit_bio() from one
+ * loop with one on-stack bio_list, so a completion that runs in that task
+ * with that list is the device completing our write synchronously (brd)
+ * inside the very call chain that queued it, not an interrupt (checked
+ * by preemptible()) and not another driver's thread.
+ */
+static bool vss_in_log_submitter(struct vss_store *st)
+{
+	return preemptible() && current->bio_list &&
+	       current == st->log_task && current->bio_list == st->log_bio_list;
+}
+
+/*
+ * Completion of the fast-path write.  It may run in an interrupt, in
+ * another driver's thread (nbd, loop, dm-crypt, md complete there), or
+ * in our own submission: only the latter continues here, the rest goes to
+ * end_wq, so neither the next log write nor the records' completions run
+ * in a context the store does not own.
+ */
 static void vss_fast_commit_endio(struct bio *bio)
 {
 	struct vss_store *st = bio->bi_private;
 
 	st->inflight_err = blk_status_to_errno(bio->bi_status);
 	bio_uninit(bio);
-	if (preemptible())
+	/* before submit_bio() returned: the submitter ends it (fully ordered) */
+	if (atomic_cmpxchg(&st->log_submit, VSS_SUBMITTING,
+			   VSS_SUBMIT_ENDED) == VSS_SUBMITTING)
+		return;
+	if (vss_in_log_submitter(st)) {
 		vss_fast_commit_end(st);
-	else
-		queue_work(st->end_wq, &st->end_work);
+		if (vss_log_retake(st))
+			vss_fast_commit_run(st);
+		return;
+	}
+	queue_work(st->end_wq, &st->end_work);
 }
 
+/* Outcome of vss_fast_commit(). */
+enum vss_fast {
+	VSS_FAST_LEFT,		/* write in flight, or records handed to the worker */
+	VSS_FAST_ENDED,		/* write completed inside submit_bio(): end it */
+	VSS_FAST_RELEASED,	/* nothing written, log lock dropped */
+};
+
 /*
- * The fast path: the caller holds the log lock (bit only) and is
- * preemptible; nothing here sleeps.  A batch that does not fit the open
- * block, a unit without its successor, a failed store: back to the
- * pending list and to the worker, in order.
+ * The fast path: the caller holds the log lock (bit only) and may submit;
+ * nothing here sleeps.  A batch that does not fit the open block, a unit
+ * without its successor, a failed store: back to the pending list and to
+ * the worker, in order.
  */
-static void vss_fast_commit(struct vss_store *st)
+static enum vss_fast vss_fast_commit(struct vss_store *st)
 {
 	struct vss_log *log = &st->log;
 	struct vss_store_rec *r;
@@ -976,8 +1285,10 @@ static void vss_fast_commit(struct vss_store *st)
 	u32 bytes = 0;
 	int slot;
 
-	if (!vss_take_pending(st, &batch))
-		goto unlock;
+	if (!vss_take_pending(st, &batch)) {
+		vss_log_release(st);
+		return VSS_FAST_RELEASED;
+	}
 	list_for_each_entry(r, &batch, list)
 		bytes += vss_rec_size(r->type);
 	if (READ_ONCE(st->failed) || bytes > VSS_LOG_PAYLOAD)
@@ -992,7 +1303,7 @@ static void vss_fast_commit(struct vss_store *st)
 			goto sleeping_path;
 		vss_log_advance(st, log);
 	}
-	if (vss_log_next_unit(st, log, GFP_NOWAIT))
+	if (vss_log_next_unit(st, log, GFP_NOWAIT | __GFP_NOWARN))
 		goto sleeping_path;
 	list_for_each_entry(r, &batch, list) {
 		if (r->err)
@@ -1005,13 +1316,15 @@ static void vss_fast_commit(struct vss_store *st)
 		dirty = true;
 	}
 	if (!dirty) {
-		vss_log_unlock_bit(st);
+		vss_log_release(st);
 		vss_complete(st, &batch);
-		return;
+		return VSS_FAST_RELEASED;
 	}
 	slot = vss_log_seal(st, log);
 	list_splice_init(&batch, &st->inflight);
 	st->inflight_slot = slot;
+	st->log_task = current;
+	st->log_bio_list = current->bio_list;
 	bio_init(&st->log_bio, st->bdev, &st->log_bvec, 1,
 		 REQ_OP_WRITE | REQ_SYNC | REQ_META | REQ_PREFLUSH | REQ_FUA);
 	st->log_bio.bi_iter.bi_sector =
@@ -1019,8 +1332,15 @@ static void vss_fast_commit(struct vss_store *st)
 	__bio_add_page(&st->log_bio, log->page, VSS_MD_BLOCK, 0);
 	st->log_bio.bi_end_io = vss_fast_commit_endio;
 	st->log_bio.bi_private = st;
+	atomic_set(&st->log_submit, VSS_SUBMITTING);
 	submit_bio(&st->log_bio);
-	return;
+	/*
+	 * Fully ordered against the completion's cmpxchg: exactly one of us
+	 * sees the other's value.  Only ENDED lets us touch @st again.
+	 */
+	if (atomic_xchg(&st->log_submit, VSS_SUBMIT_IDLE) == VSS_SUBMIT_ENDED)
+		return VSS_FAST_ENDED;
+	return VSS_FAST_LEFT;
 
 sleeping_path:
 	spin_lock_irqsave(&st->pending_lock, flags);
@@ -1028,9 +1348,27 @@ sleeping_path:
 	spin_unlock_irqrestore(&st->pending_lock, flags);
 	vss_log_release(st);
 	queue_work(st->wq, &st->commit_work);
-	return;
-unlock:
-	vss_log_unlock_bit(st);
+	return VSS_FAST_LEFT;
+}
+
+/*
+ * Run the fast path with the log lock taken, in a loop rather than
+ * recursively: a write that ended inside our own submit_bio() is ended
+ * here, and what was queued meanwhile goes next.
+ */
+static void vss_fast_commit_run(struct vss_store *st)
+{
+	do {
+		switch (vss_fast_commit(st)) {
+		case VSS_FAST_LEFT:
+			return;
+		case VSS_FAST_ENDED:
+			vss_fast_commit_end(st);
+			break;
+		case VSS_FAST_RELEASED:
+			break;
+		}
+	} while (vss_log_retake(st));
 }
 
 /* Commit whatever is pending on the sleeping path; true if there was some. */
@@ -1072,6 +1410,7 @@ static void vss_store_queue(struct vss_store *st, struct vss_store_rec *r)
 /**
  * vss_store_add_exception - record that a chunk has been preserved
  * @st: the store
+ * @rec: memory for the record, the caller's until @done runs
  * @slot: snapshot slot the chunk belongs to
  * @lun_chunk: chunk of the LUN
  * @store_chunk: store chunk holding the preserved data (already written)
@@ -1081,37 +1420,31 @@ static void vss_store_queue(struct vss_store *st, struct vss_store_rec *r)
  * Records are grouped: all records queued while a commit is in flight are
  * made durable by the next single PREFLUSH|FUA log write.  A record for a
  * slot whose create record is not durable yet is provisional (see the top
- * of this file).  @done runs in process context: the commit worker, the
- * thread of a synchronous store call, or the completion of the log write
- * (possibly inside a submit_bio() call, even this caller's: then it must
- * neither sleep nor wait for I/O).  It may queue more exceptions but must
- * not call the synchronous store functions.  If no memory is left for the
- * record, @done is called before this function returns, with -ENOMEM.
+ * of this file).  Nothing is allocated: this cannot fail for memory.
  *
- * Context: any context (bio completion included); does not sleep.  From a
- * preemptible context the commit may start (and on a device completing
- * in the submitter's context, end) right here.
+ * Inside a submit_bio() call chain (current->bio_list set, preemptible)
+ * the caller itself queues the log write when the log is idle, and if the
+ * store device completes it in that chain (brd), the records complete
+ * there too.  Anywhere else the commit worker writes the log.  Where @done
+ * runs: see the top of store.h; a refused record may complete before this
+ * returns.
+ *
+ * Context: any context; does not sleep.
  */
-void vss_store_add_exception(struct vss_store *st, u16 slot, u64 lun_chunk,
-			     u64 store_chunk,
+void vss_store_add_exception(struct vss_store *st, struct vss_store_rec *rec,
+			     u16 slot, u64 lun_chunk, u64 store_chunk,
 			     void (*done)(void *ctx, int err), void *ctx)
 {
-	struct vss_store_rec *r;
-
-	r = mempool_alloc(st->rec_pool, GFP_ATOMIC);
-	if (!r) {
-		done(ctx, -ENOMEM);
-		return;
-	}
-	r->type = VSS_REC_EXCEPTION;
-	r->slot = slot;
-	r->lun_chunk = lun_chunk;
-	r->store_chunk = store_chunk;
-	r->done = done;
-	r->ctx = ctx;
-	r->err = 0;
-	vss_store_queue(st, r);
-	vss_store_kick(st);
+	*rec = (struct vss_store_rec){
+		.type = VSS_REC_EXCEPTION,
+		.slot = slot,
+		.lun_chunk = lun_chunk,
+		.store_chunk = store_chunk,
+		.done = done,
+		.ctx = ctx,
+	};
+	vss_store_queue(st, rec);
+	vss_store_kick(st, preemptible() && current->bio_list);
 }
 
 struct vss_sync_wait {
@@ -1132,23 +1465,22 @@ static int vss_store_sync_rec(struct vss_store *st, u8 type, u16 slot,
 			      const struct vss_store_snap *s)
 {
 	struct vss_sync_wait w;
-	struct vss_store_rec *r;
+	struct vss_store_rec r = {
+		.type = type, .slot = slot, .snap = s,
+		.done = vss_sync_done, .ctx = &w,
+	};
+	unsigned int noio;
 
 	if (slot >= VSS_MAX_SNAPSHOTS)
 		return -EINVAL;
-	r = mempool_alloc(st->rec_pool, GFP_NOIO);
-	r->type = type;
-	r->slot = slot;
-	if (s)
-		r->snap = *s;
 	init_completion(&w.done);
-	r->done = vss_sync_done;
-	r->ctx = &w;
-	r->err = 0;
-	vss_store_queue(st, r);
+	/* the engine may hold I/O of the LUN meanwhile: no reclaim I/O */
+	noio = memalloc_noio_save();
+	vss_store_queue(st, &r);
 	/* Commit in this thread: no dependency on the worker. */
 	vss_store_flush_once(st);
 	wait_for_completion(&w.done);
+	memalloc_noio_restore(noio);
 	return w.err;
 }
 
@@ -1393,7 +1725,9 @@ static int vss_replay_rec(struct vss_replay *rp, const u8 *p, u64 pos)
 				   pos, lc, sc);
 			return -EUCLEAN;
 		}
-		vss_mark_used(st, sc);
+		err = vss_mark_used(st, sc, GFP_KERNEL);
+		if (err)
+			return err;
 		if (*state == VSS_SLOT_FREE)
 			return vss_replay_orphan(rp, slot, lc, sc);
 		err = rp->ops->exception(rp->arg, slot, lc, sc);
@@ -1563,7 +1897,9 @@ static int vss_adopt_unit(struct vss_store *st, u64 epoch, const u64 *unit)
 				      GFP_KERNEL));
 		if (err)
 			return err;
-		vss_mark_used(st, unit[i]);
+		err = vss_mark_used(st, unit[i], GFP_KERNEL);
+		if (err)
+			return err;
 	}
 	return 0;
 }
@@ -1691,12 +2027,8 @@ io_or_corrupt:
 bool vss_store_needs_checkpoint(struct vss_store *st)
 {
 	u64 log_blocks = READ_ONCE(st->log.blocks);
-	u64 data, live_blocks;
-	unsigned long flags;
+	u64 data = atomic64_read(&st->used), live_blocks;
 
-	spin_lock_irqsave(&st->alloc_lock, flags);
-	data = st->used;
-	spin_unlock_irqrestore(&st->alloc_lock, flags);
 	/* Live records ~ data chunks (one exception each) + snapshots. */
 	data += VSS_MAX_SNAPSHOTS / 8;
 	live_blocks = div_u64(data * sizeof(struct vss_rec_exception),
@@ -1724,7 +2056,7 @@ int vss_store_cp_snapshot(struct vss_store *st, const struct vss_store_snap *s,
 			  bool invalid)
 {
 	struct vss_store_rec r = { .type = VSS_REC_CREATE, .slot = s->slot,
-				   .snap = *s };
+				   .snap = s };
 	int err;
 
 	lockdep_assert_held(&st->commit_lock);
@@ -1782,6 +2114,9 @@ int vss_store_cp_exception(struct vss_store *st, u16 slot, u64 lun_chunk,
  * the old log stays in use and nothing is lost.  Pending records are
  * committed to the old log first.
  *
+ * Everything here, @enumerate included, runs in a memalloc_noio scope:
+ * the LUN's writes are held, so reclaim must not write to it.
+ *
  * Context: process context, sleeps; the engine holds I/O so no exception
  * is queued meanwhile.
  * Return: 0, or the error of @enumerate, -ENOSPC, -ENOMEM, -EIO.
@@ -1790,22 +2125,21 @@ int vss_store_checkpoint(struct vss_store *st,
 			 int (*enumerate)(void *arg, struct vss_store *st),
 			 void *arg)
 {
+	unsigned int noio = memalloc_noio_save();
 	struct vss_log *old = &st->log, *cp;
-	unsigned int noio;
 	struct page *sbp;
 	LIST_HEAD(batch);
 	u64 log_seq;
 	int err, i;
 
-	cp = kzalloc(sizeof(*cp), GFP_KERNEL);
-	sbp = alloc_page(GFP_KERNEL);
-	if (!cp || !sbp || vss_log_init(cp)) {
+	cp = kzalloc(sizeof(*cp), GFP_NOIO);
+	sbp = alloc_page(GFP_NOIO);
+	if (!cp || !sbp || vss_log_init(cp, GFP_NOIO)) {
 		err = -ENOMEM;
 		goto out_free;
 	}
 
 	vss_log_lock(st);
-	noio = memalloc_noio_save();
 	if (vss_take_pending(st, &batch))
 		vss_commit_batch(st, &batch);
 	err = -EIO;
@@ -1857,18 +2191,17 @@ int vss_store_checkpoint(struct vss_store *st,
 	pr_info("checkpoint: log of epoch %llu has %llu blocks\n",
 		old->epoch, old->blocks);
 	st->cp = NULL;
-	memalloc_noio_restore(noio);
 	vss_log_unlock(st);
 	vss_complete(st, &batch);
 	kfree(cp);
 	__free_page(sbp);
+	memalloc_noio_restore(noio);
 	return 0;
 
 out_drop_new:
 	st->cp = NULL;
 	vss_free_log_chunks(st, cp->epoch);
 out_unlock:
-	memalloc_noio_restore(noio);
 	vss_log_unlock(st);
 	vss_complete(st, &batch);
 out_free:
@@ -1877,6 +2210,7 @@ out_free:
 	kfree(cp);
 	if (sbp)
 		__free_page(sbp);
+	memalloc_noio_restore(noio);
 	return err;
 }
 
@@ -1915,13 +2249,27 @@ u64 vss_store_nr_chunks(struct vss_store *st)
  */
 u64 vss_store_used_chunks(struct vss_store *st)
 {
-	unsigned long flags;
-	u64 used;
+	return atomic64_read(&st->used);
+}
 
-	spin_lock_irqsave(&st->alloc_lock, flags);
-	used = st->used;
-	spin_unlock_irqrestore(&st->alloc_lock, flags);
-	return used;
+/**
+ * vss_store_mem_bytes - memory of the allocation state
+ * @st: the store
+ *
+ * The region pages and their headers: it follows the chunks in use, not
+ * the store size (the xarray's nodes add about 1/500 of it).
+ *
+ * Context: process context.
+ * Return: bytes.
+ */
+u64 vss_store_mem_bytes(struct vss_store *st)
+{
+	unsigned long n;
+
+	xa_lock(&st->regions);
+	n = st->nr_open;
+	xa_unlock(&st->regions);
+	return (u64)n * (PAGE_SIZE + sizeof(struct vss_region));
 }
 
 /**
@@ -1970,16 +2318,18 @@ static u64 vss_store_min_chunks(struct vss_store *st)
 	       VSS_STORE_MIN_DATA;
 }
 
-static int vss_store_alloc_bitmap(struct vss_store *st)
+/* Allocation state of an empty store: only the superblock area is used. */
+static int vss_store_init_alloc(struct vss_store *st)
 {
 	u64 i;
+	int err;
 
-	st->bitmap = kvcalloc(BITS_TO_LONGS(st->nr_chunks),
-			      sizeof(unsigned long), GFP_KERNEL);
-	if (!st->bitmap)
-		return -ENOMEM;
-	for (i = 0; i < st->reserved; i++)
-		vss_mark_used_locked(st, i);
+	st->last_region = (st->nr_chunks - 1) >> VSS_REGION_SHIFT;
+	for (i = 0; i < st->reserved; i++) {
+		err = vss_mark_used(st, i, GFP_KERNEL);
+		if (err)
+			return err;
+	}
 	st->cursor = st->reserved;
 	return 0;
 }
@@ -2003,7 +2353,7 @@ static int vss_store_format(struct vss_store *st,
 	}
 	uuid_gen(&st->uuid);
 	st->created_ns = ktime_get_real_ns();
-	err = vss_store_alloc_bitmap(st);
+	err = vss_store_init_alloc(st);
 	if (err)
 		return err;
 	st->log.epoch = 1;
@@ -2127,7 +2477,7 @@ static int vss_store_load_sb(struct vss_store *st,
 	for (s = 0; s < VSS_UNIT_CHUNKS_MAX; s++)
 		head[s] = le64_to_cpu(sb->log_head[s]);
 
-	err = vss_store_alloc_bitmap(st);
+	err = vss_store_init_alloc(st);
 	if (err)
 		return err;
 	if (!st->log.epoch || vss_check_unit(st, head)) {
@@ -2143,13 +2493,18 @@ static int vss_store_load_sb(struct vss_store *st,
 
 static void vss_store_destroy(struct vss_store *st)
 {
-	if (st->end_wq)
-		destroy_workqueue(st->end_wq);
+	struct vss_region *reg;
+	unsigned long idx;
+
+	/* the commit worker may queue on end_wq, not the other way round */
 	if (st->wq)
 		destroy_workqueue(st->wq);
-	mempool_destroy(st->rec_pool);
+	if (st->end_wq)
+		destroy_workqueue(st->end_wq);
+	xa_for_each(&st->regions, idx, reg)
+		vss_region_free(reg);
+	xa_destroy(&st->regions);
 	xa_destroy(&st->logx);
-	kvfree(st->bitmap);
 	vss_log_destroy(&st->log);
 	kfree(st);
 }
@@ -2203,7 +2558,8 @@ struct vss_store *vss_store_open(const struct vss_store_params *p,
 	st->bdev = p->bdev;
 	st->lun_size = p->lun_size;
 	strscpy(st->lun_name, p->lun_name, sizeof(st->lun_name));
-	spin_lock_init(&st->alloc_lock);
+	xa_init_flags(&st->regions, XA_FLAGS_ALLOC);
+	INIT_WORK(&st->region_work, vss_region_work);
 	spin_lock_init(&st->pending_lock);
 	INIT_LIST_HEAD(&st->pending);
 	mutex_init(&st->commit_lock);
@@ -2212,11 +2568,7 @@ struct vss_store *vss_store_open(const struct vss_store_params *p,
 	INIT_WORK(&st->commit_work, vss_store_commit_work);
 	INIT_WORK(&st->end_work, vss_fast_commit_end_work);
 	err = -ENOMEM;
-	if (vss_log_init(&st->log))
-		goto out_destroy;
-	st->rec_pool = mempool_create_kmalloc_pool(VSS_REC_POOL,
-						   sizeof(struct vss_store_rec));
-	if (!st->rec_pool)
+	if (vss_log_init(&st->log, GFP_KERNEL))
 		goto out_destroy;
 	st->wq = alloc_workqueue("vss-store-%s", WQ_MEM_RECLAIM, 1,
 				 p->lun_name);
@@ -2265,8 +2617,8 @@ struct vss_store *vss_store_open(const struct vss_store_params *p,
 			st->nr_live++;
 	err = 0;
 	pr_info("store %pU on %pg: %llu records replayed, %u snapshots, %llu/%llu chunks used, log %llu blocks\n",
-		&st->uuid, p->bdev, rp->records, st->nr_live, st->used,
-		st->nr_chunks, st->log.blocks);
+		&st->uuid, p->bdev, rp->records, st->nr_live,
+		vss_store_used_chunks(st), st->nr_chunks, st->log.blocks);
 	kvfree(rp->orphans);
 	kfree(rp);
 out_ready:

@@ -18,11 +18,27 @@
  *  - A chunk freed by a delete is handed to vss_store_free() only after
  *    vss_store_snapshot_delete() returned (the delete record is durable), so
  *    a crash can never expose a reused chunk to a snapshot that still maps it.
+ *
+ * Contexts and memory:
+ *  - The store allocates nothing per record: the caller provides a struct
+ *    vss_store_rec for each exception (embedded in its per-copy object) and
+ *    owns it again when the completion runs.  Records in flight are thus
+ *    bounded by the engine's copies in flight (one record per copy).
+ *  - A completion (@done of vss_store_add_exception()) runs in one of: the
+ *    store's own workers; the thread of a synchronous store call or of a
+ *    checkpoint that committed the batch; or, when the store device
+ *    completed the log write inside the submit_bio() call chain of the
+ *    very task that queued it (brd), right there (current->bio_list is set
+ *    then: bios submitted from @done are queued, not started).  Never in
+ *    an interrupt, never in another driver's completion thread.  @done
+ *    must not sleep when current->bio_list is set, must not call the
+ *    synchronous store functions, and may queue more exceptions.
  */
 #ifndef _VSS_STORE_H
 #define _VSS_STORE_H
 
 #include <linux/types.h>
+#include <linux/list.h>
 #include <linux/uuid.h>
 #include <linux/blkdev.h>
 #include <linux/netlink.h>
@@ -43,6 +59,33 @@ struct vss_store_snap {
 	uuid_t id;
 	uuid_t set_id;
 	u64 created_ns;
+};
+
+/**
+ * struct vss_store_rec - a metadata record on its way to the log
+ * @list: in the store's pending list, then in a commit batch
+ * @done: completion, called once the record is durable or failed
+ * @ctx: argument of @done
+ * @lun_chunk: exception: LUN chunk
+ * @store_chunk: exception: store chunk
+ * @snap: create: the snapshot (the caller's, valid until the call returns)
+ * @err: result; set before the commit when the record is refused
+ * @slot: snapshot slot
+ * @type: enum vss_rec_type (store_format.h)
+ *
+ * The memory is the caller's, the content the store's: the caller neither
+ * reads nor writes it between vss_store_add_exception() and @done.
+ */
+struct vss_store_rec {
+	struct list_head list;
+	void (*done)(void *ctx, int err);
+	void *ctx;
+	u64 lun_chunk;
+	u64 store_chunk;
+	const struct vss_store_snap *snap;
+	int err;
+	u16 slot;
+	u8 type;
 };
 
 /**
@@ -100,6 +143,7 @@ void vss_store_close(struct vss_store *st);
 u32 vss_store_chunk_size(struct vss_store *st);		/* bytes */
 u64 vss_store_nr_chunks(struct vss_store *st);		/* data + metadata */
 u64 vss_store_used_chunks(struct vss_store *st);
+u64 vss_store_mem_bytes(struct vss_store *st);	/* allocator memory */
 sector_t vss_store_chunk_sector(struct vss_store *st, u64 store_chunk);
 
 /*
@@ -112,8 +156,8 @@ u32 vss_store_last_seq(struct vss_store *st);
 int vss_store_alloc(struct vss_store *st, u64 *store_chunk); /* -ENOSPC */
 void vss_store_free(struct vss_store *st, u64 store_chunk);
 
-void vss_store_add_exception(struct vss_store *st, u16 slot, u64 lun_chunk,
-			     u64 store_chunk,
+void vss_store_add_exception(struct vss_store *st, struct vss_store_rec *rec,
+			     u16 slot, u64 lun_chunk, u64 store_chunk,
 			     void (*done)(void *ctx, int err), void *ctx);
 /* synchronous; durable on return */
 int vss_store_snapshot_create(struct vss_store *st,

@@ -26,10 +26,13 @@
 #include <linux/blkdev.h>
 #include <linux/delay.h>
 #include <linux/fs.h>
+#include <linux/highmem.h>
 #include <linux/kthread.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
+#include <linux/workqueue.h>
 
 #include "vss_compat.h"
 #include "vss.h"
@@ -243,6 +246,7 @@ struct waiter {
 };
 
 struct excctx {
+	struct vss_store_rec rec;
 	struct waiter *w;
 	int idx;
 };
@@ -311,8 +315,8 @@ static int add_exc(struct vss_store *st, u16 slot, u32 n, u64 lbase,
 		ctx[i].w = &w;
 		ctx[i].idx = i;
 		atomic_inc(&w.left);
-		vss_store_add_exception(st, slot, lbase + i, sc, exc_done,
-					&ctx[i]);
+		vss_store_add_exception(st, &ctx[i].rec, slot, lbase + i, sc,
+					exc_done, &ctx[i]);
 		if (one_by_one) {
 			err = waiter_wait(&w);
 			waiter_init(&w);
@@ -962,12 +966,454 @@ fail:
 	return false;
 }
 
+/* ------------------------------------------------ sparse disk (tests) */
+
+/*
+ * A bio-based disk of any size that keeps only the 4 KiB blocks written
+ * (others read as zeros), so a store of many TiB fits a 1 GiB guest.  It
+ * completes bios inside submit_bio() as brd does or, with kb_defer, from
+ * a worker of its own as nbd, loop or dm-crypt do.  A read of
+ * kb_trigger_sector calls kb_trigger() inside its submit_bio(), the way
+ * the engine queues records from a completion in the writer's call chain.
+ */
+static struct gendisk *kb_disk;
+static int kb_major = -1;
+static DEFINE_XARRAY(kb_pages);
+static bool kb_defer;
+static struct workqueue_struct *kb_wq;
+static struct work_struct kb_work;
+static DEFINE_SPINLOCK(kb_lock);
+static struct bio_list kb_ended;	/* under kb_lock */
+static sector_t kb_trigger_sector;
+static void (*kb_trigger)(void);
+#ifdef HAVE_BDEV_FILE_OPEN_BY_PATH
+static struct file *kb_file;
+#endif
+
+static int kb_rw(struct bio *bio)
+{
+	bool write = op_is_write(bio_op(bio));
+	sector_t sector = bio->bi_iter.bi_sector;
+	struct bvec_iter iter;
+	struct bio_vec bv;
+
+	bio_for_each_segment(bv, bio, iter) {
+		u32 done = 0;
+
+		while (done < bv.bv_len) {
+			unsigned long idx = sector >> 3;
+			u32 poff = (sector & 7) << SECTOR_SHIFT;
+			u32 n = min_t(u32, bv.bv_len - done, PAGE_SIZE - poff);
+			struct page *pg = xa_load(&kb_pages, idx), *old;
+			u8 *buf;
+
+			if (write && !pg) {
+				pg = alloc_page(GFP_NOIO | __GFP_ZERO);
+				if (!pg)
+					return -ENOMEM;
+				old = xa_cmpxchg(&kb_pages, idx, NULL, pg, GFP_NOIO);
+				if (old) {
+					__free_page(pg);
+					if (xa_is_err(old))
+						return xa_err(old);
+					pg = old;
+				}
+			}
+			buf = kmap_local_page(bv.bv_page) + bv.bv_offset + done;
+			if (write)
+				memcpy(page_address(pg) + poff, buf, n);
+			else if (pg)
+				memcpy(buf, page_address(pg) + poff, n);
+			else
+				memset(buf, 0, n);
+			kunmap_local(buf);
+			done += n;
+			sector += n >> SECTOR_SHIFT;
+		}
+	}
+	return 0;
+}
+
+static void kb_submit_bio(struct bio *bio)
+{
+	int err = 0;
+
+	switch (bio_op(bio)) {
+	case REQ_OP_READ:
+		if (kb_trigger && bio->bi_iter.bi_sector == kb_trigger_sector) {
+			kb_trigger();
+			break;
+		}
+		fallthrough;
+	case REQ_OP_WRITE:
+		err = kb_rw(bio);
+		break;
+	default:
+		break;
+	}
+	bio->bi_status = errno_to_blk_status(err);
+	if (READ_ONCE(kb_defer)) {
+		spin_lock(&kb_lock);
+		bio_list_add(&kb_ended, bio);
+		spin_unlock(&kb_lock);
+		queue_work(kb_wq, &kb_work);
+		return;
+	}
+	bio_endio(bio);
+}
+
+/* Completions in a thread of the disk's own, not the submitter's. */
+static void kb_work_fn(struct work_struct *work)
+{
+	struct bio *bio;
+
+	for (;;) {
+		spin_lock(&kb_lock);
+		bio = bio_list_pop(&kb_ended);
+		spin_unlock(&kb_lock);
+		if (!bio)
+			break;
+		bio_endio(bio);
+	}
+}
+
+static const struct block_device_operations kb_fops = {
+	.owner = THIS_MODULE,
+	.submit_bio = kb_submit_bio,
+};
+
+static void kb_destroy(void)
+{
+	struct page *pg;
+	unsigned long idx;
+
+	if (kb_disk) {
+		del_gendisk(kb_disk);
+		put_disk(kb_disk);
+		kb_disk = NULL;
+	}
+	if (kb_wq) {
+		destroy_workqueue(kb_wq);
+		kb_wq = NULL;
+	}
+	if (kb_major >= 0)
+		unregister_blkdev(kb_major, "vsskbig");
+	kb_major = -1;
+	xa_for_each(&kb_pages, idx, pg)
+		__free_page(pg);
+	xa_destroy(&kb_pages);
+}
+
+static int kb_create(u64 bytes)
+{
+	int err;
+
+	INIT_WORK(&kb_work, kb_work_fn);
+	bio_list_init(&kb_ended);
+	kb_defer = false;
+	kb_trigger = NULL;
+	kb_wq = alloc_workqueue("vss_kb", WQ_MEM_RECLAIM, 1);
+	if (!kb_wq)
+		return -ENOMEM;
+	kb_major = register_blkdev(0, "vsskbig");
+	if (kb_major < 0) {
+		err = kb_major;
+		goto fail;
+	}
+#ifdef HAVE_BLK_ALLOC_DISK_LIMITS
+	kb_disk = blk_alloc_disk(NULL, NUMA_NO_NODE);
+	if (IS_ERR(kb_disk)) {
+		err = PTR_ERR(kb_disk);
+		kb_disk = NULL;
+		goto fail;
+	}
+#else
+	kb_disk = blk_alloc_disk(NUMA_NO_NODE);
+	if (!kb_disk) {
+		err = -ENOMEM;
+		goto fail;
+	}
+#endif
+	kb_disk->major = kb_major;
+	kb_disk->first_minor = 0;
+	kb_disk->minors = 1;
+	kb_disk->fops = &kb_fops;
+	kb_disk->flags |= GENHD_FL_NO_PART;
+	strscpy(kb_disk->disk_name, "vsskbig", DISK_NAME_LEN);
+	set_capacity(kb_disk, bytes >> SECTOR_SHIFT);
+	kb_trigger_sector = (bytes >> SECTOR_SHIFT) - 8;
+	err = add_disk(kb_disk);
+	if (err) {
+		put_disk(kb_disk);
+		kb_disk = NULL;
+		goto fail;
+	}
+	return 0;
+fail:
+	kb_destroy();
+	return err;
+}
+
+/* Make the sparse disk the one the store helpers use (bdev). */
+static int kb_open(void)
+{
+#ifdef HAVE_BDEV_FILE_OPEN_BY_PATH
+	kb_file = bdev_file_open_by_dev(disk_devt(kb_disk),
+					BLK_OPEN_READ | BLK_OPEN_WRITE,
+					&kb_disk, NULL);
+	if (IS_ERR(kb_file))
+		return PTR_ERR(kb_file);
+	bdev = file_bdev(kb_file);
+#else
+	struct block_device *b;
+
+	b = blkdev_get_by_dev(disk_devt(kb_disk),
+			      FMODE_READ | FMODE_WRITE | FMODE_EXCL, &kb_disk);
+	if (IS_ERR(b))
+		return PTR_ERR(b);
+	bdev = b;
+#endif
+	return 0;
+}
+
+static void kb_close(void)
+{
+#ifdef HAVE_BDEV_FILE_OPEN_BY_PATH
+	/* now, not on return to user space: the disk goes away next */
+	__fput_sync(kb_file);
+#else
+	blkdev_put(bdev, FMODE_READ | FMODE_WRITE | FMODE_EXCL);
+#endif
+}
+
+static long free_kib(void)
+{
+	struct sysinfo si;
+
+	si_meminfo(&si);
+	return si.freeram * (si.mem_unit / 1024);
+}
+
+/* Run @fn with the sparse disk of @bytes as the store device. */
+static bool with_kb(u64 bytes, bool (*fn)(u64 bytes))
+{
+	struct block_device *keep = bdev;
+#ifdef HAVE_BDEV_FILE_OPEN_BY_PATH
+	struct file *keepf = bfile;
+#endif
+	bool ok = false;
+	int err;
+
+	err = kb_create(bytes);
+	if (!err) {
+		err = kb_open();
+		if (!err) {
+			ok = fn(bytes);
+			kb_close();
+		}
+		kb_destroy();
+	}
+	if (err)
+		pr_info("# sparse disk of %llu bytes: %d\n", bytes, err);
+	bdev = keep;
+#ifdef HAVE_BDEV_FILE_OPEN_BY_PATH
+	bfile = keepf;
+#endif
+	return ok;
+}
+
+/*
+ * Memory follows the chunks in use, not the store size: open a store on a
+ * sparse disk of @bytes, use 2M chunks (64 regions), free them, reopen.
+ * Free memory moves in steps of the per-cpu page lists (~128 KiB).
+ */
+static bool big_store(u64 bytes)
+{
+	const u32 n = (1U << 21) + 100;
+	struct vss_store *st = NULL;
+	long f0, f1, f2, f3;
+	u64 *got, used0, flat_kib, m1, m2, m3;
+	u32 i;
+	int err;
+
+	got = kvmalloc_array(n, sizeof(*got), GFP_KERNEL);
+	CHECK(got);
+	f0 = free_kib();
+	st = st_open(true, chunk, LUN_NAME, LUN_SIZE, &err);
+	CHECK(st);
+	CHECK(vss_store_nr_chunks(st) == bytes / chunk);
+	f1 = free_kib();
+	m1 = vss_store_mem_bytes(st);
+	used0 = vss_store_used_chunks(st);
+	for (i = 0; i < n; i++)
+		CHECK(!vss_store_alloc(st, &got[i]));
+	CHECK(vss_store_used_chunks(st) == used0 + n);
+	f2 = free_kib();
+	m2 = vss_store_mem_bytes(st);
+	for (i = 0; i < n; i++)
+		vss_store_free(st, got[i]);
+	CHECK(vss_store_used_chunks(st) == used0);
+	f3 = free_kib();
+	m3 = vss_store_mem_bytes(st);
+	/* a snapshot with a few exceptions, replayed from the huge store */
+	CHECK(!snap_create(st, 0, 1));
+	CHECK(!add_exc(st, 0, 20, 0, false));
+	CHECK(reopen_same(&st));
+	CHECK(vss_store_used_chunks(st) >= used0 + 20);
+	CHECK(vss_store_used_chunks(st) <= used0 + 20 + 4);
+	flat_kib = vss_store_nr_chunks(st) / 8 / 1024;
+	pr_info("# %llu GiB store, %u-byte chunks (%llu chunks; a flat bitmap: %llu KiB): allocator %llu KiB after open, %llu KiB with %u chunks used, %llu KiB after freeing them; free memory moved by %+ld, %+ld, %+ld KiB\n",
+		bytes >> 30, chunk, vss_store_nr_chunks(st), flat_kib,
+		m1 >> 10, m2 >> 10, n, m3 >> 10, f1 - f0, f2 - f0, f3 - f0);
+	/* regions in use plus at most two ahead, whatever the store size */
+	CHECK(m1 <= 3 * (PAGE_SIZE + 64));
+	CHECK(m2 <= (n / (PAGE_SIZE * 8) + 4) * (PAGE_SIZE + 64));
+	CHECK(m3 <= 3 * (PAGE_SIZE + 64));
+	/* generous: page-list noise; a flat bitmap is 2 GiB at 64 TiB */
+	CHECK(f0 - f1 < 8192 && f0 - f2 < 8192);
+	vss_store_close(st);
+	kvfree(got);
+	return true;
+fail:
+	if (st)
+		vss_store_close(st);
+	kvfree(got);
+	return false;
+}
+
+static bool t_big_store(void)
+{
+	/* 64 TiB, then 1 EiB */
+	return with_kb(64ULL << 40, big_store) &&
+	       with_kb(1ULL << 60, big_store);
+}
+
+/* Where did the completions run? */
+struct ctxrec {
+	struct vss_store_rec rec;
+	struct waiter *w;
+};
+
+static struct task_struct *ct_task;
+static atomic_t ct_inline, ct_foreign, ct_irq, ct_other;
+static struct ctxrec *ct_recs;
+static u64 *ct_chunks;
+static u32 ct_n;
+static struct vss_store *ct_st;
+
+static void ct_done(void *ctx, int err)
+{
+	struct ctxrec *c = ctx;
+
+	if (in_interrupt())
+		atomic_inc(&ct_irq);
+	else if (current_work() == &kb_work)
+		atomic_inc(&ct_foreign);	/* the disk's completion thread */
+	else if (current == ct_task && current->bio_list)
+		atomic_inc(&ct_inline);		/* our own submit_bio() chain */
+	else
+		atomic_inc(&ct_other);		/* a store worker */
+	if (err)
+		atomic_inc(&c->w->errors);
+	if (atomic_dec_and_test(&c->w->left))
+		complete(&c->w->done);
+}
+
+/* Runs inside submit_bio() of the trigger read, as the engine's endio. */
+static void ct_trigger(void)
+{
+	u32 i;
+
+	for (i = 0; i < ct_n; i++)
+		vss_store_add_exception(ct_st, &ct_recs[i].rec, 0, i,
+					ct_chunks[i], ct_done, &ct_recs[i]);
+}
+
+static bool ct_round(struct vss_store *st, bool defer, struct waiter *w)
+{
+	u8 *buf = kmalloc(4096, GFP_KERNEL);
+	struct km_slot *m = &km->s[0];
+	u32 i;
+
+	CHECK(buf);
+	for (i = 0; i < ct_n; i++) {
+		CHECK(!vss_store_alloc(st, &ct_chunks[i]));
+		ct_recs[i].w = w;
+		m->lun[m->n] = i;
+		m->stc[m->n++] = ct_chunks[i];
+	}
+	atomic_set(&ct_inline, 0);
+	atomic_set(&ct_foreign, 0);
+	atomic_set(&ct_irq, 0);
+	atomic_set(&ct_other, 0);
+	waiter_init(w);
+	atomic_add(ct_n, &w->left);
+	ct_st = st;
+	ct_task = current;
+	WRITE_ONCE(kb_defer, defer);
+	kb_trigger = ct_trigger;
+	CHECK(!raw_io(kb_trigger_sector << SECTOR_SHIFT, buf, false));
+	kb_trigger = NULL;
+	CHECK(!waiter_wait(w));
+	WRITE_ONCE(kb_defer, false);
+	pr_info("# %s completions: %d in our submit_bio() chain, %d in store workers, %d in the disk's thread, %d in interrupts\n",
+		defer ? "deferred" : "inline", atomic_read(&ct_inline),
+		atomic_read(&ct_other), atomic_read(&ct_foreign),
+		atomic_read(&ct_irq));
+	CHECK(!atomic_read(&ct_foreign) && !atomic_read(&ct_irq));
+	/* the fast path stays inline where the device completes inline */
+	CHECK(defer || atomic_read(&ct_inline) == ct_n);
+	kfree(buf);
+	return true;
+fail:
+	kb_trigger = NULL;
+	WRITE_ONCE(kb_defer, false);
+	kfree(buf);
+	return false;
+}
+
+/*
+ * Record completions never run in another driver's completion context,
+ * and still run inline when the store device completes in our own call.
+ */
+static bool contexts(u64 bytes)
+{
+	struct vss_store *st;
+	struct waiter w;
+	bool ok = false;
+	int err;
+
+	ct_n = 64;
+	ct_recs = kcalloc(ct_n, sizeof(*ct_recs), GFP_KERNEL);
+	ct_chunks = kcalloc(ct_n, sizeof(*ct_chunks), GFP_KERNEL);
+	st = st_open(true, chunk, LUN_NAME, LUN_SIZE, &err);
+	CHECK(st && ct_recs && ct_chunks);
+	CHECK(!snap_create(st, 0, 1));
+	CHECK(ct_round(st, false, &w));
+	CHECK(ct_round(st, true, &w));
+	CHECK(ct_round(st, false, &w));
+	CHECK(reopen_same(&st));
+	CHECK(km->s[0].n == 3 * ct_n);
+	ok = true;
+fail:
+	if (st)
+		vss_store_close(st);
+	kfree(ct_recs);
+	kfree(ct_chunks);
+	return ok;
+}
+
+static bool t_contexts(void)
+{
+	return with_kb(1ULL << 30, contexts);
+}
+
 static int run_unit(void)
 {
 	tap_n = 0;
 	tap_fail = 0;
 	pr_info("TAP version 13\n");
-	pr_info("1..11\n");
+	pr_info("1..13\n");
 	tap(t_format_empty(), "format_empty");
 	tap(t_persist(), "persist");
 	tap(t_group_commit(), "group_commit");
@@ -979,6 +1425,8 @@ static int run_unit(void)
 	tap(t_provisional(), "provisional_exceptions");
 	tap(t_checkpoint(), "checkpoint");
 	tap(t_enospc(), "enospc");
+	tap(t_big_store(), "big_store");
+	tap(t_contexts(), "completion_contexts");
 	pr_info("VSS-KTEST: %d passed, %d failed\n", tap_n - tap_fail,
 		tap_fail);
 	return tap_fail ? -EINVAL : 0;
@@ -1088,8 +1536,8 @@ static int crash_issue(struct vss_store *st, int r, u32 j0, u32 j1,
 		ctx[j].w = w;
 		ctx[j].idx = j;
 		atomic_inc(&w->left);
-		vss_store_add_exception(st, r % NSLOT, m->lun[j], sc, exc_done,
-					&ctx[j]);
+		vss_store_add_exception(st, &ctx[j].rec, r % NSLOT, m->lun[j],
+					sc, exc_done, &ctx[j]);
 		if (j % 16 == 15)
 			cond_resched();
 	}
