@@ -621,11 +621,16 @@ static void vss_cow_start(struct vss_cow *cow, bool direct)
 		queue_work(lun->reclaim_wq, &lun->reclaim_work);
 		return;
 	}
+	if (ret == -ENOMEM && current->bio_list) {
+		/* the allocator may wait for memory on cow_wq, not here */
+		queue_work(lun->cow_wq, &cow->start_work);
+		return;
+	}
 	if (ret) {
 		vss_cow_fail(cow, ret);
 		return;
 	}
-	/* before we count as active: the event may wait on vss_luns_lock */
+	/* before we count as active: it may send an event */
 	if (!direct)
 		vss_snap_store_usage(lun);
 	else if (vss_cow_usage_due(lun))

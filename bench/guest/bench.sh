@@ -5,7 +5,8 @@
 # Runs fio against raw brd, dm-linear, the vss protected LUN (0, 1 and 8
 # snapshots), dm-snapshot and dm-thin (1 and 8 snapshots) on fresh brd
 # devices for every case, then the vss snapshot-set hold window (W6) and
-# the kernel memory per changed chunk (W7).  Every measurement is printed
+# the kernel memory per changed chunk (W7, and W7 rolling: snapshots taken
+# and deleted in turn).  Every measurement is printed
 # as one line "VSSBENCH {json}" on the console; tools/bench collects them
 # and tools/bench-report turns them into tables and a chart.
 #
@@ -13,7 +14,8 @@
 #   BENCH_REPS=3       repetitions; cases are interleaved inside each one
 #   BENCH_RT=3         seconds of each time-based fio run
 #   BENCH_SMOKE=0      1: a few cases, small sizes (checks the harness only)
-#   BENCH_GROUPS="io w6 w7"   which parts to run
+#   BENCH_GROUPS="io w6 w7"   which parts to run (w7 includes W7 rolling;
+#                     "w7roll" runs W7 rolling alone)
 #   BENCH_TARGETS="raw linear vss0 vss1 vss8 dmsnap1 dmsnap8 thin1 thin8"
 #   BENCH_CHUNKS="4096 65536"
 #
@@ -49,8 +51,10 @@ W1_IOS_64K=512		# first writes per W1 run, 64 KiB chunks
 W3_MB=32
 W7_MB=128
 W6_MB=8			# per LUN; the three sets of a W6 case keep their copies
+W7ROLL_ROUNDS=8		# W7 rolling: rounds (snapshot, write a slice, delete the oldest)
+W7ROLL_KEEP=2		# W7 rolling: live snapshots after each round
 if [ "$SMOKE" = 1 ]; then
-	DISK_MB=64 REGION_MB=32 W1_IOS_4K=256 W1_IOS_64K=64 W3_MB=8 W7_MB=16
+	DISK_MB=64 REGION_MB=32 W1_IOS_4K=256 W1_IOS_64K=64 W3_MB=8 W7_MB=16 W7ROLL_ROUNDS=3
 fi
 SECTORS=$((DISK_MB * MB / 512))
 WORK=/tmp/bench
@@ -403,9 +407,7 @@ w7_case() {
 		--size=${W7_MB}m --output=/dev/null
 	after=$(mem_now b)
 	# The five caches that grew most.
-	top=$(awk 'NR == FNR { a[$1] = $2; next } { d = $2 - a[$1]; if (d > 0) print d, $1 }' \
-		"$WORK/slab.a" "$WORK/slab.b" |
-		sort -rn | head -n 5 | awk 'BEGIN { printf "{" } { printf "%s\"%s\":%d", (NR > 1 ? "," : ""), $2, $1 } END { printf "}" }')
+	top=$(w7_top a b)
 	l=$(jq -cn --arg t "$t" --argjson n "$n" --argjson r "$rep" --argjson c $chunks \
 		'{type: "w7", target: $t, snaps: $n, rep: $r, chunk: 4096, chunks: $c}')
 	emit "$(jq -cn --argjson l "$l" --argjson a "$before" --argjson b "$after" --argjson top "$top" '
@@ -413,6 +415,86 @@ w7_case() {
 		      slab_per_chunk: (($b.slab - $a.slab) / $l.chunks),
 		      sunreclaim_per_chunk: (($b.sunreclaim - $a.sunreclaim) / $l.chunks),
 		      other_per_chunk: ((($b.vmalloc - $a.vmalloc) + ($b.percpu - $a.percpu) + ($b.bufio - $a.bufio)) / $l.chunks)}')"
+	teardown
+}
+
+# w7_top A B: the five slab caches that grew most from $WORK/slab.A to
+# $WORK/slab.B, as a JSON object {cache: bytes}.
+w7_top() {
+	awk 'NR == FNR { a[$1] = $2; next } { d = $2 - a[$1]; if (d > 0) print d, $1 }' \
+		"$WORK/slab.$1" "$WORK/slab.$2" |
+		sort -rn | head -n 5 | awk 'BEGIN { printf "{" } { printf "%s\"%s\":%d", (NR > 1 ? "," : ""), $2, $1 } END { printf "}" }'
+}
+
+# w7roll_snaps: the LUN's snapshots as a JSON array [{id, chunks}], oldest
+# first (by seq); chunks = cow_bytes / 4096.
+w7roll_snaps() {
+	vssctl -j snapshot list --lun bench |
+		jq -c 'sort_by(.seq) | map({id: .id, chunks: ((.cow_bytes // 0) / 4096 | floor)})'
+}
+
+# w7roll_case REP: kernel memory per changed chunk under rolling snapshots
+# (issue 9).  W7ROLL_KEEP empty snapshots are taken first, so that the
+# fixed cost of a snapshot (its gendisk, its slot) is in both readings; then
+# W7ROLL_ROUNDS rounds of: take a snapshot, write slice r of the W7_MB
+# region once (every write a first write: the new snapshot preserves the
+# whole slice), delete the oldest snapshot, so that W7ROLL_KEEP live ones
+# remain.  Each round writes a different slice, so the chunks preserved by
+# a snapshot that is deleted later are never preserved again: whatever the
+# engine keeps for them after the delete shows up as growth that the live
+# snapshots do not explain.  Emits the growth per chunk preserved by the
+# live snapshots at the end (the bound: <= 32 B) and per chunk preserved
+# over all rounds (what a leak would be proportional to).
+w7roll_case() {
+	local rep=$1 t=vss keep=$W7ROLL_KEEP rounds=$W7ROLL_ROUNDS i r slice before after top l snaps
+	local ever=0 live old slice_mb
+	slice_mb=$((W7_MB / rounds))
+	slice=$((slice_mb * MB / 4096))
+	if ! PREALLOC_STORES=1 setup "$t" "$keep" 4096; then
+		emit "$(jq -cn --argjson r "$rep" '{type: "error", wl: "W7roll", target: "vss", rep: $r, msg: "setup failed"}')"
+		teardown
+		return 1
+	fi
+	before=$(mem_now ra)
+	for r in $(seq "$rounds"); do
+		if ! vss_snap bench; then
+			emit "$(jq -cn --argjson r "$rep" --argjson n "$r" --arg o "$SNAP_OUT" '{type: "error", wl: "W7roll", target: "vss", rep: $r, round: $n, msg: ("snapshot create failed: " + $o)}')"
+			teardown
+			return 1
+		fi
+		fio --name=w7roll --eta=never --disk_util=0 --filename="$ORIG" --direct=1 --rw=write --bs=1m \
+			--ioengine=psync --offset=$(((r - 1) * slice_mb))m --size=${slice_mb}m --output=/dev/null
+		snaps=$(w7roll_snaps)
+		while [ "$(echo "$snaps" | jq length)" -gt "$keep" ]; do
+			old=$(echo "$snaps" | jq -r '.[0].id')
+			ever=$((ever + $(echo "$snaps" | jq '.[0].chunks')))
+			if ! vssctl snapshot delete "$old" >/dev/null; then
+				emit "$(jq -cn --argjson r "$rep" --argjson n "$r" --arg id "$old" '{type: "error", wl: "W7roll", target: "vss", rep: $r, round: $n, msg: ("snapshot delete failed: " + $id)}')"
+				teardown
+				return 1
+			fi
+			snaps=$(w7roll_snaps)
+		done
+	done
+	after=$(mem_now rb)
+	live=$(echo "$snaps" | jq 'map(.chunks) | add // 0')
+	ever=$((ever + live))
+	top=$(w7_top ra rb)
+	l=$(jq -cn --arg t "$t" --argjson r "$rep" --argjson k "$keep" --argjson n "$rounds" \
+		--argjson s "$slice" --argjson live "$live" --argjson ever "$ever" --argjson left "$(echo "$snaps" | jq length)" \
+		'{type: "w7roll", target: $t, rep: $r, chunk: 4096, keep: $k, rounds: $n, slice_chunks: $s,
+		  live_snaps: $left, live_chunks: $live, ever_chunks: $ever}')
+	if [ "$live" -le 0 ]; then
+		emit "$(jq -cn --argjson l "$l" '$l + {type: "error", wl: "W7roll", msg: "no chunk preserved by the live snapshots"}')"
+		teardown
+		return 1
+	fi
+	emit "$(jq -cn --argjson l "$l" --argjson a "$before" --argjson b "$after" --argjson top "$top" '
+		$l + {before: $a, after: $b, top_caches: $top,
+		      slab_per_live_chunk: (($b.slab - $a.slab) / $l.live_chunks),
+		      slab_per_ever_chunk: (($b.slab - $a.slab) / $l.ever_chunks),
+		      sunreclaim_per_live_chunk: (($b.sunreclaim - $a.sunreclaim) / $l.live_chunks),
+		      other_per_live_chunk: ((($b.vmalloc - $a.vmalloc) + ($b.percpu - $a.percpu) + ($b.bufio - $a.bufio)) / $l.live_chunks)}')"
 	teardown
 }
 
@@ -428,9 +510,11 @@ emit "$(jq -cn --arg k "$(uname -r)" --argjson reps "$REPS" --argjson rt "$RT" \
 	--argjson smoke "$SMOKE" --argjson disk $DISK_MB --argjson region $REGION_MB \
 	--argjson w1a $W1_IOS_4K --argjson w1b $W1_IOS_64K --argjson mem "$(awk '/^MemTotal:/ { print $2 * 1024 }' /proc/meminfo)" \
 	--argjson cpus "$(nproc)" --arg fio "$(fio --version)" --argjson vss $have_vss \
+	--arg groups "$GROUPS_RUN" --argjson w7r "$W7ROLL_ROUNDS" --argjson w7k "$W7ROLL_KEEP" \
 	'{type: "meta", kernel: $k, reps: $reps, runtime_s: $rt, smoke: $smoke, disk_mb: $disk,
 	  region_mb: $region, w1_ios_4k: $w1a, w1_ios_64k: $w1b, mem_bytes: $mem, cpus: $cpus,
-	  fio: $fio, vss_loaded: $vss}')"
+	  fio: $fio, vss_loaded: $vss, groups: ($groups | split(" ") | map(select(. != ""))),
+	  w7roll_rounds: $w7r, w7roll_keep: $w7k}')"
 started=$(now_ms)
 
 if [[ " $GROUPS_RUN " == *" io "* ]]; then
@@ -464,6 +548,15 @@ if [[ " $GROUPS_RUN " == *" w7 "* ]]; then
 		for tn in $w7_set; do
 			w7_case "$rep" "${tn%%:*}" "${tn#*:}" || log "W7 $tn failed"
 		done
+	done
+fi
+
+# W7 rolling: part of the w7 group, or alone as "w7roll".
+if [[ " $GROUPS_RUN " == *" w7 "* || " $GROUPS_RUN " == *" w7roll "* ]] && [ $have_vss = 1 ]; then
+	for rep in $(seq "$REPS"); do
+		t0=$(now_ms)
+		w7roll_case "$rep" || log "W7 rolling rep $rep failed"
+		log "W7 rolling rep $rep: $(($(now_ms) - t0)) ms"
 	done
 fi
 
