@@ -1763,8 +1763,10 @@ int vss_snap_replay_done(struct vss_lun *lun)
 			}
 		}
 	}
+	/* not those a live map names, nor those the log took over since */
 	xa_for_each(&lun->replay_dropped, idx, e)
-		if (!xa_load(&live, idx))
+		if (!xa_load(&live, idx) &&
+		    !vss_store_chunk_in_log(lun->store, idx))
 			vss_store_free(lun->store, idx);
 	xa_destroy(&lun->replay_dropped);
 

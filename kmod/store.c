@@ -716,6 +716,22 @@ void vss_store_free(struct vss_store *st, u64 store_chunk)
 				   store_chunk);
 }
 
+/**
+ * vss_store_chunk_in_log - does the metadata log use a chunk now?
+ * @st: the store
+ * @store_chunk: chunk number
+ *
+ * A chunk a replayed record released may have become part of the log
+ * since: it is not the engine's to free.
+ *
+ * Context: process context.
+ * Return: true if a log unit holds @store_chunk.
+ */
+bool vss_store_chunk_in_log(struct vss_store *st, u64 store_chunk)
+{
+	return vss_chunk_is_log(st, store_chunk);
+}
+
 /* Allocate the chunks of a log unit (may use the reserve). */
 static int vss_alloc_unit(struct vss_store *st, u64 epoch, u64 *unit,
 			  gfp_t gfp)

@@ -155,6 +155,7 @@ u32 vss_store_last_seq(struct vss_store *st);
 
 int vss_store_alloc(struct vss_store *st, u64 *store_chunk); /* -ENOSPC */
 void vss_store_free(struct vss_store *st, u64 store_chunk);
+bool vss_store_chunk_in_log(struct vss_store *st, u64 store_chunk);
 
 void vss_store_add_exception(struct vss_store *st, struct vss_store_rec *rec,
 			     u16 slot, u64 lun_chunk, u64 store_chunk,
