@@ -327,8 +327,8 @@ static int cmd_verify(char **argv, int allow_empty)
 		return 1;
 	}
 	if (!checked && !allow_empty) {
-		fprintf(stderr, "stamp: %s: %s stamps no block: nothing verified"
-			" (--allow-empty if that is expected)\n", argv[2], argv[3]);
+		fprintf(stderr, "stamp: %s: %s stamps no block: nothing verified (--allow-empty if that is expected)\n",
+			argv[2], argv[3]);
 		return 1;
 	}
 	printf("stamp: %s: %" PRIu64 " blocks verified\n", argv[2], checked);
