@@ -51,10 +51,11 @@ W1_IOS_64K=512		# first writes per W1 run, 64 KiB chunks
 W3_MB=32
 W7_MB=128
 W6_MB=8			# per LUN; the three sets of a W6 case keep their copies
-W7ROLL_ROUNDS=8		# W7 rolling: rounds (snapshot, write a slice, delete the oldest)
+W7ROLL_ROUNDS=6		# W7 rolling: rounds (snapshot, write a slice, delete the oldest)
+W7ROLL_SLICE_MB=32	# W7 rolling: slice written per round (a new one each round)
 W7ROLL_KEEP=2		# W7 rolling: live snapshots after each round
 if [ "$SMOKE" = 1 ]; then
-	DISK_MB=64 REGION_MB=32 W1_IOS_4K=256 W1_IOS_64K=64 W3_MB=8 W7_MB=16 W7ROLL_ROUNDS=3
+	DISK_MB=64 REGION_MB=32 W1_IOS_4K=256 W1_IOS_64K=64 W3_MB=8 W7_MB=16 W7ROLL_ROUNDS=3 W7ROLL_SLICE_MB=5
 fi
 SECTORS=$((DISK_MB * MB / 512))
 WORK=/tmp/bench
@@ -436,21 +437,25 @@ w7roll_snaps() {
 # w7roll_case REP: kernel memory per changed chunk under rolling snapshots
 # (issue 9).  W7ROLL_KEEP empty snapshots are taken first, so that the
 # fixed cost of a snapshot (its gendisk, its slot) is in both readings; then
-# W7ROLL_ROUNDS rounds of: take a snapshot, write slice r of the W7_MB
-# region once (every write a first write: the new snapshot preserves the
-# whole slice), delete the oldest snapshot, so that W7ROLL_KEEP live ones
-# remain.  Each round writes a different slice, so the chunks preserved by
-# a snapshot that is deleted later are never preserved again: whatever the
-# engine keeps for them after the delete shows up as growth that the live
-# snapshots do not explain.  Emits the growth per chunk preserved by the
-# live snapshots at the end (the bound: <= 32 B) and per chunk preserved
-# over all rounds (what a leak would be proportional to).
+# W7ROLL_ROUNDS rounds of: take a snapshot, write slice r (W7ROLL_SLICE_MB,
+# prefilled before the snapshots) once (every write a first write: the new
+# snapshot preserves the whole slice), delete the oldest snapshot, so that
+# W7ROLL_KEEP live ones remain.  Each round writes a different slice, so the
+# chunks preserved by a snapshot that is deleted later are never preserved
+# again: whatever the engine keeps for them after the delete shows up as
+# growth that the live snapshots do not explain.  Emits the growth per chunk
+# preserved by the live snapshots at the end (the bound: <= 32 B), per chunk
+# preserved over all rounds (what a leak would be proportional to), and the
+# growth from the end of round KEEP (the same number of live snapshots and
+# live chunks as at the end) per chunk preserved by the snapshots deleted
+# since (0 when deletes leave nothing behind).
 w7roll_case() {
-	local rep=$1 t=vss keep=$W7ROLL_KEEP rounds=$W7ROLL_ROUNDS i r slice before after top l snaps
-	local ever=0 live old slice_mb
-	slice_mb=$((W7_MB / rounds))
+	local rep=$1 t=vss keep=$W7ROLL_KEEP rounds=$W7ROLL_ROUNDS i r slice before mid= after top l snaps
+	local ever=0 live old slice_mb=$W7ROLL_SLICE_MB span dropped=0
 	slice=$((slice_mb * MB / 4096))
-	if ! PREALLOC_STORES=1 setup "$t" "$keep" 4096; then
+	span=$((rounds * slice_mb))
+	[ "$span" -ge "$REGION_MB" ] || span=$REGION_MB
+	if ! REGION_MB=$span PREALLOC_STORES=1 setup "$t" "$keep" 4096; then
 		emit "$(jq -cn --argjson r "$rep" '{type: "error", wl: "W7roll", target: "vss", rep: $r, msg: "setup failed"}')"
 		teardown
 		return 1
@@ -468,6 +473,7 @@ w7roll_case() {
 		while [ "$(echo "$snaps" | jq length)" -gt "$keep" ]; do
 			old=$(echo "$snaps" | jq -r '.[0].id')
 			ever=$((ever + $(echo "$snaps" | jq '.[0].chunks')))
+			[ -n "$mid" ] && dropped=$((dropped + $(echo "$snaps" | jq '.[0].chunks')))
 			if ! vssctl snapshot delete "$old" >/dev/null; then
 				emit "$(jq -cn --argjson r "$rep" --argjson n "$r" --arg id "$old" '{type: "error", wl: "W7roll", target: "vss", rep: $r, round: $n, msg: ("snapshot delete failed: " + $id)}')"
 				teardown
@@ -475,24 +481,30 @@ w7roll_case() {
 			fi
 			snaps=$(w7roll_snaps)
 		done
+		[ "$r" = "$keep" ] && mid=$(mem_now rm)
 	done
 	after=$(mem_now rb)
+	[ -n "$mid" ] || mid=$before
 	live=$(echo "$snaps" | jq 'map(.chunks) | add // 0')
 	ever=$((ever + live))
 	top=$(w7_top ra rb)
 	l=$(jq -cn --arg t "$t" --argjson r "$rep" --argjson k "$keep" --argjson n "$rounds" \
 		--argjson s "$slice" --argjson live "$live" --argjson ever "$ever" --argjson left "$(echo "$snaps" | jq length)" \
+		--argjson dropped "$dropped" \
 		'{type: "w7roll", target: $t, rep: $r, chunk: 4096, keep: $k, rounds: $n, slice_chunks: $s,
-		  live_snaps: $left, live_chunks: $live, ever_chunks: $ever}')
+		  live_snaps: $left, live_chunks: $live, ever_chunks: $ever, dropped_after_mid_chunks: $dropped}')
 	if [ "$live" -le 0 ]; then
 		emit "$(jq -cn --argjson l "$l" '$l + {type: "error", wl: "W7roll", msg: "no chunk preserved by the live snapshots"}')"
 		teardown
 		return 1
 	fi
-	emit "$(jq -cn --argjson l "$l" --argjson a "$before" --argjson b "$after" --argjson top "$top" '
-		$l + {before: $a, after: $b, top_caches: $top,
+	emit "$(jq -cn --argjson l "$l" --argjson a "$before" --argjson m "$mid" --argjson b "$after" --argjson top "$top" '
+		$l + {before: $a, mid: $m, after: $b, top_caches: $top,
 		      slab_per_live_chunk: (($b.slab - $a.slab) / $l.live_chunks),
 		      slab_per_ever_chunk: (($b.slab - $a.slab) / $l.ever_chunks),
+		      slab_steady_bytes: ($b.slab - $m.slab),
+		      slab_steady_per_dropped_chunk: (if $l.dropped_after_mid_chunks > 0
+			then ($b.slab - $m.slab) / $l.dropped_after_mid_chunks else null end),
 		      sunreclaim_per_live_chunk: (($b.sunreclaim - $a.sunreclaim) / $l.live_chunks),
 		      other_per_live_chunk: ((($b.vmalloc - $a.vmalloc) + ($b.percpu - $a.percpu) + ($b.bufio - $a.bufio)) / $l.live_chunks)}')"
 	teardown
