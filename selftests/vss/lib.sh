@@ -287,7 +287,9 @@ bounded() {
 	"$@" &
 	pid=$!
 	for ((i = 0; i < secs * 10; i++)); do
-		_running $pid || { wait $pid; return; }
+		# "return $?": a bare return in a trap handler (an EXIT trap's
+		# clean-up) returns the status from before the trap
+		_running $pid || { wait $pid; return $?; }
 		sleep 0.1
 	done
 	kill -9 $pid 2>/dev/null
