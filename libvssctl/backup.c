@@ -10,6 +10,11 @@
  * using the object's socket; Cancel/AbortBackup go through the context's
  * own socket, which is why they work while set-do is blocked.
  *
+ * One object serves one operation (as IVssBackupComponents): once
+ * DoSnapshotSet was started on it, StartSnapshotSet, AddToSnapshotSet and
+ * DoSnapshotSet fail with VSS_E_BAD_STATE, whatever the kernel's session
+ * would allow.  The structures are in internal.h.
+ *
  * Lock order: backup->lock, then async->lock.
  */
 #include <errno.h>
@@ -19,37 +24,6 @@
 #include <time.h>
 
 #include "internal.h"
-
-struct vss_backup {
-	struct vss_ctx *ctx;		/* reference */
-	struct nl_sock *sk;		/* the session's socket */
-	vss_id_t session_id;
-
-	pthread_mutex_t lock;		/* protects the fields below */
-	pthread_cond_t idle;		/* signalled when @running clears */
-	struct vss_async *running;	/* DoSnapshotSet in progress */
-	bool has_set;			/* @set_id holds the current set */
-	vss_id_t set_id;
-	bool has_result;		/* @result of the last successful set */
-	struct vss_set_result result;
-	bool complete;			/* BackupComplete was called */
-};
-
-struct vss_async {
-	struct vss_ctx *ctx;		/* reference, for Cancel */
-	vss_id_t session_id;
-	struct vss_backup *backup;	/* only the worker uses it */
-	vss_id_t set_id;
-	pthread_t thread;
-
-	pthread_mutex_t lock;		/* protects the fields below */
-	pthread_cond_t cond;		/* signalled when @done is set */
-	bool done;
-	bool cancel_requested;
-	int result;			/* 0 or -errno, once @done */
-	uint32_t hr;			/* the failure's HRESULT */
-	char msg[320];			/* the failure's message */
-};
 
 /* Refuses calls while DoSnapshotSet runs or after BackupComplete. */
 static int backup_check(struct vss_backup *b)
@@ -68,6 +42,19 @@ static int backup_check(struct vss_backup *b)
 	return rc;
 }
 
+/* Single use: no new or further snapshot set once DoSnapshotSet started. */
+static int single_use_check(struct vss_backup *b)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&b->lock);
+	if (b->did_set)
+		rc = vss__set_error(b->ctx, -EINVAL, VSS_E_BAD_STATE,
+				    "this object already took its snapshot set; a backup-components object serves one operation");
+	pthread_mutex_unlock(&b->lock);
+	return rc;
+}
+
 static int session_cb(const struct nlmsghdr *nlh, void *arg)
 {
 	return vss__parse_session(nlh, nlh->nlmsg_type, arg);
@@ -80,6 +67,8 @@ VSS_EXPORT int vss_backup_new(struct vss_ctx *ctx, struct vss_backup **out)
 	struct vss_req req;
 	int rc;
 
+	VSS_NEED(ctx, ctx);
+	VSS_NEED(ctx, out);
 	vss__clear_error(ctx);
 	b = calloc(1, sizeof(*b));
 	if (!b)
@@ -132,6 +121,9 @@ VSS_EXPORT void vss_backup_free(struct vss_backup *b)
 VSS_EXPORT int vss_backup_get_session_id(const struct vss_backup *b,
 					 vss_id_t *id)
 {
+	VSS_NEED(NULL, b);
+	VSS_NEED(b->ctx, id);
+	vss__clear_error(b->ctx);
 	*id = b->session_id;
 	return 0;
 }
@@ -139,6 +131,7 @@ VSS_EXPORT int vss_backup_get_session_id(const struct vss_backup *b,
 VSS_EXPORT int vss_backup_get_status(struct vss_backup *b,
 				     struct vss_session_info *info)
 {
+	VSS_NEED(NULL, b);
 	return vss_session_get(b->ctx, &b->session_id, info);
 }
 
@@ -151,6 +144,7 @@ VSS_EXPORT int vss_backup_break_snapshot_set(struct vss_backup *b,
 					     const vss_id_t *set_id,
 					     unsigned int *count)
 {
+	VSS_NEED(NULL, b);
 	/* not bound to the session: any created set can be broken */
 	return vss_snapshot_set_break(b->ctx, set_id, count);
 }
@@ -162,8 +156,11 @@ VSS_EXPORT int vss_backup_start_snapshot_set(struct vss_backup *b,
 	vss_id_t id;
 	int rc;
 
+	VSS_NEED(NULL, b);
 	vss__clear_error(b->ctx);
 	rc = backup_check(b);
+	if (!rc)
+		rc = single_use_check(b);
 	if (rc)
 		return rc;
 	req = vss__req_new(b->ctx, VSS_CMD_SET_START, 0);
@@ -221,15 +218,19 @@ VSS_EXPORT int vss_backup_add_to_snapshot_set(struct vss_backup *b,
 	vss_id_t set_id;
 	int rc;
 
+	VSS_NEED(NULL, b);
+	VSS_NEED(b->ctx, lun);
 	vss__clear_error(b->ctx);
 	rc = backup_check(b);
+	if (!rc)
+		rc = single_use_check(b);
+	if (!rc)
+		rc = need_set(b, &set_id);
 	if (rc)
 		return rc;
-	rc = need_set(b, &set_id);
-	if (rc)
-		return rc;
-	if (!lun || !lun[0] || strlen(lun) > VSS_LUN_NAME_MAX)
-		return vss__set_error(b->ctx, -EINVAL, 0, "invalid LUN name");
+	if (!lun[0] || strlen(lun) > VSS_LUN_NAME_MAX)
+		return vss__set_error(b->ctx, -EINVAL, VSS_E_INVALIDARG,
+				      "invalid LUN name");
 	req = vss__req_new(b->ctx, VSS_CMD_SET_ADD, 0);
 	vss__put_id(&req, VSS_A_SET_SESSION_ID, &b->session_id);
 	vss__put_id(&req, VSS_A_SET_ID, &set_id);
@@ -307,11 +308,14 @@ VSS_EXPORT int vss_backup_do_snapshot_set(struct vss_backup *b,
 	vss_id_t set_id;
 	int rc;
 
+	VSS_NEED(NULL, b);
+	VSS_NEED(b->ctx, out);
 	vss__clear_error(b->ctx);
 	rc = backup_check(b);
-	if (rc)
-		return rc;
-	rc = need_set(b, &set_id);
+	if (!rc)
+		rc = single_use_check(b);
+	if (!rc)
+		rc = need_set(b, &set_id);
 	if (rc)
 		return rc;
 	a = calloc(1, sizeof(*a));
@@ -330,6 +334,8 @@ VSS_EXPORT int vss_backup_do_snapshot_set(struct vss_backup *b,
 	rc = -pthread_create(&a->thread, NULL, do_snapshot_set_worker, a);
 	if (rc)
 		b->running = NULL;
+	else
+		b->did_set = true;
 	pthread_mutex_unlock(&b->lock);
 	if (rc) {
 		vss__set_error(b->ctx, rc, 0, "cannot start a thread");
@@ -348,6 +354,8 @@ VSS_EXPORT int vss_backup_get_set_result(struct vss_backup *b,
 {
 	int rc = 0;
 
+	VSS_NEED(NULL, b);
+	VSS_NEED(b->ctx, result);
 	pthread_mutex_lock(&b->lock);
 	if (b->has_result) {
 		vss__clear_error(b->ctx);
@@ -365,6 +373,7 @@ VSS_EXPORT int vss_backup_complete(struct vss_backup *b)
 	struct vss_session_info si;
 	int rc;
 
+	VSS_NEED(NULL, b);
 	vss__clear_error(b->ctx);
 	rc = backup_check(b);
 	if (rc)
@@ -382,16 +391,29 @@ VSS_EXPORT int vss_backup_complete(struct vss_backup *b)
 	return 0;
 }
 
+/*
+ * AbortBackup/Cancel on a socket of their own: they never wait behind
+ * another thread's request (a long dump) on the context's socket.
+ */
 static int session_abort(struct vss_ctx *ctx, const vss_id_t *sid)
 {
-	struct vss_req req = vss__req_new(ctx, VSS_CMD_SESSION_ABORT, 0);
+	struct vss_req req;
+	struct nl_sock *sk;
+	int rc;
 
+	rc = vss__sock_open(ctx, &sk);
+	if (rc)
+		return vss__set_error(ctx, rc, 0, "cannot open a netlink socket");
+	req = vss__req_new(ctx, VSS_CMD_SESSION_ABORT, 0);
 	vss__put_id(&req, VSS_A_SESSION_ID, sid);
-	return vss__request(ctx, &req, NULL, NULL);
+	rc = vss__request_on(ctx, sk, &req, NULL, NULL);
+	vss__sock_close(sk);
+	return rc;
 }
 
 VSS_EXPORT int vss_backup_abort(struct vss_backup *b)
 {
+	VSS_NEED(NULL, b);
 	vss__clear_error(b->ctx);
 	return session_abort(b->ctx, &b->session_id);
 }
@@ -403,6 +425,7 @@ VSS_EXPORT int vss_async_wait(struct vss_async *a, int timeout_ms)
 	struct timespec deadline;
 	int rc = 0;
 
+	VSS_NEED(NULL, a);
 	if (timeout_ms > 0) {
 		clock_gettime(CLOCK_REALTIME, &deadline);
 		deadline.tv_sec += timeout_ms / 1000;
@@ -435,6 +458,7 @@ VSS_EXPORT int vss_async_cancel(struct vss_async *a)
 	bool done;
 	int result;
 
+	VSS_NEED(NULL, a);
 	pthread_mutex_lock(&a->lock);
 	done = a->done;
 	result = a->result;
@@ -457,6 +481,8 @@ VSS_EXPORT int vss_async_query_status(struct vss_async *a, uint32_t *hr,
 	uint32_t status;
 	int res;
 
+	VSS_NEED(NULL, a);
+	VSS_NEED(a->ctx, hr);
 	pthread_mutex_lock(&a->lock);
 	if (!a->done) {
 		status = VSS_S_ASYNC_PENDING;

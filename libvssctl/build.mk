@@ -10,9 +10,13 @@
 ifndef LIBVSSCTL_INCLUDED
 LIBVSSCTL_INCLUDED := 1
 
-LIBVSSCTL_VERSION  := 1.0.0
 LIBVSSCTL_SOVER    := 1
 LIBVSSCTL_DIR      := libvssctl
+# The package version follows the symbol versions: the last node of the
+# version script, LIBVSSCTL_1.2 -> 1.2.0 (LIBVSSCTL_1 -> 1.0.0).  libvssctl.pc
+# and vssctl -V use it; tests/unit/exports_test.sh checks that they agree.
+LIBVSSCTL_NODE     := $(lastword $(shell sed -n 's/^\(LIBVSSCTL_[0-9.]*\) {.*/\1/p' $(LIBVSSCTL_DIR)/libvssctl.map))
+LIBVSSCTL_VERSION  := $(patsubst LIBVSSCTL_%,%,$(LIBVSSCTL_NODE))$(if $(findstring .,$(LIBVSSCTL_NODE)),,.0).0
 LIBVSSCTL_OBJDIR   := build/user/libvssctl
 LIBVSSCTL_PKGS     := libnl-3.0 libnl-genl-3.0 blkid
 LIBVSSCTL_PKG_CFLAGS := $(shell pkg-config --cflags $(LIBVSSCTL_PKGS))
@@ -60,7 +64,7 @@ $(LIBVSSCTL_A): $(LIBVSSCTL_OBJS)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(LIBVSSCTL_PC): $(LIBVSSCTL_DIR)/libvssctl.pc.in $(LIBVSSCTL_DIR)/build.mk
+$(LIBVSSCTL_PC): $(LIBVSSCTL_DIR)/libvssctl.pc.in $(LIBVSSCTL_DIR)/build.mk $(LIBVSSCTL_MAP)
 	sed -e 's|@PREFIX@|$(LIBVSSCTL_PREFIX)|g' \
 	    -e 's|@LIBDIR@|$(LIBVSSCTL_LIBDIR)|g' \
 	    -e 's|@INCLUDEDIR@|$(LIBVSSCTL_INCDIR)|g' \

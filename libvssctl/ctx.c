@@ -66,17 +66,23 @@ static int log_priority_from_string(const char *s)
 VSS_EXPORT void vss_ctx_set_log_fn(struct vss_ctx *ctx, vss_log_fn fn,
 				   void *data)
 {
+	if (!ctx)
+		return;
 	ctx->log_fn = fn;
 	ctx->log_data = data;
 }
 
 VSS_EXPORT void vss_ctx_set_log_priority(struct vss_ctx *ctx, int priority)
 {
+	if (!ctx)
+		return;
 	ctx->log_priority = priority;
 }
 
 VSS_EXPORT int vss_ctx_get_log_priority(const struct vss_ctx *ctx)
 {
+	if (!ctx)
+		return vss__null_arg(NULL, __func__, "ctx");
 	return ctx->log_priority;
 }
 
@@ -97,10 +103,16 @@ void vss__clear_error(const struct vss_ctx *ctx)
 	last_error.msg[0] = '\0';
 }
 
-/* Records a failure and returns @error, so that "return vss__set_error()" works. */
+/*
+ * Records a failure and returns @error, so that "return vss__set_error()"
+ * works.  An allocation failure without a more precise code is
+ * E_OUTOFMEMORY, as in VSS.
+ */
 int vss__set_error(const struct vss_ctx *ctx, int error, uint32_t hresult,
 		   const char *fmt, ...)
 {
+	if (error == -ENOMEM && !hresult)
+		hresult = VSS_E_OUTOFMEMORY;
 	last_error.ctx = ctx;
 	last_error.error = error;
 	last_error.hresult = hresult;
@@ -113,6 +125,12 @@ int vss__set_error(const struct vss_ctx *ctx, int error, uint32_t hresult,
 		va_end(ap);
 	}
 	return error;
+}
+
+int vss__null_arg(const struct vss_ctx *ctx, const char *fn, const char *arg)
+{
+	return vss__set_error(ctx, -EINVAL, VSS_E_INVALIDARG,
+			      "%s: argument \"%s\" is NULL", fn, arg);
 }
 
 VSS_EXPORT const char *vss_ctx_last_error_msg(const struct vss_ctx *ctx)
@@ -374,28 +392,20 @@ static int request_result(const struct vss_ctx *ctx, const struct vss_nlerr *e,
 			       strerror(-e->error), attr);
 	else
 		vss__set_error(ctx, e->error, hr, "%s", strerror(-e->error));
-	dbg(ctx, "command %u failed: %s (%d)", cmd, last_error.msg, e->error);
 	return e->error;
 }
 
-/**
- * vss__request_on() - send a request and process its replies on a socket
- * @ctx: context
- * @sk: socket to use (the caller serializes its use)
- * @r: request from vss__req_new(); its message is consumed
- * @cb: called for each reply message (may be NULL)
- * @arg: passed to @cb
- *
- * A request that could not be built is not sent: its failure (-ENOMEM, or
- * -EMSGSIZE "request too large") is recorded and returned here.
- *
- * Return: 0, the kernel's -errno (with its extack message recorded), the
- * first error of @cb, or a local -errno.
+/*
+ * request_on() - vss__request_on(), with @lock (if not NULL) held from the
+ * send to the last reply.  The log function is called only after @lock is
+ * released: it is the caller's code, and may call back into the library.
  */
-int vss__request_on(struct vss_ctx *ctx, struct nl_sock *sk, struct vss_req *r,
-		    vss_msg_cb cb, void *arg)
+static int request_on(struct vss_ctx *ctx, struct nl_sock *sk,
+		      struct vss_req *r, vss_msg_cb cb, void *arg,
+		      pthread_mutex_t *lock)
 {
 	struct vss_walk w = { .family = ctx->family, .cb = cb, .arg = arg };
+	bool malformed = false, kernel_error = false;
 	struct nl_msg *msg = r->msg;
 	struct nlmsghdr *nlh;
 	uint8_t cmd;
@@ -414,6 +424,8 @@ int vss__request_on(struct vss_ctx *ctx, struct nl_sock *sk, struct vss_req *r,
 	nlh = nlmsg_hdr(msg);
 	cmd = ((struct genlmsghdr *)nlmsg_data(nlh))->cmd;
 	vss__clear_error(ctx);
+	if (lock)
+		pthread_mutex_lock(lock);
 	nl_complete_msg(sk, msg);
 	w.seq = nlh->nlmsg_seq;
 	/* kept to name the attribute an extended ACK points at */
@@ -451,8 +463,10 @@ int vss__request_on(struct vss_ctx *ctx, struct nl_sock *sk, struct vss_req *r,
 			goto out_malformed;
 	}
 	rc = request_result(ctx, &w.nlerr, cmd, req_copy, req_len);
-	if (rc)
+	if (rc) {
+		kernel_error = true;
 		goto out;
+	}
 	rc = w.cb_error;
 	if (rc == -EBADMSG)
 		goto out_malformed;
@@ -462,13 +476,41 @@ int vss__request_on(struct vss_ctx *ctx, struct nl_sock *sk, struct vss_req *r,
 		rc = vss__set_error(ctx, -EAGAIN, 0,
 				    "objects changed during the dump");
 out:
+	if (lock)
+		pthread_mutex_unlock(lock);
 	free(req_copy);
+	/* the log function runs unlocked (it may call the library) */
+	if (malformed)
+		err(ctx, "malformed reply from the kernel");
+	else if (kernel_error)
+		dbg(ctx, "command %u failed: %s (%d)", cmd,
+		    last_error.msg, rc);
 	return rc;
 
 out_malformed:
-	err(ctx, "malformed reply from the kernel");
+	malformed = true;
 	rc = vss__set_error(ctx, -EBADMSG, 0, "malformed reply from the kernel");
 	goto out;
+}
+
+/**
+ * vss__request_on() - send a request and process its replies on a socket
+ * @ctx: context
+ * @sk: socket to use (the caller serializes its use)
+ * @r: request from vss__req_new(); its message is consumed
+ * @cb: called for each reply message (may be NULL)
+ * @arg: passed to @cb
+ *
+ * A request that could not be built is not sent: its failure (-ENOMEM, or
+ * -EMSGSIZE "request too large") is recorded and returned here.
+ *
+ * Return: 0, the kernel's -errno (with its extack message recorded), the
+ * first error of @cb, or a local -errno.
+ */
+int vss__request_on(struct vss_ctx *ctx, struct nl_sock *sk, struct vss_req *r,
+		    vss_msg_cb cb, void *arg)
+{
+	return request_on(ctx, sk, r, cb, arg, NULL);
 }
 
 /**
@@ -483,12 +525,7 @@ out_malformed:
 int vss__request(struct vss_ctx *ctx, struct vss_req *r, vss_msg_cb cb,
 		 void *arg)
 {
-	int rc;
-
-	pthread_mutex_lock(&ctx->lock);
-	rc = vss__request_on(ctx, ctx->req, r, cb, arg);
-	pthread_mutex_unlock(&ctx->lock);
-	return rc;
+	return request_on(ctx, ctx->req, r, cb, arg, &ctx->lock);
 }
 
 /* ---- context ---- */
@@ -499,9 +536,11 @@ VSS_EXPORT int vss_ctx_new(struct vss_ctx **out)
 	const char *env;
 	int rc;
 
+	if (!out)
+		return vss__null_arg(NULL, __func__, "ctx");
 	ctx = calloc(1, sizeof(*ctx));
 	if (!ctx)
-		return -ENOMEM;
+		return vss__set_error(NULL, -ENOMEM, 0, "out of memory");
 	ctx->refcount = 1;
 	ctx->log_fn = log_stderr;
 	ctx->log_priority = LOG_ERR;

@@ -14,6 +14,7 @@ VSS_EXPORT int vss_events_subscribe(struct vss_ctx *ctx)
 	struct nl_sock *sk;
 	int rc;
 
+	VSS_NEED(NULL, ctx);
 	vss__clear_error(ctx);
 	if (ctx->ev)
 		return 0;
@@ -41,6 +42,7 @@ VSS_EXPORT int vss_events_subscribe(struct vss_ctx *ctx)
 
 VSS_EXPORT int vss_events_fd(const struct vss_ctx *ctx)
 {
+	VSS_NEED(NULL, ctx);
 	if (!ctx->ev)
 		return -ENOTCONN;
 	return nl_socket_get_fd(ctx->ev);
@@ -58,7 +60,8 @@ VSS_EXPORT int vss_event_set_break(const struct vss_event *event,
 {
 	const struct vss__event *xev = dispatching;
 
-	if (!xev || !event || event != &xev->pub || !xev->has_set_break)
+	if (!xev || !event || !out || event != &xev->pub ||
+	    !xev->has_set_break)
 		return -EINVAL;
 	*out = xev->set_break;
 	return 0;
@@ -137,6 +140,8 @@ VSS_EXPORT int vss_events_dispatch(struct vss_ctx *ctx, vss_event_fn fn,
 {
 	int count = 0;
 
+	VSS_NEED(NULL, ctx);
+	VSS_NEED(ctx, fn);
 	vss__clear_error(ctx);
 	if (!ctx->ev)
 		return vss__set_error(ctx, -ENOTCONN, 0,

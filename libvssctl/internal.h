@@ -28,7 +28,8 @@
 
 struct vss_ctx {
 	int refcount;			/* atomic builtins */
-	pthread_mutex_t lock;		/* serializes use of @req */
+	pthread_mutex_t lock;		/* serializes use of @req; never held
+					 * while a caller's function runs */
 	struct nl_sock *req;		/* requests and their replies */
 	struct nl_sock *ev;		/* multicast events; NULL until subscribed */
 	int family;			/* genl family id of "vss" */
@@ -60,6 +61,13 @@ void vss__log(const struct vss_ctx *ctx, int prio, const char *file, int line,
 void vss__clear_error(const struct vss_ctx *ctx);
 int vss__set_error(const struct vss_ctx *ctx, int error, uint32_t hresult,
 		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* A required pointer argument @arg of @fn is NULL: -EINVAL, E_INVALIDARG. */
+int vss__null_arg(const struct vss_ctx *ctx, const char *fn, const char *arg);
+#define VSS_NEED(ctx, arg)						\
+	do {								\
+		if (!(arg))						\
+			return vss__null_arg(ctx, __func__, #arg);	\
+	} while (0)
 
 /* ---- store device (store.c) ---- */
 
@@ -202,6 +210,44 @@ int vss__request(struct vss_ctx *ctx, struct vss_req *r, vss_msg_cb cb,
 int vss__sock_open(struct vss_ctx *ctx, struct nl_sock **out);
 void vss__sock_close(struct nl_sock *sk);
 int vss__recv(struct nl_sock *sk, void **buf, size_t *len, int timeout_ms);
+
+/* ---- backup-components object and async handle (backup.c) ---- */
+
+/*
+ * Here rather than in backup.c so that the host unit tests can build
+ * objects without a kernel.  Lock order: backup->lock, then async->lock.
+ */
+struct vss_backup {
+	struct vss_ctx *ctx;		/* reference */
+	struct nl_sock *sk;		/* the session's socket */
+	vss_id_t session_id;
+
+	pthread_mutex_t lock;		/* protects the fields below */
+	pthread_cond_t idle;		/* signalled when @running clears */
+	struct vss_async *running;	/* DoSnapshotSet in progress */
+	bool has_set;			/* @set_id holds the current set */
+	vss_id_t set_id;
+	bool did_set;			/* DoSnapshotSet was started: single use */
+	bool has_result;		/* @result of the last successful set */
+	struct vss_set_result result;
+	bool complete;			/* BackupComplete was called */
+};
+
+struct vss_async {
+	struct vss_ctx *ctx;		/* reference, for Cancel */
+	vss_id_t session_id;
+	struct vss_backup *backup;	/* only the worker uses it */
+	vss_id_t set_id;
+	pthread_t thread;
+
+	pthread_mutex_t lock;		/* protects the fields below */
+	pthread_cond_t cond;		/* signalled when @done is set */
+	bool done;
+	bool cancel_requested;
+	int result;			/* 0 or -errno, once @done */
+	uint32_t hr;			/* the failure's HRESULT */
+	char msg[320];			/* the failure's message */
+};
 
 /* ---- growing arrays for dumps ---- */
 

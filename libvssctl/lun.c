@@ -22,9 +22,10 @@ static int lun_one_cb(const struct nlmsghdr *nlh, void *arg)
 static int check_name(const struct vss_ctx *ctx, const char *name)
 {
 	if (!name || !name[0])
-		return vss__set_error(ctx, -EINVAL, 0, "LUN name is empty");
+		return vss__set_error(ctx, -EINVAL, VSS_E_INVALIDARG,
+				      "LUN name is empty");
 	if (strlen(name) > VSS_LUN_NAME_MAX)
-		return vss__set_error(ctx, -EINVAL, 0,
+		return vss__set_error(ctx, -EINVAL, VSS_E_INVALIDARG,
 				      "LUN name is longer than %d characters",
 				      VSS_LUN_NAME_MAX);
 	return 0;
@@ -38,12 +39,14 @@ VSS_EXPORT int vss_lun_add(struct vss_ctx *ctx,
 	struct vss_req req;
 	int rc;
 
+	VSS_NEED(NULL, ctx);
+	VSS_NEED(ctx, p);
 	vss__clear_error(ctx);
 	rc = check_name(ctx, p->name);
 	if (rc)
 		return rc;
 	if (!p->backing || !p->store)
-		return vss__set_error(ctx, -EINVAL, 0,
+		return vss__set_error(ctx, -EINVAL, VSS_E_INVALIDARG,
 				      "backing and store devices are required");
 	/* the kernel formats a store without a vss superblock: not silently */
 	if (!p->format) {
@@ -76,6 +79,7 @@ VSS_EXPORT int vss_lun_remove(struct vss_ctx *ctx, const char *name)
 	struct vss_req req;
 	int rc;
 
+	VSS_NEED(NULL, ctx);
 	vss__clear_error(ctx);
 	rc = check_name(ctx, name);
 	if (rc)
@@ -92,6 +96,8 @@ VSS_EXPORT int vss_lun_get(struct vss_ctx *ctx, const char *name,
 	struct vss_req req;
 	int rc;
 
+	VSS_NEED(NULL, ctx);
+	VSS_NEED(ctx, info);
 	vss__clear_error(ctx);
 	rc = check_name(ctx, name);
 	if (rc)
@@ -132,6 +138,10 @@ VSS_EXPORT int vss_lun_list(struct vss_ctx *ctx, struct vss_lun_info **luns,
 {
 	int rc = -EAGAIN;
 
+	VSS_NEED(NULL, ctx);
+	VSS_NEED(ctx, luns);
+	VSS_NEED(ctx, nr);
+	vss__clear_error(ctx);
 	for (int i = 0; i < DUMP_RETRIES && rc == -EAGAIN; i++) {
 		struct lun_list l = { 0 };
 		struct vss_req req = vss__req_new(ctx, VSS_CMD_LUN_GET,

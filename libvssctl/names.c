@@ -16,6 +16,8 @@ VSS_EXPORT char *vss_id_to_string(const vss_id_t *id, char *buf)
 	static const char hex[] = "0123456789abcdef";
 	char *p = buf;
 
+	if (!id || !buf)
+		return NULL;
 	for (size_t i = 0; i < sizeof(id->b); i++) {
 		if (i == 4 || i == 6 || i == 8 || i == 10)
 			*p++ = '-';
@@ -41,7 +43,7 @@ VSS_EXPORT int vss_id_from_string(const char *s, vss_id_t *id)
 	vss_id_t v;
 	size_t n = 0;
 
-	if (!s || strlen(s) != VSS_ID_STRLEN - 1)
+	if (!s || !id || strlen(s) != VSS_ID_STRLEN - 1)
 		return -EINVAL;
 	for (size_t i = 0; i < VSS_ID_STRLEN - 1; i++) {
 		int hi, lo;
@@ -64,6 +66,8 @@ VSS_EXPORT int vss_id_from_string(const char *s, vss_id_t *id)
 
 VSS_EXPORT bool vss_id_equal(const vss_id_t *a, const vss_id_t *b)
 {
+	if (!a || !b)
+		return false;
 	return !memcmp(a->b, b->b, sizeof(a->b));
 }
 
@@ -75,8 +79,8 @@ static const struct {
 	{ VSS_S_ASYNC_PENDING, "VSS_S_ASYNC_PENDING" },
 	{ VSS_S_ASYNC_FINISHED, "VSS_S_ASYNC_FINISHED" },
 	{ VSS_S_ASYNC_CANCELLED, "VSS_S_ASYNC_CANCELLED" },
-	{ 0x80070057U, "E_INVALIDARG" },
-	{ 0x8007000EU, "E_OUTOFMEMORY" },
+	{ VSS_E_INVALIDARG, "E_INVALIDARG" },
+	{ VSS_E_OUTOFMEMORY, "E_OUTOFMEMORY" },
 	{ VSS_E_BAD_STATE, "VSS_E_BAD_STATE" },
 	{ VSS_E_UNEXPECTED, "VSS_E_UNEXPECTED" },
 	{ 0x80042306U, "VSS_E_PROVIDER_VETO" },

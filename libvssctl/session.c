@@ -22,6 +22,9 @@ VSS_EXPORT int vss_session_get(struct vss_ctx *ctx, const vss_id_t *id,
 	struct vss_req req;
 	int rc;
 
+	VSS_NEED(NULL, ctx);
+	VSS_NEED(ctx, id);
+	VSS_NEED(ctx, info);
 	vss__clear_error(ctx);
 	req = vss__req_new(ctx, VSS_CMD_SESSION_GET, 0);
 	vss__put_id(&req, VSS_A_SESSION_ID, id);
@@ -59,6 +62,9 @@ VSS_EXPORT int vss_session_list(struct vss_ctx *ctx,
 {
 	int rc = -EAGAIN;
 
+	VSS_NEED(NULL, ctx);
+	VSS_NEED(ctx, sessions);
+	VSS_NEED(ctx, nr);
 	vss__clear_error(ctx);
 	for (int i = 0; i < DUMP_RETRIES && rc == -EAGAIN; i++) {
 		struct session_list l = { 0 };

@@ -24,6 +24,9 @@ VSS_EXPORT int vss_snapshot_get(struct vss_ctx *ctx, const vss_id_t *id,
 	struct vss_req req;
 	int rc;
 
+	VSS_NEED(NULL, ctx);
+	VSS_NEED(ctx, id);
+	VSS_NEED(ctx, info);
 	vss__clear_error(ctx);
 	req = vss__req_new(ctx, VSS_CMD_SNAPSHOT_GET, 0);
 	vss__put_id(&req, VSS_A_SNAPSHOT_ID, id);
@@ -62,9 +65,13 @@ VSS_EXPORT int vss_snapshot_list(struct vss_ctx *ctx, const char *lun,
 {
 	int rc = -EAGAIN;
 
+	VSS_NEED(NULL, ctx);
+	VSS_NEED(ctx, snaps);
+	VSS_NEED(ctx, nr);
 	vss__clear_error(ctx);
 	if (lun && (!lun[0] || strlen(lun) > VSS_LUN_NAME_MAX))
-		return vss__set_error(ctx, -EINVAL, 0, "invalid LUN name");
+		return vss__set_error(ctx, -EINVAL, VSS_E_INVALIDARG,
+				      "invalid LUN name");
 	for (int i = 0; i < DUMP_RETRIES && rc == -EAGAIN; i++) {
 		struct snap_list l = { 0 };
 		struct vss_req req = vss__req_new(ctx, VSS_CMD_SNAPSHOT_GET,
@@ -85,11 +92,14 @@ VSS_EXPORT int vss_snapshot_list(struct vss_ctx *ctx, const char *lun,
 	return rc;
 }
 
-static int id_request(struct vss_ctx *ctx, uint8_t cmd, int type,
-		      const vss_id_t *id)
+static int id_request(struct vss_ctx *ctx, const char *fn, uint8_t cmd,
+		      int type, const vss_id_t *id)
 {
 	struct vss_req req;
 
+	VSS_NEED(NULL, ctx);
+	if (!id)
+		return vss__null_arg(ctx, fn, "id");
 	vss__clear_error(ctx);
 	req = vss__req_new(ctx, cmd, 0);
 	vss__put_id(&req, type, id);
@@ -98,13 +108,15 @@ static int id_request(struct vss_ctx *ctx, uint8_t cmd, int type,
 
 VSS_EXPORT int vss_snapshot_delete(struct vss_ctx *ctx, const vss_id_t *id)
 {
-	return id_request(ctx, VSS_CMD_SNAPSHOT_DEL, VSS_A_SNAPSHOT_ID, id);
+	return id_request(ctx, __func__, VSS_CMD_SNAPSHOT_DEL,
+			  VSS_A_SNAPSHOT_ID, id);
 }
 
 VSS_EXPORT int vss_snapshot_set_delete(struct vss_ctx *ctx,
 				       const vss_id_t *set_id)
 {
-	return id_request(ctx, VSS_CMD_SET_DEL, VSS_A_SET_ID, set_id);
+	return id_request(ctx, "vss_snapshot_set_delete", VSS_CMD_SET_DEL,
+			  VSS_A_SET_ID, set_id);
 }
 
 static int set_break_cb(const struct nlmsghdr *nlh, void *arg)
@@ -128,6 +140,8 @@ VSS_EXPORT int vss_snapshot_set_break(struct vss_ctx *ctx,
 	unsigned int n = 0;
 	int rc;
 
+	VSS_NEED(NULL, ctx);
+	VSS_NEED(ctx, set_id);
 	vss__clear_error(ctx);
 	req = vss__req_new(ctx, VSS_CMD_SET_BREAK, 0);
 	vss__put_id(&req, VSS_A_SET_ID, set_id);
@@ -169,16 +183,30 @@ VSS_EXPORT int vss_snapshot_changes(struct vss_ctx *ctx, const vss_id_t *id,
 {
 	struct changes c = { .fn = fn, .arg = arg };
 	struct vss_req req;
+	struct nl_sock *sk;
 	int rc;
 
+	VSS_NEED(NULL, ctx);
+	VSS_NEED(ctx, id);
+	VSS_NEED(ctx, fn);
 	vss__clear_error(ctx);
 	if (from > INT64_MAX)
-		return vss__set_error(ctx, -EINVAL, 0, "offset out of range");
+		return vss__set_error(ctx, -EINVAL, VSS_E_INVALIDARG,
+				      "offset out of range");
+	/*
+	 * The dump runs on a socket of its own, without the context's lock:
+	 * @fn is the caller's code and may call the library on @ctx (or
+	 * another thread may, e.g. AbortBackup) however long the dump takes.
+	 */
+	rc = vss__sock_open(ctx, &sk);
+	if (rc)
+		return vss__set_error(ctx, rc, 0, "cannot open a netlink socket");
 	req = vss__req_new(ctx, VSS_CMD_SNAPSHOT_CHANGES, NLM_F_DUMP);
 	vss__put_id(&req, VSS_A_SNAPSHOT_ID, id);
 	if (from)
 		vss__put_u64(&req, VSS_A_SNAPSHOT_OFFSET, from);
-	rc = vss__request(ctx, &req, changes_cb, &c);
+	rc = vss__request_on(ctx, sk, &req, changes_cb, &c);
+	vss__sock_close(sk);
 	if (rc)
 		return rc;
 	if (chunk_size)

@@ -15,6 +15,12 @@
  *    vss_ctx_last_hresult() the VSS HRESULT where VSS defines one for the
  *    case (e.g. VSS_E_VOLUME_IN_USE), else 0.
  *  - Output structures are written only on success.
+ *  - A required pointer argument that is NULL is never dereferenced: the
+ *    call fails with -EINVAL and HRESULT VSS_E_INVALIDARG (E_INVALIDARG),
+ *    recorded against the context (against NULL when the object itself is
+ *    NULL: vss_ctx_last_hresult(NULL) reads it).  An allocation failure is
+ *    -ENOMEM with VSS_E_OUTOFMEMORY (E_OUTOFMEMORY).  Optional out
+ *    parameters are marked "if not NULL".
  *  - Ids (sessions, snapshot sets, snapshots) are 128-bit UUIDs (vss_id_t).
  *
  * Thread safety
@@ -27,8 +33,15 @@
  *    thread at a time (as IVssBackupComponents); a struct vss_async may be
  *    waited on, queried and cancelled from any thread.
  *  - The log function may be called from any thread using the context.
+ *  - No callback (the extent function of vss_snapshot_changes(), the event
+ *    function, the log function) runs with a library lock held: each may
+ *    call any function of the library, on the same context.  AbortBackup
+ *    and Cancel use a socket of their own, so they work while another
+ *    thread's long dump runs on the context.
  *
- * Link with pkg-config libvssctl.  Symbols are versioned (LIBVSSCTL_1).
+ * Link with pkg-config libvssctl.  Symbols are versioned (LIBVSSCTL_1,
+ * then one node per addition); the package version follows the last node
+ * (LIBVSSCTL_1.2: 1.2.0).
  */
 #ifndef LIBVSSCTL_VSSCTL_H
 #define LIBVSSCTL_VSSCTL_H
@@ -50,6 +63,10 @@ extern "C" {
 #define VSS_S_ASYNC_PENDING			0x00042309U
 #define VSS_S_ASYNC_FINISHED			0x0004230AU
 #define VSS_S_ASYNC_CANCELLED			0x0004230BU
+/* a required argument is NULL or out of range (library-side checks) */
+#define VSS_E_INVALIDARG			0x80070057U
+/* an allocation failed */
+#define VSS_E_OUTOFMEMORY			0x8007000EU
 #ifndef VSS_E_FLUSH_WRITES_TIMEOUT
 #define VSS_E_FLUSH_WRITES_TIMEOUT		0x80042313U
 #endif
@@ -78,7 +95,7 @@ typedef struct vss_id {
  * @id: the id
  * @buf: at least VSS_ID_STRLEN bytes
  *
- * Return: @buf.
+ * Return: @buf; NULL if @id or @buf is NULL.
  */
 char *vss_id_to_string(const vss_id_t *id, char *buf);
 
@@ -87,11 +104,11 @@ char *vss_id_to_string(const vss_id_t *id, char *buf);
  * @s: the text
  * @id: receives the id
  *
- * Return: 0 or -EINVAL.
+ * Return: 0 or -EINVAL (also for a NULL argument).
  */
 int vss_id_from_string(const char *s, vss_id_t *id);
 
-/** vss_id_equal() - Return: true if @a and @b are the same id. */
+/** vss_id_equal() - Return: true if @a and @b are the same id (false if NULL). */
 bool vss_id_equal(const vss_id_t *a, const vss_id_t *b);
 
 /* ---- context ---- */
@@ -377,7 +394,12 @@ typedef int (*vss_extent_fn)(void *arg, uint64_t offset, uint64_t length);
  * @fn: called for each extent, in ascending order
  * @arg: passed to @fn
  *
- * Return: 0, the first non-zero value returned by @fn, or -errno.
+ * The dump has a netlink socket of its own and @fn runs without any lock
+ * of the library held: it may call the library on @ctx (a query,
+ * vss_backup_abort(), vss_async_cancel()).  @fn is required.
+ *
+ * Return: 0, the first non-zero value returned by @fn, or -errno (-EIO
+ * for an invalidated snapshot).
  */
 int vss_snapshot_changes(struct vss_ctx *ctx, const vss_id_t *id,
 			 uint64_t from, uint32_t *chunk_size, vss_extent_fn fn,
@@ -514,8 +536,13 @@ int vss_backup_get_status(struct vss_backup *backup,
  * @backup: object
  * @set_id: receives the new set's id
  *
+ * One object serves one operation: once DoSnapshotSet was started on
+ * @backup, StartSnapshotSet (and AddToSnapshotSet, DoSnapshotSet) fail with
+ * VSS_E_BAD_STATE, whatever the kernel's session would allow.
+ *
  * Return: 0; -EBUSY (VSS_E_SNAPSHOT_SET_IN_PROGRESS) while another set is
- * being built or taken; -EINVAL (VSS_E_BAD_STATE) after an abort; -errno.
+ * being built or taken; -EINVAL (VSS_E_BAD_STATE) after an abort or after
+ * DoSnapshotSet; -errno.
  */
 int vss_backup_start_snapshot_set(struct vss_backup *backup, vss_id_t *set_id);
 
@@ -593,7 +620,9 @@ int vss_backup_complete(struct vss_backup *backup);
  * Makes a running DoSnapshotSet fail, drops a set being built and releases
  * every hold, freeze and LUN reservation of the session.  Snapshots already
  * created are kept (delete them with vss_snapshot_set_delete()).
- * May be called from another thread while vss_async_wait() runs.
+ * May be called from another thread while vss_async_wait() runs, or from
+ * a callback; it has a socket of its own, so it does not wait for another
+ * thread's request on the context.
  *
  * Return: 0 or -errno.
  */

@@ -11,7 +11,8 @@ work=/tmp/engine_badinput
 plan 14
 
 load_vss || die "cannot load vss"
-ramdisks 5 16
+test_devs loop 16 16 16 16 16 || die "devices"
+D0=${DEVS[0]} D1=${DEVS[1]} D2=${DEVS[2]} D3=${DEVS[3]} D4=${DEVS[4]}
 rm -rf $work && mkdir -p $work
 cleanup() {
 	exec 4<&- 2>/dev/null
@@ -19,7 +20,7 @@ cleanup() {
 	$ctl lun-del ba >/dev/null 2>&1
 	$ctl lun-del bb >/dev/null 2>&1
 	unload_vss
-	rmmod brd 2>/dev/null
+	vss_devs_cleanup
 }
 trap cleanup EXIT
 
@@ -45,22 +46,22 @@ refused() {
 	fi
 }
 
-check "lun add ba" $ctl lun-add ba /dev/ram0 /dev/ram1 65536
+check "lun add ba" $ctl lun-add ba $D0 $D1 65536
 udev_settle /dev/vss-ba
 stamp fill /dev/vss-ba $work/map 1 0 256 >/dev/null || die "fill"
 
-refused "chunk size not a power of two" "chunk|Chunk" lun-add bb /dev/ram2 /dev/ram3 12288
-refused "chunk size below 4 KiB" "chunk|Chunk|out of range" lun-add bb /dev/ram2 /dev/ram3 2048
-refused "chunk size above 1 MiB" "chunk|Chunk|out of range" lun-add bb /dev/ram2 /dev/ram3 2097152
-refused "store equal to the backing device" "differ|same" lun-add bb /dev/ram2 /dev/ram2
-refused "store used by another LUN" "in use|busy" lun-add bb /dev/ram2 /dev/ram1
-refused "backing used by another LUN" "in use|busy" lun-add bb /dev/ram0 /dev/ram3
-refused "store is another LUN's backing" "in use|busy" lun-add bb /dev/ram2 /dev/ram0
-refused "LUN name in use" "exists|in use" lun-add ba /dev/ram2 /dev/ram3
-refused "bad LUN name" "name" lun-add "b-b" /dev/ram2 /dev/ram3
-refused "missing backing device" "not found|No such|exist" lun-add bb /dev/nonexistent /dev/ram3
-mkfs.ext4 -q -F /dev/ram4 >/dev/null 2>&1 && mkdir -p /mnt/eb_ro && mount -o ro /dev/ram4 /mnt/eb_ro
-refused "mounted backing device" "in use|busy" lun-add bb /dev/ram4 /dev/ram3
+refused "chunk size not a power of two" "chunk|Chunk" lun-add bb $D2 $D3 12288
+refused "chunk size below 4 KiB" "chunk|Chunk|out of range" lun-add bb $D2 $D3 2048
+refused "chunk size above 1 MiB" "chunk|Chunk|out of range" lun-add bb $D2 $D3 2097152
+refused "store equal to the backing device" "differ|same" lun-add bb $D2 $D2
+refused "store used by another LUN" "in use|busy" lun-add bb $D2 $D1
+refused "backing used by another LUN" "in use|busy" lun-add bb $D0 $D3
+refused "store is another LUN's backing" "in use|busy" lun-add bb $D2 $D0
+refused "LUN name in use" "exists|in use" lun-add ba $D2 $D3
+refused "bad LUN name" "name" lun-add "b-b" $D2 $D3
+refused "missing backing device" "not found|No such|exist" lun-add bb /dev/nonexistent $D3
+mkfs.ext4 -q -F $D4 >/dev/null 2>&1 && mkdir -p /mnt/eb_ro && mount -o ro $D4 /mnt/eb_ro
+refused "mounted backing device" "in use|busy" lun-add bb $D4 $D3
 umount /mnt/eb_ro
 
 exec 4</dev/vss-ba

@@ -10,25 +10,26 @@ work=/tmp/engine_basic
 plan 14
 
 load_vss || die "cannot load vss"
-ramdisks 2 64
+test_devs "loop virtio" 64 64 || die "devices"
+D0=${DEVS[0]} D1=${DEVS[1]}
 rm -rf $work && mkdir -p $work
 cleanup() {
 	$ctl lun-del eb >/dev/null 2>&1
 	unload_vss
-	rmmod brd 2>/dev/null
+	vss_devs_cleanup
 }
 trap cleanup EXIT
 
-check "lun add (4 KiB chunks)" $ctl lun-add eb /dev/ram0 /dev/ram1 4096
+check "lun add (4 KiB chunks)" $ctl lun-add eb $D0 $D1 4096
 udev_settle /dev/vss-eb
-if [ "$(blockdev --getsize64 /dev/vss-eb 2>/dev/null)" = "$(blockdev --getsize64 /dev/ram0)" ]; then
+if [ "$(blockdev --getsize64 /dev/vss-eb 2>/dev/null)" = "$(blockdev --getsize64 $D0)" ]; then
 	ok "LUN device has the backing size"
 else
 	fail "LUN device has the backing size"
 fi
 
 stamp fill /dev/vss-eb $work/map 1 >/dev/null &&
-	stamp verify /dev/ram0 $work/map >/dev/null &&
+	stamp verify $D0 $work/map >/dev/null &&
 	stamp verify /dev/vss-eb $work/map >/dev/null
 [ $? = 0 ] && ok "writes pass through to the backing device" ||
 	fail "writes pass through to the backing device"
@@ -48,7 +49,7 @@ udev_settle $dev1 && udev_settle $dev2
 check "snapshot 1 reads its point in time" stamp verify $dev1 $work/map.s1
 check "snapshot 2 reads its point in time" stamp verify $dev2 $work/map.s2
 check "LUN reads the latest data" stamp verify /dev/vss-eb $work/map
-check "backing device holds the latest data" stamp verify /dev/ram0 $work/map
+check "backing device holds the latest data" stamp verify $D0 $work/map
 
 # changed-block tracking: every block that differs from s1 is reported
 $ctl changes $id1 >$work/ext1 2>&1

@@ -12,7 +12,8 @@ plan 13
 command -v vssctl >/dev/null || { echo "1..0 # SKIP vssctl not built"; exit 4; }
 command -v jq >/dev/null || { echo "1..0 # SKIP jq missing"; exit 4; }
 load_vss || die "cannot load vss"
-ramdisks 3 32
+test_devs "virtio dmcrypt" 32 32 32 || die "devices"
+D0=${DEVS[0]} D1=${DEVS[1]} D2=${DEVS[2]}
 rm -rf $work && mkdir -p $work
 cleanup() {
 	for id in $(vssctl -j snapshot list --lun ec 2>/dev/null | jq -r '.[].id' 2>/dev/null); do
@@ -20,7 +21,7 @@ cleanup() {
 	done
 	vssctl lun remove ec >/dev/null 2>&1
 	unload_vss
-	rmmod brd 2>/dev/null
+	vss_devs_cleanup
 }
 trap cleanup EXIT
 
@@ -31,7 +32,7 @@ snaps() {
 		sed 's| \([^/ ][^ ]*\) | /dev/\1 |'
 }
 
-check "vssctl lun add" vssctl lun add /dev/ram0 --store /dev/ram1 --chunk-size 16K --name ec
+check "vssctl lun add" vssctl lun add $D0 --store $D1 --chunk-size 16K --name ec
 udev_settle /dev/vss-ec
 stamp fill /dev/vss-ec $work/map 1 >/dev/null || die "fill"
 check "vssctl snapshot create (1)" vssctl snapshot create ec
@@ -56,13 +57,13 @@ done
 n=$(vssctl -j snapshot changes "$(head -1 $work/list | awk '{print $1}')" | jq 'length' 2>/dev/null)
 [ "${n:-0}" -gt 0 ] && ok "snapshot changes lists extents ($n)" || fail "snapshot changes lists extents" "$n"
 
-out=$(vssctl lun add /dev/ram2 --store /dev/ram0 --name ed 2>&1)
+out=$(vssctl lun add $D2 --store $D0 --name ed 2>&1)
 [ $? != 0 ] && echo "$out" | grep -qi "in use\|busy" && ok "store used by another LUN refused: $out" ||
 	fail "store used by another LUN refused" "$out"
-out=$(vssctl lun add /dev/ram2 --store /dev/ram2 --name ed 2>&1)
+out=$(vssctl lun add $D2 --store $D2 --name ed 2>&1)
 [ $? != 0 ] && echo "$out" | grep -qi "different\|same" && ok "store equal to backing refused: $out" ||
 	fail "store equal to backing refused" "$out"
-out=$(vssctl lun add /dev/ram2 --store /dev/ram1 --name ec 2>&1)
+out=$(vssctl lun add $D2 --store $D1 --name ec 2>&1)
 [ $? != 0 ] && ok "LUN added twice refused: $out" || fail "LUN added twice refused" "$out"
 
 # unload with the LUN and its snapshots present; they come back on re-add
@@ -71,7 +72,7 @@ if rmmod vss && ! [ -e /dev/vss-ec ] && modprobe vss; then
 else
 	fail "module unloads with a LUN and snapshots present"
 fi
-check "LUN re-added from its store" vssctl lun add /dev/ram0 --store /dev/ram1 --name ec
+check "LUN re-added from its store" vssctl lun add $D0 --store $D1 --name ec
 udev_settle /dev/vss-ec
 snaps >$work/list2
 bad=""

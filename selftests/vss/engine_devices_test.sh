@@ -138,9 +138,9 @@ stuck() { # WHAT: evidence, then unwedge (wbt off) so the suite can go on
 	wbt_off
 }
 stop_load() { # bounded: ask the runner to stop, wait for its fio to end
-	local i
+	local end=$((SECONDS + 90))
 	touch $work/stop
-	for i in $(seq 900); do _running $runner || break; sleep 0.1; done
+	while [ $SECONDS -lt $end ]; do _running $runner || break; sleep 0.1; done
 	if _running $runner; then
 		kill -9 $runner $(cat /proc/$runner/task/*/children 2>/dev/null) 2>/dev/null
 		return 1

@@ -13,7 +13,8 @@ N=${N:-6}
 plan $((3 + 3 * N + 1))
 
 load_vss || die "cannot load vss"
-ramdisks 2 96
+test_devs "dmcrypt" 96 96 || die "devices"
+D0=${DEVS[0]} D1=${DEVS[1]}
 rm -rf $work && mkdir -p $work /mnt/ex
 cleanup() {
 	[ -n "$wpid" ] && kill "$wpid" 2>/dev/null && wait "$wpid" 2>/dev/null
@@ -22,11 +23,11 @@ cleanup() {
 	for id in $(cat $work/ids 2>/dev/null); do $ctl snap-del "$id" >/dev/null 2>&1; done
 	$ctl lun-del ex >/dev/null 2>&1
 	unload_vss
-	rmmod brd 2>/dev/null
+	vss_devs_cleanup
 }
 trap cleanup EXIT
 
-check "lun add" $ctl lun-add ex /dev/ram0 /dev/ram1
+check "lun add" $ctl lun-add ex $D0 $D1
 udev_settle /dev/vss-ex
 check "mkfs.ext4 on the LUN" mkfs.ext4 -q -F /dev/vss-ex
 check "mount" mount /dev/vss-ex /mnt/ex

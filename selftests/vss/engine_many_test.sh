@@ -12,21 +12,18 @@ N=64
 plan 7
 
 load_vss || die "cannot load vss"
-ramdisks 2 128
-# the LUN is a 8 MiB partition-free slice of ram0: keep verification cheap
+# an 8 MiB LUN keeps verification cheap; 128 MiB of store
+test_devs loop 8 128 || die "devices"
+D0=${DEVS[0]} D1=${DEVS[1]}
 rm -rf $work && mkdir -p $work
 cleanup() {
 	$ctl lun-del em >/dev/null 2>&1
-	dmsetup remove em_backing >/dev/null 2>&1
 	unload_vss
-	rmmod brd 2>/dev/null
+	vss_devs_cleanup
 }
 trap cleanup EXIT
-modprobe dm-mod || die "modprobe dm-mod"
-dmsetup create --noudevsync em_backing --table "0 16384 linear /dev/ram0 0" &&
-	dmsetup mknodes >/dev/null 2>&1 || die "dmsetup"
 
-check "lun add" $ctl lun-add em /dev/mapper/em_backing /dev/ram1 4096
+check "lun add" $ctl lun-add em $D0 $D1 4096
 udev_settle /dev/vss-em
 stamp fill /dev/vss-em $work/map 1 >/dev/null || die "fill"
 
@@ -74,7 +71,7 @@ done
 check "LUN still reads the latest data" stamp verify /dev/vss-em $work/map
 
 # replay: remove, re-add with the same store, survivors verify
-$ctl lun-del em && $ctl lun-add em /dev/mapper/em_backing /dev/ram1 0 keep
+$ctl lun-del em && $ctl lun-add em $D0 $D1 0 keep
 udev_settle /dev/vss-em
 left=$($ctl snap-list em | wc -l)
 [ "$left" = "$(echo "$alive" | wc -l)" ] && ok "re-added LUN has its $left snapshots back" ||

@@ -13,21 +13,18 @@ work=/tmp/engine_overflow
 plan 15
 
 load_vss || die "cannot load vss"
-ramdisks 2 64
+# a 64 MiB LUN, an 8 MiB store: 2048 chunks of 4 KiB, metadata included
+test_devs "virtio nbd" 64 8 || die "devices"
+D0=${DEVS[0]} D1=${DEVS[1]}
 rm -rf $work && mkdir -p $work
 cleanup() {
 	exec 3<&- 2>/dev/null
 	[ -n "$mpid" ] && kill "$mpid" 2>/dev/null
 	$ctl lun-del eo >/dev/null 2>&1
-	dmsetup remove eo_store >/dev/null 2>&1
 	unload_vss
-	rmmod brd 2>/dev/null
+	vss_devs_cleanup
 }
 trap cleanup EXIT
-# an 8 MiB store: 2048 chunks of 4 KiB, metadata included
-modprobe dm-mod || die "modprobe dm-mod"
-dmsetup create --noudevsync eo_store --table "0 16384 linear /dev/ram1 0" &&
-	dmsetup mknodes >/dev/null 2>&1 || die "dmsetup"
 
 fio_load() { # offset size: random writes, 4 in flight, then verify
 	fio --name=load --filename=/dev/vss-eo --direct=1 --ioengine=libaio \
@@ -57,7 +54,7 @@ if command -v vssctl >/dev/null; then
 fi
 
 # ---- part 1: nothing open; s1, s2, s3 hold 2 + 2 + 0 MiB, fio writes 5 MiB
-check "lun add (8 MiB store)" $ctl lun-add eo /dev/ram0 /dev/mapper/eo_store 4096
+check "lun add (8 MiB store)" $ctl lun-add eo $D0 $D1 4096
 udev_settle /dev/vss-eo
 stamp fill /dev/vss-eo $work/map 1 0 2048 >/dev/null || die "fill"
 snap s1 && stamp write /dev/vss-eo $work/map 2 200 1 0 512 16 >/dev/null &&
@@ -96,7 +93,7 @@ check "lun remove" $ctl lun-del eo
 
 # ---- part 2: the oldest snapshot is open while the store overflows
 rm -f $work/map
-check "lun add (fresh store)" $ctl lun-add eo /dev/ram0 /dev/mapper/eo_store 4096
+check "lun add (fresh store)" $ctl lun-add eo $D0 $D1 4096
 udev_settle /dev/vss-eo
 stamp fill /dev/vss-eo $work/map 1 0 2048 >/dev/null || die "fill"
 snap o1 && stamp fill /dev/vss-eo $work/map 2 0 768 >/dev/null && snap o2 || die "snapshots"
@@ -116,7 +113,7 @@ else
 fi
 exec 3<&-
 # the invalidation is durable: a re-added LUN brings o1 back invalid, o2 exact
-check "lun remove and re-add (replay)" eval "$ctl lun-del eo && $ctl lun-add eo /dev/ram0 /dev/mapper/eo_store 4096 keep"
+check "lun remove and re-add (replay)" eval "$ctl lun-del eo && $ctl lun-add eo $D0 $D1 4096 keep"
 udev_settle /dev/vss-eo
 st="$(state o1) $(state o2)"
 o2ok=1	# o2 may have been dropped by the overflow too; if it lives, it is exact

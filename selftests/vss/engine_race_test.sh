@@ -14,26 +14,27 @@ ROUNDS=${ROUNDS:-10}
 plan 5
 
 load_vss || die "cannot load vss"
-ramdisks 2 64
+# a 16 MiB LUN, 4 KiB chunks: many chunks change hands
+test_devs "nbd loop" 16 64 || die "devices"
+D0=${DEVS[0]} D1=${DEVS[1]}
 rm -rf $work && mkdir -p $work
 cleanup() {
 	touch $work/stop
-	wait 2>/dev/null
-	for id in $(awk '{print $1}' $work/ids 2>/dev/null); do $ctl snap-del "$id" >/dev/null 2>&1; done
-	$ctl lun-del er >/dev/null 2>&1
-	dmsetup remove er_lun >/dev/null 2>&1
-	unload_vss
-	rmmod brd 2>/dev/null
+	for id in $(awk '{print $1}' $work/ids 2>/dev/null); do bounded 20 $ctl snap-del "$id" >/dev/null 2>&1; done
+	bounded 20 $ctl lun-del er >/dev/null 2>&1
+	bounded 10 unload_vss
+	vss_devs_cleanup
 }
 trap cleanup EXIT
-# a 16 MiB LUN, 4 KiB chunks: many chunks change hands
-modprobe dm-mod || die "modprobe dm-mod"
-dmsetup create --noudevsync er_lun --table "0 32768 linear /dev/ram0 0" &&
-	dmsetup mknodes >/dev/null 2>&1 || die "dmsetup"
-check "lun add" $ctl lun-add er /dev/mapper/er_lun /dev/ram1 4096
+check "lun add" $ctl lun-add er $D0 $D1 4096
 udev_settle /dev/vss-er
-stamp fill /dev/vss-er $work/map 1 >/dev/null || die "fill"
-out=$($ctl snap er) || die "snapshot: $out"
+if ! bounded 90 stamp fill /dev/vss-er $work/map 1 >/dev/null; then
+	hang_evidence "stamp fill"
+	wbt_off
+	die "stamp fill of the LUN failed or hung"
+fi
+bounded 90 $ctl snap er >$work/snap.out 2>&1 || { hang_evidence "base snapshot"; wbt_off; die "snapshot: $(cat $work/snap.out)"; }
+out=$(cat $work/snap.out)
 echo "$out" | awk '{print $3}' >$work/base.id
 base=/dev/$(echo "$out" | awk '{print $2}')
 cp $work/map $work/map.base
@@ -52,23 +53,51 @@ reader() { # n: verify the base snapshot until told to stop
 reader 1 &
 reader 2 &
 
+# every step bounded: a hang (e.g. the engine sleeping in another
+# driver's completion) fails with the blocked tasks' stacks, not forever
 bad=""
+hung=
+step() { # WHAT CMD...: run CMD bounded; a hang is recorded with evidence
+	local what=$1 rc
+	shift
+	bounded 90 "$@"
+	rc=$?
+	if [ $rc = 124 ]; then
+		hung=$what
+		hang_evidence "$what"
+		wbt_off
+	fi
+	return $rc
+}
 : >$work/ids
 for r in $(seq 1 $ROUNDS); do
-	stamp write /dev/vss-er $work/map $((2 * r)) 150 $r 0 4096 32 >/dev/null || bad="$bad w$r"
-	out=$($ctl snap er) || { bad="$bad s$r"; continue; }
+	step "stamp write $r" stamp write /dev/vss-er $work/map $((2 * r)) 150 $r 0 4096 32 >/dev/null || bad="$bad w$r"
+	[ -n "$hung" ] && break
+	step "snapshot $r" $ctl snap er >$work/snap.out 2>&1 || { bad="$bad s$r"; [ -n "$hung" ] && break; continue; }
+	out=$(cat $work/snap.out)
 	echo "$(echo "$out" | awk '{print $3}') $r" >>$work/ids
 	cp $work/map $work/map.$r
-	stamp write /dev/vss-er $work/map $((2 * r + 1)) 150 $((r + 100)) 0 4096 32 >/dev/null || bad="$bad w$r"
+	step "stamp write $r'" stamp write /dev/vss-er $work/map $((2 * r + 1)) 150 $((r + 100)) 0 4096 32 >/dev/null || bad="$bad w$r"
+	[ -n "$hung" ] && break
 	# delete the previous intermediate one: its chunks go to its predecessor
 	if [ "$(wc -l <$work/ids)" -ge 2 ]; then
 		id=$(head -1 $work/ids | awk '{print $1}')
-		$ctl snap-del "$id" >/dev/null || bad="$bad d$r"
+		step "delete in round $r" $ctl snap-del "$id" >/dev/null || bad="$bad d$r"
+		[ -n "$hung" ] && break
 		sed -i 1d $work/ids
 	fi
 done
 touch $work/stop
-wait
+end=$((SECONDS + 60))
+while [ $SECONDS -lt $end ]; do
+	[ -e $work/reader.1.passes ] && [ -e $work/reader.2.passes ] && break
+	sleep 0.1
+done
+[ -e $work/reader.1.passes ] && [ -e $work/reader.2.passes ] || {
+	[ -n "$hung" ] || { hung="readers"; hang_evidence "readers"; wbt_off; }
+	bad="$bad readers-hung"
+}
+[ -n "$hung" ] && bad="$bad (hung: $hung)"
 [ -z "$bad" ] && ok "$ROUNDS rounds of writes, snapshots and deletes" ||
 	fail "$ROUNDS rounds of writes, snapshots and deletes" "$bad"
 if ls $work/reader.*.fail >/dev/null 2>&1; then
@@ -78,6 +107,6 @@ else
 fi
 last=$(tail -1 $work/ids | awk '{print $2}')
 dev=/dev/$($ctl snap-list er | awk -v id="$(tail -1 $work/ids | awk '{print $1}')" '$1 == id {print $3}')
-check "the surviving newer snapshot is exact" stamp verify "$dev" $work/map.$last
-check "LUN reads the latest data" stamp verify /dev/vss-er $work/map
+check "the surviving newer snapshot is exact" bounded 90 stamp verify "$dev" $work/map.$last
+check "LUN reads the latest data" bounded 90 stamp verify /dev/vss-er $work/map
 finish

@@ -10,21 +10,22 @@ work=/tmp/engine_storeerr
 plan 6
 
 load_vss || die "cannot load vss"
-ramdisks 2 64
+test_devs "nbd virtio" 64 64 || die "devices"
+D0=${DEVS[0]} D1=${DEVS[1]}
 rm -rf $work && mkdir -p $work
-sectors=$(($(blockdev --getsize64 /dev/ram1) / 512))
+sectors=$(($(blockdev --getsize64 $D1) / 512))
 cleanup() {
 	$ctl lun-del es >/dev/null 2>&1
 	dmsetup remove es_store >/dev/null 2>&1
 	unload_vss
-	rmmod brd 2>/dev/null
+	vss_devs_cleanup
 }
 trap cleanup EXIT
 modprobe dm-mod || die "modprobe dm-mod"
-dmsetup create --noudevsync es_store --table "0 $sectors linear /dev/ram1 0" &&
+dmsetup create --noudevsync es_store --table "0 $sectors linear $D1 0" &&
 	dmsetup mknodes >/dev/null 2>&1 || die "dmsetup"
 
-check "lun add" $ctl lun-add es /dev/ram0 /dev/mapper/es_store 4096
+check "lun add" $ctl lun-add es $D0 /dev/mapper/es_store 4096
 udev_settle /dev/vss-es
 stamp fill /dev/vss-es $work/map 1 0 4096 >/dev/null || die "fill"
 for i in 1 2; do
@@ -51,7 +52,7 @@ while read -r id dev; do
 done <$work/snaps
 [ -z "$bad" ] && ok "reads of the invalid snapshots fail" || fail "reads of the invalid snapshots fail" "$bad"
 
-dmsetup suspend es_store && dmsetup load es_store --table "0 $sectors linear /dev/ram1 0" &&
+dmsetup suspend es_store && dmsetup load es_store --table "0 $sectors linear $D1 0" &&
 	dmsetup resume es_store
 while read -r id dev; do $ctl snap-del "$id" >/dev/null 2>&1; done <$work/snaps
 check "LUN removed after the store failure" $ctl lun-del es

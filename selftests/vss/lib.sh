@@ -282,12 +282,14 @@ test_devs() {
 # not end.  It is then killed but not waited for, so a task stuck in the
 # kernel (an engine deadlock) cannot hang the test; `timeout` would wait.
 bounded() {
-	local secs=$1 pid i
+	local pid end=$((SECONDS + $1))
 	shift
 	"$@" &
 	pid=$!
-	for ((i = 0; i < secs * 10; i++)); do
-		_running $pid || { wait $pid; return; }
+	while [ $SECONDS -lt $end ]; do
+		# "return $?": a bare return in a trap handler (an EXIT trap's
+		# clean-up) returns the status from before the trap
+		_running $pid || { wait $pid; return $?; }
 		sleep 0.1
 	done
 	kill -9 $pid 2>/dev/null

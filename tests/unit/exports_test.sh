@@ -2,7 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Host test of libvssctl.so's ABI surface: exactly the functions declared in
 # vssctl.h are exported, all under version LIBVSSCTL_1[.x], none of the
-# internal vss__ helpers leak, and each has a section-3 man page.
+# internal vss__ helpers leak, and each has a section-3 man page.  The
+# version script names every symbol (no wildcard but "local: *", which would
+# put future exports into an old node), and the package version (libvssctl.pc,
+# vssctl -V) follows its last node.
 export LC_ALL=C
 top=$(cd "$(dirname "$0")/../.." && pwd)
 so=$top/libvssctl/libvssctl.so
@@ -26,6 +29,29 @@ t "soname is libvssctl.so.1" \
 	"$(objdump -p "$so" | grep -q 'SONAME *libvssctl.so.1' || echo missing)"
 t "every export has a man page" \
 	"$(for s in $declared; do [ -e "$top/libvssctl/man/$s.3" ] || echo "$s"; done)"
+
+map=$top/libvssctl/libvssctl.map
+# global lists only: from "global:" to "local:" or the end of the node
+globals=$(awk '/^[A-Z_0-9.]+ *\{/ { g = 0 } /global:/ { g = 1; next }
+	/local:/ { g = 0 } /^\}/ { g = 0 } g' "$map" | sed 's,/\*.*\*/,,' | tr -d ' \t;' | grep -v '^$')
+t "the version script has no wildcard in a global list" \
+	"$(echo "$globals" | grep '[*?[]')"
+t "the version script names each declared function once" \
+	"$(diff <(echo "$globals" | sort) <(echo "$declared"))"
+t "the only local pattern is \"*\", in LIBVSSCTL_1" \
+	"$(awk '/local:/ { l = 1; next } /^\}/ { l = 0 } l' "$map" | tr -d ' \t;' | grep -vx '\*')"
+last=$(sed -n 's/^\(LIBVSSCTL_[0-9.]*\) {.*/\1/p' "$map" | tail -1)
+want=${last#LIBVSSCTL_}
+case $want in *.*) want=$want.0 ;; *) want=$want.0.0 ;; esac
+t "the last version node is the newest symbol version in the library" \
+	"$(objdump -T "$so" | grep -o 'LIBVSSCTL_[0-9.]*' | sort -uV | tail -1 | grep -vx "$last")"
+t "libvssctl.pc version $want follows $last" \
+	"$(grep -x "Version: $want" "$top/libvssctl/libvssctl.pc" >/dev/null || grep '^Version' "$top/libvssctl/libvssctl.pc")"
+t "vssctl -V is $want" \
+	"$("$top/tools/vssctl/vssctl" -V | grep -vx "vssctl $want")"
+t "every versioned function says Since: in the header when past LIBVSSCTL_1" \
+	"$(for s in $(awk '/^LIBVSSCTL_1\./ { g = 1 } g && /global:/ { next } g' "$map" | grep -o 'vss_[a-z0-9_]*'); do
+		grep -B30 "^[a-z].*[ *]$s(" "$top/libvssctl/vssctl.h" | grep -q 'Since' || echo "$s"; done)"
 
 echo "1..$n"
 echo "$((n - failed)) passed, $failed failed"

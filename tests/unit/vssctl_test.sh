@@ -74,6 +74,15 @@ n=$((n + 1))
 	{ echo "not ok $n - a failed JSON command prints no JSON"; failed=$((failed + 1))
 	  [ -n "${why:-}" ] && echo "#   $why"; }
 
+# snapshot changes feeds incremental backups: a failure is never a list
+out=$("${pre[@]}" "$vssctl" -j snapshot changes 00000000-0000-0000-0000-000000000001 2>/dev/null)
+rc=$?
+n=$((n + 1))
+[ -z "$out" ] && [ $rc != 0 ] && echo "ok $n - no module: -j snapshot changes prints nothing on stdout, exit $rc" ||
+	{ echo "not ok $n - no module: -j snapshot changes prints nothing on stdout"
+	  echo "#   exit $rc, stdout: $(echo "$out" | head -c 200)"; failed=$((failed + 1))
+	  [ -n "${why:-}" ] && echo "#   $why"; }
+
 echo "1..$n"
 echo "$((n - failed)) passed, $failed failed"
 [ $failed = 0 ]

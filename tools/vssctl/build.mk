@@ -14,7 +14,8 @@ include libvssctl/build.mk
 VSSCTL_DIR     := tools/vssctl
 VSSCTL_OBJDIR  := build/user/vssctl
 VSSCTL_BIN     := $(VSSCTL_DIR)/vssctl
-VSSCTL_CFLAGS  := $(filter-out -fvisibility=hidden,$(LIBVSSCTL_CFLAGS)) -I$(VSSCTL_DIR)
+VSSCTL_CFLAGS  := $(filter-out -fvisibility=hidden,$(LIBVSSCTL_CFLAGS)) -I$(VSSCTL_DIR) \
+		  -DVSSCTL_VERSION='"$(LIBVSSCTL_VERSION)"' 
 # In-tree runs find the library next door; installed copies use the system's.
 VSSCTL_LDFLAGS := -L$(LIBVSSCTL_DIR) -Wl,-rpath,'$$ORIGIN/../../libvssctl'
 VSSCTL_LDLIBS  := -lvssctl $(LIBVSSCTL_LDLIBS)
@@ -34,6 +35,9 @@ vssctl: $(VSSCTL_BIN)
 $(VSSCTL_OBJDIR)/%.o: $(VSSCTL_DIR)/%.c
 	@mkdir -p $(@D)
 	$(CC) $(VSSCTL_CFLAGS) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+# vssctl -V is the library's version (from its version script)
+$(VSSCTL_OBJDIR)/main.o: $(LIBVSSCTL_MAP)
 
 $(VSSCTL_BIN): $(VSSCTL_OBJS) $(LIBVSSCTL_SO)
 	$(CC) $(LDFLAGS) -o $@ $(VSSCTL_OBJS) $(VSSCTL_LDFLAGS) $(VSSCTL_LDLIBS)

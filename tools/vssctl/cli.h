@@ -12,7 +12,10 @@
 #include "print.h"
 #include "util.h"
 
-#define VSSCTL_VERSION "1.0.0"
+/* From the build: the version of libvssctl (its last symbol version node). */
+#ifndef VSSCTL_VERSION	/* only for checkers that run without the build's flags */
+#define VSSCTL_VERSION "unknown"
+#endif
 
 /**
  * struct cmd - one word of the command line

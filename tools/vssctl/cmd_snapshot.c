@@ -301,6 +301,20 @@ static int snapshot_break(int argc, char **argv)
 	return VSSCTL_EXIT_OK;
 }
 
+/* The whole of @from (rewound) to @to; 0 or -1. */
+static int copy_file(FILE *from, FILE *to)
+{
+	char buf[65536];
+	size_t n;
+
+	if (fflush(from) || fseek(from, 0, SEEK_SET))
+		return -1;
+	while ((n = fread(buf, 1, sizeof(buf), from)) > 0)
+		if (fwrite(buf, 1, n, to) != n)
+			return -1;
+	return ferror(from) ? -1 : 0;
+}
+
 struct changes_out {
 	uint64_t total;
 	uint64_t count;
@@ -327,6 +341,7 @@ static int snapshot_changes(int argc, char **argv)
 		{ NULL, false, NULL, NULL },
 	};
 	struct changes_out c = { 0 };
+	FILE *json = NULL, *out = NULL;
 	char sid[VSS_ID_STRLEN];
 	uint64_t start = 0;
 	uint32_t chunk = 0;
@@ -350,23 +365,46 @@ static int snapshot_changes(int argc, char **argv)
 	if (!ctx)
 		return ctx_exit_code();
 	/*
-	 * Extents are printed as they arrive (a LUN can have millions); on a
-	 * failure midway the JSON document is still closed and the exit
-	 * code tells.
+	 * An incremental backup reads this list as "everything that
+	 * changed": a failure must never look like a short or empty list.
+	 * In JSON the document goes to a temporary file (a LUN can have
+	 * millions of extents: not to memory) and reaches stdout only once
+	 * the walk succeeded; on a failure stdout stays empty.  Text is
+	 * printed as it arrives, and the exit code tells.
 	 */
+	if (pr_is_json()) {
+		json = tmpfile();
+		if (!json)
+			return report_error("snapshot changes: temporary file",
+					    -errno);
+		out = pr_redirect(json);
+	}
 	pr_open_object(NULL);
 	pr_string("id", NULL, vss_id_to_string(&id, sid));
 	pr_open_array("extents");
 	rc = vss_snapshot_changes(ctx, &id, start, &chunk, print_extent, &c);
 	pr_close_array();
-	if (rc < 0) {
-		pr_close_object();
-		return report_error("snapshot changes", rc);
+	if (rc >= 0) {
+		pr_u64("chunk_size", NULL, chunk);
+		pr_u64("extent_count", NULL, c.count);
+		pr_u64("changed_bytes", NULL, c.total);
 	}
-	pr_u64("chunk_size", NULL, chunk);
-	pr_u64("extent_count", NULL, c.count);
-	pr_u64("changed_bytes", NULL, c.total);
 	pr_close_object();
+	if (json) {
+		int copied = rc >= 0 ? copy_file(json, out) : -1;
+
+		pr_redirect(out);
+		fclose(json);
+		if (rc >= 0 && copied) {
+			pr_discard();
+			fprintf(stderr, "vssctl: snapshot changes: cannot write the output\n");
+			return VSSCTL_EXIT_FAIL;
+		}
+		if (rc < 0)
+			pr_discard();	/* not even the closing newline */
+	}
+	if (rc < 0)
+		return report_error("snapshot changes", rc);
 	return VSSCTL_EXIT_OK;
 }
 

@@ -39,6 +39,19 @@ bool pr_is_json(void)
 	return pr.json;
 }
 
+FILE *pr_redirect(FILE *out)
+{
+	FILE *old = pr.out;
+
+	pr.out = out;
+	return old;
+}
+
+void pr_discard(void)
+{
+	pr.dirty = false;
+}
+
 void pr_finish(void)
 {
 	if (pr.json && pr.dirty)

@@ -16,6 +16,10 @@
 
 void pr_init(FILE *out, bool json, bool pretty);
 bool pr_is_json(void);
+/* Prints to @out from now on; returns the previous stream. */
+FILE *pr_redirect(FILE *out);
+/* Forgets the JSON printed so far: pr_finish() adds nothing. */
+void pr_discard(void);
 /* Ends a JSON document: a newline if anything was printed since the last call. */
 void pr_finish(void);
 
