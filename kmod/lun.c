@@ -140,19 +140,7 @@ void vss_lun_write_done(struct vss_lun *lun)
 		wake_up(&lun->drain_wq);
 }
 
-static void vss_lun_write_endio(struct bio *clone)
-{
-	struct vss_io *io = clone->bi_private;
-	struct vss_lun *lun = io->lun;
-	struct bio *orig = io->orig;
-
-	orig->bi_status = clone->bi_status;
-	bio_end_io_acct(orig, io->start);
-	bio_put(clone);
-	bio_endio(orig);
-	vss_lun_write_done(lun);
-}
-
+/* A clone of ours completed: complete the bio it stands for. */
 static void vss_lun_read_endio(struct bio *clone)
 {
 	struct vss_io *io = clone->bi_private;
@@ -162,6 +150,15 @@ static void vss_lun_read_endio(struct bio *clone)
 	bio_end_io_acct(orig, io->start);
 	bio_put(clone);
 	bio_endio(orig);
+}
+
+static void vss_lun_write_endio(struct bio *clone)
+{
+	struct vss_io *io = clone->bi_private;
+	struct vss_lun *lun = io->lun;
+
+	vss_lun_read_endio(clone);
+	vss_lun_write_done(lun);
 }
 
 /* Reads: a clone, so that the disk's statistics see them complete. */
@@ -239,15 +236,9 @@ static void vss_lun_free_disk(struct gendisk *disk)
 }
 
 /* Called under the disk's open_mutex, which removal takes to set @removed. */
-#ifdef HAVE_BDOPS_OPEN_DISK
-static int vss_lun_open(struct gendisk *disk, blk_mode_t mode)
+static int vss_lun_open(VSS_BDOPS_OPEN_ARGS)
 {
-#else
-static int vss_lun_open(struct block_device *bdev, fmode_t mode)
-{
-	struct gendisk *disk = bdev->bd_disk;
-#endif
-	struct vss_lun *lun = disk->private_data;
+	struct vss_lun *lun = VSS_BDOPS_OPEN_DISK->private_data;
 
 	return READ_ONCE(lun->removed) ? -ENXIO : 0;
 }

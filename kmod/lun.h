@@ -25,6 +25,15 @@ struct vss_store;
 
 #define VSS_PENDING_BITS	8
 
+/* ->open of our disks: its arguments changed in 6.5; the disk either way */
+#ifdef HAVE_BDOPS_OPEN_DISK
+#define VSS_BDOPS_OPEN_ARGS	struct gendisk *disk, blk_mode_t mode
+#define VSS_BDOPS_OPEN_DISK	disk
+#else
+#define VSS_BDOPS_OPEN_ARGS	struct block_device *bdev, fmode_t mode
+#define VSS_BDOPS_OPEN_DISK	(bdev->bd_disk)
+#endif
+
 /**
  * struct vss_bdev - a block device opened exclusively by the engine
  * @bdev: the device

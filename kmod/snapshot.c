@@ -402,15 +402,9 @@ static void vss_snap_free_disk(struct gendisk *disk)
  * Called under the disk's open_mutex, under which deletes and LUN removal
  * check for openers and change the state.
  */
-#ifdef HAVE_BDOPS_OPEN_DISK
-static int vss_snap_disk_open(struct gendisk *disk, blk_mode_t mode)
+static int vss_snap_disk_open(VSS_BDOPS_OPEN_ARGS)
 {
-#else
-static int vss_snap_disk_open(struct block_device *bdev, fmode_t mode)
-{
-	struct gendisk *disk = bdev->bd_disk;
-#endif
-	struct vss_snapshot *snap = disk->private_data;
+	struct vss_snapshot *snap = VSS_BDOPS_OPEN_DISK->private_data;
 
 	if (READ_ONCE(snap->lun->removed) ||
 	    READ_ONCE(snap->state) != VSS_SNAP_READY)
