@@ -248,7 +248,9 @@ again:
 		goto out_free;
 	}
 	for (c = start; c <= last; c++) {
-		if (xa_load(&snap->map, c))
+		/* a published copy is pending until its chunk's reads passed */
+		cow = vss_cow_find_locked(lun, c);
+		if (!cow && xa_load(&snap->map, c))
 			continue;
 		if (discard) {
 			spin_unlock(&lun->map_lock);
@@ -259,7 +261,6 @@ again:
 			bio_endio(clone);
 			return;
 		}
-		cow = vss_cow_find_locked(lun, c);
 		if (!cow) {
 			if (!can_start) {
 				list_add_tail(&io->node, &lun->requeue);
@@ -670,9 +671,10 @@ static void vss_cow_start_work(struct work_struct *work)
 }
 
 /*
- * End the cow in the maps: publish the entry (or fail the snapshots) and
- * take it out of the pending table.  Its waiters stay on @cow->waiters,
- * where nobody else can reach them any more.
+ * End the cow in the maps: publish the entry (or fail the snapshots).  It
+ * stays in the pending table until vss_cow_finish() has seen the snapshot
+ * reads of the chunk pass: a later write to the chunk must wait for them
+ * too, not only the writes that waited for the copy.
  */
 static void vss_cow_publish(struct vss_cow *cow)
 {
@@ -700,7 +702,6 @@ static void vss_cow_publish(struct vss_cow *cow)
 		vss_snap_fail_all_locked(lun);
 	}
 	idle = !--snap->cow_active;
-	hlist_del(&cow->hnode);
 	spin_unlock(&lun->map_lock);
 
 	cow->published = true;
@@ -735,6 +736,7 @@ static void vss_cow_publish(struct vss_cow *cow)
 static void vss_cow_finish(struct vss_cow *cow, bool own)
 {
 	struct vss_lun *lun = cow->lun;
+	LIST_HEAD(waiters);
 
 	if (!cow->published)
 		vss_cow_publish(cow);
@@ -746,7 +748,11 @@ static void vss_cow_finish(struct vss_cow *cow, bool own)
 		}
 		vss_lun_read_sync(lun, cow->ticket, cow->chunk);
 	}
-	vss_cow_release_waiters(&cow->waiters, own);
+	spin_lock(&lun->map_lock);
+	hlist_del(&cow->hnode);
+	list_splice_init(&cow->waiters, &waiters);
+	spin_unlock(&lun->map_lock);
+	vss_cow_release_waiters(&waiters, own);
 	vss_cow_free(cow);
 }
 

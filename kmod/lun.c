@@ -146,7 +146,9 @@ static void vss_lun_read_endio(struct bio *clone)
 	struct vss_io *io = clone->bi_private;
 	struct bio *orig = io->orig;
 
-	orig->bi_status = clone->bi_status;
+	/* not over an error a chained split already reported */
+	if (clone->bi_status)
+		orig->bi_status = clone->bi_status;
 	bio_end_io_acct(orig, io->start);
 	bio_put(clone);
 	bio_endio(orig);

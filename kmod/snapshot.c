@@ -278,7 +278,9 @@ static void vss_snap_read_endio(struct bio *clone)
 	struct bio *orig = io->orig;
 	bool wake;
 
-	orig->bi_status = clone->bi_status;
+	/* not over an error a chained split already reported */
+	if (clone->bi_status)
+		orig->bi_status = clone->bi_status;
 	bio_end_io_acct(orig, io->start);
 	wake = vss_lun_read_end(lun, io);
 	/* the clone goes back to the bio set before a waiter can free it */

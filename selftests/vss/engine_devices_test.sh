@@ -110,7 +110,8 @@ same_as_copy() {
 	rc=$?
 	[ $rc = 0 ] && return 0
 	[ $rc = 124 ] && { echo "reading $1 did not finish in 45 s"; return 2; }
-	echo "$1 differs from the copy taken with snapshot $2: $(bounded 45 _diff_blocks "$1" $work/img.$2)"
+	# a second, direct read tells a transient from a lasting difference
+	echo "$1 differs from the copy taken with snapshot $2 (cmp exit $rc): $(bounded 45 _diff_blocks "$1" $work/img.$2); direct re-read: $(bounded 45 sh -c "dd if=$1 bs=1M iflag=direct status=none | cmp -s - $work/img.$2 && echo same || echo different")"
 	return 1
 }
 _diff_blocks() {
