@@ -268,6 +268,14 @@ again:
 				queue_work(lun->cow_wq, &lun->requeue_work);
 				return;
 			}
+			if (lun->cow_frozen) {
+				/* a checkpoint is being written: after it */
+				if (wait_on)
+					break;
+				list_add_tail(&io->node, &lun->frozen);
+				spin_unlock(&lun->map_lock);
+				goto out_free;
+			}
 			if (lun->nr_cows >= lun->cow_max) {
 				/* throttled: go on when a copy ends */
 				if (wait_on)
@@ -389,17 +397,19 @@ static void vss_cow_release_waiters(struct list_head *waiters, bool can_start)
 static void vss_cow_free(struct vss_cow *cow)
 {
 	struct vss_lun *lun = cow->lun;
-	bool kick;
+	bool kick, idle;
 
 	if (cow->buf)
 		mempool_free(cow->buf, lun->cow_buf_pool);
 	spin_lock(&lun->map_lock);
-	lun->nr_cows--;
+	idle = !--lun->nr_cows && lun->cow_frozen;
 	kick = !list_empty(&lun->throttled);
 	list_splice_tail_init(&lun->throttled, &lun->requeue);
 	spin_unlock(&lun->map_lock);
 	if (kick)
 		queue_work(lun->cow_wq, &lun->requeue_work);
+	if (idle)
+		wake_up(&lun->cow_idle_wq);
 	vss_snapshot_put(cow->snap);
 	mempool_free(cow, lun->cow_pool);
 }
@@ -781,4 +791,62 @@ void vss_cow_kick_parked(struct vss_lun *lun)
 		list_del_init(&cow->park);
 		queue_work(lun->cow_wq, &cow->start_work);
 	}
+}
+
+static bool vss_cow_none(struct vss_lun *lun)
+{
+	bool none;
+
+	spin_lock(&lun->map_lock);
+	none = !lun->nr_cows;
+	spin_unlock(&lun->map_lock);
+	return none;
+}
+
+/**
+ * vss_cow_freeze - stop starting copies and wait for those in flight
+ * @lun: the LUN
+ * @timeout: in jiffies
+ *
+ * Writes that need a copy wait on &vss_lun.frozen; writes to chunks
+ * already preserved, and reads, go on.  Once no copy is in flight no
+ * exception record is either: the store's log can be checkpointed
+ * without holding the LUN's writes.
+ *
+ * Context: process context, sleeps; killable.
+ * Return: 0, or -ETIMEDOUT/-EINTR (then not frozen).
+ */
+int vss_cow_freeze(struct vss_lun *lun, unsigned long timeout)
+{
+	long ret;
+
+	spin_lock(&lun->map_lock);
+	lun->cow_frozen++;
+	spin_unlock(&lun->map_lock);
+	ret = wait_event_killable_timeout(lun->cow_idle_wq, vss_cow_none(lun),
+					  timeout);
+	if (ret > 0)
+		return 0;
+	vss_cow_thaw(lun);
+	return ret ? -EINTR : -ETIMEDOUT;
+}
+
+/**
+ * vss_cow_thaw - undo vss_cow_freeze()
+ * @lun: the LUN
+ *
+ * Context: process context.
+ */
+void vss_cow_thaw(struct vss_lun *lun)
+{
+	bool kick = false;
+
+	spin_lock(&lun->map_lock);
+	if (!--lun->cow_frozen) {
+		kick = !list_empty(&lun->frozen);
+		list_splice_tail_init(&lun->frozen, &lun->requeue);
+	}
+	spin_unlock(&lun->map_lock);
+	if (kick)
+		queue_work(lun->cow_wq, &lun->requeue_work);
 }

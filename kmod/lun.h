@@ -99,7 +99,8 @@ struct vss_io {
  * @deferred: writes that arrived while held, resubmitted by the last release
  * @drain_wq: woken when @inflight drops to zero
  * @map_lock: protects @snaps, @newest, @any, @pending, @parked, @requeue,
- *	@throttled, @nr_cows, @gate, @gated, @reclaim_gen, @nospc, @nospc_gen
+ *	@throttled, @nr_cows, @gate, @gated, @cow_frozen, @frozen,
+ *	@reclaim_gen, @nospc, @nospc_gen
  *	and in every snapshot the map, state, entry count and active COW
  *	count; never taken in interrupt context (it nests the xarray locks)
  * @snaps: snapshots in creation order (committed, ready or invalid)
@@ -119,6 +120,10 @@ struct vss_io {
  *	preserved wait on @gated until the record is on disk (released by
  *	vss_snap_gate_release())
  * @gated: those writes
+ * @cow_frozen: no new copy starts (a log checkpoint needs no exception
+ *	record in flight); writes that need one wait on @frozen, the others
+ *	go on.  A count: vss_cow_freeze()/vss_cow_thaw() nest
+ * @frozen: those writes
  * @reads_lock: protects @reads, @read_ticket and @read_waiters; taken
  *	with interrupts disabled (read completions take it)
  * @reads: snapshot reads in flight, in ticket order
@@ -188,6 +193,8 @@ struct vss_lun {
 	unsigned int cow_max;
 	bool gate;
 	struct list_head gated;
+	unsigned int cow_frozen;
+	struct list_head frozen;
 	u64 reclaim_gen;
 	bool nospc;
 	u64 nospc_gen;

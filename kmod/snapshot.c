@@ -1274,7 +1274,11 @@ static void vss_snap_checkpoint_locked(struct vss_lun *lun)
 			ktime_ms_delta(ktime_get(), t0));
 }
 
-/* A checkpoint wants no exception commit in flight: hold the LUN for it. */
+/*
+ * A checkpoint wants no exception record in flight.  Rather than holding
+ * every write of the LUN, only new copies wait (vss_cow_freeze()): writes
+ * to chunks already preserved and all reads go on meanwhile.
+ */
 static void vss_snap_checkpoint_held(struct vss_lun *lun)
 {
 	unsigned int noio;
@@ -1282,12 +1286,12 @@ static void vss_snap_checkpoint_held(struct vss_lun *lun)
 	if (!vss_store_needs_checkpoint(lun->store))
 		return;
 	noio = memalloc_noio_save();
-	/* writes that do not drain: no checkpoint now, the next delete tries */
-	if (!vss_lun_hold(lun)) {
+	/* copies that do not end: no checkpoint now, the next delete tries */
+	if (!vss_cow_freeze(lun, msecs_to_jiffies(VSS_HOLD_MAX_MS))) {
 		mutex_lock(&lun->snap_mutex);
 		vss_snap_checkpoint_locked(lun);
 		mutex_unlock(&lun->snap_mutex);
-		vss_lun_release(lun);
+		vss_cow_thaw(lun);
 	}
 	memalloc_noio_restore(noio);
 }

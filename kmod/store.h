@@ -170,7 +170,7 @@ int vss_store_snapshot_break(struct vss_store *st, u16 slot);
 /*
  * Compaction: write the live state (enumerated by @ops on @arg) as a new
  * log, switch the superblock to it, free the old log.  The engine calls it
- * with no exception commit in flight (e.g. under its delete lock, I/O held).
+ * with no exception commit in flight (its LUN held, or no copy in flight).
  */
 bool vss_store_needs_checkpoint(struct vss_store *st);
 int vss_store_checkpoint(struct vss_store *st,
