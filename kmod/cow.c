@@ -698,8 +698,13 @@ static void vss_cow_publish(struct vss_cow *cow)
 	if (!fail && vss_snap_any_inc_locked(lun, cow->chunk, GFP_NOWAIT))
 		fail = true;
 	if (!fail) {
-		old = xa_store(&snap->map, cow->chunk,
-			       xa_mk_value(cow->store_chunk), GFP_NOWAIT);
+		/* entry and mark at once: the enumeration reads both locked */
+		xa_lock(&snap->map);
+		old = __xa_store(&snap->map, cow->chunk,
+				 xa_mk_value(cow->store_chunk), GFP_NOWAIT);
+		if (!xa_is_err(old) && lun->cp_marking)
+			__xa_set_mark(&snap->map, cow->chunk, VSS_MAP_CARRIED);
+		xa_unlock(&snap->map);
 		if (xa_is_err(old)) {
 			vss_snap_any_dec_locked(lun, cow->chunk);
 			fail = true;
@@ -810,8 +815,10 @@ static bool vss_cow_none(struct vss_lun *lun)
  *
  * Writes that need a copy wait on &vss_lun.frozen; writes to chunks
  * already preserved, and reads, go on.  Once no copy is in flight no
- * exception record is either: the store's log can be checkpointed
- * without holding the LUN's writes.
+ * exception record is either, and every record issued is in the maps: a
+ * log checkpoint starts its carry-over of new records at that cut, then
+ * thaws (vss_snap_enumerate()), so copies stop only for those that were
+ * in flight.
  *
  * Context: process context, sleeps; killable.
  * Return: 0, or -ETIMEDOUT/-EINTR (then not frozen).

@@ -7,6 +7,14 @@
 #define _VSS_COW_H
 
 #include <linux/types.h>
+#include <linux/xarray.h>
+
+/*
+ * Mark of a snapshot map entry published while a checkpoint carries the
+ * log's new records over (vss_lun.cp_marking): the checkpoint's
+ * enumeration skips it, the store appends its record.
+ */
+#define VSS_MAP_CARRIED	XA_MARK_1
 
 struct vss_lun;
 struct vss_io;

@@ -100,6 +100,7 @@ struct vss_io {
  * @drain_wq: woken when @inflight drops to zero
  * @map_lock: protects @snaps, @newest, @any, @pending, @parked, @requeue,
  *	@throttled, @nr_cows, @gate, @gated, @cow_frozen, @frozen,
+ *	@cp_busy, @cp_marking,
  *	@reclaim_gen, @nospc, @nospc_gen
  *	and in every snapshot the map, state, entry count and active COW
  *	count; never taken in interrupt context (it nests the xarray locks)
@@ -124,6 +125,10 @@ struct vss_io {
  *	record in flight); writes that need one wait on @frozen, the others
  *	go on.  A count: vss_cow_freeze()/vss_cow_thaw() nest
  * @frozen: those writes
+ * @cp_busy: a checkpoint of the store's log is being prepared or written
+ * @cp_marking: a checkpoint carries over the records the log takes from
+ *	now on: a published entry gets VSS_MAP_CARRIED, so that the
+ *	checkpoint does not list it a second time
  * @reads_lock: protects @reads, @read_ticket and @read_waiters; taken
  *	with interrupts disabled (read completions take it)
  * @reads: snapshot reads in flight, in ticket order
@@ -195,6 +200,8 @@ struct vss_lun {
 	struct list_head gated;
 	unsigned int cow_frozen;
 	struct list_head frozen;
+	bool cp_busy;
+	bool cp_marking;
 	u64 reclaim_gen;
 	bool nospc;
 	u64 nospc_gen;

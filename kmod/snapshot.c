@@ -52,6 +52,11 @@ module_param(test_reclaim_delay_ms, uint, 0644);
 MODULE_PARM_DESC(test_reclaim_delay_ms,
 		 "Test aid, 0 (off) by default: the reclaim work (store-full policy, invalidation records) sleeps this long before it starts");
 
+static unsigned int test_checkpoint_delay_ms;
+module_param(test_checkpoint_delay_ms, uint, 0644);
+MODULE_PARM_DESC(test_checkpoint_delay_ms,
+		 "Test aid, 0 (off) by default: a log checkpoint sleeps this long after listing the live state, before the new log is switched in");
+
 #define VSS_DROP_BATCH	64
 #define VSS_CHANGES_RUN	64
 
@@ -1246,54 +1251,87 @@ static bool vss_snap_persist_for_delete(struct vss_snapshot *snap)
 	return false;
 }
 
+/* What the enumeration of a checkpoint needs (vss_snap_enumerate()). */
+struct vss_snap_cp {
+	struct vss_lun *lun;
+	bool thaw;
+};
+
 /*
- * Compact the store's log if worth it.  Under snap_mutex, LUN held.  Not
+ * Compact the store's log if worth it.  Under snap_mutex; with @frozen,
+ * the caller's vss_cow_freeze() is in force and ended here (as soon as the
+ * store carries new records over), else no write can reach the LUN.  Not
  * while a committed snapshot is not durable yet: its exception records are
  * provisional in the old log (no create record), the new one would not
  * have them, and the old one is freed.
  */
-static void vss_snap_checkpoint_locked(struct vss_lun *lun)
+static void vss_snap_checkpoint_locked(struct vss_lun *lun, bool frozen)
 {
+	struct vss_snap_cp cp = { .lun = lun, .thaw = frozen };
 	struct vss_snapshot *snap;
+	unsigned long idx;
 	ktime_t t0;
+	void *e;
 	int ret;
 
 	if (!vss_store_needs_checkpoint(lun->store))
-		return;
+		goto out;
 	list_for_each_entry(snap, &lun->snaps, lun_node)
 		if (!snap->persisted)
-			return;
+			goto out;
 	/* pending invalidations first: their chunks must not be listed */
 	vss_snap_finish_invalidations(lun);
 	t0 = ktime_get();
-	ret = vss_store_checkpoint(lun->store, vss_snap_enumerate, lun);
+	ret = vss_store_checkpoint(lun->store, vss_snap_enumerate, &cp);
 	if (ret)
 		pr_warn("%s: checkpoint failed: %d\n", lun->name, ret);
 	else
 		pr_info("%s: store log compacted in %lld ms\n", lun->name,
 			ktime_ms_delta(ktime_get(), t0));
+	/* the records are in the new log (or the old one stays): unmark */
+	spin_lock(&lun->map_lock);
+	lun->cp_marking = false;
+	spin_unlock(&lun->map_lock);
+	list_for_each_entry(snap, &lun->snaps, lun_node)
+		xa_for_each_marked(&snap->map, idx, e, VSS_MAP_CARRIED)
+			xa_clear_mark(&snap->map, idx, VSS_MAP_CARRIED);
+out:
+	if (cp.thaw)
+		vss_cow_thaw(lun);
 }
 
 /*
- * A checkpoint wants no exception record in flight.  Rather than holding
- * every write of the LUN, only new copies wait (vss_cow_freeze()): writes
- * to chunks already preserved and all reads go on meanwhile.
+ * Compact the store's log while the LUN is in use: neither its writes nor
+ * its copies wait for the new log.  Copies are stopped only until those in
+ * flight have ended (vss_cow_freeze()), which makes a clean cut: every
+ * exception committed before it is in the maps, and the store carries
+ * every later one over.  One checkpoint at a time: a second caller would
+ * keep copies frozen while it waits for snap_mutex.
  */
-static void vss_snap_checkpoint_held(struct vss_lun *lun)
+static void vss_snap_checkpoint_online(struct vss_lun *lun)
 {
 	unsigned int noio;
+	bool busy;
 
 	if (!vss_store_needs_checkpoint(lun->store))
+		return;
+	spin_lock(&lun->map_lock);
+	busy = lun->cp_busy;
+	lun->cp_busy = true;
+	spin_unlock(&lun->map_lock);
+	if (busy)
 		return;
 	noio = memalloc_noio_save();
 	/* copies that do not end: no checkpoint now, the next delete tries */
 	if (!vss_cow_freeze(lun, msecs_to_jiffies(VSS_HOLD_MAX_MS))) {
 		mutex_lock(&lun->snap_mutex);
-		vss_snap_checkpoint_locked(lun);
+		vss_snap_checkpoint_locked(lun, true);
 		mutex_unlock(&lun->snap_mutex);
-		vss_cow_thaw(lun);
 	}
 	memalloc_noio_restore(noio);
+	spin_lock(&lun->map_lock);
+	lun->cp_busy = false;
+	spin_unlock(&lun->map_lock);
 }
 
 /*
@@ -1346,7 +1384,7 @@ static int vss_snap_delete(struct vss_snapshot *snap, bool owner,
 		if (ret)
 			return ret;
 		vss_snap_finish_delete(snap);
-		vss_snap_checkpoint_held(lun);
+		vss_snap_checkpoint_online(lun);
 		return 0;
 	}
 	mutex_unlock(&lun->snap_mutex);
@@ -1382,16 +1420,17 @@ static int vss_snap_delete(struct vss_snapshot *snap, bool owner,
 		if (!ret && list_empty(&lun->snaps))
 			xa_destroy(&lun->any);
 		spin_unlock(&lun->map_lock);
-		if (!ret)
-			vss_snap_checkpoint_locked(lun);
 	}
 	mutex_unlock(&lun->snap_mutex);
 	vss_lun_release(lun);
 	memalloc_noio_restore(noio);
-	if (forget)
+	if (forget) {
 		vss_snap_forget(snap);
-	else if (!ret)
+	} else if (!ret) {
 		vss_snap_finish_delete(snap);
+		/* after the hold: writes go on while the log is compacted */
+		vss_snap_checkpoint_online(lun);
+	}
 	return ret;
 }
 
@@ -1582,15 +1621,45 @@ int vss_snapshot_changes(struct vss_snapshot *snap, u64 start,
 
 /* ---- checkpoint and replay ---- */
 
+/*
+ * Was the entry at @idx published after the checkpoint's cut?  Its record
+ * is in the store's carry-over then.  cow publishes entry and mark under
+ * the map's xa_lock: an entry seen is seen with its mark.
+ */
+static bool vss_snap_cp_carried(struct vss_snapshot *snap, unsigned long idx)
+{
+	bool carried;
+
+	xa_lock(&snap->map);
+	carried = xa_get_mark(&snap->map, idx, VSS_MAP_CARRIED);
+	xa_unlock(&snap->map);
+	return carried;
+}
+
+/*
+ * The store's checkpoint callback: list the live state as of the cut.  The
+ * store carries over every record its log takes from the call on; entries
+ * published from then on are marked and skipped here, and copies may go
+ * on (the caller's freeze ends here).  Entries of the newest snapshot are
+ * added meanwhile; no other map changes (snap_mutex).
+ */
 static int vss_snap_enumerate(void *arg, struct vss_store *st)
 {
-	struct vss_lun *lun = arg;
+	struct vss_snap_cp *cp = arg;
+	struct vss_lun *lun = cp->lun;
 	struct vss_snapshot *snap;
 	unsigned long idx;
 	void *e;
 	int ret;
 
 	lockdep_assert_held(&lun->snap_mutex);
+	spin_lock(&lun->map_lock);
+	lun->cp_marking = true;
+	spin_unlock(&lun->map_lock);
+	if (cp->thaw) {
+		cp->thaw = false;
+		vss_cow_thaw(lun);
+	}
 	list_for_each_entry(snap, &lun->snaps, lun_node) {
 		bool invalid = READ_ONCE(snap->state) == VSS_SNAP_INVALID;
 
@@ -1602,12 +1671,16 @@ static int vss_snap_enumerate(void *arg, struct vss_store *st)
 		if (invalid)
 			continue;
 		xa_for_each(&snap->map, idx, e) {
+			if (vss_snap_cp_carried(snap, idx))
+				continue;
 			ret = vss_store_cp_exception(st, snap->ps.slot, idx,
 						     xa_to_value(e));
 			if (ret)
 				return ret;
 		}
 	}
+	if (READ_ONCE(test_checkpoint_delay_ms))
+		msleep_interruptible(READ_ONCE(test_checkpoint_delay_ms));
 	return 0;
 }
 
@@ -1771,7 +1844,7 @@ int vss_snap_replay_done(struct vss_lun *lun)
 	xa_destroy(&lun->replay_dropped);
 
 	/* No I/O can reach the LUN yet: compact a log much larger than its state. */
-	vss_snap_checkpoint_locked(lun);
+	vss_snap_checkpoint_locked(lun, false);
 
 	list_for_each_entry(snap, &lun->snaps, lun_node) {
 		if (snap->state != VSS_SNAP_READY)

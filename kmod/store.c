@@ -152,6 +152,30 @@ struct vss_region {
 	unsigned long *map;
 };
 
+/*
+ * Exception records written to the live log while a checkpoint writes the
+ * new one (vss_store.tail): the checkpoint appends them to the new log.
+ */
+struct vss_tail_rec {
+	u64 lun_chunk;
+	u64 store_chunk;
+	u16 slot;
+};
+
+#define VSS_TAIL_RECS	160	/* a struct vss_tail fits a page */
+
+/**
+ * struct vss_tail - a page of carried-over records
+ * @node: in vss_store.tail
+ * @n: records used
+ * @rec: the records, in log order
+ */
+struct vss_tail {
+	struct list_head node;
+	unsigned int n;
+	struct vss_tail_rec rec[VSS_TAIL_RECS];
+};
+
 /* Where the fast-path log write stands (vss_store.log_submit). */
 enum { VSS_SUBMIT_IDLE, VSS_SUBMITTING, VSS_SUBMIT_ENDED };
 
@@ -230,21 +254,30 @@ struct vss_log {
  * @nr_open: regions that have a page
  * @region_work: opens a region ahead of need (end_wq, may sleep)
  * @logx: chunks of the live log and, during a checkpoint, of the new one;
- *	value = epoch.  Written under the log lock, read locklessly (RCU).
+ *	value = epoch.  Written by the log lock holder or the checkpoint
+ *	(xa_lock serialises them), read locklessly (RCU).
  * @pending_lock: protects @pending (any context)
  * @pending: records waiting to be committed, in issue order
  * @commit_lock: serialises the sleeping-path holders of the log lock
  *	(commit worker, synchronous calls, checkpoint), which own @log,
- *	@slot_state, @nr_live, @sb_seq, @sb_slot, @last_seq, @cp, @cp_snaps
+ *	@slot_state, @nr_live, @sb_seq, @sb_slot, @last_seq
  * @log: the live log
  * @slot_state: enum vss_slot_state of each slot as the records say
  * @nr_live: slots not VSS_SLOT_FREE
  * @sb_seq: sequence number of the current superblock
  * @sb_slot: slot (0/1) holding the current superblock
  * @last_seq: highest snapshot sequence created
+ * @cp_lock: held by a checkpoint from start to end; protects @cp,
+ *	@cp_snaps, @cp_invalid (the new log is written without the log lock)
  * @cp: log being written by a checkpoint, NULL otherwise
  * @cp_snaps: slots already emitted into @cp
  * @cp_invalid: slots emitted into @cp as invalid
+ * @tail_on: a checkpoint runs: every record written to the live log is
+ *	also kept in @tail, to be carried over into the new log; log lock
+ * @tail_bad: @tail cannot be carried over (a record other than an
+ *	exception, no memory, a failed commit): the checkpoint gives up;
+ *	log lock
+ * @tail: struct vss_tail pages, in log order; log lock
  * @failed: a metadata write failed: every later commit fails (-EIO)
  * @wq: commit worker queue (WQ_MEM_RECLAIM)
  * @commit_work: runs the commit worker
@@ -300,9 +333,13 @@ struct vss_store {
 	u64 sb_seq;			/* under the log lock */
 	int sb_slot;			/* under the log lock */
 	u32 last_seq;			/* under the log lock */
-	struct vss_log *cp;		/* under the log lock */
-	DECLARE_BITMAP(cp_snaps, VSS_MAX_SNAPSHOTS); /* under the log lock */
-	DECLARE_BITMAP(cp_invalid, VSS_MAX_SNAPSHOTS); /* under the log lock */
+	struct mutex cp_lock;		/* the checkpoint in progress */
+	struct vss_log *cp;		/* under cp_lock */
+	DECLARE_BITMAP(cp_snaps, VSS_MAX_SNAPSHOTS); /* under cp_lock */
+	DECLARE_BITMAP(cp_invalid, VSS_MAX_SNAPSHOTS); /* under cp_lock */
+	bool tail_on;			/* under the log lock */
+	bool tail_bad;			/* under the log lock */
+	struct list_head tail;		/* under the log lock */
 
 	bool failed;			/* READ_ONCE/WRITE_ONCE */
 	struct workqueue_struct *wq;
@@ -1053,6 +1090,49 @@ static void vss_rec_apply(struct vss_store *st, struct vss_store_rec *r)
 }
 
 /*
+ * While a checkpoint writes the new log, keep a copy of @r, just written
+ * to the live log, for the new one.  Caller holds the log lock.  Only
+ * exceptions can be carried over (the engine makes no other record while
+ * it checkpoints); anything else, or no memory, makes the checkpoint give
+ * up, which is always safe: the live log stays in charge.
+ */
+static void vss_tail_add(struct vss_store *st, const struct vss_store_rec *r,
+			 gfp_t gfp)
+{
+	struct vss_tail *t;
+
+	if (!st->tail_on || st->tail_bad)
+		return;
+	if (r->type != VSS_REC_EXCEPTION) {
+		st->tail_bad = true;
+		return;
+	}
+	t = list_empty(&st->tail) ? NULL :
+	    list_last_entry(&st->tail, struct vss_tail, node);
+	if (!t || t->n == VSS_TAIL_RECS) {
+		t = kmalloc(sizeof(*t), gfp | __GFP_NOWARN);
+		if (!t) {
+			st->tail_bad = true;
+			return;
+		}
+		t->n = 0;
+		list_add_tail(&t->node, &st->tail);
+	}
+	t->rec[t->n++] = (struct vss_tail_rec){ .lun_chunk = r->lun_chunk,
+		.store_chunk = r->store_chunk, .slot = r->slot };
+}
+
+static void vss_tail_free(struct list_head *list)
+{
+	struct vss_tail *t, *tmp;
+
+	list_for_each_entry_safe(t, tmp, list, node) {
+		list_del(&t->node);
+		kfree(t);
+	}
+}
+
+/*
  * A commit of @batch failed with @err.  If a write was attempted
  * (@written), the slot may or may not hold the records, and earlier blocks
  * of the batch are durable: stop writing metadata altogether, so no chunk
@@ -1071,6 +1151,9 @@ static void vss_commit_failed(struct vss_store *st, struct list_head *batch,
 		WRITE_ONCE(st->failed, true);
 	}
 	vss_log_rollback(&st->log);
+	/* the tail may hold records just rolled back */
+	if (st->tail_on)
+		st->tail_bad = true;
 	list_for_each_entry(r, batch, list)
 		if (!r->err)
 			r->err = err;
@@ -1098,6 +1181,7 @@ static void vss_commit_batch(struct vss_store *st, struct list_head *batch)
 		if (err)
 			break;
 		vss_rec_apply(st, r);
+		vss_tail_add(st, r, GFP_NOIO);
 		dirty = true;
 	}
 	if (!err && dirty)
@@ -1329,6 +1413,7 @@ static enum vss_fast vss_fast_commit(struct vss_store *st)
 			continue;
 		vss_log_append(log, r);		/* fits: checked above */
 		vss_rec_apply(st, r);
+		vss_tail_add(st, r, GFP_NOWAIT);
 		dirty = true;
 	}
 	if (!dirty) {
@@ -2075,7 +2160,7 @@ int vss_store_cp_snapshot(struct vss_store *st, const struct vss_store_snap *s,
 				   .snap = s };
 	int err;
 
-	lockdep_assert_held(&st->commit_lock);
+	lockdep_assert_held(&st->cp_lock);
 	if (!st->cp || s->slot >= VSS_MAX_SNAPSHOTS || !s->seq ||
 	    test_bit(s->slot, st->cp_snaps))
 		return -EINVAL;
@@ -2111,11 +2196,54 @@ int vss_store_cp_exception(struct vss_store *st, u16 slot, u64 lun_chunk,
 				   .lun_chunk = lun_chunk,
 				   .store_chunk = store_chunk };
 
-	lockdep_assert_held(&st->commit_lock);
+	lockdep_assert_held(&st->cp_lock);
 	if (!st->cp || vss_rec_check(st, &r))
 		return -EINVAL;
 	return vss_cp_add(st, &r);
 }
+
+/* Append the carried-over records of @list to the new log; frees @list. */
+static int vss_cp_tail(struct vss_store *st, struct list_head *list, u64 *n)
+{
+	struct vss_store_rec r = { .type = VSS_REC_EXCEPTION };
+	struct vss_tail *t;
+	unsigned int i;
+	int err = 0;
+
+	list_for_each_entry(t, list, node) {
+		for (i = 0; !err && i < t->n; i++) {
+			r.slot = t->rec[i].slot;
+			r.lun_chunk = t->rec[i].lun_chunk;
+			r.store_chunk = t->rec[i].store_chunk;
+			err = vss_cp_add(st, &r);
+		}
+		*n += t->n;
+	}
+	vss_tail_free(list);
+	return err;
+}
+
+/*
+ * Take the records the live log took so far.  Holding the log lock, no
+ * log write is in flight: each of them is durable in the live log, or its
+ * commit failed and @tail_bad is set.
+ */
+static int vss_cp_take_tail(struct vss_store *st, struct list_head *list)
+{
+	int err = 0;
+
+	vss_log_lock(st);
+	list_splice_tail_init(&st->tail, list);
+	if (READ_ONCE(st->failed))
+		err = -EIO;
+	else if (st->tail_bad)
+		err = -EAGAIN;
+	vss_log_unlock(st);
+	return err;
+}
+
+/* Carry-over rounds without the log lock before the final, locked one. */
+#define VSS_CP_TAIL_ROUNDS	4
 
 /**
  * vss_store_checkpoint - compact the log
@@ -2127,15 +2255,24 @@ int vss_store_cp_exception(struct vss_store *st, u16 slot, u64 lun_chunk,
  *
  * Writes the live state as a new log into free chunks, switches the
  * superblock to it, then frees the old log.  On failure before the switch
- * the old log stays in use and nothing is lost.  Pending records are
- * committed to the old log first.
+ * the old log stays in use and nothing is lost.
  *
- * Everything here, @enumerate included, runs in a memalloc_noio scope:
- * the LUN's writes are held, so reclaim must not write to it.
+ * The live log keeps taking records meanwhile: exception records go on
+ * being committed (and acknowledged) there, and the store keeps a copy of
+ * each (the *tail*), which it appends to the new log once @enumerate is
+ * done; the last of them under the log lock, right before the superblock
+ * switch.  So the state @enumerate must emit is the one of the moment it
+ * is called: every record queued before the call is durable and completed
+ * by then, each exception committed before it exactly once, and none
+ * whose record the live log took after it (those are in the tail).  See
+ * "Checkpoint" in Documentation/store.rst.  A record other than an
+ * exception in that window, or no memory for the tail, makes the
+ * checkpoint give up (-EAGAIN).
  *
- * Context: process context, sleeps; the engine holds I/O so no exception
- * is queued meanwhile.
- * Return: 0, or the error of @enumerate, -ENOSPC, -ENOMEM, -EIO.
+ * Everything here, @enumerate included, runs in a memalloc_noio scope.
+ *
+ * Context: process context, sleeps; not from a completion of this store.
+ * Return: 0, or the error of @enumerate, -EAGAIN, -ENOSPC, -ENOMEM, -EIO.
  */
 int vss_store_checkpoint(struct vss_store *st,
 			 int (*enumerate)(void *arg, struct vss_store *st),
@@ -2145,8 +2282,9 @@ int vss_store_checkpoint(struct vss_store *st,
 	struct vss_log *old = &st->log, *cp;
 	struct page *sbp;
 	LIST_HEAD(batch);
-	u64 log_seq;
-	int err, i;
+	LIST_HEAD(tail);
+	u64 log_seq, carried = 0, n;
+	int err, i, round;
 
 	cp = kzalloc(sizeof(*cp), GFP_NOIO);
 	sbp = alloc_page(GFP_NOIO);
@@ -2155,6 +2293,7 @@ int vss_store_checkpoint(struct vss_store *st,
 		goto out_free;
 	}
 
+	mutex_lock(&st->cp_lock);
 	vss_log_lock(st);
 	if (vss_take_pending(st, &batch))
 		vss_commit_batch(st, &batch);
@@ -2174,8 +2313,38 @@ int vss_store_checkpoint(struct vss_store *st,
 	st->cp = cp;
 	bitmap_zero(st->cp_snaps, VSS_MAX_SNAPSHOTS);
 	bitmap_zero(st->cp_invalid, VSS_MAX_SNAPSHOTS);
+	/* from here on, what the live log takes is carried over */
+	st->tail_on = true;
+	st->tail_bad = false;
+	vss_log_unlock(st);
+	vss_complete(st, &batch);
 
 	err = enumerate(arg, st);
+	/* most of the carry-over without the log lock: commits go on */
+	for (round = 0; !err && round < VSS_CP_TAIL_ROUNDS; round++) {
+		n = 0;
+		err = vss_cp_take_tail(st, &tail);
+		if (!err)
+			err = vss_cp_tail(st, &tail, &n);
+		vss_tail_free(&tail);
+		carried += n;
+		if (n < VSS_TAIL_RECS)
+			break;
+	}
+	vss_log_lock(st);
+	if (err)
+		goto out_drop_new;
+	/* the rest with it: nothing reaches the live log until the switch */
+	list_splice_tail_init(&st->tail, &tail);
+	if (READ_ONCE(st->failed))
+		err = -EIO;
+	else if (st->tail_bad)
+		err = -EAGAIN;
+	n = 0;
+	if (!err)
+		err = vss_cp_tail(st, &tail, &n);
+	vss_tail_free(&tail);
+	st->tail_on = false;
 	if (!err && cp->count)
 		err = vss_log_write(st, cp, 0);
 	if (err)
@@ -2191,7 +2360,10 @@ int vss_store_checkpoint(struct vss_store *st,
 		goto out_drop_new;
 	}
 	st->sb_slot = 1 - st->sb_slot;
-	/* The slot table is now what the new log says. */
+	/*
+	 * The slot table is now what the new log says (the tail holds only
+	 * exceptions: it changes no slot).
+	 */
 	st->nr_live = 0;
 	for (i = 0; i < VSS_MAX_SNAPSHOTS; i++) {
 		st->slot_state[i] = !test_bit(i, st->cp_snaps) ? VSS_SLOT_FREE :
@@ -2204,21 +2376,24 @@ int vss_store_checkpoint(struct vss_store *st,
 	vss_log_destroy(old);
 	*old = *cp;
 	cp->page = NULL;
-	pr_info("checkpoint: log of epoch %llu has %llu blocks\n",
-		old->epoch, old->blocks);
+	pr_info("checkpoint: log of epoch %llu has %llu blocks, %llu records carried over (%llu at the switch)\n",
+		old->epoch, old->blocks, carried + n, n);
 	st->cp = NULL;
 	vss_log_unlock(st);
-	vss_complete(st, &batch);
+	mutex_unlock(&st->cp_lock);
 	kfree(cp);
 	__free_page(sbp);
 	memalloc_noio_restore(noio);
 	return 0;
 
 out_drop_new:
+	st->tail_on = false;
+	vss_tail_free(&st->tail);
 	st->cp = NULL;
 	vss_free_log_chunks(st, cp->epoch);
 out_unlock:
 	vss_log_unlock(st);
+	mutex_unlock(&st->cp_lock);
 	vss_complete(st, &batch);
 out_free:
 	if (cp)
@@ -2579,6 +2754,8 @@ struct vss_store *vss_store_open(const struct vss_store_params *p,
 	spin_lock_init(&st->pending_lock);
 	INIT_LIST_HEAD(&st->pending);
 	mutex_init(&st->commit_lock);
+	mutex_init(&st->cp_lock);
+	INIT_LIST_HEAD(&st->tail);
 	INIT_LIST_HEAD(&st->inflight);
 	xa_init(&st->logx);
 	INIT_WORK(&st->commit_work, vss_store_commit_work);

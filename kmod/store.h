@@ -168,9 +168,12 @@ int vss_store_snapshot_invalidate(struct vss_store *st, u16 slot);
 int vss_store_snapshot_break(struct vss_store *st, u16 slot);
 
 /*
- * Compaction: write the live state (enumerated by @ops on @arg) as a new
- * log, switch the superblock to it, free the old log.  The engine calls it
- * with no exception commit in flight (its LUN held, or no copy in flight).
+ * Compaction: write the live state (enumerated by @enumerate on @arg) as a
+ * new log, switch the superblock to it, free the old log.  Exception
+ * records keep being committed to the old log meanwhile; the store carries
+ * them over into the new one.  @enumerate lists the state as of its call:
+ * every exception whose record was completed before it, none queued after
+ * it (see vss_store_checkpoint()).
  */
 bool vss_store_needs_checkpoint(struct vss_store *st);
 int vss_store_checkpoint(struct vss_store *st,
