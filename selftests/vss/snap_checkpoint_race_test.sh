@@ -39,18 +39,19 @@ vssctl -j snapshot create cp >$work/s1 2>$work/err || die "snapshot 1: $(cat $wo
 s1=$(jq -r '.snapshots[0].id' $work/s1)
 stamp fill /dev/vss-cp $work/map 2 0 $blocks >/dev/null || die "fill 2"
 
-# snapshot 2, its create record delayed
-echo 5000 >$delay
+# snapshot 2, its create record delayed (long: the steps below must fit
+# in the window on a loaded emulator)
+echo 15000 >$delay
 vssctl -j snapshot create cp >$work/s2 2>$work/err2 &
 bg=$!
-for i in $(seq 50); do
-	st=$(vssctl -j snapshot list 2>/dev/null | jq -r '[.[] | select(.state == "committed")] | length')
-	[ "$st" = 1 ] && break
+s2=
+for i in $(seq 100); do
+	s2=$(vssctl -j snapshot list 2>/dev/null | jq -r '.[] | select(.state == "committed") | .id')
+	[ -n "$s2" ] && break
 	sleep 0.1
 done
-[ "$st" = 1 ] || die "snapshot 2 never showed as committed"
+[ -n "$s2" ] || die "snapshot 2 never showed as committed"
 cp $work/map $work/s2.map
-s2=$(vssctl -j snapshot list | jq -r '.[] | select(.state == "committed") | .id')
 # preserved for snapshot 2 before it is durable
 stamp write /dev/vss-cp $work/map 3 300 3 0 $blocks 8 >/dev/null || die "write 3"
 expect "deleting a snapshot of a running set is refused" 6 "running snapshot set" \
