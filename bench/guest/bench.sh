@@ -18,6 +18,7 @@
 #                     "w7roll" runs W7 rolling alone)
 #   BENCH_TARGETS="raw linear vss0 vss1 vss8 dmsnap1 dmsnap8 thin1 thin8"
 #   BENCH_CHUNKS="4096 65536"
+#   BENCH_W7ROLL_ROUNDS=6     rounds of W7 rolling
 #
 # Method (Documentation/bench.rst has the full story): every I/O case gets
 # new brd disks (rmmod/modprobe brd), the first REGION bytes of the device
@@ -57,6 +58,7 @@ W7ROLL_KEEP=2		# W7 rolling: live snapshots after each round
 if [ "$SMOKE" = 1 ]; then
 	DISK_MB=64 REGION_MB=32 W1_IOS_4K=256 W1_IOS_64K=64 W3_MB=8 W7_MB=16 W7ROLL_ROUNDS=3 W7ROLL_SLICE_MB=5
 fi
+W7ROLL_ROUNDS=${BENCH_W7ROLL_ROUNDS:-$W7ROLL_ROUNDS}
 SECTORS=$((DISK_MB * MB / 512))
 WORK=/tmp/bench
 mkdir -p "$WORK"
@@ -436,7 +438,13 @@ w7roll_snaps() {
 
 # w7roll_case REP: kernel memory per changed chunk under rolling snapshots
 # (issue 9).  W7ROLL_KEEP empty snapshots are taken first, so that the
-# fixed cost of a snapshot (its gendisk, its slot) is in both readings; then
+# fixed cost of a snapshot (its gendisk, its slot) is in both readings, and
+# a first ("cold") reading is taken.  Then a warm-up: those snapshots are
+# deleted, one snapshot preserves a slice of its own (past the rounds'
+# slices) and is deleted, the empty ones are taken again, and the reading
+# the figures start from is taken: what the LUN's first copies allocate
+# once (slab pages of the copies in flight, worker threads) is then in both
+# readings, while the warm-up leaves no chunk preserved.  Then
 # W7ROLL_ROUNDS rounds of: take a snapshot, write slice r (W7ROLL_SLICE_MB,
 # prefilled before the snapshots) once (every write a first write: the new
 # snapshot preserves the whole slice), delete the oldest snapshot, so that
@@ -451,15 +459,29 @@ w7roll_snaps() {
 # since (0 when deletes leave nothing behind).
 w7roll_case() {
 	local rep=$1 t=vss keep=$W7ROLL_KEEP rounds=$W7ROLL_ROUNDS i r slice before mid= after top l snaps
-	local ever=0 live old slice_mb=$W7ROLL_SLICE_MB span dropped=0
+	local ever=0 live old slice_mb=$W7ROLL_SLICE_MB span dropped=0 cold id
 	slice=$((slice_mb * MB / 4096))
-	span=$((rounds * slice_mb))
+	span=$(((rounds + 1) * slice_mb))
 	[ "$span" -ge "$REGION_MB" ] || span=$REGION_MB
 	if ! REGION_MB=$span PREALLOC_STORES=1 setup "$t" "$keep" 4096; then
 		emit "$(jq -cn --argjson r "$rep" '{type: "error", wl: "W7roll", target: "vss", rep: $r, msg: "setup failed"}')"
 		teardown
 		return 1
 	fi
+	cold=$(mem_now rc)
+	# warm-up: the empty snapshots go, one snapshot preserves slice
+	# rounds+1 and goes (the only one: its chunks are freed), the empty
+	# snapshots come back
+	for id in $(w7roll_snaps | jq -r '.[].id'); do
+		vssctl snapshot delete "$id" >/dev/null || { teardown; return 1; }
+	done
+	if ! vss_snap bench; then teardown; return 1; fi
+	fio --name=w7warm --eta=never --disk_util=0 --filename="$ORIG" --direct=1 --rw=write --bs=1m \
+		--ioengine=psync --offset=$((rounds * slice_mb))m --size=${slice_mb}m --output=/dev/null
+	vssctl snapshot delete "$(w7roll_snaps | jq -r '.[0].id')" >/dev/null || { teardown; return 1; }
+	for i in $(seq "$keep"); do
+		if ! vss_snap bench; then teardown; return 1; fi
+	done
 	before=$(mem_now ra)
 	for r in $(seq "$rounds"); do
 		if ! vss_snap bench; then
@@ -498,8 +520,12 @@ w7roll_case() {
 		teardown
 		return 1
 	fi
-	emit "$(jq -cn --argjson l "$l" --argjson a "$before" --argjson m "$mid" --argjson b "$after" --argjson top "$top" '
-		$l + {before: $a, mid: $m, after: $b, top_caches: $top,
+	emit "$(jq -cn --argjson l "$l" --argjson c "$cold" --argjson a "$before" --argjson m "$mid" --argjson b "$after" \
+		--argjson top "$top" --argjson ctop "$(w7_top rc rb)" --argjson wtop "$(w7_top rc ra)" '
+		$l + {cold: $c, before: $a, mid: $m, after: $b, top_caches: $top,
+		      cold_top_caches: $ctop, warmup_top_caches: $wtop,
+		      warmup_bytes: ($a.slab - $c.slab),
+		      slab_per_live_chunk_cold: (($b.slab - $c.slab) / $l.live_chunks),
 		      slab_per_live_chunk: (($b.slab - $a.slab) / $l.live_chunks),
 		      slab_per_ever_chunk: (($b.slab - $a.slab) / $l.ever_chunks),
 		      slab_steady_bytes: ($b.slab - $m.slab),
