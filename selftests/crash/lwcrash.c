@@ -82,6 +82,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../vss/crc32.h"
+
 #define BS		4096
 #define MAGIC		0x57434c5353535356ULL	/* "VSSSLCW" */
 #define LUN_SECT	8192ULL			/* 4 MiB LUN */
@@ -139,28 +141,6 @@ static uint64_t mix(uint64_t *s)
 	return z ^ (z >> 31);
 }
 
-static uint32_t crc_table[256];
-
-static void crc_init(void)
-{
-	for (uint32_t i = 0; i < 256; i++) {
-		uint32_t c = i;
-
-		for (int k = 0; k < 8; k++)
-			c = c & 1 ? 0xedb88320U ^ (c >> 1) : c >> 1;
-		crc_table[i] = c;
-	}
-}
-
-static uint32_t crc32(const uint8_t *p, size_t n)
-{
-	uint32_t c = 0xffffffffU;
-
-	while (n--)
-		c = crc_table[(c ^ *p++) & 0xff] ^ (c >> 8);
-	return c ^ 0xffffffffU;
-}
-
 /* Stamp: magic, block, seq, crc32 of bytes 32..4095, payload from (block, seq). */
 static void stamp(uint8_t *b, uint64_t block, uint64_t seq)
 {
@@ -175,7 +155,7 @@ static void stamp(uint8_t *b, uint64_t block, uint64_t seq)
 	memcpy(b, &(uint64_t){ MAGIC }, 8);
 	memcpy(b + 8, &block, 8);
 	memcpy(b + 16, &seq, 8);
-	crc = crc32(b + 32, BS - 32);
+	crc = vss_crc32(b + 32, BS - 32);
 	memcpy(b + 24, &crc, 4);
 	memset(b + 28, 0, 4);
 }
@@ -195,7 +175,7 @@ static int64_t unstamp(const uint8_t *b, uint64_t block)
 	memcpy(&blk, b + 8, 8);
 	memcpy(&seq, b + 16, 8);
 	memcpy(&crc, b + 24, 4);
-	if (m != MAGIC || blk != block || !seq || crc != crc32(b + 32, BS - 32))
+	if (m != MAGIC || blk != block || !seq || crc != vss_crc32(b + 32, BS - 32))
 		return -1;
 	return (int64_t)seq;
 }
@@ -1165,7 +1145,6 @@ int main(int argc, char **argv)
 	}
 	if (nthreads < 1 || nthreads > MAXT || nstates < 1 || nrounds < 1)
 		die("bad arguments");
-	crc_init();
 	seq_block = calloc(MAXSEQ, sizeof(*seq_block));
 	seq_fua = calloc(MAXSEQ, 1);
 	workload();
