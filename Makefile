@@ -92,7 +92,7 @@ build/selftests/%: selftests/vss/%.c $(wildcard selftests/vss/*.h) $(KSRC_STAMP)
 # Guest tools of the crash suite (selftests/crash/run); in the guest with the selftests.
 CRASH_BINS := $(patsubst selftests/crash/%.c,build/selftests/%,$(wildcard selftests/crash/*.c))
 selftests: $(CRASH_BINS)
-$(CRASH_BINS): build/selftests/%: selftests/crash/%.c | setup
+$(CRASH_BINS): build/selftests/%: selftests/crash/%.c selftests/vss/crc32.h | setup
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
 	@$(CC) $(USER_CFLAGS) -o $@ $< -lpthread

@@ -36,16 +36,26 @@
  *     exactly its point in time, every snapshot acknowledged created (and
  *     whose delete had not been sent before the cut) is listed.
  *
- * Durability rule, and why it needs BASE to complete in the submitter:
- * dm-log-writes attaches a write to the first flush mapped after it
- * completed and logs it when that flush completes.  If flushes complete
- * in another order than they were mapped, a write can appear after a
- * flush that in fact made it durable.  On brd a bio completes inside
- * submit_bio of the task that mapped it, and Debian's kernels preempt
- * voluntarily, so flushes complete in the order they are mapped and the
- * log is faithful.  Acknowledged writes are judged by marks, which are
- * logged after the entries of the flush that acknowledged them.
- *
+ * Durability rule.  dm-log-writes moves a write that completed into the
+ * list of the next flush it maps, and logs that list with the flush when
+ * the flush completes.  Flushes can complete in another order than they
+ * were mapped: between the map of a flush A and its completion the
+ * mapping task passes might_sleep() in submit_bio_noacct() (a preemption
+ * point under Debian's voluntary preemption) and another task can map a
+ * flush B and see it complete.  A write W that completed before A was
+ * mapped is then durable when B completes (B was sent after W completed)
+ * but is logged only with A, after B, after anything logged meanwhile.
+ * For a write acknowledged by fdatasync this puts W after the mark of its
+ * own acknowledgement.  Such a write is moved to just before that mark
+ * when the log proves the flush that covered it: its writer marks "c<N>"
+ * after its writes returned and before fdatasync, so a flush logged
+ * between "c<N>" and the acknowledgement was sent after W completed.  A
+ * write logged after its acknowledgement with no flush between is left
+ * where it is and fails the check (a lost flush).  RWF_DSYNC writes are
+ * FUA, logged when they complete, never moved.  The same reordering can
+ * put a copy-on-write copy after the store record whose PREFLUSH made it
+ * durable; the model cannot tell that from a record written too early, so
+ * such a state would fail (conservatively; none seen so far).
  *   lwcrash run --states N --seed S [--threads T] [--rounds R] [--writes W]
  *               [--base DEV] [--log DEV] [--scratch DEV] [--cow DEV]
  *
@@ -71,6 +81,8 @@
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "../vss/crc32.h"
 
 #define BS		4096
 #define MAGIC		0x57434c5353535356ULL	/* "VSSSLCW" */
@@ -129,28 +141,6 @@ static uint64_t mix(uint64_t *s)
 	return z ^ (z >> 31);
 }
 
-static uint32_t crc_table[256];
-
-static void crc_init(void)
-{
-	for (uint32_t i = 0; i < 256; i++) {
-		uint32_t c = i;
-
-		for (int k = 0; k < 8; k++)
-			c = c & 1 ? 0xedb88320U ^ (c >> 1) : c >> 1;
-		crc_table[i] = c;
-	}
-}
-
-static uint32_t crc32(const uint8_t *p, size_t n)
-{
-	uint32_t c = 0xffffffffU;
-
-	while (n--)
-		c = crc_table[(c ^ *p++) & 0xff] ^ (c >> 8);
-	return c ^ 0xffffffffU;
-}
-
 /* Stamp: magic, block, seq, crc32 of bytes 32..4095, payload from (block, seq). */
 static void stamp(uint8_t *b, uint64_t block, uint64_t seq)
 {
@@ -165,7 +155,7 @@ static void stamp(uint8_t *b, uint64_t block, uint64_t seq)
 	memcpy(b, &(uint64_t){ MAGIC }, 8);
 	memcpy(b + 8, &block, 8);
 	memcpy(b + 16, &seq, 8);
-	crc = crc32(b + 32, BS - 32);
+	crc = vss_crc32(b + 32, BS - 32);
 	memcpy(b + 24, &crc, 4);
 	memset(b + 28, 0, 4);
 }
@@ -185,7 +175,7 @@ static int64_t unstamp(const uint8_t *b, uint64_t block)
 	memcpy(&blk, b + 8, 8);
 	memcpy(&seq, b + 16, 8);
 	memcpy(&crc, b + 24, 4);
-	if (m != MAGIC || blk != block || !seq || crc != crc32(b + 32, BS - 32))
+	if (m != MAGIC || blk != block || !seq || crc != vss_crc32(b + 32, BS - 32))
 		return -1;
 	return (int64_t)seq;
 }
@@ -269,6 +259,7 @@ struct event {
 	int type;
 	int arg;		/* snapshot index */
 	int first, count;	/* EV_ACKW: range of ack_seqs */
+	int cmark;		/* EV_ACKW by fdatasync: its "c<N>" mark, else -1 */
 };
 
 struct snap {
@@ -286,6 +277,7 @@ static int nack_seqs, ack_seqs_cap;
 static int32_t *seq_block;	/* seq -> block */
 static uint8_t *seq_fua;	/* seq written with RWF_DSYNC */
 static int *mark_pos;		/* event -> log entry index of its mark */
+static int ncmarks;		/* "c<N>" marks made */
 static int nseq;
 static int32_t cur[NBLK];	/* newest completed write per block */
 static struct snap snaps[MAXSNAP];
@@ -297,7 +289,7 @@ static int pause_req, paused, stop_req;
 static long completed_writes;
 
 /* Append an event and its mark; caller holds mtx. */
-static int event_locked(int type, int arg, const int32_t *seqs, int n)
+static int event_locked(int type, int arg, const int32_t *seqs, int n, int cmark)
 {
 	char name[32];
 	struct event *e;
@@ -317,11 +309,29 @@ static int event_locked(int type, int arg, const int32_t *seqs, int n)
 	e->arg = arg;
 	e->first = nack_seqs;
 	e->count = n;
+	e->cmark = cmark;
 	memcpy(ack_seqs + nack_seqs, seqs, n * sizeof(*seqs));
 	nack_seqs += n;
 	snprintf(name, sizeof(name), "a%d", nevents);
 	dm_mark("lwc", name);
 	return nevents++;
+}
+
+/*
+ * Mark "c<N>" before an fdatasync: every write it acknowledges has
+ * completed, so a flush logged after this mark was sent after them.
+ */
+static int sync_mark(void)
+{
+	char name[32];
+	int n;
+
+	pthread_mutex_lock(&mtx);
+	n = ncmarks++;
+	snprintf(name, sizeof(name), "c%d", n);
+	dm_mark("lwc", name);
+	pthread_mutex_unlock(&mtx);
+	return n;
 }
 
 /* -------------------------------------------------------------- workload */
@@ -382,15 +392,20 @@ static void *writer_main(void *arg)
 		pthread_mutex_unlock(&mtx);
 		pend[npend++] = s;
 		if (fua || --until_sync == 0 || npend == 256) {
-			if (!fua && fdatasync(fd))
-				die("fdatasync: %s", strerror(errno));
+			int cm = -1;
+
+			if (!fua) {
+				cm = sync_mark();
+				if (fdatasync(fd))
+					die("fdatasync: %s", strerror(errno));
+			}
 			pthread_mutex_lock(&mtx);
 			/* a FUA write acknowledges itself only */
 			if (fua) {
-				event_locked(EV_ACKW, 0, &s, 1);
+				event_locked(EV_ACKW, 0, &s, 1, -1);
 				npend--;
 			} else {
-				event_locked(EV_ACKW, 0, pend, npend);
+				event_locked(EV_ACKW, 0, pend, npend, cm);
 				npend = 0;
 			}
 			pthread_mutex_unlock(&mtx);
@@ -399,10 +414,12 @@ static void *writer_main(void *arg)
 		}
 	}
 	if (npend) {
+		int cm = sync_mark();
+
 		if (fdatasync(fd))
 			die("fdatasync: %s", strerror(errno));
 		pthread_mutex_lock(&mtx);
-		event_locked(EV_ACKW, 0, pend, npend);
+		event_locked(EV_ACKW, 0, pend, npend, cm);
 		pthread_mutex_unlock(&mtx);
 	}
 	close(fd);
@@ -454,7 +471,7 @@ static void workload(void)
 		die("lun add --format: %s", out);
 	wait_dev("/dev/vss-c");
 	pthread_mutex_lock(&mtx);
-	event_locked(EV_READY, 0, NULL, 0);
+	event_locked(EV_READY, 0, NULL, 0, -1);
 	pthread_mutex_unlock(&mtx);
 
 	for (int i = 0; i < nthreads; i++) {
@@ -491,7 +508,7 @@ static void workload(void)
 		pthread_mutex_lock(&mtx);
 		json_str(strstr(out, "\"snapshots\"") ?: out, "id", sn->id, sizeof(sn->id));
 		sn->vss_seq = json_int(strstr(out, "\"snapshots\"") ?: out, "seq");
-		sn->created_ev = event_locked(EV_SNAP, nsnaps - 1, NULL, 0);
+		sn->created_ev = event_locked(EV_SNAP, nsnaps - 1, NULL, 0, -1);
 		pause_req = 0;
 		pthread_cond_broadcast(&cond);
 		pthread_mutex_unlock(&mtx);
@@ -516,12 +533,12 @@ static void workload(void)
 					victim = k;
 			}
 			pthread_mutex_lock(&mtx);
-			snaps[victim].delstart_ev = event_locked(EV_DELSTART, victim, NULL, 0);
+			snaps[victim].delstart_ev = event_locked(EV_DELSTART, victim, NULL, 0, -1);
 			pthread_mutex_unlock(&mtx);
 			if (run(out, sizeof(out), "vssctl snapshot delete %s", snaps[victim].id))
 				die("snapshot delete: %s", out);
 			pthread_mutex_lock(&mtx);
-			snaps[victim].deleted_ev = event_locked(EV_DEL, victim, NULL, 0);
+			snaps[victim].deleted_ev = event_locked(EV_DEL, victim, NULL, 0, -1);
 			pthread_mutex_unlock(&mtx);
 			ndeleted++;
 		}
@@ -551,6 +568,8 @@ struct entry {
 	uint64_t flags;
 	uint64_t off;		/* data offset in the log */
 	int mark;		/* "a<N>" mark: N, else -1 */
+	int cmark;		/* "c<N>" mark: N, else -1 */
+	int orig;		/* index in the log as recorded */
 };
 
 static uint8_t *logbuf;
@@ -612,6 +631,8 @@ static void parse_log(void)
 		x->flags = fl;
 		x->off = pos + ss;
 		x->mark = -1;
+		x->cmark = -1;
+		x->orig = nents;
 		if (fl & LW_MARK) {
 			char m[64];
 
@@ -621,6 +642,8 @@ static void parse_log(void)
 			m[dl] = 0;
 			if (m[0] == 'a')
 				x->mark = atoi(m + 1);
+			else if (m[0] == 'c')
+				x->cmark = atoi(m + 1);
 			x->nr = 0;
 			pos += ss;
 		} else {
@@ -634,6 +657,106 @@ static void parse_log(void)
 	close(fd);
 	if (read_all(log_dev, &logbuf, &loglen, end) || loglen < end)
 		die("read log");
+}
+
+/*
+ * Move every fdatasync'd write that dm-log-writes logged after the mark of
+ * its own acknowledgement to just before that mark, when a flush was
+ * logged between the writer's "c<N>" mark and the acknowledgement (see
+ * "Durability rule" above).  Prints what it moved and what it could not.
+ */
+static void reorder_late_writes(void)
+{
+	int *seq_ent, *apos, *cpos, *dest, moved = 0, unproven = 0, k = 0;
+	struct entry *old;
+
+	seq_ent = malloc((nseq + 1) * sizeof(int));
+	apos = malloc((nevents + 1) * sizeof(int));
+	cpos = malloc((ncmarks + 1) * sizeof(int));
+	dest = malloc((nents + 1) * sizeof(int));
+	old = malloc((nents + 1) * sizeof(*old));
+	if (!seq_ent || !apos || !cpos || !dest || !old)
+		die("out of memory");
+	for (int i = 0; i <= nseq; i++)
+		seq_ent[i] = -1;
+	for (int i = 0; i <= nevents; i++)
+		apos[i] = -1;
+	for (int i = 0; i <= ncmarks; i++)
+		cpos[i] = -1;
+	/* where each LUN write is logged: one stamped 4 KiB block a write */
+	for (int i = 0; i < nents; i++) {
+		struct entry *e = &ents[i];
+
+		dest[i] = -1;
+		if (e->mark >= 0 && e->mark < nevents)
+			apos[e->mark] = i;
+		if (e->cmark >= 0 && e->cmark < ncmarks)
+			cpos[e->cmark] = i;
+		if (e->flags & (LW_MARK | LW_DISCARD))
+			continue;
+		for (uint64_t s = (e->sector + 7) & ~7ULL;
+		     s + 8 <= e->sector + e->nr && s + 8 <= LUN_SECT; s += 8) {
+			const uint8_t *d = logbuf + e->off + (s - e->sector) * 512;
+			uint64_t seq;
+
+			memcpy(&seq, d + 16, 8);
+			if (seq && seq <= (uint64_t)nseq && unstamp(d, s / 8) == (int64_t)seq)
+				seq_ent[seq] = i;
+		}
+	}
+	for (int ev = 0; ev < nevents; ev++) {
+		struct event *v = &events[ev];
+		int a = apos[ev], c = v->cmark >= 0 ? cpos[v->cmark] : -1;
+
+		if (v->type != EV_ACKW || a < 0 || c < 0)
+			continue;
+		for (int j = 0; j < v->count; j++) {
+			int32_t seq = ack_seqs[v->first + j];
+			int w = seq_ent[seq], f = -1;
+
+			if (w <= a)
+				continue;
+			for (int i = c + 1; i < a && f < 0; i++)
+				if (ents[i].flags & LW_FLUSH)
+					f = i;
+			if (f < 0) {
+				unproven++;
+				printf("# write seq %d logged at entry %d after its acknowledgement a%d at entry %d, no flush logged since c%d at entry %d: left in place\n",
+				       seq, w, ev, a, v->cmark, c);
+				continue;
+			}
+			dest[w] = a;
+			if (++moved <= 5) {
+				int by = w;
+
+				while (by < nents && !(ents[by].flags & LW_FLUSH))
+					by++;
+				printf("# write seq %d logged at entry %d (with flush entry %d) after its acknowledgement a%d at entry %d; flush entry %d (after c%d at entry %d) made it durable: moved before the acknowledgement\n",
+				       seq, w, by, ev, a, f, v->cmark, c);
+			}
+		}
+	}
+	printf("# late writes: %d fdatasync'd writes logged after their acknowledgement moved before it, %d without a covering flush left in place\n",
+	       moved, unproven);
+	if (moved) {
+		/* stable: the moved writes, in log order, right before their mark */
+		memcpy(old, ents, nents * sizeof(*old));
+		for (int i = 0; i < nents; i++) {
+			if (old[i].mark >= 0)
+				for (int j = i + 1; j < nents; j++)
+					if (dest[j] == i)
+						ents[k++] = old[j];
+			if (dest[i] < 0)
+				ents[k++] = old[i];
+		}
+		if (k != nents)
+			die("reordering lost entries (%d of %d)", k, nents);
+	}
+	free(seq_ent);
+	free(apos);
+	free(cpos);
+	free(dest);
+	free(old);
 }
 
 static int32_t have[TOTAL_SECT], want[TOTAL_SECT];
@@ -817,7 +940,8 @@ static int check_state(int nmarks, int *nsnap_seen)
 
 				because("LUN block %" PRIu64 " holds seq %" PRId64 ", acknowledged %d (%s write, logged at entry %d flags %#" PRIx64 ", its acknowledgement a%d at entry %d); ",
 					b, s, acked[b], seq_fua[acked[b]] ? "RWF_DSYNC" : "fdatasync'd",
-					we, we >= 0 ? ents[we].flags : 0, ae, ae >= 0 ? mark_pos[ae] : -1);
+					we >= 0 ? ents[we].orig : -1, we >= 0 ? ents[we].flags : 0, ae,
+					ae >= 0 ? ents[mark_pos[ae]].orig : -1);
 			}
 		}
 		if (lost || torn || alien) {
@@ -896,7 +1020,7 @@ static int check_state(int nmarks, int *nsnap_seen)
 		if (snaps[k].created_ev >= 0 && snaps[k].created_ev < nmarks &&
 		    (snaps[k].delstart_ev < 0 || snaps[k].delstart_ev >= nmarks)) {
 			because("snapshot %d (create acknowledged: a%d at entry %d) missing; ", snaps[k].vss_seq,
-				snaps[k].created_ev, mark_pos[snaps[k].created_ev]);
+				snaps[k].created_ev, ents[mark_pos[snaps[k].created_ev]].orig);
 			bad = 1;
 		}
 	}
@@ -971,14 +1095,14 @@ static void replay(void)
 			fail++;
 			/* the cached writes of the cut, for the record */
 			for (int i = g; i < c; i++)
-				printf("# state %d: cached entry %d sector %" PRIu64 "+%" PRIu64 " flags %#" PRIx64 " %s\n", st, i,
-				       ents[i].sector, ents[i].nr, ents[i].flags, inc[i] ? "kept" : "lost");
+				printf("# state %d: cached entry %d sector %" PRIu64 "+%" PRIu64 " flags %#" PRIx64 " %s\n", st,
+				       ents[i].orig, ents[i].sector, ents[i].nr, ents[i].flags, inc[i] ? "kept" : "lost");
 			printf("not ok %d - state %d (seed %" PRIu64 "): cut at flush entry %d, %d of %d cached writes, %d acknowledgements: %s\n",
-			       st + 1, st, seed, c, nin, ngroup, nmarks, why);
+			       st + 1, st, seed, ents[c].orig, nin, ngroup, nmarks, why);
 		} else {
 			pass++;
 			printf("ok %d - state %d: cut at flush entry %d, %d of %d cached writes, %d acknowledgements, %d snapshots exact\n",
-			       st + 1, st, c, nin, ngroup, nmarks, nseen);
+			       st + 1, st, ents[c].orig, nin, ngroup, nmarks, nseen);
 		}
 		fflush(stdout);
 	}
@@ -1021,11 +1145,11 @@ int main(int argc, char **argv)
 	}
 	if (nthreads < 1 || nthreads > MAXT || nstates < 1 || nrounds < 1)
 		die("bad arguments");
-	crc_init();
 	seq_block = calloc(MAXSEQ, sizeof(*seq_block));
 	seq_fua = calloc(MAXSEQ, 1);
 	workload();
 	parse_log();
+	reorder_late_writes();
 	for (uint64_t s = 0; s < TOTAL_SECT; s++)
 		have[s] = -1;	/* SCRATCH starts zeroed */
 	replay();

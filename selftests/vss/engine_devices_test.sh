@@ -20,7 +20,10 @@
 ctl=engine_ctl
 work=/tmp/engine_devices
 KINDS=${VSS_DEVICES_KINDS:-virtio loop nbd dmcrypt}
-LUN_MB=16
+# fio runs go round the LUN past its first 4 MiB (the stamped blocks),
+# FIO_MB at a time; VSS_QUICK halves both (the copies and compares too)
+LUN_MB=16 FIO_MB=4
+[ -n "${VSS_QUICK:-}" ] && LUN_MB=8 FIO_MB=2
 STORE_MB=64
 NSNAP=3
 TESTS_PER_KIND=9
@@ -39,16 +42,17 @@ cleanup() {
 trap cleanup EXIT
 
 # load_runner LUN: fio runs back to back until $work/stop exists; each
-# writes 4-64 KiB blocks at random over 4 MiB (every block once; the runs
-# go round 4-8, 8-12, 12-16 MiB), 32 in flight, then reads them all back
-# and checks them (crc32c, header with offset and seed); a new seed per run.
+# writes 4-64 KiB blocks at random over FIO_MB (every block once; the runs
+# go round 4-8, 8-12, 12-16 MiB, or 4-6, 6-8 under VSS_QUICK), 32 in
+# flight, then reads them all back and checks them (crc32c, header with
+# offset and seed); a new seed per run.
 load_runner() {
 	local r=0 rc
 	while [ ! -e $work/stop ]; do
 		r=$((r + 1))
 		fio --name=qd32 --thread --filename="$1" --direct=1 --ioengine=libaio \
 			--iodepth=32 --rw=randwrite --bsrange=4k-64k \
-			--offset=$((4 + (r - 1) % 3 * 4))M --size=4M \
+			--offset=$((4 + (r - 1) % ((LUN_MB - 4) / FIO_MB) * FIO_MB))M --size=${FIO_MB}M \
 			--randseed=$r --verify=crc32c --do_verify=1 --verify_fatal=1 \
 			--output=$work/fio.$r.out >/dev/null 2>&1
 		rc=$?

@@ -31,6 +31,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "crc32.h"
+
 #define BS		4096
 #define MAGIC		0x504d415453535356ULL	/* "VSSSTAMP" */
 #define MAX_RUN		256
@@ -40,28 +42,6 @@ struct hdr {
 	uint64_t block;
 	uint64_t gen;
 };
-
-static uint32_t crc_table[256];
-
-static void crc_init(void)
-{
-	for (uint32_t i = 0; i < 256; i++) {
-		uint32_t c = i;
-
-		for (int k = 0; k < 8; k++)
-			c = c & 1 ? 0xedb88320U ^ (c >> 1) : c >> 1;
-		crc_table[i] = c;
-	}
-}
-
-static uint32_t crc32(const uint8_t *p, size_t n)
-{
-	uint32_t c = 0xffffffffU;
-
-	while (n--)
-		c = crc_table[(c ^ *p++) & 0xff] ^ (c >> 8);
-	return c ^ 0xffffffffU;
-}
 
 static uint64_t mix(uint64_t x)
 {
@@ -84,7 +64,7 @@ static void make_block(uint8_t *b, uint64_t block, uint64_t gen)
 		s = mix(s + i);
 		memcpy(b + i, &s, 8);
 	}
-	crc = crc32(b, BS - 4);
+	crc = vss_crc32(b, BS - 4);
 	memcpy(b + BS - 4, &crc, 4);
 }
 
@@ -101,7 +81,7 @@ static int check_block(const uint8_t *b, uint64_t block, uint64_t gen,
 		snprintf(why, len, "no stamp");
 		return 1;
 	}
-	if (crc32(b, BS - 4) != crc) {
+	if (vss_crc32(b, BS - 4) != crc) {
 		snprintf(why, len, "bad crc (block %" PRIu64 " gen %" PRIu64 ")",
 			 h.block, h.gen);
 		return 1;
@@ -340,7 +320,6 @@ int main(int argc, char **argv)
 	uint64_t blocks;
 	int ret = -1;
 
-	crc_init();
 	if (argc >= 5 && !strcmp(argv[1], "fill"))
 		ret = cmd_fill(argc, argv);
 	else if (argc >= 7 && !strcmp(argv[1], "write"))

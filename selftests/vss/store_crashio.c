@@ -33,32 +33,12 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "crc32.h"
+
 #define BS		4096
 #define MAGIC		0x4853415243535356ULL	/* "VSSCRASH" */
 #define LOG_MAGIC	0x474f4c4353535356ULL	/* "VSSCLOG" */
 #define READ_BLOCKS	256
-
-static uint32_t crc_table[256];
-
-static void crc_init(void)
-{
-	for (uint32_t i = 0; i < 256; i++) {
-		uint32_t c = i;
-
-		for (int k = 0; k < 8; k++)
-			c = c & 1 ? 0xedb88320U ^ (c >> 1) : c >> 1;
-		crc_table[i] = c;
-	}
-}
-
-static uint32_t crc32(const uint8_t *p, size_t n)
-{
-	uint32_t c = 0xffffffffU;
-
-	while (n--)
-		c = crc_table[(c ^ *p++) & 0xff] ^ (c >> 8);
-	return c ^ 0xffffffffU;
-}
 
 static uint64_t xs(uint64_t *s)
 {
@@ -92,7 +72,7 @@ static void fill_block(uint8_t *b, uint64_t block, uint64_t gen)
 	memcpy(b, &(uint64_t){ MAGIC }, 8);
 	memcpy(b + 8, &block, 8);
 	memcpy(b + 16, &gen, 8);
-	crc = crc32(b + 32, BS - 32);
+	crc = vss_crc32(b + 32, BS - 32);
 	memcpy(b + 24, &crc, 4);
 	memset(b + 28, 0, 4);
 }
@@ -158,7 +138,7 @@ static uint64_t log_read(int fd)
 
 		memcpy(&r, b + s * BS, sizeof(r));
 		if (r.magic == LOG_MAGIC &&
-		    r.crc == crc32((uint8_t *)&r, offsetof(struct logrec, crc)) &&
+		    r.crc == vss_crc32((uint8_t *)&r, offsetof(struct logrec, crc)) &&
 		    r.gen > best)
 			best = r.gen;
 	}
@@ -192,7 +172,7 @@ static int cmd_write(char **argv)
 		return 2;
 	}
 	memset(b, 0, BS);
-	r.crc = crc32((uint8_t *)&r, offsetof(struct logrec, crc));
+	r.crc = vss_crc32((uint8_t *)&r, offsetof(struct logrec, crc));
 	memcpy(b, &r, sizeof(r));
 	if (pwrite(lfd, b, BS, (gen % 2) * BS) != BS || fsync(lfd)) {
 		perror("store_crashio: log write");
@@ -266,7 +246,6 @@ static int cmd_verify(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	crc_init();
 	if (argc == 7 && !strcmp(argv[1], "write"))
 		return cmd_write(argv);
 	if (argc == 3 && !strcmp(argv[1], "acked")) {
