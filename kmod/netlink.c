@@ -11,6 +11,9 @@
  * extended ack: there .start lets the dump begin, and the first dumpit
  * fails it with the message (in NLMSG_DONE).  Handlers may run in parallel
  * (parallel_ops); the engine and session.c do their own locking.
+ *
+ * This file also implements the events interface (events.h) through which
+ * the objects below report what happened.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME "-netlink: " fmt
 
@@ -26,7 +29,7 @@
 
 #include "vss_compat.h"
 #include "vss-nl-gen.h"
-#include "netlink.h"
+#include "events.h"
 #include "session.h"
 #include "vss.h"
 
@@ -43,11 +46,11 @@ static atomic_t vss_nl_gen = ATOMIC_INIT(1);
 static bool vss_nl_registered;
 
 /**
- * vss_nl_bump_gen() - note that the set of objects changed
+ * vss_event_objects_changed() - note that the set of objects changed
  *
  * Context: any.
  */
-void vss_nl_bump_gen(void)
+void vss_event_objects_changed(void)
 {
 	atomic_inc(&vss_nl_gen);
 }
@@ -266,7 +269,7 @@ static struct vss_lun *vss_nl_find_lun(struct genl_info *info, int attr)
 	if (!lun) {
 		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[attr],
 				    "No such LUN");
-		vss_nl_set_hresult(info->extack, VSS_E_OBJECT_NOT_FOUND);
+		vss_set_hresult(info->extack, VSS_E_OBJECT_NOT_FOUND);
 	}
 	return lun;
 }
@@ -469,7 +472,7 @@ int vss_nl_session_new_doit(struct sk_buff *skb, struct genl_info *info)
 	ret = vss_session_create(info->snd_portid, &si);
 	if (ret)
 		return ret;
-	vss_nl_bump_gen();
+	vss_event_objects_changed();
 	return vss_nl_reply_session(info, &si);
 }
 
@@ -840,7 +843,7 @@ static struct vss_snapshot *vss_nl_find_snapshot(struct nlattr *attr,
 	snap = vss_snapshot_find(&id);
 	if (!snap) {
 		NL_SET_ERR_MSG_ATTR(extack, attr, "No such snapshot");
-		vss_nl_set_hresult(extack, VSS_E_OBJECT_NOT_FOUND);
+		vss_set_hresult(extack, VSS_E_OBJECT_NOT_FOUND);
 	}
 	return snap;
 }
@@ -1305,20 +1308,20 @@ static bool vss_nl_has_listeners(void)
 }
 
 /**
- * vss_nl_lun_event() - report a LUN event to the "events" group
+ * vss_event_lun() - report a LUN event to the "events" group
  * @ev: VSS_EV_LUN_ADDED, VSS_EV_LUN_REMOVED, VSS_EV_STORE_LOW or
  *	VSS_EV_STORE_FULL
  * @lun: the LUN
  *
- * Context: process, without engine locks held (as vss.h promises).
+ * Context: process, without engine locks held (as events.h promises).
  */
-void vss_nl_lun_event(enum vss_event ev, struct vss_lun *lun)
+void vss_event_lun(enum vss_event ev, struct vss_lun *lun)
 {
 	int cmd = vss_nl_event_cmd(ev);
 	struct sk_buff *skb;
 	void *hdr;
 
-	vss_nl_bump_gen();
+	vss_event_objects_changed();
 	if (WARN_ON_ONCE(cmd < 0) || !vss_nl_has_listeners())
 		return;
 	skb = vss_nl_event_new(cmd, NLMSG_GOODSIZE, &hdr);
@@ -1329,16 +1332,16 @@ void vss_nl_lun_event(enum vss_event ev, struct vss_lun *lun)
 }
 
 /**
- * vss_nl_snapshot_event() - report a snapshot event to the "events" group
+ * vss_event_snapshot() - report a snapshot event to the "events" group
  * @ev: VSS_EV_SNAPSHOT_CREATED, _DELETED or _INVALIDATED
  * @snap: the snapshot
  *
  * Carries the id of the session whose set made the snapshot, while that
  * session exists.
  *
- * Context: process, without engine locks held (as vss.h promises).
+ * Context: process, without engine locks held (as events.h promises).
  */
-void vss_nl_snapshot_event(enum vss_event ev, struct vss_snapshot *snap)
+void vss_event_snapshot(enum vss_event ev, struct vss_snapshot *snap)
 {
 	int cmd = vss_nl_event_cmd(ev);
 	struct vss_snapshot_info si;
@@ -1347,7 +1350,7 @@ void vss_nl_snapshot_event(enum vss_event ev, struct vss_snapshot *snap)
 	bool has_sid;
 	void *hdr;
 
-	vss_nl_bump_gen();
+	vss_event_objects_changed();
 	if (WARN_ON_ONCE(cmd < 0) || !vss_nl_has_listeners())
 		return;
 	vss_snapshot_get_info(snap, &si);

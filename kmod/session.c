@@ -50,8 +50,9 @@
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 #include <net/net_namespace.h>
+#include <linux/vss.h>
 
-#include "netlink.h"
+#include "events.h"
 #include "session.h"
 #include "vss.h"
 
@@ -210,7 +211,7 @@ static struct vss_session *vss_session_lock(const uuid_t *id,
 
 out_not_found:
 	NL_SET_ERR_MSG(extack, "No such session");
-	vss_nl_set_hresult(extack, VSS_E_OBJECT_NOT_FOUND);
+	vss_set_hresult(extack, VSS_E_OBJECT_NOT_FOUND);
 	return ERR_PTR(-ENOENT);
 }
 
@@ -295,7 +296,7 @@ static void vss_session_cancel(struct vss_session *s, bool unlink)
 	spin_unlock_irqrestore(&vss_sessions_lock, flags);
 	mutex_unlock(&s->mutex);
 	if (unlink) {
-		vss_nl_bump_gen();
+		vss_event_objects_changed();
 		vss_session_put(s);	/* the list's reference */
 	}
 }
@@ -374,7 +375,7 @@ int vss_session_get_info(const uuid_t *id, struct vss_session_info *info,
 	spin_unlock_irqrestore(&vss_sessions_lock, flags);
 	if (ret) {
 		NL_SET_ERR_MSG(extack, "No such session");
-		vss_nl_set_hresult(extack, VSS_E_OBJECT_NOT_FOUND);
+		vss_set_hresult(extack, VSS_E_OBJECT_NOT_FOUND);
 	}
 	return ret;
 }
@@ -423,7 +424,7 @@ int vss_session_abort(const uuid_t *id, struct netlink_ext_ack *extack)
 
 	if (!s) {
 		NL_SET_ERR_MSG(extack, "No such session");
-		vss_nl_set_hresult(extack, VSS_E_OBJECT_NOT_FOUND);
+		vss_set_hresult(extack, VSS_E_OBJECT_NOT_FOUND);
 		return -ENOENT;
 	}
 	vss_session_cancel(s, false);
@@ -437,17 +438,17 @@ static int vss_session_check_set(struct vss_session *s, const uuid_t *set_id,
 {
 	if (s->state == VSS_SESSION_STATE_ABORTED) {
 		NL_SET_ERR_MSG(extack, "Session was aborted");
-		vss_nl_set_hresult(extack, VSS_E_BAD_STATE);
+		vss_set_hresult(extack, VSS_E_BAD_STATE);
 		return -EINVAL;
 	}
 	if (!s->set || !uuid_equal(&s->set->id, set_id)) {
 		NL_SET_ERR_MSG(extack, "No such snapshot set in this session");
-		vss_nl_set_hresult(extack, VSS_E_OBJECT_NOT_FOUND);
+		vss_set_hresult(extack, VSS_E_OBJECT_NOT_FOUND);
 		return -ENOENT;
 	}
 	if (s->state != want_state) {
 		NL_SET_ERR_MSG(extack, "Snapshot set is not being built");
-		vss_nl_set_hresult(extack, VSS_E_BAD_STATE);
+		vss_set_hresult(extack, VSS_E_BAD_STATE);
 		return -EINVAL;
 	}
 	return 0;
@@ -480,12 +481,12 @@ int vss_session_set_start(const uuid_t *sid, uuid_t *set_id,
 		break;
 	case VSS_SESSION_STATE_ABORTED:
 		NL_SET_ERR_MSG(extack, "Session was aborted");
-		vss_nl_set_hresult(extack, VSS_E_BAD_STATE);
+		vss_set_hresult(extack, VSS_E_BAD_STATE);
 		ret = -EINVAL;
 		goto out_unlock;
 	default:
 		NL_SET_ERR_MSG(extack, "A snapshot set is already in progress");
-		vss_nl_set_hresult(extack, VSS_E_SNAPSHOT_SET_IN_PROGRESS);
+		vss_set_hresult(extack, VSS_E_SNAPSHOT_SET_IN_PROGRESS);
 		ret = -EBUSY;
 		goto out_unlock;
 	}
@@ -566,7 +567,7 @@ int vss_session_set_add(const uuid_t *sid, const uuid_t *set_id,
 	lun = vss_lun_find(lun_name);
 	if (!lun) {
 		NL_SET_ERR_MSG(extack, "No such LUN");
-		vss_nl_set_hresult(extack, VSS_E_OBJECT_NOT_FOUND);
+		vss_set_hresult(extack, VSS_E_OBJECT_NOT_FOUND);
 		ret = -ENOENT;
 		goto out_unlock;
 	}
@@ -576,19 +577,19 @@ int vss_session_set_add(const uuid_t *sid, const uuid_t *set_id,
 	spin_unlock_irqrestore(&vss_sessions_lock, flags);
 	if (holder == s) {
 		NL_SET_ERR_MSG(extack, "LUN is already in the snapshot set");
-		vss_nl_set_hresult(extack, VSS_E_OBJECT_ALREADY_EXISTS);
+		vss_set_hresult(extack, VSS_E_OBJECT_ALREADY_EXISTS);
 		ret = -EEXIST;
 		goto out_put;
 	}
 	if (holder) {
 		NL_SET_ERR_MSG(extack, "LUN is held by another session");
-		vss_nl_set_hresult(extack, VSS_E_VOLUME_IN_USE);
+		vss_set_hresult(extack, VSS_E_VOLUME_IN_USE);
 		ret = -EBUSY;
 		goto out_put;
 	}
 	if (s->set->nr >= VSS_MAX_SET_LUNS) {
 		NL_SET_ERR_MSG(extack, "Snapshot set has the maximum number of LUNs");
-		vss_nl_set_hresult(extack, VSS_E_MAXIMUM_NUMBER_OF_VOLUMES_REACHED);
+		vss_set_hresult(extack, VSS_E_MAXIMUM_NUMBER_OF_VOLUMES_REACHED);
 		ret = -E2BIG;
 		goto out_put;
 	}
@@ -596,11 +597,11 @@ int vss_session_set_add(const uuid_t *sid, const uuid_t *set_id,
 	ret = vss_lun_claim(lun);
 	if (ret == -EBUSY) {
 		NL_SET_ERR_MSG(extack, "LUN is held by another session");
-		vss_nl_set_hresult(extack, VSS_E_VOLUME_IN_USE);
+		vss_set_hresult(extack, VSS_E_VOLUME_IN_USE);
 		goto out_put;
 	} else if (ret) {
 		NL_SET_ERR_MSG(extack, "LUN is being removed");
-		vss_nl_set_hresult(extack, VSS_E_OBJECT_NOT_FOUND);
+		vss_set_hresult(extack, VSS_E_OBJECT_NOT_FOUND);
 		goto out_put;
 	}
 
@@ -729,7 +730,7 @@ static int vss_set_freeze(struct vss_session *s, unsigned int *nfrozen,
 				&s->id, set->m[i].name, limit);
 			NL_SET_ERR_MSG(extack,
 				       "Freezing the file system on a LUN did not finish in time; set abandoned");
-			vss_nl_set_hresult(extack, VSS_E_FLUSH_WRITES_TIMEOUT);
+			vss_set_hresult(extack, VSS_E_FLUSH_WRITES_TIMEOUT);
 		} else if (ret == -ECANCELED) {
 			NL_SET_ERR_MSG(extack, "Snapshot set cancelled while freezing");
 		} else if (ret) {
@@ -803,7 +804,7 @@ static int vss_set_hold(struct vss_session *s, struct netlink_ext_ack *extack)
 					&s->id, set->m[i].name, limit);
 				NL_SET_ERR_MSG(extack,
 					       "A LUN's writes did not drain within the hold limit; set abandoned");
-				vss_nl_set_hresult(extack,
+				vss_set_hresult(extack,
 						   VSS_E_FLUSH_WRITES_TIMEOUT);
 				return -ETIMEDOUT;
 			}
@@ -894,7 +895,7 @@ static int vss_set_run(struct vss_session *s, struct vss_set_result *res,
 		vss_set_release(set, set->nr);
 		memalloc_noio_restore(noio);
 		NL_SET_ERR_MSG(extack, "I/O was held longer than the hold limit; set abandoned");
-		vss_nl_set_hresult(extack, VSS_E_HOLD_WRITES_TIMEOUT);
+		vss_set_hresult(extack, VSS_E_HOLD_WRITES_TIMEOUT);
 		ret = -ETIMEDOUT;
 		goto out_abort;
 	}
@@ -997,7 +998,7 @@ int vss_session_set_do(const uuid_t *sid, const uuid_t *set_id,
 		goto out_unlock;
 	if (!s->set->nr) {
 		NL_SET_ERR_MSG(extack, "Snapshot set has no LUN");
-		vss_nl_set_hresult(extack, VSS_E_BAD_STATE);
+		vss_set_hresult(extack, VSS_E_BAD_STATE);
 		ret = -EINVAL;
 		goto out_unlock;
 	}
@@ -1048,7 +1049,7 @@ static int vss_session_discard_set(const uuid_t *set_id,
 	/* A running DoSnapshotSet holds the mutex: don't wait for it. */
 	if (!mutex_trylock(&found->mutex)) {
 		NL_SET_ERR_MSG(extack, "Snapshot set is being taken");
-		vss_nl_set_hresult(extack, VSS_E_SNAPSHOT_SET_IN_PROGRESS);
+		vss_set_hresult(extack, VSS_E_SNAPSHOT_SET_IN_PROGRESS);
 		vss_session_put(found);
 		return -EBUSY;
 	}
@@ -1088,7 +1089,7 @@ int vss_session_set_del(const uuid_t *set_id, struct netlink_ext_ack *extack)
 	/* the all-zero id names no set: it is what broken sets leave */
 	if (uuid_is_null(set_id)) {
 		NL_SET_ERR_MSG(extack, "No such snapshot set");
-		vss_nl_set_hresult(extack, VSS_E_OBJECT_NOT_FOUND);
+		vss_set_hresult(extack, VSS_E_OBJECT_NOT_FOUND);
 		return -ENOENT;
 	}
 	ret = vss_session_discard_set(set_id, extack);
@@ -1115,7 +1116,7 @@ int vss_session_set_del(const uuid_t *set_id, struct netlink_ext_ack *extack)
 	}
 	if (!found) {
 		NL_SET_ERR_MSG(extack, "No such snapshot set");
-		vss_nl_set_hresult(extack, VSS_E_OBJECT_NOT_FOUND);
+		vss_set_hresult(extack, VSS_E_OBJECT_NOT_FOUND);
 		return -ENOENT;
 	}
 	return err;
@@ -1168,7 +1169,7 @@ int vss_session_set_break(const uuid_t *set_id, u32 *count,
 	*count = 0;
 	if (!uuid_is_null(set_id) && vss_session_set_busy(set_id)) {
 		NL_SET_ERR_MSG(extack, "Snapshot set is still being created");
-		vss_nl_set_hresult(extack, VSS_E_SNAPSHOT_SET_IN_PROGRESS);
+		vss_set_hresult(extack, VSS_E_SNAPSHOT_SET_IN_PROGRESS);
 		return -EBUSY;
 	}
 	for (lun = uuid_is_null(set_id) ? NULL : vss_lun_next(""); lun;
@@ -1194,11 +1195,11 @@ int vss_session_set_break(const uuid_t *set_id, u32 *count,
 	}
 	if (!found) {
 		NL_SET_ERR_MSG(extack, "No such snapshot set");
-		vss_nl_set_hresult(extack, VSS_E_OBJECT_NOT_FOUND);
+		vss_set_hresult(extack, VSS_E_OBJECT_NOT_FOUND);
 		return -ENOENT;
 	}
 	if (*count)
-		vss_nl_bump_gen();	/* dumps in progress see the change */
+		vss_event_objects_changed();	/* dumps in progress see the change */
 	if (err) {
 		NL_SET_ERR_MSG(extack,
 			       "store: cannot record that a snapshot left its set");
@@ -1273,7 +1274,7 @@ int vss_session_lun_remove(struct vss_lun *lun, struct netlink_ext_ack *extack)
 	mutex_lock(&vss_reserve_mutex);
 	if (vss_session_lun_holder(lun, &sid)) {
 		NL_SET_ERR_MSG(extack, "LUN is held by a session");
-		vss_nl_set_hresult(extack, VSS_E_VOLUME_IN_USE);
+		vss_set_hresult(extack, VSS_E_VOLUME_IN_USE);
 		ret = -EBUSY;
 	} else {
 		ret = vss_lun_remove(lun, extack);
