@@ -33,7 +33,7 @@ struct sqlw {
 	sqlite3 *db;
 	const char *table;	/* whose rows are counted at Freeze */
 	struct vss_writer *w;
-	long long frozen_at_ms;	/* Freeze answered; 0 when thawed */
+	long long freeze_us;	/* Freeze received; 0 when thawed */
 };
 
 static struct vss_writer *signal_writer;
@@ -45,12 +45,12 @@ static void on_signal(int sig)
 		vss_writer_stop(signal_writer);
 }
 
-static long long now_ms(void)
+static long long now_us(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+	return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
 }
 
 /* The log: stdout, one line per event, flushed (tests read it live). */
@@ -85,6 +85,7 @@ static bool on_freeze(void *arg, struct vss_writer *w,
 		      struct vss_writer_failure *f)
 {
 	struct sqlw *s = arg;
+	long long t0 = now_us();
 	char err[512] = "";
 	int64_t rows;
 	int rc;
@@ -105,8 +106,9 @@ static bool on_freeze(void *arg, struct vss_writer *w,
 		set_failure(f, VSS_E_WRITERERROR_NONRETRYABLE, rc, err);
 		return false;
 	}
-	s->frozen_at_ms = now_ms();
-	logf_(ev, "%" PRId64 " rows in %s, database locked", rows, s->table);
+	s->freeze_us = t0;
+	logf_(ev, "%" PRId64 " rows in %s, database locked in %.3f ms", rows,
+	      s->table, (double)(now_us() - t0) / 1000);
 	return true;
 }
 
@@ -116,12 +118,13 @@ static void unlock(struct sqlw *s, const struct vss_writer_event_info *ev)
 
 	if (db_unlock(s->db, err, sizeof(err)) != SQLITE_OK)
 		logf_(ev, "%s", err);
-	if (s->frozen_at_ms)
-		logf_(ev, "database unlocked after %lld ms",
-		      now_ms() - s->frozen_at_ms);
+	/* from the Freeze event to this one, as the writer saw it */
+	if (s->freeze_us)
+		logf_(ev, "database unlocked, Freeze->Thaw window %.3f ms",
+		      (double)(now_us() - s->freeze_us) / 1000);
 	else
 		logf_(ev, "database unlocked");
-	s->frozen_at_ms = 0;
+	s->freeze_us = 0;
 }
 
 static bool on_thaw(void *arg, struct vss_writer *w,

@@ -115,10 +115,10 @@ done
 [ $rising = 1 ] && ok "the inserter committed between every two sets (the row counts rise)" ||
 	fail "the inserter committed between every two sets (the row counts rise)"
 echo "# with the writer: $hot_w of $sets snapshots needed a journal rollback"
-n_thaw=$(grep -c ': thaw session .*database unlocked after' $work/writer.log)
+n_thaw=$(grep -c ': thaw session .*database unlocked, Freeze->Thaw window' $work/writer.log)
 [ "$n_thaw" = $sets ] && ok "the writer was thawed after each of the $sets Freezes" ||
 	fail "the writer was thawed after each of the $sets Freezes" "$n_thaw thaws: $(tail -n 5 $work/writer.log)"
-grep -Eo 'unlocked after [0-9]+ ms' $work/writer.log | awk '{ print $3 }' | sort -n >$work/windows
+grep -Eo 'Freeze->Thaw window [0-9.]+ ms' $work/writer.log | awk '{ print $3 }' | sort -n >$work/windows
 echo "# Freeze->Thaw of the writer (ms): min $(head -n1 $work/windows) median $(sed -n "$(( ($(wc -l < $work/windows) + 1) / 2 ))p" $work/windows) max $(tail -n1 $work/windows)"
 
 kill -TERM $wpid && bounded 10 wait $wpid
