@@ -73,10 +73,28 @@ static int writer_phase(int (*start)(struct vss_backup *, struct vss_async **),
 	return result;
 }
 
-/* The statuses of the session's writers; NULL/0 if they cannot be read. */
-static void gather_writers(struct vss_backup *b, struct vss_writer_status **ws,
-			   size_t *nr)
+/* A writer of the set: one of its LUNs is in it, or it failed. */
+static bool writer_involved(const struct vss_writer_status *w,
+			    const char *const *luns, int nluns)
 {
+	if (w->hr_writer)
+		return true;
+	for (size_t i = 0; i < w->nr_luns; i++)
+		for (int k = 0; k < nluns; k++)
+			if (!strcmp(w->luns[i], luns[k]))
+				return true;
+	return false;
+}
+
+/*
+ * The statuses of the writers involved in the set (every registered
+ * writer got Identify; those of other LUNs are left out); NULL/0 if they
+ * cannot be read.
+ */
+static void gather_writers(struct vss_backup *b, const char *const *luns,
+			   int nluns, struct vss_writer_status **ws, size_t *nr)
+{
+	size_t n = 0;
 	uint32_t hr;
 
 	*ws = NULL;
@@ -87,7 +105,12 @@ static void gather_writers(struct vss_backup *b, struct vss_writer_status **ws,
 			vss_ctx_last_error_msg(get_ctx()) ?: "unavailable");
 		*ws = NULL;
 		*nr = 0;
+		return;
 	}
+	for (size_t i = 0; i < *nr; i++)
+		if (writer_involved(&(*ws)[i], luns, nluns))
+			(*ws)[n++] = (*ws)[i];
+	*nr = n;
 }
 
 static void print_writers(const struct vss_writer_status *ws, size_t nr)
@@ -206,7 +229,7 @@ static int snapshot_create(int argc, char **argv)
 			rc = report_error("snapshot create: prepare for backup", rc);
 			if (is_writer_failure(hr))
 				rc = VSSCTL_EXIT_WRITER;
-			gather_writers(b, &ws, &nws);
+			gather_writers(b, pos, npos, &ws, &nws);
 			print_failed_set(&session_id, ws, nws);
 			goto out;
 		}
@@ -239,7 +262,7 @@ static int snapshot_create(int argc, char **argv)
 		else if (is_writer_failure(hr))
 			rc = VSSCTL_EXIT_WRITER;
 		if (!no_writers) {
-			gather_writers(b, &ws, &nws);
+			gather_writers(b, pos, npos, &ws, &nws);
 			print_failed_set(&session_id, ws, nws);
 		}
 		goto out;
@@ -256,7 +279,7 @@ static int snapshot_create(int argc, char **argv)
 		goto out;
 	}
 	if (!no_writers)
-		gather_writers(b, &ws, &nws);
+		gather_writers(b, pos, npos, &ws, &nws);
 
 	pr_open_object(NULL);
 	pr_string("set_id", "set %s\n", vss_id_to_string(&res->set_id, sid));
