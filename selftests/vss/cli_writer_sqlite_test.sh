@@ -21,16 +21,15 @@ plan 8
 load_vss || die "cannot load vss"
 command -v sqlite-writer >/dev/null || die "sqlite-writer is not built (examples/sqlite-writer)"
 command -v sqlite3 >/dev/null || die "no sqlite3 in the VM (tools/vm/guest-files)"
-ramdisks 2 256
-rm -rf $work && mkdir -p $work /mnt/sq /mnt/snap
+ramdisks 2 512	# lazily allocated: only what is written costs memory
+rm -rf $work && mkdir -p $work /mnt/sq
 ipid= wpid=
 cleanup() {
 	[ -n "$ipid" ] && kill "$ipid" 2>/dev/null
 	[ -n "$wpid" ] && kill "$wpid" 2>/dev/null
 	wait 2>/dev/null
-	umount /mnt/snap 2>/dev/null
 	umount /mnt/sq 2>/dev/null
-	delete_all_snapshots
+	# the snapshots go with the ramdisks (no delete one by one)
 	vssctl lun remove sq >/dev/null 2>&1
 	unload_vss
 	rmmod brd 2>/dev/null
@@ -53,39 +52,46 @@ for i in $(seq 100); do grep -q 'registered writer' $work/writer.log && break; s
 grep -q 'registered writer' $work/writer.log || die "the writer did not register: $(cat $work/writer.log)"
 
 MAGIC=d9d505f920a163d7	# the header of a rollback journal that is live
+# live_journal FILE: a rollback journal SQLite would roll back (hot): it
+# exists, is not empty and its header is valid (not zeroed)
+live_journal() {
+	[ -s "$1" ] && [ "$(od -An -tx1 -N8 "$1" | tr -d ' \n')" = $MAGIC ]
+}
 # take_set I [--no-writers]: one snapshot set; the snapshot's database
-# copied to $work/copy; sets SID, HOT (1: a live journal), WAL (1: a -wal)
+# files copied out of it (debugfs reads the frozen ext4 image as it is, with
+# no mount) to $work/copy; sets SID, CREATE_MS, HOT (1: a live journal),
+# WAL (1: a -wal file).  The snapshots are deleted at the end.
 take_set() {
-	local i=$1 dev id
+	local i=$1 dev t0
 	shift
 	SID= HOT=0 WAL=0
 	rm -rf $work/copy && mkdir -p $work/copy
+	t0=$(date +%s%N)
 	if ! vssctl -j snapshot create sq "$@" >$work/set.json 2>$work/err; then
 		echo "# set $i: snapshot create failed: $(cat $work/err)"
 		return 1
 	fi
+	CREATE_MS=$((($(date +%s%N) - t0) / 1000000))
 	SID=$(jq -r .session_id $work/set.json)
 	dev=$(jq -r '.snapshots[0].device' $work/set.json)
-	id=$(jq -r '.snapshots[0].id' $work/set.json)
-	mount -o ro,noload "$dev" /mnt/snap || { echo "# set $i: cannot mount $dev"; return 1; }
-	cp -a /mnt/snap/. $work/copy/
-	umount /mnt/snap
-	vssctl snapshot delete "$id" >/dev/null || { echo "# set $i: cannot delete $id"; return 1; }
-	if [ -s $work/copy/app.db-journal ] &&
-	   [ "$(od -An -tx1 -N8 $work/copy/app.db-journal | tr -d ' \n')" = $MAGIC ]; then
-		HOT=1
-	fi
+	printf 'dump /app.db %s/copy/app.db\ndump /app.db-journal %s/copy/app.db-journal\ndump /app.db-wal %s/copy/app.db-wal\n' \
+		$work $work $work >$work/dump.cmd
+	debugfs -f $work/dump.cmd "$dev" >$work/dump.out 2>&1
+	[ -s $work/copy/app.db ] || { echo "# set $i: no app.db in $dev: $(tail -n 3 $work/dump.out)"; return 1; }
+	live_journal $work/copy/app.db-journal && HOT=1
 	[ -e $work/copy/app.db-wal ] && WAL=1
 	return 0
 }
-# check_copy: PRAGMA integrity_check of the copy (rolls a hot journal
-# back first, as any opener would); sets IC, ROWS, GONE (1: no journal left)
+# check_copy: PRAGMA integrity_check of the copy (any opener rolls a live
+# journal back first) and its row count; sets IC, ROWS, GONE (1: no live
+# journal is left)
 check_copy() {
-	IC=$(sqlite3 $work/copy/app.db 'PRAGMA integrity_check' 2>&1 | paste -sd' ')
-	ROWS=$(sqlite3 $work/copy/app.db 'SELECT count(*) FROM inserts' 2>&1)
+	local out
+	out=$(sqlite3 $work/copy/app.db 'PRAGMA integrity_check; SELECT count(*) FROM inserts;' 2>&1)
+	IC=$(echo "$out" | head -n -1 | paste -sd' ')
+	ROWS=$(echo "$out" | tail -n 1)
 	GONE=1
-	[ -s $work/copy/app.db-journal ] &&
-	   [ "$(od -An -tx1 -N8 $work/copy/app.db-journal | tr -d ' \n')" = $MAGIC ] && GONE=0
+	live_journal $work/copy/app.db-journal && GONE=0
 	return 0
 }
 pause() { sleep "0.$((RANDOM % 8 + 2))"; }	# 0.2 .. 0.9 s: the inserter goes on
@@ -99,7 +105,7 @@ for i in $(seq $sets); do
 	frozen=$(grep "freeze session $SID: " $work/writer.log | sed -E 's/.*: ([0-9]+) rows in .*/\1/')
 	check_copy
 	hot_w=$((hot_w + HOT))
-	echo "# set $i (writer): rows $ROWS, logged at Freeze ${frozen:-none}, live journal $HOT, wal $WAL, integrity $IC"
+	echo "# set $i (writer): rows $ROWS, logged at Freeze ${frozen:-none}, live journal $HOT, wal $WAL, integrity $IC, create ${CREATE_MS} ms"
 	if [ "$IC" = ok ] && [ $HOT = 0 ] && [ $WAL = 0 ] && [ -n "$frozen" ] && [ "$ROWS" = "$frozen" ]; then
 		good=$((good + 1))
 	else
@@ -134,7 +140,7 @@ for i in $(seq $sets); do
 	taken=$((taken + 1))
 	check_copy
 	hot=$((hot + HOT))
-	echo "# set $i (no writer): live journal $HOT (rolled back: $([ $HOT = 1 ] && [ $GONE = 1 ] && echo yes || echo no)), rows after recovery $ROWS, integrity $IC"
+	echo "# set $i (no writer): live journal $HOT (rolled back: $([ $HOT = 1 ] && [ $GONE = 1 ] && echo yes || echo no)), rows after recovery $ROWS, integrity $IC, create ${CREATE_MS} ms"
 	# a live journal must be rolled back by the open; the result intact
 	if [ "$IC" = ok ] && [ $WAL = 0 ] && [ $GONE = 1 ] && [ "$ROWS" -ge 0 ] 2>/dev/null; then
 		good=$((good + 1))
