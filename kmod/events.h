@@ -70,4 +70,41 @@ void vss_event_snapshot(enum vss_event ev, struct vss_snapshot *snap);
  */
 void vss_event_objects_changed(void);
 
+#define VSS_WRITER_EV_MAX_LUNS	64
+
+/**
+ * struct vss_writer_ev - an event for one writer (writer-event-ntf)
+ * @instance_id: the writer
+ * @session_id: the requester's session
+ * @has_set: @set_id is valid
+ * @set_id: the snapshot set (events of DoSnapshotSet)
+ * @event: enum vss_writer_event (uAPI)
+ * @seq: number of the event, echoed by the reply
+ * @timeout_ms: how long the sender waits for the reply (0: not at all)
+ * @nr_luns: entries of @luns
+ * @luns: the writer's LUNs in the set
+ */
+struct vss_writer_ev {
+	uuid_t instance_id;
+	uuid_t session_id;
+	bool has_set;
+	uuid_t set_id;
+	u32 event;
+	u32 seq;
+	u32 timeout_ms;
+	unsigned int nr_luns;
+	const char *luns[VSS_WRITER_EV_MAX_LUNS];
+};
+
+/**
+ * vss_event_writer() - send an event to a writer's socket
+ * @portid: netlink port the writer registered from
+ * @ev: the event
+ *
+ * Context: process; does not sleep for the receiver (a full socket
+ * buffer drops the event, which then times out as not answered).
+ * Return: 0 or a negative errno (the event was not delivered).
+ */
+int vss_event_writer(u32 portid, const struct vss_writer_ev *ev);
+
 #endif /* _VSS_EVENTS_H */
