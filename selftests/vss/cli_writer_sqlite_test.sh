@@ -13,6 +13,18 @@
 #    the writer adds.
 . "$(dirname "$0")/lib.sh"
 
+# stop_pid PID SECS: SIGTERM, then its exit status once it ended (at most
+# SECS seconds; 124 if it did not)
+stop_pid() {
+	local i
+	kill -TERM "$1" 2>/dev/null
+	for i in $(seq $(($2 * 10))); do
+		_running "$1" || { wait "$1"; return $?; }
+		sleep 0.1
+	done
+	return 124
+}
+
 work=/tmp/cli_writer_sqlite
 sets=${SQLITE_SETS:-20}
 db=/mnt/sq/app.db
@@ -127,7 +139,7 @@ n_thaw=$(grep -c ': thaw session .*database unlocked, Freeze->Thaw window' $work
 grep -Eo 'Freeze->Thaw window [0-9.]+ ms' $work/writer.log | awk '{ print $3 }' | sort -n >$work/windows
 echo "# Freeze->Thaw of the writer (ms): min $(head -n1 $work/windows) median $(sed -n "$(( ($(wc -l < $work/windows) + 1) / 2 ))p" $work/windows) max $(tail -n1 $work/windows)"
 
-kill -TERM $wpid && bounded 10 wait $wpid
+stop_pid $wpid 10
 wpid=
 [ "$(vssctl -j writer list | jq '[.[] | select(.name == "sqlite")] | length')" = 0 ] &&
 	ok "the writer stopped and unregistered" || fail "the writer stopped and unregistered" "$(vssctl writer list)"
@@ -155,7 +167,7 @@ done
 echo "# without the writer: $hot of $sets snapshots needed a journal rollback"
 echo "# sqlite-writer: with the writer $hot_w/$sets, without $hot/$sets snapshots needed a journal rollback"
 
-kill -TERM $ipid && bounded 30 wait $ipid
+stop_pid $ipid 30
 rc=$?
 ipid=
 [ $rc = 0 ] && grep -q 'inserted [1-9][0-9]* rows' $work/insert.out &&

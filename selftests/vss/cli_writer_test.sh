@@ -13,6 +13,18 @@
 #  - --no-writers sends no event; a writer gone is gone from the list.
 . "$(dirname "$0")/lib.sh"
 
+# stop_pid PID SECS: SIGTERM, then its exit status once it ended (at most
+# SECS seconds; 124 if it did not)
+stop_pid() {
+	local i
+	kill -TERM "$1" 2>/dev/null
+	for i in $(seq $(($2 * 10))); do
+		_running "$1" || { wait "$1"; return $?; }
+		sleep 0.1
+	done
+	return 124
+}
+
 work=/tmp/cli_writer
 plan 25
 
@@ -56,8 +68,7 @@ start_writer() {
 stop_writer() {
 	local pid
 	eval "pid=\$pid_$1"
-	kill -TERM "$pid" 2>/dev/null
-	bounded 10 wait "$pid"
+	stop_pid "$pid" 10
 }
 # status NAME: the writer's object in `vssctl -j writer list`
 status() { vssctl -j writer list | jq -c --arg n "$1" '.[] | select(.name == $n)'; }
