@@ -1587,6 +1587,7 @@ int vss_nl_session_writer_filter_doit(struct sk_buff *skb,
 	const struct nlattr *nla;
 	unsigned int nr = 0;
 	int rem, ret;
+	u32 mode;
 
 	if (vss_nl_missing(info, VSS_A_SESSION_ID) ||
 	    vss_nl_missing(info, VSS_A_SESSION_WRITER_FILTER) ||
@@ -1607,9 +1608,8 @@ int vss_nl_session_writer_filter_doit(struct sk_buff *skb,
 		}
 		vss_nl_get_uuid(nla, &ids[nr++]);
 	}
-	ret = vss_session_writer_filter(&sid,
-			nla_get_u32(info->attrs[VSS_A_SESSION_WRITER_FILTER]),
-			ids, nr, info->extack);
+	mode = nla_get_u32(info->attrs[VSS_A_SESSION_WRITER_FILTER]);
+	ret = vss_session_writer_filter(&sid, mode, ids, nr, info->extack);
 	kfree(ids);
 	return ret;
 }

@@ -870,7 +870,7 @@ static int vss_set_hold(struct vss_session *s, struct netlink_ext_ack *extack)
 				NL_SET_ERR_MSG(extack,
 					       "A LUN's writes did not drain within the hold limit; set abandoned");
 				vss_set_hresult(extack,
-						   VSS_E_FLUSH_WRITES_TIMEOUT);
+						VSS_E_FLUSH_WRITES_TIMEOUT);
 				return -ETIMEDOUT;
 			}
 		}
@@ -892,30 +892,29 @@ static bool vss_set_hold_delay(struct vss_session *s)
 	return vss_session_cancelled(s);
 }
 
-/* The LUN names of @s->set, kmalloc'ed; NULL when out of memory. */
-static char (*vss_set_names(struct vss_set *set))[VSS_NAME_MAX + 1]
+/* The LUN names of @set (pointers into it), kmalloc'ed; NULL if no memory. */
+static const char **vss_set_names(struct vss_set *set)
 {
-	char (*names)[VSS_NAME_MAX + 1];
+	const char **names;
 	unsigned int i;
 
 	names = kmalloc_array(max(set->nr, 1U), sizeof(*names), GFP_KERNEL);
 	if (names)
 		for (i = 0; i < set->nr; i++)
-			strscpy(names[i], set->m[i].name, sizeof(names[i]));
+			names[i] = set->m[i].name;
 	return names;
 }
 
 /* Choose the writers of @s->set (vss_wsession_set_begin()). */
 static int vss_set_writers_begin(struct vss_session *s, struct vss_wsession *ws)
 {
-	char (*names)[VSS_NAME_MAX + 1] = vss_set_names(s->set);
+	const char **names = vss_set_names(s->set);
 	int ret;
 
 	if (!names)
 		return -ENOMEM;
-	ret = vss_wsession_set_begin(ws, &s->set->id,
-				     (const char (*)[VSS_NAME_MAX + 1])names,
-				     s->set->nr, vss_session_wake, s);
+	ret = vss_wsession_set_begin(ws, &s->set->id, names, s->set->nr,
+				     vss_session_wake, s);
 	kfree(names);
 	return ret;
 }
@@ -1285,7 +1284,7 @@ int vss_session_prepare_backup(const uuid_t *sid,
 			       struct netlink_ext_ack *extack)
 {
 	struct vss_wcancel wc = { .fn = vss_session_wcancel };
-	char (*names)[VSS_NAME_MAX + 1];
+	const char **names;
 	struct vss_session *s;
 	int ret;
 
@@ -1305,9 +1304,8 @@ int vss_session_prepare_backup(const uuid_t *sid,
 		goto out_unlock;
 	}
 	wc.arg = s;
-	ret = vss_wsession_prepare_backup(s->ws,
-					  (const char (*)[VSS_NAME_MAX + 1])names,
-					  s->set->nr, &wc, extack);
+	ret = vss_wsession_prepare_backup(s->ws, names, s->set->nr, &wc,
+					  extack);
 	kfree(names);
 	if (ret == -ECANCELED) {
 		vss_session_phase_cancelled(extack);

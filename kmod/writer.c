@@ -804,7 +804,7 @@ static struct vss_writer *vss_writer_next_ref(u64 *cursor)
 
 /* How many of @w's LUNs are among @luns. */
 static unsigned int vss_writer_luns_in(struct vss_writer *w,
-				       const char (*luns)[VSS_NAME_MAX + 1],
+				       const char *const *luns,
 				       unsigned int nr)
 {
 	unsigned int i, j, n = 0;
@@ -838,9 +838,9 @@ static int vss_wsession_select(struct vss_wsession *ws,
 	while ((w = vss_writer_next_ref(&cursor))) {
 		if (vss_wsession_allows(ws, w) && (!want || want(w, arg))) {
 			rec = vss_wsession_rec_get(ws, w);
-			if (rec)
+			if (rec) {
 				rec->sel = true;
-			else if (!w->dead) {
+			} else if (!READ_ONCE(w->dead)) {
 				vss_writer_put(w);
 				return -ENOMEM;
 			}
@@ -1101,7 +1101,7 @@ int vss_wsession_identify(struct vss_wsession *ws, const struct vss_wcancel *c,
 }
 
 struct vss_lun_list {
-	const char (*luns)[VSS_NAME_MAX + 1];
+	const char *const *luns;
 	unsigned int nr;
 };
 
@@ -1127,7 +1127,7 @@ static bool vss_writer_has_lun_in(struct vss_writer *w, void *arg)
  * the writer's hrWriter as the HRESULT; -ECANCELED; -ENOMEM.
  */
 int vss_wsession_prepare_backup(struct vss_wsession *ws,
-				const char (*luns)[VSS_NAME_MAX + 1],
+				const char *const *luns,
 				unsigned int nr, const struct vss_wcancel *c,
 				struct netlink_ext_ack *extack)
 {
@@ -1197,7 +1197,7 @@ int vss_wsession_backup_complete(struct vss_wsession *ws,
  * Return: 0 or -ENOMEM.
  */
 int vss_wsession_set_begin(struct vss_wsession *ws, const uuid_t *set_id,
-			   const char (*luns)[VSS_NAME_MAX + 1],
+			   const char *const *luns,
 			   unsigned int nr, void (*wake)(void *arg), void *arg)
 {
 	struct vss_lun_list l = { .luns = luns, .nr = nr };

@@ -142,7 +142,7 @@ int vss_wsession_identify(struct vss_wsession *ws,
 			  const struct vss_wcancel *c,
 			  struct netlink_ext_ack *extack);
 int vss_wsession_prepare_backup(struct vss_wsession *ws,
-				const char (*luns)[VSS_NAME_MAX + 1],
+				const char *const *luns,
 				unsigned int nr, const struct vss_wcancel *c,
 				struct netlink_ext_ack *extack);
 int vss_wsession_backup_complete(struct vss_wsession *ws,
@@ -151,7 +151,7 @@ int vss_wsession_backup_complete(struct vss_wsession *ws,
 
 /* DoSnapshotSet, in this order; see session.c */
 int vss_wsession_set_begin(struct vss_wsession *ws, const uuid_t *set_id,
-			   const char (*luns)[VSS_NAME_MAX + 1],
+			   const char *const *luns,
 			   unsigned int nr, void (*wake)(void *arg), void *arg);
 int vss_wsession_prepare_snapshot(struct vss_wsession *ws,
 				  const struct vss_wcancel *c,

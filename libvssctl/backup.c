@@ -427,6 +427,7 @@ static void *backup_worker(void *arg)
 		b->nr_meta = nr_meta;
 		b->has_meta = true;
 		meta = NULL;
+		nr_meta = 0;
 	}
 	b->running = NULL;
 	pthread_cond_broadcast(&b->idle);

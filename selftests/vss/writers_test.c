@@ -218,11 +218,13 @@ FIXTURE_SETUP(wr)
 	unlink(logpath);
 	ASSERT_EQ(0, sh("lsmod | grep -q '^vss ' || modprobe vss"))
 		TH_LOG("cannot load vss");
+	ASSERT_EQ(0, vss_ctx_new(&self->ctx));
+	for (int i = 0; i < NLUNS; i++)	/* left by a test that crashed */
+		vss_lun_remove(self->ctx, luns[i]);
 	sh("rmmod brd 2>/dev/null");
 	ASSERT_EQ(0, sh("modprobe brd rd_nr=4 rd_size=32768 max_part=0"))
 		TH_LOG("cannot create the brd ramdisks");
 	ASSERT_TRUE(wait_path("/dev/ram3"));
-	ASSERT_EQ(0, vss_ctx_new(&self->ctx));
 	for (int i = 0; i < NLUNS; i++) {
 		snprintf(b, sizeof(b), "/dev/ram%d", i);
 		snprintf(s, sizeof(s), "/dev/ram%d", i + NLUNS);
@@ -580,8 +582,10 @@ TEST_F_TIMEOUT(wr, window_timeout, 120)
 	uint32_t hr;
 	size_t nr;
 
-	ASSERT_EQ(0, sh("mkfs.ext4 -q -F /dev/vss-lw0 >/dev/null 2>&1 && mkdir -p /mnt/wr && mount /dev/vss-lw0 /mnt/wr"))
+	ASSERT_EQ(0, sh("mkfs.ext4 -q -F /dev/vss-lw0 >/dev/null 2>&1"))
 		TH_LOG("cannot make ext4 on /dev/vss-lw0");
+	ASSERT_EQ(0, sh("mkdir -p /mnt/wr && mount -t ext4 /dev/vss-lw0 /mnt/wr"))
+		TH_LOG("cannot mount ext4 on /dev/vss-lw0");
 	ASSERT_EQ(0, start_writer(self, &sp));
 	ASSERT_EQ(0, knob("test_hold_delay_ms", "8000"));
 	b = new_set(self->ctx, NLUNS);
