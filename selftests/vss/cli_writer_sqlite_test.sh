@@ -52,7 +52,8 @@ vssctl lun add /dev/ram0 --store /dev/ram1 --name sq --format >/dev/null || die 
 udev_settle /dev/vss-sq || die "no device"
 mkfs.ext4 -q -F /dev/vss-sq && mount /dev/vss-sq /mnt/sq || die "mkfs/mount"
 
-sqlite-writer insert --db $db --rows 10 --payload 100 >$work/insert.out 2>&1 &
+# niced: the load runs whenever the CPU is idle, the checks are not starved
+nice -n 19 sqlite-writer insert --db $db --rows 10 --payload 100 >$work/insert.out 2>&1 &
 ipid=$!
 rows_now() { sqlite3 -cmd '.timeout 60000' $db 'SELECT count(*) FROM inserts' 2>/dev/null; }
 for i in $(seq 100); do [ "$(rows_now)" -gt 0 ] 2>/dev/null && break; sleep 0.1; done

@@ -148,7 +148,7 @@ static void exec_run(struct exec_state *st, const char *name,
 	}
 }
 
-/* Thaws what this writer froze (exit, a freeze answered too late, abort). */
+/* Thaws what this writer froze (on exit; after abort for a hooks dir). */
 static void exec_unfreeze(struct exec_state *st,
 			  const struct vss_writer_event_info *ev, const char *why)
 {
@@ -207,10 +207,8 @@ static int exec_event(struct exec_state *st, const struct vss_writer_event_info 
 
 	switch (ev->type) {
 	case VSS_WRITER_EVENT_FREEZE:
+		/* also when too late: the kernel then sends Abort */
 		st->frozen = !res.hr_writer;
-		/* the kernel gave up on this freeze: it will send no thaw */
-		if (rc == -ETIMEDOUT)
-			exec_unfreeze(st, ev, "freeze answered too late");
 		break;
 	case VSS_WRITER_EVENT_THAW:
 		st->frozen = false;
