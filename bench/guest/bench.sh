@@ -18,6 +18,7 @@
 #                     "w7roll" runs W7 rolling alone; w8: writers' windows)
 #   BENCH_TARGETS="raw linear vss0 vss1 vss8 dmsnap1 dmsnap8 thin1 thin8"
 #   BENCH_CHUNKS="4096 65536"
+#   BENCH_W8_SETS=50   W8: snapshot sets per writer count
 #
 # Method (Documentation/bench.rst has the full story): every I/O case gets
 # new brd disks (rmmod/modprobe brd), the first REGION bytes of the device
@@ -54,7 +55,7 @@ W6_MB=8			# per LUN; the three sets of a W6 case keep their copies
 W7ROLL_ROUNDS=6		# W7 rolling: rounds (snapshot, write a slice, delete the oldest)
 W7ROLL_SLICE_MB=32	# W7 rolling: slice written per round (a new one each round)
 W7ROLL_KEEP=2		# W7 rolling: live snapshots after each round
-W8_SETS=50		# W8: snapshot sets per writer count
+W8_SETS=${BENCH_W8_SETS:-50}	# W8: snapshot sets per writer count
 if [ "$SMOKE" = 1 ]; then
 	DISK_MB=64 REGION_MB=32 W1_IOS_4K=256 W1_IOS_64K=64 W3_MB=8 W7_MB=16 W7ROLL_ROUNDS=3 W7ROLL_SLICE_MB=5
 	W8_SETS=3
