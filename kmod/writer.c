@@ -902,9 +902,8 @@ static void vss_wrec_send(struct vss_wrec *rec, u32 ev, bool wait)
 	/* @w is referenced by @rec and its LUN names are immutable */
 	ret = vss_event_writer(portid, e);
 	if (ret)
-		pr_warn("writer \"%s\": %s event not delivered (%d)\n",
-			w->p.name, ev == VSS_WRITER_EVENT_FREEZE ? "freeze" : "an",
-			ret);
+		pr_warn("writer \"%s\": event %u not delivered (%d)\n",
+			w->p.name, ev, ret);
 	kfree(e);
 }
 
