@@ -51,10 +51,12 @@ kmod: setup
 
 -include libvssctl/build.mk
 -include tools/vssctl/build.mk
+-include examples/sqlite-writer/build.mk
 
 USERSPACE_TARGETS := \
 	$(if $(wildcard libvssctl/build.mk),libvssctl/libvssctl.so libvssctl/libvssctl.a libvssctl/libvssctl.pc) \
-	$(if $(wildcard tools/vssctl/build.mk),tools/vssctl/vssctl)
+	$(if $(wildcard tools/vssctl/build.mk),tools/vssctl/vssctl) \
+	$(if $(wildcard examples/sqlite-writer/build.mk),build/examples/sqlite-writer)
 
 userspace: setup $(USERSPACE_TARGETS)
 

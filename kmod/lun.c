@@ -1049,7 +1049,7 @@ int vss_lun_add(const struct vss_lun_params *p, struct netlink_ext_ack *extack,
 	*out = lun;
 	pr_info("%s: added on %pg, store %pg, chunk %u bytes\n", lun->name,
 		lun->backing.bdev, lun->store_dev.bdev, lun->chunk_size);
-	vss_nl_lun_event(VSS_EV_LUN_ADDED, lun);
+	vss_event_lun(VSS_EV_LUN_ADDED, lun);
 	return 0;
 
 bad_disk:
@@ -1148,7 +1148,7 @@ int vss_lun_remove(struct vss_lun *lun, struct netlink_ext_ack *extack)
 	list_del_init(&lun->node);
 	mutex_unlock(&vss_luns_lock);
 
-	vss_nl_lun_event(VSS_EV_LUN_REMOVED, lun);
+	vss_event_lun(VSS_EV_LUN_REMOVED, lun);
 	pr_info("%s: removed\n", lun->name);
 	vss_lun_teardown(lun);
 	vss_lun_put(lun);	/* the list's reference */

@@ -11,6 +11,7 @@
 
 #include <linux/module.h>
 #include "vss.h"
+#include "writer.h"
 
 static int __init vss_init(void)
 {
@@ -19,9 +20,12 @@ static int __init vss_init(void)
 	ret = vss_lun_init();
 	if (ret)
 		return ret;
-	ret = vss_session_init();
+	ret = vss_writer_init();
 	if (ret)
 		goto out_lun_exit;
+	ret = vss_session_init();
+	if (ret)
+		goto out_writer_exit;
 	ret = vss_nl_init();
 	if (ret)
 		goto out_session_exit;
@@ -30,6 +34,8 @@ static int __init vss_init(void)
 
 out_session_exit:
 	vss_session_exit();
+out_writer_exit:
+	vss_writer_exit();
 out_lun_exit:
 	vss_lun_exit();
 	return ret;
@@ -39,6 +45,7 @@ static void __exit vss_exit(void)
 {
 	vss_nl_exit();
 	vss_session_exit();
+	vss_writer_exit();
 	vss_lun_exit();
 	pr_info("unloaded\n");
 }

@@ -11,6 +11,9 @@
  * extended ack: there .start lets the dump begin, and the first dumpit
  * fails it with the message (in NLMSG_DONE).  Handlers may run in parallel
  * (parallel_ops); the engine and session.c do their own locking.
+ *
+ * This file also implements the events interface (events.h) through which
+ * the objects below report what happened.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME "-netlink: " fmt
 
@@ -26,9 +29,10 @@
 
 #include "vss_compat.h"
 #include "vss-nl-gen.h"
-#include "netlink.h"
+#include "events.h"
 #include "session.h"
 #include "vss.h"
+#include "writer.h"
 
 static struct genl_family vss_nl_family;
 static void vss_nl_set_break_event(const uuid_t *set_id, u32 count);
@@ -43,11 +47,11 @@ static atomic_t vss_nl_gen = ATOMIC_INIT(1);
 static bool vss_nl_registered;
 
 /**
- * vss_nl_bump_gen() - note that the set of objects changed
+ * vss_event_objects_changed() - note that the set of objects changed
  *
  * Context: any.
  */
-void vss_nl_bump_gen(void)
+void vss_event_objects_changed(void)
 {
 	atomic_inc(&vss_nl_gen);
 }
@@ -60,6 +64,8 @@ void vss_nl_bump_gen(void)
  *	last snapshot sent from it, @snap.started once the walk began
  * @changes: changes dump: the snapshot (referenced until .done), the next
  *	chunk to report, the chunk size, and whether the walk is complete
+ * @writer: writer dump: serial of the last writer sent, and the session
+ *	whose statuses are dumped (@writer.has_sid)
  */
 struct vss_nl_dump_ctx {
 	union {
@@ -76,6 +82,11 @@ struct vss_nl_dump_ctx {
 			u32 chunk_size;
 			bool eof;
 		} changes;
+		struct {
+			u64 serial;
+			uuid_t sid;
+			bool has_sid;
+		} writer;
 	};
 };
 
@@ -119,22 +130,37 @@ static int vss_nl_check_perm(struct sk_buff *skb,
 	return 0;
 }
 
+/* The one attribute @cmd takes repeated (multi-attr), or 0. */
+static int vss_nl_multi_attr(u8 cmd)
+{
+	switch (cmd) {
+	case VSS_CMD_WRITER_REGISTER:
+		return VSS_A_WRITER_LUN;
+	case VSS_CMD_SESSION_WRITER_FILTER:
+		return VSS_A_SESSION_WRITER_ID;
+	}
+	return 0;
+}
+
 /*
- * No request attribute of this family may repeat (none is multi-attr), but
- * attribute parsing silently keeps the last copy: refuse duplicates so that
- * what the kernel acts on is never ambiguous.
+ * No request attribute of this family may repeat, except the multi-attr
+ * lists (a writer's LUNs, the ids of a writer filter), but attribute
+ * parsing silently keeps the last copy: refuse duplicates so that what the
+ * kernel acts on is never ambiguous.
  */
 static int vss_nl_check_dups(const struct nlmsghdr *nlh,
 			     struct netlink_ext_ack *extack)
 {
 	DECLARE_BITMAP(seen, 64) = {};
+	const struct genlmsghdr *gh = nlmsg_data(nlh);
+	int multi = vss_nl_multi_attr(gh->cmd);
 	const struct nlattr *nla;
 	int rem;
 
 	nlmsg_for_each_attr(nla, nlh, GENL_HDRLEN, rem) {
 		int type = nla_type(nla);
 
-		if (type >= 64)
+		if (type >= 64 || type == multi)
 			continue;	/* policy validation rejected it */
 		if (__test_and_set_bit(type, seen)) {
 			NL_SET_ERR_MSG_ATTR(extack, nla, "Duplicate attribute");
@@ -266,7 +292,7 @@ static struct vss_lun *vss_nl_find_lun(struct genl_info *info, int attr)
 	if (!lun) {
 		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[attr],
 				    "No such LUN");
-		vss_nl_set_hresult(info->extack, VSS_E_OBJECT_NOT_FOUND);
+		vss_set_hresult(info->extack, VSS_E_OBJECT_NOT_FOUND);
 	}
 	return lun;
 }
@@ -469,7 +495,7 @@ int vss_nl_session_new_doit(struct sk_buff *skb, struct genl_info *info)
 	ret = vss_session_create(info->snd_portid, &si);
 	if (ret)
 		return ret;
-	vss_nl_bump_gen();
+	vss_event_objects_changed();
 	return vss_nl_reply_session(info, &si);
 }
 
@@ -663,7 +689,8 @@ static int vss_nl_put_member(struct sk_buff *skb,
  * @skb: request
  * @info: request attributes
  *
- * Blocks until the set is created or has failed.
+ * Blocks until the set is created or has failed; runs the writer
+ * protocol unless the request has no-writers.
  *
  * Context: process, CAP_SYS_ADMIN; sleeps.
  * Return: 0 (replied with the hold window and the snapshots) or a negative
@@ -675,6 +702,7 @@ int vss_nl_set_do_doit(struct sk_buff *skb, struct genl_info *info)
 	uuid_t sid, set_id;
 	struct sk_buff *msg;
 	unsigned int i;
+	bool writers;
 	void *hdr;
 	int ret;
 
@@ -683,6 +711,7 @@ int vss_nl_set_do_doit(struct sk_buff *skb, struct genl_info *info)
 		return -EINVAL;
 	vss_nl_get_uuid(info->attrs[VSS_A_SET_SESSION_ID], &sid);
 	vss_nl_get_uuid(info->attrs[VSS_A_SET_ID], &set_id);
+	writers = !nla_get_flag(info->attrs[VSS_A_SET_NO_WRITERS]);
 
 	res = kzalloc(sizeof(*res), GFP_KERNEL);
 	if (!res)
@@ -693,7 +722,7 @@ int vss_nl_set_do_doit(struct sk_buff *skb, struct genl_info *info)
 		ret = -ENOMEM;
 		goto out_res;
 	}
-	ret = vss_session_set_do(&sid, &set_id, res, info->extack);
+	ret = vss_session_set_do(&sid, &set_id, writers, res, info->extack);
 	if (ret)
 		goto out_msg;
 
@@ -840,7 +869,7 @@ static struct vss_snapshot *vss_nl_find_snapshot(struct nlattr *attr,
 	snap = vss_snapshot_find(&id);
 	if (!snap) {
 		NL_SET_ERR_MSG_ATTR(extack, attr, "No such snapshot");
-		vss_nl_set_hresult(extack, VSS_E_OBJECT_NOT_FOUND);
+		vss_set_hresult(extack, VSS_E_OBJECT_NOT_FOUND);
 	}
 	return snap;
 }
@@ -1231,6 +1260,420 @@ int vss_nl_snapshot_changes_dumpit(struct sk_buff *skb,
 	return skb->len;
 }
 
+/* ---- writers ---- */
+
+static int vss_nl_put_writer(struct sk_buff *skb,
+			     const struct vss_writer_info *wi)
+{
+	unsigned int i;
+
+	if (nla_put_string(skb, VSS_A_WRITER_NAME, wi->name) ||
+	    nla_put(skb, VSS_A_WRITER_CLASS_ID, sizeof(wi->class_id),
+		    &wi->class_id) ||
+	    nla_put(skb, VSS_A_WRITER_INSTANCE_ID, sizeof(wi->instance_id),
+		    &wi->instance_id) ||
+	    nla_put_u32(skb, VSS_A_WRITER_EVENT_TIMEOUT_MS,
+			wi->event_timeout_ms) ||
+	    nla_put_u32(skb, VSS_A_WRITER_FREEZE_TIMEOUT_MS,
+			wi->freeze_timeout_ms) ||
+	    nla_put_u32(skb, VSS_A_WRITER_PORTID, wi->portid) ||
+	    (wi->registered && nla_put_flag(skb, VSS_A_WRITER_REGISTERED)))
+		return -EMSGSIZE;
+	for (i = 0; i < wi->nr_luns; i++)
+		if (nla_put_string(skb, VSS_A_WRITER_LUN, wi->luns[i]))
+			return -EMSGSIZE;
+	if (!wi->has_status)
+		return 0;
+	if (nla_put(skb, VSS_A_WRITER_SESSION_ID, sizeof(wi->session_id),
+		    &wi->session_id) ||
+	    nla_put_u32(skb, VSS_A_WRITER_STATE, wi->state) ||
+	    nla_put_u32(skb, VSS_A_WRITER_HR_WRITER, wi->hr_writer) ||
+	    nla_put_u32(skb, VSS_A_WRITER_HR_APPLICATION, wi->hr_application) ||
+	    nla_put_string(skb, VSS_A_WRITER_MESSAGE, wi->message))
+		return -EMSGSIZE;
+	return 0;
+}
+
+static int vss_nl_fill_writer(struct sk_buff *skb,
+			      const struct vss_writer_info *wi,
+			      const void *md, u32 md_len, u32 portid, u32 seq,
+			      int flags, u8 cmd, struct netlink_callback *cb)
+{
+	void *hdr;
+
+	hdr = genlmsg_put(skb, portid, seq, &vss_nl_family, flags, cmd);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (cb)
+		genl_dump_check_consistent(cb, hdr);
+	if (vss_nl_put_writer(skb, wi) ||
+	    (md && nla_put(skb, VSS_A_WRITER_METADATA, md_len, md))) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(skb, hdr);
+	return 0;
+}
+
+static int vss_nl_reply_writer(struct genl_info *info,
+			       const struct vss_writer_info *wi,
+			       const void *md, u32 md_len)
+{
+	struct sk_buff *msg;
+	int ret;
+
+	msg = genlmsg_new(NLMSG_GOODSIZE + md_len, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	ret = vss_nl_fill_writer(msg, wi, md, md_len, info->snd_portid,
+				 info->snd_seq, 0, info->genlhdr->cmd, NULL);
+	if (ret) {
+		nlmsg_free(msg);
+		return ret;
+	}
+	return genlmsg_reply(msg, info);
+}
+
+/**
+ * vss_nl_writer_register_doit() - register a writer bound to the sender
+ * @skb: request
+ * @info: request attributes
+ *
+ * Context: process, CAP_SYS_ADMIN.
+ * Return: 0 (replied with the writer) or a negative errno.
+ */
+int vss_nl_writer_register_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct vss_writer_params *p;
+	struct vss_writer_info *wi;
+	const struct nlattr *nla;
+	int rem, ret;
+
+	if (vss_nl_missing(info, VSS_A_WRITER_NAME) ||
+	    vss_nl_missing(info, VSS_A_WRITER_LUN))
+		return -EINVAL;
+	p = kzalloc(sizeof(*p), GFP_KERNEL);
+	wi = kzalloc(sizeof(*wi), GFP_KERNEL);
+	ret = -ENOMEM;
+	if (!p || !wi)
+		goto out_free;
+	nla_strscpy(p->name, info->attrs[VSS_A_WRITER_NAME], sizeof(p->name));
+	if (info->attrs[VSS_A_WRITER_CLASS_ID])
+		vss_nl_get_uuid(info->attrs[VSS_A_WRITER_CLASS_ID], &p->class_id);
+	ret = -EINVAL;
+	nlmsg_for_each_attr(nla, info->nlhdr, GENL_HDRLEN, rem) {
+		if (nla_type(nla) != VSS_A_WRITER_LUN)
+			continue;
+		if (p->nr_luns == VSS_WRITER_MAX_LUNS) {
+			NL_SET_ERR_MSG_ATTR(info->extack, nla,
+					    "More LUNs than a writer may name");
+			goto out_free;
+		}
+		if (nla_strscpy(p->luns[p->nr_luns], nla,
+				sizeof(p->luns[0])) < 0 ||
+		    !vss_nl_name_valid(p->luns[p->nr_luns])) {
+			NL_SET_ERR_MSG_ATTR(info->extack, nla, "Invalid LUN name");
+			goto out_free;
+		}
+		p->nr_luns++;
+	}
+	if (info->attrs[VSS_A_WRITER_EVENT_TIMEOUT_MS])
+		p->event_timeout_ms =
+			nla_get_u32(info->attrs[VSS_A_WRITER_EVENT_TIMEOUT_MS]);
+	if (info->attrs[VSS_A_WRITER_FREEZE_TIMEOUT_MS])
+		p->freeze_timeout_ms =
+			nla_get_u32(info->attrs[VSS_A_WRITER_FREEZE_TIMEOUT_MS]);
+	ret = vss_writer_register(info->snd_portid, p, wi, info->extack);
+	if (!ret)
+		ret = vss_nl_reply_writer(info, wi, NULL, 0);
+
+out_free:
+	kfree(wi);
+	kfree(p);
+	return ret;
+}
+
+/**
+ * vss_nl_writer_unregister_doit() - unregister a writer
+ * @skb: request
+ * @info: request attributes
+ *
+ * Context: process, CAP_SYS_ADMIN.
+ * Return: 0 or a negative errno.
+ */
+int vss_nl_writer_unregister_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	uuid_t id;
+
+	if (vss_nl_missing(info, VSS_A_WRITER_INSTANCE_ID))
+		return -EINVAL;
+	vss_nl_get_uuid(info->attrs[VSS_A_WRITER_INSTANCE_ID], &id);
+	return vss_writer_unregister(info->snd_portid, &id, info->extack);
+}
+
+/**
+ * vss_nl_writer_get_doit() - one writer, with its status in a session
+ * @skb: request
+ * @info: request attributes
+ *
+ * With a session id: the writer's status in that session and its Identify
+ * metadata (also for a writer since gone); without: a registered writer
+ * and the status of its last session.
+ *
+ * Context: process, CAP_SYS_ADMIN.
+ * Return: 0 (replied) or a negative errno.
+ */
+int vss_nl_writer_get_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct vss_writer_info *wi;
+	struct vss_wsession *ws;
+	void *md = NULL;
+	u32 md_len = 0;
+	uuid_t id, sid;
+	int ret;
+
+	if (vss_nl_missing(info, VSS_A_WRITER_INSTANCE_ID))
+		return -EINVAL;
+	vss_nl_get_uuid(info->attrs[VSS_A_WRITER_INSTANCE_ID], &id);
+	wi = kzalloc(sizeof(*wi), GFP_KERNEL);
+	if (!wi)
+		return -ENOMEM;
+	if (info->attrs[VSS_A_WRITER_SESSION_ID]) {
+		vss_nl_get_uuid(info->attrs[VSS_A_WRITER_SESSION_ID], &sid);
+		ws = vss_session_wsession(&sid, info->extack);
+		if (IS_ERR(ws)) {
+			ret = PTR_ERR(ws);
+			goto out_free;
+		}
+		ret = vss_wsession_writer_info(ws, &id, wi, &md, &md_len);
+		vss_wsession_unref(ws);
+		if (ret == -ENOENT) {
+			NL_SET_ERR_MSG(info->extack,
+				       "The writer took no part in this session");
+			vss_set_hresult(info->extack, VSS_E_OBJECT_NOT_FOUND);
+		}
+	} else {
+		ret = vss_writer_get_info(&id, wi, info->extack);
+	}
+	if (!ret)
+		ret = vss_nl_reply_writer(info, wi, md, md_len);
+	kfree(md);
+out_free:
+	kfree(wi);
+	return ret;
+}
+
+/**
+ * vss_nl_writer_get_dumpit() - dump writers, or a session's writer statuses
+ * @skb: reply buffer
+ * @cb: the dump
+ *
+ * Context: process.
+ * Return: bytes added, 0 when done, or a negative errno.
+ */
+int vss_nl_writer_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct vss_nl_dump_ctx *ctx = vss_nl_ctx(cb);
+	struct vss_wsession *ws = NULL;
+	struct vss_writer_info *wi;
+	struct nlattr **attrs;
+	u64 cursor;
+	int ret;
+
+	ret = vss_nl_dump_check(cb);
+	if (ret)
+		return ret;
+	if (!ctx->writer.serial) {
+		attrs = vss_nl_dump_attrs(cb);
+		ctx->writer.has_sid = !!attrs[VSS_A_WRITER_SESSION_ID];
+		if (ctx->writer.has_sid)
+			vss_nl_get_uuid(attrs[VSS_A_WRITER_SESSION_ID],
+					&ctx->writer.sid);
+	}
+	if (ctx->writer.has_sid) {
+		ws = vss_session_wsession(&ctx->writer.sid, cb->extack);
+		if (IS_ERR(ws))
+			return PTR_ERR(ws);
+	}
+	wi = kzalloc(sizeof(*wi), GFP_KERNEL);
+	if (!wi) {
+		vss_wsession_unref(ws);
+		return -ENOMEM;
+	}
+	cb->seq = atomic_read(&vss_nl_gen);
+	cursor = ctx->writer.serial;
+	for (;;) {
+		ret = ws ? vss_wsession_status_next(ws, &cursor, wi) :
+			   vss_writer_next_info(&cursor, wi);
+		if (ret) {
+			ret = 0;
+			break;
+		}
+		ret = vss_nl_fill_writer(skb, wi, NULL, 0,
+					 NETLINK_CB(cb->skb).portid,
+					 cb->nlh->nlmsg_seq, NLM_F_MULTI,
+					 VSS_CMD_WRITER_GET, cb);
+		if (ret)
+			break;
+		ctx->writer.serial = cursor;
+	}
+	kfree(wi);
+	vss_wsession_unref(ws);
+	if (ret == -EMSGSIZE && skb->len)
+		return skb->len;
+	return ret ? ret : skb->len;
+}
+
+/**
+ * vss_nl_writer_reply_doit() - a writer answers an event
+ * @skb: request
+ * @info: request attributes
+ *
+ * Context: process, CAP_SYS_ADMIN.
+ * Return: 0 or a negative errno (-ETIMEDOUT: the event is not awaited).
+ */
+int vss_nl_writer_reply_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr **a = info->attrs;
+	struct vss_writer_reply r = {};
+
+	if (vss_nl_missing(info, VSS_A_WRITER_INSTANCE_ID) ||
+	    vss_nl_missing(info, VSS_A_WRITER_SESSION_ID) ||
+	    vss_nl_missing(info, VSS_A_WRITER_EVENT) ||
+	    vss_nl_missing(info, VSS_A_WRITER_EVENT_SEQ))
+		return -EINVAL;
+	r.portid = info->snd_portid;
+	vss_nl_get_uuid(a[VSS_A_WRITER_INSTANCE_ID], &r.instance_id);
+	vss_nl_get_uuid(a[VSS_A_WRITER_SESSION_ID], &r.session_id);
+	r.event = nla_get_u32(a[VSS_A_WRITER_EVENT]);
+	r.seq = nla_get_u32(a[VSS_A_WRITER_EVENT_SEQ]);
+	if (a[VSS_A_WRITER_HR_WRITER])
+		r.hr_writer = nla_get_u32(a[VSS_A_WRITER_HR_WRITER]);
+	if (a[VSS_A_WRITER_HR_APPLICATION])
+		r.hr_application = nla_get_u32(a[VSS_A_WRITER_HR_APPLICATION]);
+	if (a[VSS_A_WRITER_MESSAGE])
+		r.message = nla_data(a[VSS_A_WRITER_MESSAGE]);
+	if (a[VSS_A_WRITER_METADATA]) {
+		if (r.event != VSS_WRITER_EVENT_IDENTIFY) {
+			NL_SET_ERR_MSG_ATTR(info->extack, a[VSS_A_WRITER_METADATA],
+					    "Metadata is only sent with Identify");
+			return -EINVAL;
+		}
+		r.metadata = nla_data(a[VSS_A_WRITER_METADATA]);
+		r.metadata_len = nla_len(a[VSS_A_WRITER_METADATA]);
+	}
+	r.non_fatal = nla_get_flag(a[VSS_A_WRITER_NON_FATAL]);
+	if (r.non_fatal && !r.hr_writer) {
+		NL_SET_ERR_MSG(info->extack,
+			       "non-fatal only applies to a failure (hr-writer)");
+		return -EINVAL;
+	}
+	return vss_writer_answer(&r, info->extack);
+}
+
+/**
+ * vss_nl_session_writer_filter_doit() - Disable/EnableWriterClasses,
+ *	DisableWriterInstances
+ * @skb: request
+ * @info: request attributes
+ *
+ * Context: process, CAP_SYS_ADMIN.
+ * Return: 0 or a negative errno.
+ */
+int vss_nl_session_writer_filter_doit(struct sk_buff *skb,
+				      struct genl_info *info)
+{
+	uuid_t sid, *ids;
+	const struct nlattr *nla;
+	unsigned int nr = 0;
+	int rem, ret;
+	u32 mode;
+
+	if (vss_nl_missing(info, VSS_A_SESSION_ID) ||
+	    vss_nl_missing(info, VSS_A_SESSION_WRITER_FILTER) ||
+	    vss_nl_missing(info, VSS_A_SESSION_WRITER_ID))
+		return -EINVAL;
+	vss_nl_get_uuid(info->attrs[VSS_A_SESSION_ID], &sid);
+	ids = kcalloc(VSS_WRITER_MAX_LUNS, sizeof(*ids), GFP_KERNEL);
+	if (!ids)
+		return -ENOMEM;
+	nlmsg_for_each_attr(nla, info->nlhdr, GENL_HDRLEN, rem) {
+		if (nla_type(nla) != VSS_A_SESSION_WRITER_ID)
+			continue;
+		if (nr == VSS_WRITER_MAX_LUNS) {
+			NL_SET_ERR_MSG_ATTR(info->extack, nla,
+					    "More than 64 writer ids");
+			kfree(ids);
+			return -E2BIG;
+		}
+		vss_nl_get_uuid(nla, &ids[nr++]);
+	}
+	mode = nla_get_u32(info->attrs[VSS_A_SESSION_WRITER_FILTER]);
+	ret = vss_session_writer_filter(&sid, mode, ids, nr, info->extack);
+	kfree(ids);
+	return ret;
+}
+
+/* The session id of a session-* writer operation, or -EINVAL. */
+static int vss_nl_session_id(struct genl_info *info, uuid_t *sid)
+{
+	if (vss_nl_missing(info, VSS_A_SESSION_ID))
+		return -EINVAL;
+	vss_nl_get_uuid(info->attrs[VSS_A_SESSION_ID], sid);
+	return 0;
+}
+
+/**
+ * vss_nl_session_gather_metadata_doit() - GatherWriterMetadata
+ * @skb: request
+ * @info: request attributes
+ *
+ * Context: process, CAP_SYS_ADMIN; blocks until the writers answered.
+ * Return: 0 or a negative errno.
+ */
+int vss_nl_session_gather_metadata_doit(struct sk_buff *skb,
+					struct genl_info *info)
+{
+	uuid_t sid;
+
+	return vss_nl_session_id(info, &sid) ?:
+	       vss_session_gather_metadata(&sid, info->extack);
+}
+
+/**
+ * vss_nl_session_prepare_backup_doit() - PrepareForBackup
+ * @skb: request
+ * @info: request attributes
+ *
+ * Context: process, CAP_SYS_ADMIN; blocks until the writers answered.
+ * Return: 0 or a negative errno.
+ */
+int vss_nl_session_prepare_backup_doit(struct sk_buff *skb,
+				       struct genl_info *info)
+{
+	uuid_t sid;
+
+	return vss_nl_session_id(info, &sid) ?:
+	       vss_session_prepare_backup(&sid, info->extack);
+}
+
+/**
+ * vss_nl_session_backup_complete_doit() - BackupComplete
+ * @skb: request
+ * @info: request attributes
+ *
+ * Context: process, CAP_SYS_ADMIN; blocks until the writers answered.
+ * Return: 0 or a negative errno.
+ */
+int vss_nl_session_backup_complete_doit(struct sk_buff *skb,
+					struct genl_info *info)
+{
+	uuid_t sid;
+
+	return vss_nl_session_id(info, &sid) ?:
+	       vss_session_backup_complete(&sid, info->extack);
+}
+
 /* ---- events ---- */
 
 static int vss_nl_event_cmd(enum vss_event ev)
@@ -1305,20 +1748,20 @@ static bool vss_nl_has_listeners(void)
 }
 
 /**
- * vss_nl_lun_event() - report a LUN event to the "events" group
+ * vss_event_lun() - report a LUN event to the "events" group
  * @ev: VSS_EV_LUN_ADDED, VSS_EV_LUN_REMOVED, VSS_EV_STORE_LOW or
  *	VSS_EV_STORE_FULL
  * @lun: the LUN
  *
- * Context: process, without engine locks held (as vss.h promises).
+ * Context: process, without engine locks held (as events.h promises).
  */
-void vss_nl_lun_event(enum vss_event ev, struct vss_lun *lun)
+void vss_event_lun(enum vss_event ev, struct vss_lun *lun)
 {
 	int cmd = vss_nl_event_cmd(ev);
 	struct sk_buff *skb;
 	void *hdr;
 
-	vss_nl_bump_gen();
+	vss_event_objects_changed();
 	if (WARN_ON_ONCE(cmd < 0) || !vss_nl_has_listeners())
 		return;
 	skb = vss_nl_event_new(cmd, NLMSG_GOODSIZE, &hdr);
@@ -1329,16 +1772,16 @@ void vss_nl_lun_event(enum vss_event ev, struct vss_lun *lun)
 }
 
 /**
- * vss_nl_snapshot_event() - report a snapshot event to the "events" group
+ * vss_event_snapshot() - report a snapshot event to the "events" group
  * @ev: VSS_EV_SNAPSHOT_CREATED, _DELETED or _INVALIDATED
  * @snap: the snapshot
  *
  * Carries the id of the session whose set made the snapshot, while that
  * session exists.
  *
- * Context: process, without engine locks held (as vss.h promises).
+ * Context: process, without engine locks held (as events.h promises).
  */
-void vss_nl_snapshot_event(enum vss_event ev, struct vss_snapshot *snap)
+void vss_event_snapshot(enum vss_event ev, struct vss_snapshot *snap)
 {
 	int cmd = vss_nl_event_cmd(ev);
 	struct vss_snapshot_info si;
@@ -1347,7 +1790,7 @@ void vss_nl_snapshot_event(enum vss_event ev, struct vss_snapshot *snap)
 	bool has_sid;
 	void *hdr;
 
-	vss_nl_bump_gen();
+	vss_event_objects_changed();
 	if (WARN_ON_ONCE(cmd < 0) || !vss_nl_has_listeners())
 		return;
 	vss_snapshot_get_info(snap, &si);
@@ -1382,6 +1825,53 @@ static void vss_nl_set_break_event(const uuid_t *set_id, u32 count)
 	err = nla_put(skb, VSS_A_SET_ID, sizeof(*set_id), set_id) ||
 	      nla_put_u32(skb, VSS_A_SET_SNAPSHOT_COUNT, count);
 	vss_nl_event_end(skb, hdr, err);
+}
+
+/**
+ * vss_event_writer() - send an event to a writer's socket (unicast)
+ * @portid: the writer's port
+ * @ev: the event
+ *
+ * Context: process.
+ * Return: 0 or a negative errno (not delivered).
+ */
+int vss_event_writer(u32 portid, const struct vss_writer_ev *ev)
+{
+	struct sk_buff *skb;
+	unsigned int i;
+	void *hdr;
+	int ret = -EMSGSIZE;
+
+	skb = vss_nl_event_new(VSS_CMD_WRITER_EVENT_NTF, NLMSG_GOODSIZE, &hdr);
+	if (!skb)
+		return -ENOMEM;
+	if (nla_put(skb, VSS_A_WRITER_INSTANCE_ID, sizeof(ev->instance_id),
+		    &ev->instance_id) ||
+	    nla_put(skb, VSS_A_WRITER_SESSION_ID, sizeof(ev->session_id),
+		    &ev->session_id) ||
+	    (ev->has_set && nla_put(skb, VSS_A_WRITER_SET_ID,
+				    sizeof(ev->set_id), &ev->set_id)) ||
+	    nla_put_u32(skb, VSS_A_WRITER_EVENT, ev->event) ||
+	    nla_put_u32(skb, VSS_A_WRITER_EVENT_SEQ, ev->seq) ||
+	    nla_put_u32(skb, VSS_A_WRITER_TIMEOUT_MS, ev->timeout_ms))
+		goto out_free;
+	for (i = 0; i < ev->nr_luns; i++)
+		if (nla_put_string(skb, VSS_A_WRITER_LUN, ev->luns[i]))
+			goto out_free;
+	genlmsg_end(skb, hdr);
+	rcu_read_lock();
+	if (READ_ONCE(vss_nl_registered)) {
+		ret = genlmsg_unicast(&init_net, skb, portid);
+	} else {
+		nlmsg_free(skb);
+		ret = -ENODEV;
+	}
+	rcu_read_unlock();
+	return ret;
+
+out_free:
+	nlmsg_free(skb);
+	return ret;
 }
 
 /* ---- family ---- */

@@ -10,8 +10,18 @@
  *
  * DoSnapshotSet runs in the caller's context, under the session mutex:
  *
- *   freeze all -> prepare all -> hold all -> commit all -> release all
- *   -> thaw all -> persist all
+ *   writers: PrepareForSnapshot, Freeze (registration order)
+ *   -> freeze all -> prepare all -> hold all -> commit all -> release all
+ *   -> thaw all -> writers: Thaw (reverse order) -> persist all
+ *   -> writers: PostSnapshot
+ *
+ * The writer phases (writer.c) are skipped for a set-do with no-writers.
+ * Each writer's Freeze->Thaw window is a deadline like the session's
+ * abort: when it passes, every wait of the set (writer replies, the file
+ * system freezes, the I/O hold) ends, everything is thawed and released,
+ * and the set fails with VSS_E_WRITERERROR_TIMEOUT; a frozen writer that
+ * dies ends them too (VSS_E_WRITER_NOT_RESPONDING).  A failure after the
+ * writers' Freeze sends Abort to the writers that were frozen.
  *
  * (A thawing file system writes; the engine lets writes after a commit
  * proceed before the snapshot is persisted, so thawing first is safe and
@@ -19,10 +29,16 @@
  *
  * Until the commit nothing is visible: a failure, an abort of the session
  * or a fatal signal unwinds every step on every LUN.  Commit cannot fail.
- * If persisting one snapshot fails afterwards, every snapshot of the set is
- * deleted, so a set exists on all of its LUNs or on none.  An abort that
- * arrives after the commit lets the set finish; the session is aborted
- * once DoSnapshotSet returns.
+ * If persisting one snapshot fails afterwards, or a writer fails Thaw or
+ * PostSnapshot, every snapshot of the set is deleted, so a set exists on
+ * all of its LUNs or on none.  Without writers, an abort that arrives
+ * after the commit lets the set finish; with writers it fails the set if
+ * it comes before the last writer's reply.  Either way the session is
+ * aborted once DoSnapshotSet returns.
+ *
+ * The session's writer side (struct vss_wsession, writer.c) lives as long
+ * as the session is linked; when the socket goes, the writers that took
+ * part get BackupShutdown.
  *
  * Locking: vss_sessions_lock (spinlock, irq-safe, never held while
  * sleeping) protects the session list and, in each session, @state, @set
@@ -50,10 +66,12 @@
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 #include <net/net_namespace.h>
+#include <linux/vss.h>
 
-#include "netlink.h"
+#include "events.h"
 #include "session.h"
 #include "vss.h"
+#include "writer.h"
 
 static unsigned int hold_timeout_ms = VSS_HOLD_MAX_MS;
 module_param(hold_timeout_ms, uint, 0644);
@@ -137,7 +155,11 @@ struct vss_set {
  * @unlinked: removed from vss_sessions (its socket is gone); under @mutex
  * @cancel: set (without @mutex, which DoSnapshotSet holds) to make a
  *	running DoSnapshotSet unwind; never cleared
- * @cancel_wq: woken when @cancel is set
+ * @cancel_wq: woken when @cancel is set, and when a writer's window ends
+ * @ws: the writer side; under @mutex and vss_sessions_lock; NULL once
+ *	unlinked
+ * @run_ws: @ws while DoSnapshotSet runs the writer protocol, else NULL;
+ *	written under @mutex, read locklessly by the waits
  */
 struct vss_session {
 	struct list_head node;
@@ -151,6 +173,8 @@ struct vss_session {
 	bool unlinked;
 	bool cancel;
 	wait_queue_head_t cancel_wq;
+	struct vss_wsession *ws;
+	struct vss_wsession *run_ws;
 };
 
 static LIST_HEAD(vss_sessions);
@@ -210,7 +234,7 @@ static struct vss_session *vss_session_lock(const uuid_t *id,
 
 out_not_found:
 	NL_SET_ERR_MSG(extack, "No such session");
-	vss_nl_set_hresult(extack, VSS_E_OBJECT_NOT_FOUND);
+	vss_set_hresult(extack, VSS_E_OBJECT_NOT_FOUND);
 	return ERR_PTR(-ENOENT);
 }
 
@@ -260,9 +284,35 @@ static void vss_set_unreserve(struct vss_session *s)
 	}
 }
 
+/*
+ * Must the running operation stop: session aborted, a frozen writer's
+ * window passed, a frozen writer died?  Lockless: fit for wait conditions.
+ */
+static bool vss_session_stop(struct vss_session *s)
+{
+	struct vss_wsession *ws = READ_ONCE(s->run_ws);
+
+	return READ_ONCE(s->cancel) || vss_wsession_window_passed(ws) ||
+	       vss_wsession_frozen_writer_died(ws);
+}
+
 static bool vss_session_cancelled(struct vss_session *s)
 {
-	return READ_ONCE(s->cancel) || fatal_signal_pending(current);
+	return vss_session_stop(s) || fatal_signal_pending(current);
+}
+
+/* struct vss_wcancel callback of the session's writer phases */
+static bool vss_session_wcancel(void *arg)
+{
+	return vss_session_cancelled(arg);
+}
+
+/* Wakes the session's waits: a writer's window ended or it died frozen. */
+static void vss_session_wake(void *arg)
+{
+	struct vss_session *s = arg;
+
+	wake_up_all(&s->cancel_wq);
 }
 
 /*
@@ -273,6 +323,7 @@ static bool vss_session_cancelled(struct vss_session *s)
  */
 static void vss_session_cancel(struct vss_session *s, bool unlink)
 {
+	struct vss_wsession *ws = NULL;
 	unsigned long flags;
 
 	WRITE_ONCE(s->cancel, true);
@@ -291,11 +342,16 @@ static void vss_session_cancel(struct vss_session *s, bool unlink)
 	if (unlink) {
 		list_del_init(&s->node);
 		s->unlinked = true;
+		ws = s->ws;
+		s->ws = NULL;
 	}
 	spin_unlock_irqrestore(&vss_sessions_lock, flags);
 	mutex_unlock(&s->mutex);
 	if (unlink) {
-		vss_nl_bump_gen();
+		/* no operation runs on an unlinked session: writers' turn */
+		if (ws)
+			vss_wsession_release(ws);
+		vss_event_objects_changed();
 		vss_session_put(s);	/* the list's reference */
 	}
 }
@@ -335,6 +391,11 @@ int vss_session_create(u32 portid, struct vss_session_info *info)
 	mutex_init(&s->mutex);
 	init_waitqueue_head(&s->cancel_wq);
 	uuid_gen(&s->id);
+	s->ws = vss_wsession_new(&s->id);
+	if (!s->ws) {
+		kfree(s);
+		return -ENOMEM;
+	}
 	s->portid = portid;
 	s->state = VSS_SESSION_STATE_INITIALIZED;
 
@@ -374,7 +435,7 @@ int vss_session_get_info(const uuid_t *id, struct vss_session_info *info,
 	spin_unlock_irqrestore(&vss_sessions_lock, flags);
 	if (ret) {
 		NL_SET_ERR_MSG(extack, "No such session");
-		vss_nl_set_hresult(extack, VSS_E_OBJECT_NOT_FOUND);
+		vss_set_hresult(extack, VSS_E_OBJECT_NOT_FOUND);
 	}
 	return ret;
 }
@@ -423,7 +484,7 @@ int vss_session_abort(const uuid_t *id, struct netlink_ext_ack *extack)
 
 	if (!s) {
 		NL_SET_ERR_MSG(extack, "No such session");
-		vss_nl_set_hresult(extack, VSS_E_OBJECT_NOT_FOUND);
+		vss_set_hresult(extack, VSS_E_OBJECT_NOT_FOUND);
 		return -ENOENT;
 	}
 	vss_session_cancel(s, false);
@@ -437,17 +498,17 @@ static int vss_session_check_set(struct vss_session *s, const uuid_t *set_id,
 {
 	if (s->state == VSS_SESSION_STATE_ABORTED) {
 		NL_SET_ERR_MSG(extack, "Session was aborted");
-		vss_nl_set_hresult(extack, VSS_E_BAD_STATE);
+		vss_set_hresult(extack, VSS_E_BAD_STATE);
 		return -EINVAL;
 	}
 	if (!s->set || !uuid_equal(&s->set->id, set_id)) {
 		NL_SET_ERR_MSG(extack, "No such snapshot set in this session");
-		vss_nl_set_hresult(extack, VSS_E_OBJECT_NOT_FOUND);
+		vss_set_hresult(extack, VSS_E_OBJECT_NOT_FOUND);
 		return -ENOENT;
 	}
 	if (s->state != want_state) {
 		NL_SET_ERR_MSG(extack, "Snapshot set is not being built");
-		vss_nl_set_hresult(extack, VSS_E_BAD_STATE);
+		vss_set_hresult(extack, VSS_E_BAD_STATE);
 		return -EINVAL;
 	}
 	return 0;
@@ -480,12 +541,17 @@ int vss_session_set_start(const uuid_t *sid, uuid_t *set_id,
 		break;
 	case VSS_SESSION_STATE_ABORTED:
 		NL_SET_ERR_MSG(extack, "Session was aborted");
-		vss_nl_set_hresult(extack, VSS_E_BAD_STATE);
+		vss_set_hresult(extack, VSS_E_BAD_STATE);
+		ret = -EINVAL;
+		goto out_unlock;
+	case VSS_SESSION_STATE_BACKUP_COMPLETE:
+		NL_SET_ERR_MSG(extack, "The backup is complete");
+		vss_set_hresult(extack, VSS_E_BAD_STATE);
 		ret = -EINVAL;
 		goto out_unlock;
 	default:
 		NL_SET_ERR_MSG(extack, "A snapshot set is already in progress");
-		vss_nl_set_hresult(extack, VSS_E_SNAPSHOT_SET_IN_PROGRESS);
+		vss_set_hresult(extack, VSS_E_SNAPSHOT_SET_IN_PROGRESS);
 		ret = -EBUSY;
 		goto out_unlock;
 	}
@@ -566,7 +632,7 @@ int vss_session_set_add(const uuid_t *sid, const uuid_t *set_id,
 	lun = vss_lun_find(lun_name);
 	if (!lun) {
 		NL_SET_ERR_MSG(extack, "No such LUN");
-		vss_nl_set_hresult(extack, VSS_E_OBJECT_NOT_FOUND);
+		vss_set_hresult(extack, VSS_E_OBJECT_NOT_FOUND);
 		ret = -ENOENT;
 		goto out_unlock;
 	}
@@ -576,19 +642,19 @@ int vss_session_set_add(const uuid_t *sid, const uuid_t *set_id,
 	spin_unlock_irqrestore(&vss_sessions_lock, flags);
 	if (holder == s) {
 		NL_SET_ERR_MSG(extack, "LUN is already in the snapshot set");
-		vss_nl_set_hresult(extack, VSS_E_OBJECT_ALREADY_EXISTS);
+		vss_set_hresult(extack, VSS_E_OBJECT_ALREADY_EXISTS);
 		ret = -EEXIST;
 		goto out_put;
 	}
 	if (holder) {
 		NL_SET_ERR_MSG(extack, "LUN is held by another session");
-		vss_nl_set_hresult(extack, VSS_E_VOLUME_IN_USE);
+		vss_set_hresult(extack, VSS_E_VOLUME_IN_USE);
 		ret = -EBUSY;
 		goto out_put;
 	}
 	if (s->set->nr >= VSS_MAX_SET_LUNS) {
 		NL_SET_ERR_MSG(extack, "Snapshot set has the maximum number of LUNs");
-		vss_nl_set_hresult(extack, VSS_E_MAXIMUM_NUMBER_OF_VOLUMES_REACHED);
+		vss_set_hresult(extack, VSS_E_MAXIMUM_NUMBER_OF_VOLUMES_REACHED);
 		ret = -E2BIG;
 		goto out_put;
 	}
@@ -596,11 +662,11 @@ int vss_session_set_add(const uuid_t *sid, const uuid_t *set_id,
 	ret = vss_lun_claim(lun);
 	if (ret == -EBUSY) {
 		NL_SET_ERR_MSG(extack, "LUN is held by another session");
-		vss_nl_set_hresult(extack, VSS_E_VOLUME_IN_USE);
+		vss_set_hresult(extack, VSS_E_VOLUME_IN_USE);
 		goto out_put;
 	} else if (ret) {
 		NL_SET_ERR_MSG(extack, "LUN is being removed");
-		vss_nl_set_hresult(extack, VSS_E_OBJECT_NOT_FOUND);
+		vss_set_hresult(extack, VSS_E_OBJECT_NOT_FOUND);
 		goto out_put;
 	}
 
@@ -729,7 +795,7 @@ static int vss_set_freeze(struct vss_session *s, unsigned int *nfrozen,
 				&s->id, set->m[i].name, limit);
 			NL_SET_ERR_MSG(extack,
 				       "Freezing the file system on a LUN did not finish in time; set abandoned");
-			vss_nl_set_hresult(extack, VSS_E_FLUSH_WRITES_TIMEOUT);
+			vss_set_hresult(extack, VSS_E_FLUSH_WRITES_TIMEOUT);
 		} else if (ret == -ECANCELED) {
 			NL_SET_ERR_MSG(extack, "Snapshot set cancelled while freezing");
 		} else if (ret) {
@@ -803,8 +869,8 @@ static int vss_set_hold(struct vss_session *s, struct netlink_ext_ack *extack)
 					&s->id, set->m[i].name, limit);
 				NL_SET_ERR_MSG(extack,
 					       "A LUN's writes did not drain within the hold limit; set abandoned");
-				vss_nl_set_hresult(extack,
-						   VSS_E_FLUSH_WRITES_TIMEOUT);
+				vss_set_hresult(extack,
+						VSS_E_FLUSH_WRITES_TIMEOUT);
 				return -ETIMEDOUT;
 			}
 		}
@@ -821,9 +887,55 @@ static bool vss_set_hold_delay(struct vss_session *s)
 	unsigned int ms = READ_ONCE(test_hold_delay_ms);
 
 	if (ms)
-		wait_event_killable_timeout(s->cancel_wq, READ_ONCE(s->cancel),
+		wait_event_killable_timeout(s->cancel_wq, vss_session_stop(s),
 					    msecs_to_jiffies(ms));
 	return vss_session_cancelled(s);
+}
+
+/* The LUN names of @set (pointers into it), kmalloc'ed; NULL if no memory. */
+static const char **vss_set_names(struct vss_set *set)
+{
+	const char **names;
+	unsigned int i;
+
+	names = kmalloc_array(max(set->nr, 1U), sizeof(*names), GFP_KERNEL);
+	if (names)
+		for (i = 0; i < set->nr; i++)
+			names[i] = set->m[i].name;
+	return names;
+}
+
+/* Choose the writers of @s->set (vss_wsession_set_begin()). */
+static int vss_set_writers_begin(struct vss_session *s, struct vss_wsession *ws)
+{
+	const char **names = vss_set_names(s->set);
+	int ret;
+
+	if (!names)
+		return -ENOMEM;
+	ret = vss_wsession_set_begin(ws, &s->set->id, names, s->set->nr,
+				     vss_session_wake, s);
+	kfree(names);
+	return ret;
+}
+
+/*
+ * A wait of the set ended early: say why in @extack.  A writer's window
+ * or a frozen writer's death fails the set with the writer's code
+ * (-ETIMEDOUT); otherwise it was the session's abort or a fatal signal
+ * (-ECANCELED).
+ */
+static int vss_set_cancel_reason(struct vss_session *s, struct vss_wsession *ws,
+				 struct netlink_ext_ack *extack)
+{
+	if (ws && (vss_wsession_window_passed(ws) ||
+		   vss_wsession_frozen_writer_died(ws)))
+		return vss_wsession_fail_frozen(ws, extack);
+	if (fatal_signal_pending(current))
+		NL_SET_ERR_MSG(extack, "Snapshot set interrupted by a fatal signal");
+	else
+		NL_SET_ERR_MSG(extack, "Snapshot set cancelled: session aborted");
+	return -ECANCELED;
 }
 
 /*
@@ -831,10 +943,13 @@ static bool vss_set_hold_delay(struct vss_session *s)
  * the file).  Caller holds @s->mutex; on return every member's LUN is
  * thawed and released, and no snapshot reference is held.
  */
-static int vss_set_run(struct vss_session *s, struct vss_set_result *res,
+static int vss_set_run(struct vss_session *s, bool writers,
+		       struct vss_set_result *res,
 		       struct netlink_ext_ack *extack)
 {
+	struct vss_wcancel wc = { .fn = vss_session_wcancel, .arg = s };
 	struct vss_set *set = s->set;
+	struct vss_wsession *ws = NULL;
 	unsigned int i, nfrozen = 0, nprep = 0;
 	unsigned int noio;
 	ktime_t t0, t1;
@@ -842,7 +957,23 @@ static int vss_set_run(struct vss_session *s, struct vss_set_result *res,
 
 	vss_session_set_state(s, VSS_SESSION_STATE_SET_COMMITTING,
 			      VSS_SET_STATE_PROCESSING_PREPARE);
+	if (writers) {
+		ws = s->ws;
+		ret = vss_set_writers_begin(s, ws);
+		if (ret)
+			goto out_writers;
+		WRITE_ONCE(s->run_ws, ws);
+		ret = vss_wsession_prepare_snapshot(ws, &wc, extack);
+		if (!ret)
+			ret = vss_wsession_freeze(ws, &wc, extack);
+		if (ret == -ECANCELED)
+			goto out_cancelled;
+		if (ret)
+			goto out_writers;
+	}
 	ret = vss_set_freeze(s, &nfrozen, extack);
+	if (ret == -ECANCELED)
+		goto out_cancelled;
 	if (ret)
 		goto out_thaw;
 	for (i = 0; i < set->nr; i++) {
@@ -894,7 +1025,7 @@ static int vss_set_run(struct vss_session *s, struct vss_set_result *res,
 		vss_set_release(set, set->nr);
 		memalloc_noio_restore(noio);
 		NL_SET_ERR_MSG(extack, "I/O was held longer than the hold limit; set abandoned");
-		vss_nl_set_hresult(extack, VSS_E_HOLD_WRITES_TIMEOUT);
+		vss_set_hresult(extack, VSS_E_HOLD_WRITES_TIMEOUT);
 		ret = -ETIMEDOUT;
 		goto out_abort;
 	}
@@ -909,6 +1040,11 @@ static int vss_set_run(struct vss_session *s, struct vss_set_result *res,
 	vss_session_set_state(s, 0, VSS_SET_STATE_PROCESSING_POSTCOMMIT);
 	vss_set_thaw(set, nfrozen);
 	nfrozen = 0;
+	if (ws) {
+		ret = vss_wsession_thaw(ws, &wc, extack);
+		if (ret)
+			goto out_delete;
+	}
 	if (READ_ONCE(test_persist_delay_ms))
 		msleep_interruptible(READ_ONCE(test_persist_delay_ms));
 	for (i = 0; i < set->nr; i++) {
@@ -918,6 +1054,13 @@ static int vss_set_run(struct vss_session *s, struct vss_set_result *res,
 				       "Making a snapshot durable failed; set deleted");
 			goto out_delete;
 		}
+	}
+	if (ws) {
+		ret = vss_wsession_post_snapshot(ws, &wc, extack);
+		if (ret)
+			goto out_delete;
+		WRITE_ONCE(s->run_ws, NULL);
+		vss_wsession_set_end(ws, false);
 	}
 
 	res->nr = set->nr;
@@ -938,6 +1081,8 @@ static int vss_set_run(struct vss_session *s, struct vss_set_result *res,
 	return 0;
 
 out_delete:
+	if (ret == -ECANCELED)
+		ret = vss_set_cancel_reason(s, ws, extack);
 	/* a set exists on all of its LUNs or on none */
 	for (i = 0; i < set->nr; i++) {
 		int err = vss_snapshot_abort(set->m[i].snap, NULL);
@@ -952,17 +1097,19 @@ out_delete:
 		set->m[i].snap = NULL;
 	}
 	vss_set_thaw(set, nfrozen);
-	return ret;
+	goto out_writers;
 
 out_cancelled:
-	if (fatal_signal_pending(current))
-		NL_SET_ERR_MSG(extack, "Snapshot set interrupted by a fatal signal");
-	else
-		NL_SET_ERR_MSG(extack, "Snapshot set cancelled: session aborted");
+	ret = vss_set_cancel_reason(s, ws, extack);
 out_abort:
 	vss_set_abort_snapshots(set, nprep);
 out_thaw:
 	vss_set_thaw(set, nfrozen);
+out_writers:
+	if (ws) {
+		WRITE_ONCE(s->run_ws, NULL);
+		vss_wsession_set_end(ws, true);
+	}
 	return ret;
 }
 
@@ -970,6 +1117,7 @@ out_thaw:
  * vss_session_set_do() - DoSnapshotSet
  * @sid: session id
  * @set_id: the set being built
+ * @writers: run the writer protocol (else no writer gets an event)
  * @res: filled with the hold window and the snapshots on success
  * @extack: reason of a failure
  *
@@ -982,7 +1130,7 @@ out_thaw:
  * Return: 0, or a negative errno (-ECANCELED when cancelled).
  */
 int vss_session_set_do(const uuid_t *sid, const uuid_t *set_id,
-		       struct vss_set_result *res,
+		       bool writers, struct vss_set_result *res,
 		       struct netlink_ext_ack *extack)
 {
 	struct vss_session *s;
@@ -997,12 +1145,12 @@ int vss_session_set_do(const uuid_t *sid, const uuid_t *set_id,
 		goto out_unlock;
 	if (!s->set->nr) {
 		NL_SET_ERR_MSG(extack, "Snapshot set has no LUN");
-		vss_nl_set_hresult(extack, VSS_E_BAD_STATE);
+		vss_set_hresult(extack, VSS_E_BAD_STATE);
 		ret = -EINVAL;
 		goto out_unlock;
 	}
 
-	ret = vss_set_run(s, res, extack);
+	ret = vss_set_run(s, writers, res, extack);
 	vss_set_unreserve(s);
 	if (ret)
 		vss_session_set_state(s, READ_ONCE(s->cancel) ?
@@ -1018,6 +1166,222 @@ int vss_session_set_do(const uuid_t *sid, const uuid_t *set_id,
 out_unlock:
 	vss_session_unlock(s);
 	return ret;
+}
+
+/*
+ * Lock session @sid for a writer operation allowed in the states of
+ * @ok_states (a bit per enum vss_session_state).  Returns it referenced
+ * and locked, or an ERR_PTR with the reason in @extack.
+ */
+static struct vss_session *vss_session_lock_writers(const uuid_t *sid,
+						    u32 ok_states,
+						    struct netlink_ext_ack *extack)
+{
+	struct vss_session *s = vss_session_lock(sid, extack);
+
+	if (IS_ERR(s))
+		return s;
+	if (!(ok_states & BIT(s->state))) {
+		if (s->state == VSS_SESSION_STATE_ABORTED)
+			NL_SET_ERR_MSG(extack, "Session was aborted");
+		else
+			NL_SET_ERR_MSG(extack,
+				       "Not allowed in the session's state (out of sequence)");
+		vss_set_hresult(extack, VSS_E_BAD_STATE);
+		vss_session_unlock(s);
+		return ERR_PTR(-EINVAL);
+	}
+	return s;
+}
+
+/* A writer phase of @s was cancelled: say why. */
+static int vss_session_phase_cancelled(struct netlink_ext_ack *extack)
+{
+	if (fatal_signal_pending(current))
+		NL_SET_ERR_MSG(extack, "Interrupted by a fatal signal");
+	else
+		NL_SET_ERR_MSG(extack, "Cancelled: session aborted");
+	return -ECANCELED;
+}
+
+/**
+ * vss_session_writer_filter() - Disable/EnableWriterClasses,
+ *	DisableWriterInstances
+ * @sid: session id
+ * @mode: enum vss_writer_filter
+ * @ids: the class or instance ids
+ * @nr: entries of @ids
+ * @extack: reason of a failure
+ *
+ * Valid before DoSnapshotSet.
+ *
+ * Context: process.
+ * Return: 0, -ENOENT, -EINVAL (VSS_E_BAD_STATE), -E2BIG.
+ */
+int vss_session_writer_filter(const uuid_t *sid, u32 mode, const uuid_t *ids,
+			      unsigned int nr, struct netlink_ext_ack *extack)
+{
+	struct vss_session *s;
+	int ret;
+
+	s = vss_session_lock_writers(sid,
+				     BIT(VSS_SESSION_STATE_INITIALIZED) |
+				     BIT(VSS_SESSION_STATE_SET_BUILDING), extack);
+	if (IS_ERR(s))
+		return PTR_ERR(s);
+	ret = vss_wsession_filter(s->ws, mode, ids, nr, extack);
+	vss_session_unlock(s);
+	return ret;
+}
+
+/**
+ * vss_session_gather_metadata() - GatherWriterMetadata
+ * @sid: session id
+ * @extack: reason of a failure
+ *
+ * Identify to every writer the session's filters allow; blocks until each
+ * answered or its event timeout passed.  Aborted by session-abort, the
+ * socket's release or a fatal signal.
+ *
+ * Context: process; sleeps.
+ * Return: 0, -ENOENT, -EINVAL (VSS_E_BAD_STATE), -ECANCELED, -ENOMEM.
+ */
+int vss_session_gather_metadata(const uuid_t *sid,
+				struct netlink_ext_ack *extack)
+{
+	struct vss_wcancel wc = { .fn = vss_session_wcancel };
+	struct vss_session *s;
+	int ret;
+
+	s = vss_session_lock_writers(sid,
+				     BIT(VSS_SESSION_STATE_INITIALIZED) |
+				     BIT(VSS_SESSION_STATE_SET_BUILDING), extack);
+	if (IS_ERR(s))
+		return PTR_ERR(s);
+	wc.arg = s;
+	ret = vss_wsession_identify(s->ws, &wc, extack);
+	if (ret == -ECANCELED)
+		vss_session_phase_cancelled(extack);
+	vss_session_unlock(s);
+	return ret;
+}
+
+/**
+ * vss_session_prepare_backup() - PrepareForBackup
+ * @sid: session id
+ * @extack: reason of a failure
+ *
+ * Sent to the writers with a LUN in the set being built.  A veto (or a
+ * writer not answering) discards the set, as set-del would: the session
+ * can start another one.
+ *
+ * Context: process; sleeps.
+ * Return: 0; -EIO (veto) or -ETIMEDOUT (not responding) with the
+ * writer's hrWriter; -ENOENT; -EINVAL (VSS_E_BAD_STATE); -ECANCELED;
+ * -ENOMEM.
+ */
+int vss_session_prepare_backup(const uuid_t *sid,
+			       struct netlink_ext_ack *extack)
+{
+	struct vss_wcancel wc = { .fn = vss_session_wcancel };
+	const char **names;
+	struct vss_session *s;
+	int ret;
+
+	s = vss_session_lock_writers(sid, BIT(VSS_SESSION_STATE_SET_BUILDING),
+				     extack);
+	if (IS_ERR(s))
+		return PTR_ERR(s);
+	if (!s->set->nr) {
+		NL_SET_ERR_MSG(extack, "Snapshot set has no LUN");
+		vss_set_hresult(extack, VSS_E_BAD_STATE);
+		ret = -EINVAL;
+		goto out_unlock;
+	}
+	names = vss_set_names(s->set);
+	if (!names) {
+		ret = -ENOMEM;
+		goto out_unlock;
+	}
+	wc.arg = s;
+	ret = vss_wsession_prepare_backup(s->ws, names, s->set->nr, &wc,
+					  extack);
+	kfree(names);
+	if (ret == -ECANCELED) {
+		vss_session_phase_cancelled(extack);
+	} else if (ret == -EIO || ret == -ETIMEDOUT) {
+		vss_set_unreserve(s);
+		vss_session_set_state(s, VSS_SESSION_STATE_INITIALIZED,
+				      VSS_SET_STATE_ABORTED);
+	}
+
+out_unlock:
+	vss_session_unlock(s);
+	return ret;
+}
+
+/**
+ * vss_session_backup_complete() - BackupComplete
+ * @sid: session id
+ * @extack: reason of a failure
+ *
+ * Sent to the writers of the created set; their failures are only
+ * recorded.  The session becomes backup-complete.
+ *
+ * Context: process; sleeps.
+ * Return: 0, -ENOENT, -EINVAL (VSS_E_BAD_STATE), -ECANCELED, -ENOMEM.
+ */
+int vss_session_backup_complete(const uuid_t *sid,
+				struct netlink_ext_ack *extack)
+{
+	struct vss_wcancel wc = { .fn = vss_session_wcancel };
+	struct vss_session *s;
+	int ret;
+
+	s = vss_session_lock_writers(sid, BIT(VSS_SESSION_STATE_SNAPSHOTS_DONE),
+				     extack);
+	if (IS_ERR(s))
+		return PTR_ERR(s);
+	wc.arg = s;
+	ret = vss_wsession_backup_complete(s->ws, &wc, extack);
+	if (ret == -ECANCELED)
+		vss_session_phase_cancelled(extack);
+	else if (!ret)
+		vss_session_set_state(s, VSS_SESSION_STATE_BACKUP_COMPLETE, 0);
+	vss_session_unlock(s);
+	return ret;
+}
+
+/**
+ * vss_session_wsession() - the writer side of a session, for queries
+ * @sid: session id
+ * @extack: reason of a failure
+ *
+ * Context: any.
+ * Return: the wsession, referenced (drop it with vss_wsession_unref()),
+ * or ERR_PTR(-ENOENT).
+ */
+struct vss_wsession *vss_session_wsession(const uuid_t *sid,
+					  struct netlink_ext_ack *extack)
+{
+	struct vss_wsession *ws = NULL;
+	struct vss_session *s;
+	unsigned long flags;
+
+	spin_lock_irqsave(&vss_sessions_lock, flags);
+	list_for_each_entry(s, &vss_sessions, node) {
+		if (uuid_equal(&s->id, sid) && s->ws) {
+			ws = s->ws;
+			vss_wsession_get(ws);
+			break;
+		}
+	}
+	spin_unlock_irqrestore(&vss_sessions_lock, flags);
+	if (ws)
+		return ws;
+	NL_SET_ERR_MSG(extack, "No such session");
+	vss_set_hresult(extack, VSS_E_OBJECT_NOT_FOUND);
+	return ERR_PTR(-ENOENT);
 }
 
 /*
@@ -1048,7 +1412,7 @@ static int vss_session_discard_set(const uuid_t *set_id,
 	/* A running DoSnapshotSet holds the mutex: don't wait for it. */
 	if (!mutex_trylock(&found->mutex)) {
 		NL_SET_ERR_MSG(extack, "Snapshot set is being taken");
-		vss_nl_set_hresult(extack, VSS_E_SNAPSHOT_SET_IN_PROGRESS);
+		vss_set_hresult(extack, VSS_E_SNAPSHOT_SET_IN_PROGRESS);
 		vss_session_put(found);
 		return -EBUSY;
 	}
@@ -1088,7 +1452,7 @@ int vss_session_set_del(const uuid_t *set_id, struct netlink_ext_ack *extack)
 	/* the all-zero id names no set: it is what broken sets leave */
 	if (uuid_is_null(set_id)) {
 		NL_SET_ERR_MSG(extack, "No such snapshot set");
-		vss_nl_set_hresult(extack, VSS_E_OBJECT_NOT_FOUND);
+		vss_set_hresult(extack, VSS_E_OBJECT_NOT_FOUND);
 		return -ENOENT;
 	}
 	ret = vss_session_discard_set(set_id, extack);
@@ -1115,7 +1479,7 @@ int vss_session_set_del(const uuid_t *set_id, struct netlink_ext_ack *extack)
 	}
 	if (!found) {
 		NL_SET_ERR_MSG(extack, "No such snapshot set");
-		vss_nl_set_hresult(extack, VSS_E_OBJECT_NOT_FOUND);
+		vss_set_hresult(extack, VSS_E_OBJECT_NOT_FOUND);
 		return -ENOENT;
 	}
 	return err;
@@ -1168,7 +1532,7 @@ int vss_session_set_break(const uuid_t *set_id, u32 *count,
 	*count = 0;
 	if (!uuid_is_null(set_id) && vss_session_set_busy(set_id)) {
 		NL_SET_ERR_MSG(extack, "Snapshot set is still being created");
-		vss_nl_set_hresult(extack, VSS_E_SNAPSHOT_SET_IN_PROGRESS);
+		vss_set_hresult(extack, VSS_E_SNAPSHOT_SET_IN_PROGRESS);
 		return -EBUSY;
 	}
 	for (lun = uuid_is_null(set_id) ? NULL : vss_lun_next(""); lun;
@@ -1194,11 +1558,11 @@ int vss_session_set_break(const uuid_t *set_id, u32 *count,
 	}
 	if (!found) {
 		NL_SET_ERR_MSG(extack, "No such snapshot set");
-		vss_nl_set_hresult(extack, VSS_E_OBJECT_NOT_FOUND);
+		vss_set_hresult(extack, VSS_E_OBJECT_NOT_FOUND);
 		return -ENOENT;
 	}
 	if (*count)
-		vss_nl_bump_gen();	/* dumps in progress see the change */
+		vss_event_objects_changed();	/* dumps in progress see the change */
 	if (err) {
 		NL_SET_ERR_MSG(extack,
 			       "store: cannot record that a snapshot left its set");
@@ -1273,7 +1637,7 @@ int vss_session_lun_remove(struct vss_lun *lun, struct netlink_ext_ack *extack)
 	mutex_lock(&vss_reserve_mutex);
 	if (vss_session_lun_holder(lun, &sid)) {
 		NL_SET_ERR_MSG(extack, "LUN is held by a session");
-		vss_nl_set_hresult(extack, VSS_E_VOLUME_IN_USE);
+		vss_set_hresult(extack, VSS_E_VOLUME_IN_USE);
 		ret = -EBUSY;
 	} else {
 		ret = vss_lun_remove(lun, extack);

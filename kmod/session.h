@@ -73,11 +73,23 @@ int vss_session_set_add(const uuid_t *sid, const uuid_t *set_id,
 			const char *lun_name, uuid_t *snap_id,
 			struct netlink_ext_ack *extack);
 int vss_session_set_do(const uuid_t *sid, const uuid_t *set_id,
-		       struct vss_set_result *res,
+		       bool writers, struct vss_set_result *res,
 		       struct netlink_ext_ack *extack);
 int vss_session_set_del(const uuid_t *set_id, struct netlink_ext_ack *extack);
 int vss_session_set_break(const uuid_t *set_id, u32 *count,
 			  struct netlink_ext_ack *extack);
+
+struct vss_wsession;
+int vss_session_writer_filter(const uuid_t *sid, u32 mode, const uuid_t *ids,
+			      unsigned int nr, struct netlink_ext_ack *extack);
+int vss_session_gather_metadata(const uuid_t *sid,
+				struct netlink_ext_ack *extack);
+int vss_session_prepare_backup(const uuid_t *sid,
+			       struct netlink_ext_ack *extack);
+int vss_session_backup_complete(const uuid_t *sid,
+				struct netlink_ext_ack *extack);
+struct vss_wsession *vss_session_wsession(const uuid_t *sid,
+					  struct netlink_ext_ack *extack);
 
 bool vss_session_lun_holder(struct vss_lun *lun, uuid_t *sid);
 bool vss_session_of_set(const uuid_t *set_id, uuid_t *sid);

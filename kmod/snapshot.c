@@ -767,7 +767,7 @@ void vss_snap_store_usage(struct vss_lun *lun)
 
 	if (used * 10 >= nr * 9) {
 		if (!atomic_xchg(&lun->store_low, 1))
-			vss_nl_lun_event(VSS_EV_STORE_LOW, lun);
+			vss_event_lun(VSS_EV_STORE_LOW, lun);
 	} else if (used * 10 < nr * 8) {
 		atomic_set(&lun->store_low, 0);
 	}
@@ -841,7 +841,7 @@ static void vss_snap_finish_invalidate(struct vss_snapshot *snap)
 		 */
 		pr_warn("%s: snapshot s%u invalidated\n", lun->name,
 			snap->ps.seq);
-		vss_nl_snapshot_event(VSS_EV_SNAPSHOT_INVALIDATED, snap);
+		vss_event_snapshot(VSS_EV_SNAPSHOT_INVALIDATED, snap);
 		return;
 	}
 	ret = vss_store_snapshot_invalidate(lun->store, snap->ps.slot);
@@ -849,12 +849,12 @@ static void vss_snap_finish_invalidate(struct vss_snapshot *snap)
 		/* keep the chunks: the store may still name them */
 		pr_err("%s: snapshot s%u: invalidate record failed (%d): after a crash it may come back as if valid; do not trust it\n",
 		       lun->name, snap->ps.seq, ret);
-		vss_nl_snapshot_event(VSS_EV_SNAPSHOT_INVALIDATED, snap);
+		vss_event_snapshot(VSS_EV_SNAPSHOT_INVALIDATED, snap);
 		return;
 	}
 	vss_snap_drop_all(snap, &d);
 	pr_warn("%s: snapshot s%u invalidated\n", lun->name, snap->ps.seq);
-	vss_nl_snapshot_event(VSS_EV_SNAPSHOT_INVALIDATED, snap);
+	vss_event_snapshot(VSS_EV_SNAPSHOT_INVALIDATED, snap);
 }
 
 /* Make every pending invalidation durable, then open the gate.  Under snap_mutex. */
@@ -942,7 +942,7 @@ static void vss_snap_finish_delete(struct vss_snapshot *snap)
 
 	vss_snap_del_disk(snap);
 	pr_info("%s: snapshot s%u deleted\n", lun->name, snap->ps.seq);
-	vss_nl_snapshot_event(VSS_EV_SNAPSHOT_DELETED, snap);
+	vss_event_snapshot(VSS_EV_SNAPSHOT_DELETED, snap);
 	vss_snap_store_usage(lun);
 	vss_cow_kick_parked(lun);
 	vss_snap_list_del(snap);
@@ -967,7 +967,7 @@ void vss_snap_reclaim_work(struct work_struct *work)
 	nospc = lun->nospc && lun->nospc_gen == lun->reclaim_gen;
 	spin_unlock(&lun->map_lock);
 	if (nospc)
-		vss_nl_lun_event(VSS_EV_STORE_FULL, lun);
+		vss_event_lun(VSS_EV_STORE_FULL, lun);
 
 	mutex_lock(&lun->snap_mutex);
 	vss_snap_finish_invalidations(lun);
@@ -1175,7 +1175,7 @@ int vss_snapshot_persist(struct vss_snapshot *snap)
 		return ret;
 	}
 	pr_info("%s: snapshot s%u created\n", lun->name, snap->ps.seq);
-	vss_nl_snapshot_event(VSS_EV_SNAPSHOT_CREATED, snap);
+	vss_event_snapshot(VSS_EV_SNAPSHOT_CREATED, snap);
 	return 0;
 }
 

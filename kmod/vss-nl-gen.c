@@ -19,6 +19,16 @@ static struct netlink_range_validation vss_a_snapshot_offset_range = {
 	.max	= 9223372036854775807ULL,
 };
 
+static struct netlink_range_validation vss_a_writer_event_timeout_ms_range = {
+	.min	= VSS_WRITER_TIMEOUT_MIN_MS,
+	.max	= VSS_WRITER_TIMEOUT_MAX_MS,
+};
+
+static struct netlink_range_validation vss_a_writer_freeze_timeout_ms_range = {
+	.min	= VSS_WRITER_TIMEOUT_MIN_MS,
+	.max	= VSS_WRITER_TIMEOUT_MAX_MS,
+};
+
 /* VSS_CMD_LUN_ADD */
 const struct nla_policy vss_lun_add_nl_policy[VSS_A_LUN_MAX + 1] = {
 	[VSS_A_LUN_NAME] = { .type = NLA_NUL_STRING, .len = VSS_LUN_NAME_MAX, },
@@ -68,6 +78,7 @@ const struct nla_policy vss_set_add_nl_policy[VSS_A_SET_MAX + 1] = {
 const struct nla_policy vss_set_do_nl_policy[VSS_A_SET_MAX + 1] = {
 	[VSS_A_SET_SESSION_ID] = NLA_POLICY_EXACT_LEN(VSS_ID_LEN),
 	[VSS_A_SET_ID] = NLA_POLICY_EXACT_LEN(VSS_ID_LEN),
+	[VSS_A_SET_NO_WRITERS] = { .type = NLA_FLAG, },
 };
 
 /* VSS_CMD_SET_DEL */
@@ -98,8 +109,63 @@ const struct nla_policy vss_set_break_nl_policy[VSS_A_SET_MAX + 1] = {
 	[VSS_A_SET_ID] = NLA_POLICY_EXACT_LEN(VSS_ID_LEN),
 };
 
+/* VSS_CMD_WRITER_REGISTER */
+const struct nla_policy vss_writer_register_nl_policy[VSS_A_WRITER_MAX + 1] = {
+	[VSS_A_WRITER_NAME] = { .type = NLA_NUL_STRING, .len = VSS_WRITER_NAME_MAX, },
+	[VSS_A_WRITER_CLASS_ID] = NLA_POLICY_EXACT_LEN(VSS_ID_LEN),
+	[VSS_A_WRITER_LUN] = { .type = NLA_STRING, .len = VSS_LUN_NAME_MAX, },
+	[VSS_A_WRITER_EVENT_TIMEOUT_MS] = NLA_POLICY_FULL_RANGE(NLA_U32, &vss_a_writer_event_timeout_ms_range),
+	[VSS_A_WRITER_FREEZE_TIMEOUT_MS] = NLA_POLICY_FULL_RANGE(NLA_U32, &vss_a_writer_freeze_timeout_ms_range),
+};
+
+/* VSS_CMD_WRITER_UNREGISTER */
+const struct nla_policy vss_writer_unregister_nl_policy[VSS_A_WRITER_MAX + 1] = {
+	[VSS_A_WRITER_INSTANCE_ID] = NLA_POLICY_EXACT_LEN(VSS_ID_LEN),
+};
+
+/* VSS_CMD_WRITER_GET */
+const struct nla_policy vss_writer_get_nl_policy[VSS_A_WRITER_MAX + 1] = {
+	[VSS_A_WRITER_INSTANCE_ID] = NLA_POLICY_EXACT_LEN(VSS_ID_LEN),
+	[VSS_A_WRITER_SESSION_ID] = NLA_POLICY_EXACT_LEN(VSS_ID_LEN),
+};
+
+/* VSS_CMD_WRITER_REPLY */
+const struct nla_policy vss_writer_reply_nl_policy[VSS_A_WRITER_MAX + 1] = {
+	[VSS_A_WRITER_INSTANCE_ID] = NLA_POLICY_EXACT_LEN(VSS_ID_LEN),
+	[VSS_A_WRITER_SESSION_ID] = NLA_POLICY_EXACT_LEN(VSS_ID_LEN),
+	[VSS_A_WRITER_EVENT] = NLA_POLICY_RANGE(NLA_U32, 1, 11),
+	[VSS_A_WRITER_EVENT_SEQ] = { .type = NLA_U32, },
+	[VSS_A_WRITER_HR_WRITER] = { .type = NLA_U32, },
+	[VSS_A_WRITER_HR_APPLICATION] = { .type = NLA_U32, },
+	[VSS_A_WRITER_MESSAGE] = { .type = NLA_NUL_STRING, .len = VSS_WRITER_MESSAGE_MAX, },
+	[VSS_A_WRITER_METADATA] = { .type = NLA_BINARY, },
+	[VSS_A_WRITER_NON_FATAL] = { .type = NLA_FLAG, },
+};
+
+/* VSS_CMD_SESSION_WRITER_FILTER */
+const struct nla_policy vss_session_writer_filter_nl_policy[VSS_A_SESSION_MAX + 1] = {
+	[VSS_A_SESSION_ID] = NLA_POLICY_EXACT_LEN(VSS_ID_LEN),
+	[VSS_A_SESSION_WRITER_FILTER] = NLA_POLICY_RANGE(NLA_U32, 1, 3),
+	[VSS_A_SESSION_WRITER_ID] = NLA_POLICY_EXACT_LEN(VSS_ID_LEN),
+};
+
+/* VSS_CMD_SESSION_GATHER_METADATA */
+const struct nla_policy vss_session_gather_metadata_nl_policy[VSS_A_SESSION_MAX + 1] = {
+	[VSS_A_SESSION_ID] = NLA_POLICY_EXACT_LEN(VSS_ID_LEN),
+};
+
+/* VSS_CMD_SESSION_PREPARE_BACKUP */
+const struct nla_policy vss_session_prepare_backup_nl_policy[VSS_A_SESSION_MAX + 1] = {
+	[VSS_A_SESSION_ID] = NLA_POLICY_EXACT_LEN(VSS_ID_LEN),
+};
+
+/* VSS_CMD_SESSION_BACKUP_COMPLETE */
+const struct nla_policy vss_session_backup_complete_nl_policy[VSS_A_SESSION_MAX + 1] = {
+	[VSS_A_SESSION_ID] = NLA_POLICY_EXACT_LEN(VSS_ID_LEN),
+};
+
 /* Ops table for vss */
-const struct genl_ops vss_nl_ops[14] = {
+const struct genl_ops vss_nl_ops[22] = {
 	{
 		.cmd		= VSS_CMD_LUN_ADD,
 		.doit		= vss_nl_lun_add_doit,
@@ -191,5 +257,55 @@ const struct genl_ops vss_nl_ops[14] = {
 		.doit		= vss_nl_set_break_doit,
 		.policy		= vss_set_break_nl_policy,
 		.maxattr	= VSS_A_SET_MAX,
+	},
+	{
+		.cmd		= VSS_CMD_WRITER_REGISTER,
+		.doit		= vss_nl_writer_register_doit,
+		.policy		= vss_writer_register_nl_policy,
+		.maxattr	= VSS_A_WRITER_MAX,
+	},
+	{
+		.cmd		= VSS_CMD_WRITER_UNREGISTER,
+		.doit		= vss_nl_writer_unregister_doit,
+		.policy		= vss_writer_unregister_nl_policy,
+		.maxattr	= VSS_A_WRITER_MAX,
+	},
+	{
+		.cmd		= VSS_CMD_WRITER_GET,
+		.doit		= vss_nl_writer_get_doit,
+		.start		= vss_nl_dump_start,
+		.dumpit		= vss_nl_writer_get_dumpit,
+		.policy		= vss_writer_get_nl_policy,
+		.maxattr	= VSS_A_WRITER_MAX,
+	},
+	{
+		.cmd		= VSS_CMD_WRITER_REPLY,
+		.doit		= vss_nl_writer_reply_doit,
+		.policy		= vss_writer_reply_nl_policy,
+		.maxattr	= VSS_A_WRITER_MAX,
+	},
+	{
+		.cmd		= VSS_CMD_SESSION_WRITER_FILTER,
+		.doit		= vss_nl_session_writer_filter_doit,
+		.policy		= vss_session_writer_filter_nl_policy,
+		.maxattr	= VSS_A_SESSION_MAX,
+	},
+	{
+		.cmd		= VSS_CMD_SESSION_GATHER_METADATA,
+		.doit		= vss_nl_session_gather_metadata_doit,
+		.policy		= vss_session_gather_metadata_nl_policy,
+		.maxattr	= VSS_A_SESSION_MAX,
+	},
+	{
+		.cmd		= VSS_CMD_SESSION_PREPARE_BACKUP,
+		.doit		= vss_nl_session_prepare_backup_doit,
+		.policy		= vss_session_prepare_backup_nl_policy,
+		.maxattr	= VSS_A_SESSION_MAX,
+	},
+	{
+		.cmd		= VSS_CMD_SESSION_BACKUP_COMPLETE,
+		.doit		= vss_nl_session_backup_complete_doit,
+		.policy		= vss_session_backup_complete_nl_policy,
+		.maxattr	= VSS_A_SESSION_MAX,
 	},
 };

@@ -26,9 +26,17 @@ extern const struct nla_policy vss_snapshot_get_nl_policy[VSS_A_SNAPSHOT_MAX + 1
 extern const struct nla_policy vss_snapshot_del_nl_policy[VSS_A_SNAPSHOT_MAX + 1];
 extern const struct nla_policy vss_snapshot_changes_nl_policy[VSS_A_SNAPSHOT_MAX + 1];
 extern const struct nla_policy vss_set_break_nl_policy[VSS_A_SET_MAX + 1];
+extern const struct nla_policy vss_writer_register_nl_policy[VSS_A_WRITER_MAX + 1];
+extern const struct nla_policy vss_writer_unregister_nl_policy[VSS_A_WRITER_MAX + 1];
+extern const struct nla_policy vss_writer_get_nl_policy[VSS_A_WRITER_MAX + 1];
+extern const struct nla_policy vss_writer_reply_nl_policy[VSS_A_WRITER_MAX + 1];
+extern const struct nla_policy vss_session_writer_filter_nl_policy[VSS_A_SESSION_MAX + 1];
+extern const struct nla_policy vss_session_gather_metadata_nl_policy[VSS_A_SESSION_MAX + 1];
+extern const struct nla_policy vss_session_prepare_backup_nl_policy[VSS_A_SESSION_MAX + 1];
+extern const struct nla_policy vss_session_backup_complete_nl_policy[VSS_A_SESSION_MAX + 1];
 
 /* Ops table for vss */
-extern const struct genl_ops vss_nl_ops[14];
+extern const struct genl_ops vss_nl_ops[22];
 
 int vss_nl_lun_add_doit(struct sk_buff *skb, struct genl_info *info);
 int vss_nl_lun_del_doit(struct sk_buff *skb, struct genl_info *info);
@@ -53,6 +61,19 @@ int vss_nl_snapshot_changes_done(struct netlink_callback *cb);
 int vss_nl_snapshot_changes_dumpit(struct sk_buff *skb,
 				   struct netlink_callback *cb);
 int vss_nl_set_break_doit(struct sk_buff *skb, struct genl_info *info);
+int vss_nl_writer_register_doit(struct sk_buff *skb, struct genl_info *info);
+int vss_nl_writer_unregister_doit(struct sk_buff *skb, struct genl_info *info);
+int vss_nl_writer_get_doit(struct sk_buff *skb, struct genl_info *info);
+int vss_nl_writer_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb);
+int vss_nl_writer_reply_doit(struct sk_buff *skb, struct genl_info *info);
+int vss_nl_session_writer_filter_doit(struct sk_buff *skb,
+				      struct genl_info *info);
+int vss_nl_session_gather_metadata_doit(struct sk_buff *skb,
+					struct genl_info *info);
+int vss_nl_session_prepare_backup_doit(struct sk_buff *skb,
+				       struct genl_info *info);
+int vss_nl_session_backup_complete_doit(struct sk_buff *skb,
+					struct genl_info *info);
 
 enum {
 	VSS_NLGRP_EVENTS,

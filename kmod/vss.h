@@ -15,6 +15,8 @@
 #include <linux/uuid.h>
 #include <linux/netlink.h>
 
+#include "events.h"
+
 #define VSS_NAME_MAX		20	/* LUN name, [A-Za-z0-9_.], no '-' */
 #define VSS_MAX_SNAPSHOTS	512	/* per LUN, the VSS limit */
 #define VSS_MAX_SET_LUNS	64	/* LUNs per snapshot set */
@@ -161,28 +163,7 @@ int vss_snapshot_changes(struct vss_snapshot *snap, u64 start,
 			 int (*cb)(void *arg, u64 chunk, u64 nr_chunks),
 			 void *arg);
 
-/*
- * ---- events, implemented by the control plane (netlink.c) ----
- * The engine calls these itself, once per state change, whoever caused it
- * (a request, a session, the store-full policy, an I/O error):
- * LUN_ADDED/REMOVED from vss_lun_add/remove, SNAPSHOT_CREATED from
- * vss_snapshot_persist, SNAPSHOT_DELETED from vss_snapshot_delete and the
- * store-full policy, SNAPSHOT_INVALIDATED, STORE_LOW, STORE_FULL.  They are
- * called in process context without engine locks held.
- */
-
-enum vss_event {
-	VSS_EV_LUN_ADDED = 1,
-	VSS_EV_LUN_REMOVED,
-	VSS_EV_SNAPSHOT_CREATED,
-	VSS_EV_SNAPSHOT_DELETED,
-	VSS_EV_SNAPSHOT_INVALIDATED,
-	VSS_EV_STORE_LOW,	/* usage crossed the low-space threshold */
-	VSS_EV_STORE_FULL,	/* a snapshot was dropped to make room */
-};
-
-void vss_nl_lun_event(enum vss_event ev, struct vss_lun *lun);
-void vss_nl_snapshot_event(enum vss_event ev, struct vss_snapshot *snap);
+/* Events are reported through events.h (implemented by netlink.c). */
 
 /* ---- module init, one pair per object file ---- */
 int vss_lun_init(void);

@@ -34,7 +34,7 @@ static int backup_check(struct vss_backup *b)
 	if (b->running)
 		rc = vss__set_error(b->ctx, -EBUSY,
 				    VSS_E_SNAPSHOT_SET_IN_PROGRESS,
-				    "DoSnapshotSet is in progress");
+				    "an asynchronous operation (DoSnapshotSet, GatherWriterMetadata, PrepareForBackup or GatherWriterStatus) is in progress");
 	else if (b->complete)
 		rc = vss__set_error(b->ctx, -EINVAL, VSS_E_BAD_STATE,
 				    "the backup is complete");
@@ -110,8 +110,15 @@ VSS_EXPORT void vss_backup_free(struct vss_backup *b)
 	while (b->running)
 		pthread_cond_wait(&b->idle, &b->lock);
 	pthread_mutex_unlock(&b->lock);
-	/* closing the session's socket makes the kernel drop the session */
+	/*
+	 * Closing the session's socket makes the kernel drop the session and
+	 * send BackupShutdown to its writers.
+	 */
 	vss__sock_close(b->sk);
+	free(b->status);
+	for (size_t i = 0; i < b->nr_meta; i++)
+		free(b->meta[i].doc);
+	free(b->meta);
 	pthread_cond_destroy(&b->idle);
 	pthread_mutex_destroy(&b->lock);
 	vss_ctx_unref(b->ctx);
@@ -251,28 +258,151 @@ static int set_do_cb(const struct nlmsghdr *nlh, void *arg)
 	return vss__parse_set_do(nlh, nlh->nlmsg_type, arg);
 }
 
-static void *do_snapshot_set_worker(void *arg)
+/* DoSnapshotSet on the worker thread; *@res is filled on success. */
+static int run_do_snapshot_set(struct vss_async *a, struct vss_backup *b,
+			       bool no_writers, struct vss_set_result **res)
 {
-	struct vss_async *a = arg;
-	struct vss_backup *b = a->backup;
-	struct vss_set_result *res;
-	const char *msg = NULL;
 	struct vss_req req;
-	uint32_t hr = 0;
 	int rc;
 
-	res = calloc(1, sizeof(*res));
+	*res = calloc(1, sizeof(**res));
 	req = vss__req_new(b->ctx, VSS_CMD_SET_DO, 0);
 	vss__put_id(&req, VSS_A_SET_SESSION_ID, &a->session_id);
 	vss__put_id(&req, VSS_A_SET_ID, &a->set_id);
-	if (!res) {
+	if (no_writers)
+		vss__put_flag(&req, VSS_A_SET_NO_WRITERS);
+	if (!*res) {
 		vss__req_free(&req);
-		rc = vss__set_error(b->ctx, -ENOMEM, 0, NULL);
-	} else {
-		rc = vss__request_on(b->ctx, b->sk, &req, set_do_cb, res);
-		if (!rc && !vss_id_equal(&res->set_id, &a->set_id))
+		return vss__set_error(b->ctx, -ENOMEM, 0, NULL);
+	}
+	rc = vss__request_on(b->ctx, b->sk, &req, set_do_cb, *res);
+	if (!rc && !vss_id_equal(&(*res)->set_id, &a->set_id))
+		rc = vss__set_error(b->ctx, -EBADMSG, 0,
+				    "the kernel replied for another set");
+	return rc;
+}
+
+struct wmeta_reply {
+	struct vss__wmeta *m;
+	bool seen;
+};
+
+static int wmeta_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	struct wmeta_reply *r = arg;
+	const void *md;
+	size_t len;
+	int rc;
+
+	rc = vss__parse_writer(nlh, nlh->nlmsg_type, &r->m->st, &md, &len);
+	if (rc)
+		return rc;
+	if (md) {
+		r->m->doc = malloc(len);
+		if (!r->m->doc)
+			return -ENOMEM;
+		memcpy(r->m->doc, md, len);
+		r->m->len = len;
+	}
+	r->seen = true;
+	return 0;
+}
+
+static void wmeta_free(struct vss__wmeta *m, size_t nr)
+{
+	for (size_t i = 0; i < nr; i++)
+		free(m[i].doc);
+	free(m);
+}
+
+/*
+ * GatherWriterMetadata on the worker thread: Identify to the writers, then
+ * each writer's status and document.
+ */
+static int run_gather_metadata(struct vss_async *a, struct vss_backup *b,
+			       struct vss__wmeta **out, size_t *nr_out)
+{
+	struct vss_writer_status *st = NULL;
+	struct vss__wmeta *m = NULL;
+	struct vss_req req;
+	size_t nr = 0;
+	int rc;
+
+	req = vss__req_new(b->ctx, VSS_CMD_SESSION_GATHER_METADATA, 0);
+	vss__put_id(&req, VSS_A_SESSION_ID, &a->session_id);
+	rc = vss__request_on(b->ctx, b->sk, &req, NULL, NULL);
+	if (!rc)
+		rc = vss__writer_dump(b->ctx, b->sk, &a->session_id, &st, &nr);
+	if (rc)
+		return rc;
+	if (nr) {
+		m = calloc(nr, sizeof(*m));
+		if (!m) {
+			free(st);
+			return vss__set_error(b->ctx, -ENOMEM, 0, NULL);
+		}
+	}
+	for (size_t i = 0; i < nr; i++) {
+		struct wmeta_reply r = { .m = &m[i] };
+
+		req = vss__req_new(b->ctx, VSS_CMD_WRITER_GET, 0);
+		vss__put_id(&req, VSS_A_WRITER_INSTANCE_ID, &st[i].instance_id);
+		vss__put_id(&req, VSS_A_WRITER_SESSION_ID, &a->session_id);
+		rc = vss__request_on(b->ctx, b->sk, &req, wmeta_cb, &r);
+		if (!rc && !r.seen)
 			rc = vss__set_error(b->ctx, -EBADMSG, 0,
-					    "the kernel replied for another set");
+					    "the kernel did not reply with the writer");
+		if (rc) {
+			wmeta_free(m, nr);
+			free(st);
+			return rc;
+		}
+	}
+	free(st);
+	*out = m;
+	*nr_out = nr;
+	return 0;
+}
+
+static void *backup_worker(void *arg)
+{
+	struct vss_async *a = arg;
+	struct vss_backup *b = a->backup;
+	struct vss_writer_status *st = NULL;
+	struct vss_set_result *res = NULL;
+	struct vss__wmeta *meta = NULL;
+	size_t nr_st = 0, nr_meta = 0;
+	const char *msg = NULL;
+	struct vss_req req;
+	bool no_writers;
+	uint32_t hr = 0;
+	int rc;
+
+	pthread_mutex_lock(&b->lock);
+	no_writers = b->no_writers;
+	pthread_mutex_unlock(&b->lock);
+	switch (a->op) {
+	case VSS__OP_DO_SNAPSHOT_SET:
+		rc = run_do_snapshot_set(a, b, no_writers, &res);
+		break;
+	case VSS__OP_GATHER_METADATA:
+		rc = run_gather_metadata(a, b, &meta, &nr_meta);
+		break;
+	case VSS__OP_PREPARE_BACKUP:
+		req = vss__req_new(b->ctx, VSS_CMD_SESSION_PREPARE_BACKUP, 0);
+		vss__put_id(&req, VSS_A_SESSION_ID, &a->session_id);
+		rc = vss__request_on(b->ctx, b->sk, &req, NULL, NULL);
+		break;
+	case VSS__OP_GATHER_STATUS:
+	default:
+		rc = vss__writer_dump(b->ctx, b->sk, &a->session_id, &st,
+				      &nr_st);
+		pthread_mutex_lock(&a->lock);
+		if (!rc && a->cancel_requested)
+			rc = vss__set_error(b->ctx, -ECANCELED, 0,
+					    "GatherWriterStatus was cancelled");
+		pthread_mutex_unlock(&a->lock);
+		break;
 	}
 	if (rc) {
 		hr = vss_ctx_last_hresult(b->ctx);
@@ -283,6 +413,21 @@ static void *do_snapshot_set_worker(void *arg)
 	if (!rc && res) {
 		b->result = *res;
 		b->has_result = true;
+	}
+	if (a->op == VSS__OP_GATHER_STATUS && !rc) {
+		free(b->status);
+		b->status = st;
+		b->nr_status = nr_st;
+		b->has_status = true;
+		st = NULL;
+	}
+	if (a->op == VSS__OP_GATHER_METADATA && !rc) {
+		wmeta_free(b->meta, b->nr_meta);
+		b->meta = meta;
+		b->nr_meta = nr_meta;
+		b->has_meta = true;
+		meta = NULL;
+		nr_meta = 0;
 	}
 	b->running = NULL;
 	pthread_cond_broadcast(&b->idle);
@@ -298,13 +443,70 @@ static void *do_snapshot_set_worker(void *arg)
 	pthread_mutex_unlock(&a->lock);
 	pthread_mutex_unlock(&b->lock);
 	free(res);
+	free(st);
+	wmeta_free(meta, nr_meta);
 	return NULL;
+}
+
+/* Start operation @op of @b on a worker thread. */
+static int start_op(struct vss_backup *b, enum vss__op op,
+		    const vss_id_t *set_id, struct vss_async **out)
+{
+	struct vss_async *a;
+	int rc;
+
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return vss__set_error(b->ctx, -ENOMEM, 0, NULL);
+	a->op = op;
+	a->ctx = vss_ctx_ref(b->ctx);
+	a->session_id = b->session_id;
+	if (set_id)
+		a->set_id = *set_id;
+	a->backup = b;
+	pthread_mutex_init(&a->lock, NULL);
+	pthread_cond_init(&a->cond, NULL);
+
+	pthread_mutex_lock(&b->lock);
+	if (b->running) {
+		/* another thread started one meanwhile */
+		pthread_mutex_unlock(&b->lock);
+		rc = backup_check(b);
+		goto out_free;
+	}
+	b->running = a;
+	if (op == VSS__OP_DO_SNAPSHOT_SET)
+		b->has_result = false;
+	if (op == VSS__OP_GATHER_STATUS) {
+		/* until it completes, GetWriterStatusEx is out of sequence */
+		b->has_status = false;
+	}
+	if (op == VSS__OP_GATHER_METADATA)
+		b->has_meta = false;
+	rc = -pthread_create(&a->thread, NULL, backup_worker, a);
+	if (rc)
+		b->running = NULL;
+	else if (op == VSS__OP_DO_SNAPSHOT_SET)
+		b->did_set = true;
+	pthread_mutex_unlock(&b->lock);
+	if (rc) {
+		vss__set_error(b->ctx, rc, 0, "cannot start a thread");
+		goto out_free;
+	}
+	*out = a;
+	return 0;
+
+out_free:
+	pthread_cond_destroy(&a->cond);
+	pthread_mutex_destroy(&a->lock);
+	vss_ctx_unref(a->ctx);
+	free(a);
+	return rc;
 }
 
 VSS_EXPORT int vss_backup_do_snapshot_set(struct vss_backup *b,
 					  struct vss_async **out)
 {
-	struct vss_async *a;
 	vss_id_t set_id;
 	int rc;
 
@@ -318,35 +520,7 @@ VSS_EXPORT int vss_backup_do_snapshot_set(struct vss_backup *b,
 		rc = need_set(b, &set_id);
 	if (rc)
 		return rc;
-	a = calloc(1, sizeof(*a));
-	if (!a)
-		return vss__set_error(b->ctx, -ENOMEM, 0, NULL);
-	a->ctx = vss_ctx_ref(b->ctx);
-	a->session_id = b->session_id;
-	a->set_id = set_id;
-	a->backup = b;
-	pthread_mutex_init(&a->lock, NULL);
-	pthread_cond_init(&a->cond, NULL);
-
-	pthread_mutex_lock(&b->lock);
-	b->running = a;
-	b->has_result = false;
-	rc = -pthread_create(&a->thread, NULL, do_snapshot_set_worker, a);
-	if (rc)
-		b->running = NULL;
-	else
-		b->did_set = true;
-	pthread_mutex_unlock(&b->lock);
-	if (rc) {
-		vss__set_error(b->ctx, rc, 0, "cannot start a thread");
-		pthread_cond_destroy(&a->cond);
-		pthread_mutex_destroy(&a->lock);
-		vss_ctx_unref(a->ctx);
-		free(a);
-		return rc;
-	}
-	*out = a;
-	return 0;
+	return start_op(b, VSS__OP_DO_SNAPSHOT_SET, &set_id, out);
 }
 
 VSS_EXPORT int vss_backup_get_set_result(struct vss_backup *b,
@@ -371,6 +545,7 @@ VSS_EXPORT int vss_backup_get_set_result(struct vss_backup *b,
 VSS_EXPORT int vss_backup_complete(struct vss_backup *b)
 {
 	struct vss_session_info si;
+	struct vss_req req;
 	int rc;
 
 	VSS_NEED(NULL, b);
@@ -385,6 +560,12 @@ VSS_EXPORT int vss_backup_complete(struct vss_backup *b)
 		return vss__set_error(b->ctx, -EINVAL, VSS_E_BAD_STATE,
 				      "no snapshot set was created in this session (session %s)",
 				      vss_session_state_name(si.state));
+	/* the writers of the set get BackupComplete */
+	req = vss__req_new(b->ctx, VSS_CMD_SESSION_BACKUP_COMPLETE, 0);
+	vss__put_id(&req, VSS_A_SESSION_ID, &b->session_id);
+	rc = vss__request_on(b->ctx, b->sk, &req, NULL, NULL);
+	if (rc)
+		return rc;
 	pthread_mutex_lock(&b->lock);
 	b->complete = true;
 	pthread_mutex_unlock(&b->lock);
@@ -465,6 +646,11 @@ VSS_EXPORT int vss_async_cancel(struct vss_async *a)
 	if (!done)
 		a->cancel_requested = true;
 	pthread_mutex_unlock(&a->lock);
+	if (!done && a->op == VSS__OP_GATHER_STATUS) {
+		/* a query: it ends by itself, reporting the cancellation */
+		vss__clear_error(a->ctx);
+		return 0;
+	}
 	if (done)
 		return vss__set_error(a->ctx, -EALREADY,
 				      result == -ECANCELED ?
@@ -518,4 +704,328 @@ VSS_EXPORT void vss_async_free(struct vss_async *a)
 	pthread_mutex_destroy(&a->lock);
 	vss_ctx_unref(a->ctx);
 	free(a);
+}
+
+/* ---- the requester side of the writer protocol ---- */
+
+/* Writer filters, like StartSnapshotSet, only before DoSnapshotSet. */
+static int writer_filter(struct vss_backup *b, uint32_t mode,
+			 const vss_id_t *ids, size_t nr)
+{
+	struct vss_req req;
+	int rc;
+
+	VSS_NEED(NULL, b);
+	VSS_NEED(b->ctx, ids);
+	vss__clear_error(b->ctx);
+	if (!nr || nr > VSS_WRITER_MAX_LUNS)
+		return vss__set_error(b->ctx, -EINVAL, VSS_E_INVALIDARG,
+				      "1 to %d writer ids", VSS_WRITER_MAX_LUNS);
+	rc = backup_check(b);
+	if (!rc)
+		rc = single_use_check(b);
+	if (rc)
+		return rc;
+	req = vss__req_new(b->ctx, VSS_CMD_SESSION_WRITER_FILTER, 0);
+	vss__put_id(&req, VSS_A_SESSION_ID, &b->session_id);
+	vss__put_u32(&req, VSS_A_SESSION_WRITER_FILTER, mode);
+	for (size_t i = 0; i < nr; i++)
+		vss__put_id(&req, VSS_A_SESSION_WRITER_ID, &ids[i]);
+	return vss__request_on(b->ctx, b->sk, &req, NULL, NULL);
+}
+
+VSS_EXPORT int vss_backup_disable_writer_classes(struct vss_backup *b,
+						 const vss_id_t *class_ids,
+						 size_t nr)
+{
+	return writer_filter(b, VSS_WRITER_FILTER_DISABLE_CLASSES, class_ids,
+			     nr);
+}
+
+VSS_EXPORT int vss_backup_enable_writer_classes(struct vss_backup *b,
+						const vss_id_t *class_ids,
+						size_t nr)
+{
+	return writer_filter(b, VSS_WRITER_FILTER_ENABLE_CLASSES, class_ids,
+			     nr);
+}
+
+VSS_EXPORT int vss_backup_disable_writer_instances(struct vss_backup *b,
+						   const vss_id_t *instance_ids,
+						   size_t nr)
+{
+	return writer_filter(b, VSS_WRITER_FILTER_DISABLE_INSTANCES,
+			     instance_ids, nr);
+}
+
+VSS_EXPORT int vss_backup_set_writers(struct vss_backup *b, bool enabled)
+{
+	int rc = 0;
+
+	VSS_NEED(NULL, b);
+	vss__clear_error(b->ctx);
+	pthread_mutex_lock(&b->lock);
+	if (b->running)
+		rc = vss__set_error(b->ctx, -EBUSY,
+				    VSS_E_SNAPSHOT_SET_IN_PROGRESS,
+				    "an asynchronous operation is in progress");
+	else
+		b->no_writers = !enabled;
+	pthread_mutex_unlock(&b->lock);
+	return rc;
+}
+
+VSS_EXPORT int vss_backup_gather_writer_metadata(struct vss_backup *b,
+						 struct vss_async **out)
+{
+	int rc;
+
+	VSS_NEED(NULL, b);
+	VSS_NEED(b->ctx, out);
+	vss__clear_error(b->ctx);
+	rc = backup_check(b);
+	if (!rc)
+		rc = single_use_check(b);
+	if (rc)
+		return rc;
+	return start_op(b, VSS__OP_GATHER_METADATA, NULL, out);
+}
+
+VSS_EXPORT int vss_backup_prepare_for_backup(struct vss_backup *b,
+					     struct vss_async **out)
+{
+	vss_id_t set_id;
+	int rc;
+
+	VSS_NEED(NULL, b);
+	VSS_NEED(b->ctx, out);
+	vss__clear_error(b->ctx);
+	rc = backup_check(b);
+	if (!rc)
+		rc = single_use_check(b);
+	if (!rc)
+		rc = need_set(b, &set_id);
+	if (rc)
+		return rc;
+	return start_op(b, VSS__OP_PREPARE_BACKUP, &set_id, out);
+}
+
+VSS_EXPORT int vss_backup_gather_writer_status(struct vss_backup *b,
+					       struct vss_async **out)
+{
+	int rc = 0;
+
+	VSS_NEED(NULL, b);
+	VSS_NEED(b->ctx, out);
+	vss__clear_error(b->ctx);
+	/* also after BackupComplete: only a running operation is in the way */
+	pthread_mutex_lock(&b->lock);
+	if (b->running)
+		rc = vss__set_error(b->ctx, -EBUSY,
+				    VSS_E_SNAPSHOT_SET_IN_PROGRESS,
+				    "an asynchronous operation is in progress");
+	pthread_mutex_unlock(&b->lock);
+	if (rc)
+		return rc;
+	return start_op(b, VSS__OP_GATHER_STATUS, NULL, out);
+}
+
+/*
+ * GetWriterStatus* may read the gathered copy?  Caller holds b->lock.
+ * Returns 0 or the VSS_E_BAD_STATE failure.
+ */
+static int status_ready(struct vss_backup *b)
+{
+	if (b->restore)
+		return vss__set_error(b->ctx, -EINVAL, VSS_E_BAD_STATE,
+				      "writer status is not available during a restore");
+	if (b->running && b->running->op == VSS__OP_GATHER_STATUS)
+		return vss__set_error(b->ctx, -EINVAL, VSS_E_BAD_STATE,
+				      "GatherWriterStatus has not completed");
+	if (!b->has_status)
+		return vss__set_error(b->ctx, -EINVAL, VSS_E_BAD_STATE,
+				      "GatherWriterStatus has not completed (or FreeWriterStatus was called)");
+	return 0;
+}
+
+VSS_EXPORT int vss_backup_get_writer_status_count(struct vss_backup *b,
+						  unsigned int *count)
+{
+	int rc;
+
+	VSS_NEED(NULL, b);
+	VSS_NEED(b->ctx, count);
+	vss__clear_error(b->ctx);
+	pthread_mutex_lock(&b->lock);
+	rc = status_ready(b);
+	if (!rc)
+		*count = (unsigned int)b->nr_status;
+	pthread_mutex_unlock(&b->lock);
+	return rc;
+}
+
+VSS_EXPORT int vss_backup_get_writer_status_ex(struct vss_backup *b,
+					       unsigned int index,
+					       vss_id_t *instance_id,
+					       vss_id_t *class_id, char **name,
+					       uint32_t *state,
+					       uint32_t *hr_writer,
+					       uint32_t *hr_application,
+					       char **message)
+{
+	const struct vss_writer_status *st;
+	char *n = NULL, *m = NULL;
+	int rc;
+
+	VSS_NEED(NULL, b);
+	VSS_NEED(b->ctx, instance_id);
+	VSS_NEED(b->ctx, class_id);
+	VSS_NEED(b->ctx, name);
+	VSS_NEED(b->ctx, state);
+	VSS_NEED(b->ctx, hr_writer);
+	vss__clear_error(b->ctx);
+	pthread_mutex_lock(&b->lock);
+	rc = status_ready(b);
+	if (rc)
+		goto out_unlock;
+	if (index >= b->nr_status) {
+		rc = vss__set_error(b->ctx, -ENOENT, VSS_E_OBJECT_NOT_FOUND,
+				    "writer index %u out of range (%zu statuses)",
+				    index, b->nr_status);
+		goto out_unlock;
+	}
+	st = &b->status[index];
+	n = strdup(st->name);
+	if (message)
+		m = strdup(st->message);
+	if (!n || (message && !m)) {
+		free(n);
+		free(m);
+		rc = vss__set_error(b->ctx, -ENOMEM, VSS_E_OUTOFMEMORY, NULL);
+		goto out_unlock;
+	}
+	*instance_id = st->instance_id;
+	*class_id = st->class_id;
+	*name = n;
+	*state = st->state;
+	*hr_writer = st->hr_writer;
+	if (hr_application)
+		*hr_application = st->hr_application;
+	if (message)
+		*message = m;
+out_unlock:
+	pthread_mutex_unlock(&b->lock);
+	return rc;
+}
+
+VSS_EXPORT int vss_backup_get_writer_statuses(struct vss_backup *b,
+					      struct vss_writer_status **out,
+					      size_t *nr)
+{
+	struct vss_writer_status *copy = NULL;
+	int rc;
+
+	VSS_NEED(NULL, b);
+	VSS_NEED(b->ctx, out);
+	VSS_NEED(b->ctx, nr);
+	vss__clear_error(b->ctx);
+	pthread_mutex_lock(&b->lock);
+	rc = status_ready(b);
+	if (!rc && b->nr_status) {
+		copy = malloc(b->nr_status * sizeof(*copy));
+		if (copy)
+			memcpy(copy, b->status, b->nr_status * sizeof(*copy));
+		else
+			rc = vss__set_error(b->ctx, -ENOMEM, VSS_E_OUTOFMEMORY,
+					    NULL);
+	}
+	if (!rc) {
+		*out = copy;
+		*nr = b->nr_status;
+	}
+	pthread_mutex_unlock(&b->lock);
+	return rc;
+}
+
+VSS_EXPORT int vss_backup_free_writer_status(struct vss_backup *b)
+{
+	VSS_NEED(NULL, b);
+	vss__clear_error(b->ctx);
+	pthread_mutex_lock(&b->lock);
+	free(b->status);
+	b->status = NULL;
+	b->nr_status = 0;
+	b->has_status = false;
+	pthread_mutex_unlock(&b->lock);
+	return 0;
+}
+
+/* GetWriterMetadata* may read the gathered copy?  Caller holds b->lock. */
+static int meta_ready(struct vss_backup *b)
+{
+	if (b->running && b->running->op == VSS__OP_GATHER_METADATA)
+		return vss__set_error(b->ctx, -EINVAL, VSS_E_BAD_STATE,
+				      "GatherWriterMetadata has not completed");
+	if (!b->has_meta)
+		return vss__set_error(b->ctx, -EINVAL, VSS_E_BAD_STATE,
+				      "GatherWriterMetadata has not completed");
+	return 0;
+}
+
+VSS_EXPORT int vss_backup_get_writer_metadata_count(struct vss_backup *b,
+						    unsigned int *count)
+{
+	int rc;
+
+	VSS_NEED(NULL, b);
+	VSS_NEED(b->ctx, count);
+	vss__clear_error(b->ctx);
+	pthread_mutex_lock(&b->lock);
+	rc = meta_ready(b);
+	if (!rc)
+		*count = (unsigned int)b->nr_meta;
+	pthread_mutex_unlock(&b->lock);
+	return rc;
+}
+
+VSS_EXPORT int vss_backup_get_writer_metadata(struct vss_backup *b,
+					      unsigned int index,
+					      struct vss_writer_status *writer,
+					      void **doc, size_t *len)
+{
+	const struct vss__wmeta *m;
+	void *copy = NULL;
+	int rc;
+
+	VSS_NEED(NULL, b);
+	VSS_NEED(b->ctx, writer);
+	vss__clear_error(b->ctx);
+	pthread_mutex_lock(&b->lock);
+	rc = meta_ready(b);
+	if (rc)
+		goto out_unlock;
+	if (index >= b->nr_meta) {
+		rc = vss__set_error(b->ctx, -ENOENT, VSS_E_OBJECT_NOT_FOUND,
+				    "writer index %u out of range (%zu writers)",
+				    index, b->nr_meta);
+		goto out_unlock;
+	}
+	m = &b->meta[index];
+	if (doc && m->doc) {
+		copy = malloc(m->len);
+		if (!copy) {
+			rc = vss__set_error(b->ctx, -ENOMEM, VSS_E_OUTOFMEMORY,
+					    NULL);
+			goto out_unlock;
+		}
+		memcpy(copy, m->doc, m->len);
+	}
+	*writer = m->st;
+	if (doc)
+		*doc = copy;
+	if (len)
+		*len = m->len;
+out_unlock:
+	pthread_mutex_unlock(&b->lock);
+	return rc;
 }

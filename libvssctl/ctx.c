@@ -402,9 +402,11 @@ static int request_result(const struct vss_ctx *ctx, const struct vss_nlerr *e,
  */
 static int request_on(struct vss_ctx *ctx, struct nl_sock *sk,
 		      struct vss_req *r, vss_msg_cb cb, void *arg,
+		      vss_msg_cb other, void *other_arg,
 		      pthread_mutex_t *lock)
 {
-	struct vss_walk w = { .family = ctx->family, .cb = cb, .arg = arg };
+	struct vss_walk w = { .family = ctx->family, .cb = cb, .arg = arg,
+			      .other = other, .other_arg = other_arg };
 	bool malformed = false, kernel_error = false;
 	struct nl_msg *msg = r->msg;
 	struct nlmsghdr *nlh;
@@ -510,7 +512,28 @@ out_malformed:
 int vss__request_on(struct vss_ctx *ctx, struct nl_sock *sk, struct vss_req *r,
 		    vss_msg_cb cb, void *arg)
 {
-	return request_on(ctx, sk, r, cb, arg, NULL);
+	return request_on(ctx, sk, r, cb, arg, NULL, NULL, NULL);
+}
+
+/**
+ * vss__request_on_ev() - vss__request_on() that keeps unrelated messages
+ * @ctx: context
+ * @sk: socket (the caller serializes its use)
+ * @r: request; its message is consumed
+ * @cb: reply handler or NULL
+ * @arg: passed to @cb
+ * @other: called with each message of the family that is not a reply to
+ *	@r (a writer's events, which share the writer's socket); its error
+ *	fails the request as malformed
+ * @other_arg: passed to @other
+ *
+ * Return: as vss__request_on().
+ */
+int vss__request_on_ev(struct vss_ctx *ctx, struct nl_sock *sk,
+		       struct vss_req *r, vss_msg_cb cb, void *arg,
+		       vss_msg_cb other, void *other_arg)
+{
+	return request_on(ctx, sk, r, cb, arg, other, other_arg, NULL);
 }
 
 /**
@@ -525,7 +548,7 @@ int vss__request_on(struct vss_ctx *ctx, struct nl_sock *sk, struct vss_req *r,
 int vss__request(struct vss_ctx *ctx, struct vss_req *r, vss_msg_cb cb,
 		 void *arg)
 {
-	return request_on(ctx, ctx->req, r, cb, arg, &ctx->lock);
+	return request_on(ctx, ctx->req, r, cb, arg, NULL, NULL, &ctx->lock);
 }
 
 /* ---- context ---- */

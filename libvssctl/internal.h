@@ -118,6 +118,8 @@ typedef int (*vss_msg_cb)(const struct nlmsghdr *nlh, void *arg);
  * @done: the stream ended (ACK, error or DONE)
  * @intr: a dump message carried NLM_F_DUMP_INTR (objects changed while
  *	dumping: the result may be inconsistent, the caller retries)
+ * @other, @other_arg: if set, called for the family's messages that are
+ *	not part of the stream (a writer's events arriving meanwhile)
  */
 struct vss_walk {
 	uint32_t seq;
@@ -128,6 +130,8 @@ struct vss_walk {
 	struct vss_nlerr nlerr;
 	bool done;
 	bool intr;
+	vss_msg_cb other;
+	void *other_arg;
 };
 
 int vss__walk(struct vss_walk *w, const void *buf, size_t len);
@@ -173,6 +177,14 @@ struct vss__event {
 	struct vss_set_break_event set_break;
 };
 
+int vss__parse_writer(const struct nlmsghdr *nlh, int family,
+		       struct vss_writer_status *st, const void **md,
+		       size_t *md_len);
+int vss__writer_dump(struct vss_ctx *ctx, struct nl_sock *sk,
+		     const vss_id_t *sid, struct vss_writer_status **out,
+		     size_t *nr);
+int vss__parse_writer_event(const struct nlmsghdr *nlh, int family,
+			    struct vss_writer_event_info *ev);
 int vss__parse_event_ext(const struct nlmsghdr *nlh, int family,
 			 struct vss__event *ev);
 const char *vss__attr_name(uint8_t cmd, uint32_t type);
@@ -207,6 +219,9 @@ int vss__request_on(struct vss_ctx *ctx, struct nl_sock *sk, struct vss_req *r,
 		    vss_msg_cb cb, void *arg);
 int vss__request(struct vss_ctx *ctx, struct vss_req *r, vss_msg_cb cb,
 		 void *arg);
+int vss__request_on_ev(struct vss_ctx *ctx, struct nl_sock *sk,
+		       struct vss_req *r, vss_msg_cb cb, void *arg,
+		       vss_msg_cb other, void *other_arg);
 int vss__sock_open(struct vss_ctx *ctx, struct nl_sock **out);
 void vss__sock_close(struct nl_sock *sk);
 int vss__recv(struct nl_sock *sk, void **buf, size_t *len, int timeout_ms);
@@ -217,6 +232,21 @@ int vss__recv(struct nl_sock *sk, void **buf, size_t *len, int timeout_ms);
  * Here rather than in backup.c so that the host unit tests can build
  * objects without a kernel.  Lock order: backup->lock, then async->lock.
  */
+/* A writer's Identify result, as GatherWriterMetadata copied it. */
+struct vss__wmeta {
+	struct vss_writer_status st;
+	void *doc;			/* malloc'ed, NULL if none */
+	size_t len;
+};
+
+/* The asynchronous operations of a backup object. */
+enum vss__op {
+	VSS__OP_DO_SNAPSHOT_SET,
+	VSS__OP_GATHER_METADATA,
+	VSS__OP_PREPARE_BACKUP,
+	VSS__OP_GATHER_STATUS,
+};
+
 struct vss_backup {
 	struct vss_ctx *ctx;		/* reference */
 	struct nl_sock *sk;		/* the session's socket */
@@ -231,9 +261,18 @@ struct vss_backup {
 	bool has_result;		/* @result of the last successful set */
 	struct vss_set_result result;
 	bool complete;			/* BackupComplete was called */
+	bool no_writers;		/* DoSnapshotSet without writers */
+	bool restore;			/* a restore operation (none yet) */
+	bool has_status;		/* GatherWriterStatus completed */
+	struct vss_writer_status *status;	/* its copy */
+	size_t nr_status;
+	bool has_meta;			/* GatherWriterMetadata completed */
+	struct vss__wmeta *meta;	/* its copy */
+	size_t nr_meta;
 };
 
 struct vss_async {
+	enum vss__op op;
 	struct vss_ctx *ctx;		/* reference, for Cancel */
 	vss_id_t session_id;
 	struct vss_backup *backup;	/* only the worker uses it */

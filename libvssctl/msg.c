@@ -149,8 +149,14 @@ int vss__walk(struct vss_walk *w, const void *buf, size_t len)
 
 		if (mlen < NLMSG_HDRLEN || mlen > left)
 			return -EBADMSG;
-		if (nlh->nlmsg_seq != w->seq)
+		if (nlh->nlmsg_seq != w->seq) {
+			if (w->other && nlh->nlmsg_type == w->family) {
+				rc = w->other(nlh, w->other_arg);
+				if (rc)
+					return rc;
+			}
 			goto next;
+		}
 
 		switch (nlh->nlmsg_type) {
 		case NLMSG_NOOP:

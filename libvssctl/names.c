@@ -137,6 +137,7 @@ VSS_EXPORT const char *vss_session_state_name(uint32_t state)
 	case VSS_SESSION_STATE_SET_COMMITTING:	return "set-committing";
 	case VSS_SESSION_STATE_SNAPSHOTS_DONE:	return "snapshots-done";
 	case VSS_SESSION_STATE_ABORTED:		return "aborted";
+	case VSS_SESSION_STATE_BACKUP_COMPLETE:	return "backup-complete";
 	default:				return "unknown";
 	}
 }
@@ -181,11 +182,26 @@ static const char *const lun_attrs[] = {
 static const char *const session_attrs[] = {
 	[VSS_A_SESSION_ID] = "id", [VSS_A_SESSION_STATE] = "state",
 	[VSS_A_SESSION_SET_ID] = "set-id",
+	[VSS_A_SESSION_WRITER_FILTER] = "writer-filter",
+	[VSS_A_SESSION_WRITER_ID] = "writer-id",
 };
 
 static const char *const set_attrs[] = {
 	[VSS_A_SET_SESSION_ID] = "session-id", [VSS_A_SET_ID] = "id",
 	[VSS_A_SET_LUN] = "lun", [VSS_A_SET_SNAPSHOT_ID] = "snapshot-id",
+};
+
+static const char *const writer_attrs[] = {
+	[VSS_A_WRITER_NAME] = "name", [VSS_A_WRITER_CLASS_ID] = "class-id",
+	[VSS_A_WRITER_INSTANCE_ID] = "instance-id", [VSS_A_WRITER_LUN] = "lun",
+	[VSS_A_WRITER_EVENT_TIMEOUT_MS] = "event-timeout-ms",
+	[VSS_A_WRITER_FREEZE_TIMEOUT_MS] = "freeze-timeout-ms",
+	[VSS_A_WRITER_SESSION_ID] = "session-id", [VSS_A_WRITER_EVENT] = "event",
+	[VSS_A_WRITER_EVENT_SEQ] = "event-seq",
+	[VSS_A_WRITER_HR_WRITER] = "hr-writer",
+	[VSS_A_WRITER_HR_APPLICATION] = "hr-application",
+	[VSS_A_WRITER_MESSAGE] = "message", [VSS_A_WRITER_METADATA] = "metadata",
+	[VSS_A_WRITER_NON_FATAL] = "non-fatal",
 };
 
 static const char *const snapshot_attrs[] = {
@@ -215,6 +231,10 @@ const char *vss__attr_name(uint8_t cmd, uint32_t type)
 	case VSS_CMD_SESSION_NEW:
 	case VSS_CMD_SESSION_GET:
 	case VSS_CMD_SESSION_ABORT:
+	case VSS_CMD_SESSION_WRITER_FILTER:
+	case VSS_CMD_SESSION_GATHER_METADATA:
+	case VSS_CMD_SESSION_PREPARE_BACKUP:
+	case VSS_CMD_SESSION_BACKUP_COMPLETE:
 		names = session_attrs;
 		n = ARRAY_SIZE(session_attrs);
 		break;
@@ -222,6 +242,17 @@ const char *vss__attr_name(uint8_t cmd, uint32_t type)
 	case VSS_CMD_SET_ADD:
 	case VSS_CMD_SET_DO:
 	case VSS_CMD_SET_DEL:
+		names = set_attrs;
+		n = ARRAY_SIZE(set_attrs);
+		break;
+	case VSS_CMD_WRITER_REGISTER:
+	case VSS_CMD_WRITER_UNREGISTER:
+	case VSS_CMD_WRITER_GET:
+	case VSS_CMD_WRITER_REPLY:
+		names = writer_attrs;
+		n = ARRAY_SIZE(writer_attrs);
+		break;
+	case VSS_CMD_SET_BREAK:
 		names = set_attrs;
 		n = ARRAY_SIZE(set_attrs);
 		break;

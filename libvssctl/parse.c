@@ -359,3 +359,105 @@ int vss__parse_event(const struct nlmsghdr *nlh, int family,
 	*ev = xev.pub;
 	return rc;
 }
+
+/*
+ * The repeated VSS_A_WRITER_LUN attributes of a writer message, in order
+ * (nla_parse keeps only the last copy).
+ */
+static int writer_luns(const struct nlmsghdr *nlh, size_t *nr,
+		       char (*luns)[VSS_LUN_NAME_MAX + 1])
+{
+	const struct genlmsghdr *g = NLMSG_DATA(nlh);
+	struct nlattr *a = (struct nlattr *)((const char *)g + GENL_HDRLEN);
+	int rem = (int)(nlh->nlmsg_len - NLMSG_HDRLEN - GENL_HDRLEN);
+
+	*nr = 0;
+	for (; nla_ok(a, rem); a = nla_next(a, &rem)) {
+		if (nla_type(a) != VSS_A_WRITER_LUN)
+			continue;
+		if (*nr == VSS_WRITER_MAX_LUNS ||
+		    vss__attr_str(a, luns[*nr], sizeof(luns[0])) ||
+		    !luns[*nr][0])
+			return -EBADMSG;
+		(*nr)++;
+	}
+	return 0;
+}
+
+/**
+ * vss__parse_writer() - decode a writer and its status (writer-get)
+ * @nlh: message
+ * @family: family id
+ * @st: filled in (zeroed first)
+ * @md: if not NULL, receives a pointer into @nlh to the metadata document
+ *	(NULL if absent)
+ * @md_len: its length
+ *
+ * Return: 0 or -EBADMSG.
+ */
+int vss__parse_writer(const struct nlmsghdr *nlh, int family,
+		      struct vss_writer_status *st, const void **md,
+		      size_t *md_len)
+{
+	struct nlattr *tb[VSS_A_WRITER_MAX + 1];
+	struct vss_writer_status w;
+
+	memset(&w, 0, sizeof(w));
+	if (vss__genl_parse(nlh, family, tb, VSS_A_WRITER_MAX, NULL))
+		return -EBADMSG;
+	if (vss__attr_str(tb[VSS_A_WRITER_NAME], w.name, sizeof(w.name)) ||
+	    vss__attr_id(tb[VSS_A_WRITER_INSTANCE_ID], &w.instance_id) ||
+	    opt_id(tb[VSS_A_WRITER_CLASS_ID], &w.class_id, NULL) ||
+	    opt_u32(tb[VSS_A_WRITER_EVENT_TIMEOUT_MS], &w.event_timeout_ms) ||
+	    opt_u32(tb[VSS_A_WRITER_FREEZE_TIMEOUT_MS], &w.freeze_timeout_ms) ||
+	    flag(tb[VSS_A_WRITER_REGISTERED], &w.registered) ||
+	    opt_id(tb[VSS_A_WRITER_SESSION_ID], &w.session_id,
+		   &w.has_session_id) ||
+	    opt_u32(tb[VSS_A_WRITER_STATE], &w.state) ||
+	    opt_u32(tb[VSS_A_WRITER_HR_WRITER], &w.hr_writer) ||
+	    opt_u32(tb[VSS_A_WRITER_HR_APPLICATION], &w.hr_application) ||
+	    opt_str(tb[VSS_A_WRITER_MESSAGE], w.message, sizeof(w.message)) ||
+	    writer_luns(nlh, &w.nr_luns, w.luns))
+		return -EBADMSG;
+	if (md) {
+		struct nlattr *a = tb[VSS_A_WRITER_METADATA];
+
+		*md = a && nla_len(a) > 0 ? nla_data(a) : NULL;
+		*md_len = *md ? (size_t)nla_len(a) : 0;
+	}
+	*st = w;
+	return 0;
+}
+
+/**
+ * vss__parse_writer_event() - decode a writer-event-ntf
+ * @nlh: message
+ * @family: family id
+ * @ev: filled in (zeroed first)
+ *
+ * Return: 0, -ENOENT if @nlh is another message of the family, -EBADMSG.
+ */
+int vss__parse_writer_event(const struct nlmsghdr *nlh, int family,
+			    struct vss_writer_event_info *ev)
+{
+	struct nlattr *tb[VSS_A_WRITER_MAX + 1];
+	struct vss_writer_event_info e;
+	uint8_t cmd;
+
+	memset(&e, 0, sizeof(e));
+	if (vss__genl_parse(nlh, family, tb, VSS_A_WRITER_MAX, &cmd))
+		return -EBADMSG;
+	if (cmd != VSS_CMD_WRITER_EVENT_NTF)
+		return -ENOENT;
+	if (vss__attr_u32(tb[VSS_A_WRITER_EVENT], &e.type) ||
+	    vss__attr_u32(tb[VSS_A_WRITER_EVENT_SEQ], &e.seq) ||
+	    vss__attr_id(tb[VSS_A_WRITER_SESSION_ID], &e.session_id) ||
+	    opt_id(tb[VSS_A_WRITER_SET_ID], &e.set_id, &e.has_set_id) ||
+	    opt_u32(tb[VSS_A_WRITER_TIMEOUT_MS], &e.timeout_ms) ||
+	    writer_luns(nlh, &e.nr_luns, e.luns))
+		return -EBADMSG;
+	if (!e.type)
+		return -EBADMSG;
+	*ev = e;
+	return 0;
+}

@@ -41,7 +41,17 @@
  *
  * Link with pkg-config libvssctl.  Symbols are versioned (LIBVSSCTL_1,
  * then one node per addition); the package version follows the last node
- * (LIBVSSCTL_1.2: 1.2.0).
+ * (LIBVSSCTL_1.3: 1.3.0).
+ *
+ * Writers (LIBVSSCTL_1.3): an application registers a writer
+ * (vss_writer_new()) and answers the events of the sessions that involve
+ * it, with vss_writer_next_event()/vss_writer_reply() in its own poll loop
+ * (vss_writer_fd()) or with callbacks (vss_writer_dispatch(),
+ * vss_writer_run()).  A requester drives the protocol with
+ * GatherWriterMetadata, PrepareForBackup, DoSnapshotSet, BackupComplete
+ * and reads the writers' statuses with GatherWriterStatus and
+ * GetWriterStatusEx.  A struct vss_writer must be used by one thread at a
+ * time, except vss_writer_stop() and vss_writer_fd().
  */
 #ifndef LIBVSSCTL_VSSCTL_H
 #define LIBVSSCTL_VSSCTL_H
@@ -507,8 +517,10 @@ int vss_backup_new(struct vss_ctx *ctx, struct vss_backup **backup);
  * vss_backup_free() - release the object (and its session)
  * @backup: may be NULL
  *
- * Waits for a DoSnapshotSet still running (see vss_async_cancel()).
- * Snapshots already created are kept.
+ * Waits for an operation still running (see vss_async_cancel()).
+ * Snapshots already created are kept.  Closing the session's socket makes
+ * the kernel send BackupShutdown to the writers that took part in the
+ * session (not waited for).
  */
 void vss_backup_free(struct vss_backup *backup);
 
@@ -581,9 +593,17 @@ int vss_backup_add_to_snapshot_set(struct vss_backup *backup, const char *lun,
  * @backup: object
  * @async: receives the async handle (free with vss_async_free())
  *
- * Every LUN of the set is frozen, held, snapshotted at one instant and
- * released; a failure leaves nothing behind on any LUN.  Until the
- * operation ends, other calls on @backup fail with -EBUSY
+ * Unless vss_backup_set_writers(backup, false) was called, the writers
+ * with a LUN in the set take part: PrepareForSnapshot, Freeze (in
+ * registration order), then every LUN of the set is frozen, held,
+ * snapshotted at one instant and released, then Thaw (in reverse order)
+ * and PostSnapshot once the snapshots are durable.  A failure -- a
+ * writer's veto, a writer not answering in time
+ * (VSS_E_WRITER_NOT_RESPONDING), a Freeze->Thaw window exceeded
+ * (VSS_E_WRITERERROR_TIMEOUT) -- leaves nothing behind on any LUN; the
+ * operation's HRESULT is then the writer's failure code and
+ * GatherWriterStatus/GetWriterStatusEx tell which writer and why.  Until
+ * the operation ends, other calls on @backup fail with -EBUSY
  * (VSS_E_SNAPSHOT_SET_IN_PROGRESS).
  *
  * Return: 0 or -errno (the operation was not started).
@@ -607,7 +627,11 @@ int vss_backup_get_set_result(struct vss_backup *backup,
  *
  * Ends the operation after the data was copied: valid only once a snapshot
  * set was created in this session (else -EINVAL with VSS_E_BAD_STATE).
- * Afterwards only queries and vss_backup_free() are allowed.
+ * The writers of the set get BackupComplete; the call returns once each
+ * answered or its event timeout passed (a writer's failure shows in its
+ * status, FAILED_AT_BACKUP_COMPLETE, and does not fail the call).
+ * Afterwards only queries, GatherWriterStatus and vss_backup_free() are
+ * allowed.
  *
  * Return: 0 or -errno.
  */
@@ -757,6 +781,553 @@ typedef int (*vss_event_fn)(void *arg, const struct vss_event *event);
  * by @fn, or -errno.
  */
 int vss_events_dispatch(struct vss_ctx *ctx, vss_event_fn fn, void *arg);
+
+/* ---- writers: shared definitions ---- */
+
+/*
+ * A writer is an application that takes part in snapshot sets: it
+ * registers with a name, a class id and the LUNs its data lives on, and
+ * answers one event per phase of every session that involves it
+ * (enum vss_writer_event: Identify, PrepareForBackup, PrepareForSnapshot,
+ * Freeze, Thaw, PostSnapshot, Abort, BackupComplete, BackupShutdown,
+ * PreRestore, PostRestore).  The kernel owns every deadline: an event not
+ * answered within the writer's event timeout fails the phase with
+ * VSS_E_WRITER_NOT_RESPONDING; past the writer's Freeze->Thaw window the
+ * kernel thaws and releases every LUN itself and the writer's status is
+ * VSS_E_WRITERERROR_TIMEOUT.  A writer whose LUNs are only partly in a
+ * snapshot set takes no part in it and its status is
+ * VSS_E_WRITERERROR_INCONSISTENTSNAPSHOT (FAILED_AT_PREPARE_SNAPSHOT);
+ * the set goes on.  States are enum vss_writer_state (VSS_WRITER_STATE
+ * values), failure codes the VSS_E_WRITERERROR_* of <linux/vss.h>.
+ */
+
+/**
+ * vss_writer_state_name() - name of a VSS_WRITER_STATE value
+ * @state: enum vss_writer_state
+ *
+ * Return: "stable", "waiting-for-freeze", "failed-at-freeze", ... (the
+ * VSS name in lower case with dashes) or "unknown".  Since LIBVSSCTL_1.3.
+ */
+const char *vss_writer_state_name(uint32_t state);
+
+/**
+ * vss_writer_event_name() - name of a writer event
+ * @event: enum vss_writer_event
+ *
+ * Return: "identify", "prepare-backup", "prepare-snapshot", "freeze",
+ * "thaw", "post-snapshot", "abort", "backup-complete", "backup-shutdown",
+ * "pre-restore", "post-restore", or "unknown".  Since LIBVSSCTL_1.3.
+ */
+const char *vss_writer_event_name(uint32_t event);
+
+/**
+ * vss_writer_event_from_name() - parse a writer event name
+ * @name: as returned by vss_writer_event_name()
+ *
+ * Return: the enum vss_writer_event value, or 0 for an unknown name.
+ * Since LIBVSSCTL_1.3.
+ */
+uint32_t vss_writer_event_from_name(const char *name);
+
+/**
+ * struct vss_writer_status - a writer and its status in one session
+ * @instance_id: the writer's instance id (new at every registration)
+ * @class_id: its class id (all zero if it gave none)
+ * @name: its name
+ * @nr_luns: entries of @luns
+ * @luns: the LUNs it registered with
+ * @event_timeout_ms: its event-reply timeout
+ * @freeze_timeout_ms: its Freeze->Thaw window
+ * @registered: the writer is still registered (a session's status
+ *	outlives the writer)
+ * @has_session_id: @session_id and the fields below are set (a listed
+ *	writer that never took part in a session has no status)
+ * @session_id: the session the status belongs to
+ * @state: enum vss_writer_state in that session
+ * @hr_writer: its failure (VSS_E_WRITERERROR_*, VSS_E_WRITER_NOT_RESPONDING),
+ *	0 (S_OK) if none
+ * @hr_application: the application's own code, 0 if none
+ * @message: the failure's message, "" if none
+ */
+struct vss_writer_status {
+	vss_id_t instance_id;
+	vss_id_t class_id;
+	char name[VSS_WRITER_NAME_MAX + 1];
+	size_t nr_luns;
+	char luns[VSS_WRITER_MAX_LUNS][VSS_LUN_NAME_MAX + 1];
+	uint32_t event_timeout_ms;
+	uint32_t freeze_timeout_ms;
+	bool registered;
+	bool has_session_id;
+	vss_id_t session_id;
+	uint32_t state;
+	uint32_t hr_writer;
+	uint32_t hr_application;
+	char message[VSS_WRITER_MESSAGE_MAX + 1];
+};
+
+/**
+ * vss_writer_list() - the registered writers (vssctl writer list)
+ * @ctx: context
+ * @writers: receives a malloc'ed array (NULL when empty), freed with
+ *	free(), in registration order; each with the status of the last
+ *	session it took part in, if any
+ * @nr: receives its length
+ *
+ * Return: 0 or -errno.  Since LIBVSSCTL_1.3.
+ */
+int vss_writer_list(struct vss_ctx *ctx, struct vss_writer_status **writers,
+		    size_t *nr);
+
+/**
+ * vss_session_writer_status() - the writers' statuses in any session
+ * @ctx: context
+ * @session_id: the session (it must still exist)
+ * @writers: receives a malloc'ed array (NULL when empty), freed with
+ *	free(), in registration order, also of writers since gone
+ * @nr: receives its length
+ *
+ * Return: 0, -ENOENT (VSS_E_OBJECT_NOT_FOUND) or -errno.
+ * Since LIBVSSCTL_1.3.
+ */
+int vss_session_writer_status(struct vss_ctx *ctx, const vss_id_t *session_id,
+			      struct vss_writer_status **writers, size_t *nr);
+
+/* ---- writer side ---- */
+
+struct vss_writer;
+
+/**
+ * struct vss_writer_params - arguments of vss_writer_new()
+ * @name: writer name, 1 to VSS_WRITER_NAME_MAX characters
+ * @class_id: writer class id (the application's kind), or NULL (zeros)
+ * @luns: names of the LUNs the writer's data lives on (1 to
+ *	VSS_WRITER_MAX_LUNS)
+ * @nr_luns: entries of @luns
+ * @event_timeout_ms: how long the kernel waits for each reply; 0: the
+ *	module's default (writer_event_timeout_ms, 30 s)
+ * @freeze_timeout_ms: the Freeze->Thaw window; 0: 60 s.  Refused above
+ *	the module's hard cap (writer_freeze_max_ms)
+ */
+struct vss_writer_params {
+	const char *name;
+	const vss_id_t *class_id;
+	const char *const *luns;
+	size_t nr_luns;
+	uint32_t event_timeout_ms;
+	uint32_t freeze_timeout_ms;
+};
+
+/**
+ * vss_writer_new() - register a writer
+ * @ctx: context (a reference is taken)
+ * @params: who the writer is
+ * @writer: receives the writer object
+ *
+ * The registration is bound to a netlink socket of the object's own:
+ * freeing the object, or the process dying, unregisters the writer at
+ * once (a session waiting for it sees it as not responding).  The kernel
+ * gives a new instance id at every registration.  The LUNs need not exist
+ * yet: they are matched by name when a snapshot set is taken.
+ *
+ * Return: 0; -EINVAL (VSS_E_INVALIDARG) for bad parameters, with the
+ * kernel's reason; -errno.  Since LIBVSSCTL_1.3.
+ */
+int vss_writer_new(struct vss_ctx *ctx, const struct vss_writer_params *params,
+		   struct vss_writer **writer);
+
+/**
+ * vss_writer_free() - unregister the writer and free the object
+ * @writer: may be NULL
+ *
+ * Events not answered yet are left unanswered (the sessions waiting for
+ * them see the writer as not responding).  Since LIBVSSCTL_1.3.
+ */
+void vss_writer_free(struct vss_writer *writer);
+
+/**
+ * vss_writer_get_instance_id() - the writer's instance id
+ * @writer: writer
+ * @id: receives it
+ *
+ * Return: 0.  Since LIBVSSCTL_1.3.
+ */
+int vss_writer_get_instance_id(const struct vss_writer *writer, vss_id_t *id);
+
+/**
+ * vss_writer_fd() - descriptor to poll() for POLLIN: an event is pending
+ * @writer: writer
+ *
+ * Readable when the kernel sent an event; then call vss_writer_next_event()
+ * (with timeout 0) or vss_writer_dispatch().  Events already received
+ * while the library waited for an acknowledgement are queued inside the
+ * object and do not make the fd readable: call vss_writer_next_event()
+ * with timeout 0 until -EAGAIN after each wake-up.
+ *
+ * Return: the fd (never closed by the caller).  Since LIBVSSCTL_1.3.
+ */
+int vss_writer_fd(const struct vss_writer *writer);
+
+/**
+ * vss_writer_set_metadata() - the metadata document sent at Identify
+ * @writer: writer
+ * @doc: free-form bytes (e.g. XML or JSON describing the components), or
+ *	NULL to send none
+ * @len: its length, at most VSS_WRITER_METADATA_MAX
+ *
+ * Copied; attached to every later successful reply to Identify (also the
+ * replies of vss_writer_dispatch(), so an on_identify callback may call
+ * this first).  The requester reads it with
+ * vss_backup_get_writer_metadata().
+ *
+ * Return: 0, -EINVAL (too long), -ENOMEM.  Since LIBVSSCTL_1.3.
+ */
+int vss_writer_set_metadata(struct vss_writer *writer, const void *doc,
+			    size_t len);
+
+/**
+ * struct vss_writer_event_info - one event for the writer
+ * @type: enum vss_writer_event
+ * @seq: the event's number (echoed by the reply)
+ * @session_id: the requester's session
+ * @has_set_id: @set_id is set (the events of DoSnapshotSet)
+ * @set_id: the snapshot set
+ * @timeout_ms: how long the kernel waits for the reply (from when it
+ *	sent the event); 0 for events that are not waited for (Abort,
+ *	BackupShutdown)
+ * @nr_luns: entries of @luns
+ * @luns: the writer's LUNs in the snapshot set (events of DoSnapshotSet)
+ */
+struct vss_writer_event_info {
+	uint32_t type;
+	uint32_t seq;
+	vss_id_t session_id;
+	bool has_set_id;
+	vss_id_t set_id;
+	uint32_t timeout_ms;
+	size_t nr_luns;
+	char luns[VSS_WRITER_MAX_LUNS][VSS_LUN_NAME_MAX + 1];
+};
+
+/**
+ * vss_writer_next_event() - receive the next event
+ * @writer: writer
+ * @event: receives it
+ * @timeout_ms: -1 waits for ever, 0 does not wait
+ *
+ * Return: 0; -EAGAIN when no event came within @timeout_ms; -EINTR when a
+ * signal interrupted the wait; -errno.  Since LIBVSSCTL_1.3.
+ */
+int vss_writer_next_event(struct vss_writer *writer,
+			  struct vss_writer_event_info *event, int timeout_ms);
+
+/**
+ * struct vss_writer_failure - SetWriterFailureEx
+ * @hr_writer: the failure, a VSS_E_WRITERERROR_* code (0: none)
+ * @hr_application: the application's own code, 0 if none
+ * @message: a message for the requester, "" if none
+ * @non_fatal: record the failure in the writer's status but let the
+ *	phase succeed (a CVssWriter handler that calls SetWriterFailureEx
+ *	and returns true)
+ */
+struct vss_writer_failure {
+	uint32_t hr_writer;
+	uint32_t hr_application;
+	char message[VSS_WRITER_MESSAGE_MAX + 1];
+	bool non_fatal;
+};
+
+/**
+ * vss_writer_reply() - answer an event
+ * @writer: writer
+ * @event: the event, as received
+ * @failure: NULL (or hr_writer 0) for success; else the failure, which
+ *	vetoes the phase unless @failure->non_fatal
+ *
+ * Abort and BackupShutdown need no reply (one is accepted and ignored).
+ * A reply to Identify carries the metadata document of
+ * vss_writer_set_metadata().
+ *
+ * Return: 0; -ETIMEDOUT when the kernel no longer waits for this event
+ * (its deadline passed, or the session ended); -errno.
+ * Since LIBVSSCTL_1.3.
+ */
+int vss_writer_reply(struct vss_writer *writer,
+		     const struct vss_writer_event_info *event,
+		     const struct vss_writer_failure *failure);
+
+/**
+ * typedef vss_writer_cb - one handler of the callback loop
+ * @arg: as given to vss_writer_dispatch() / vss_writer_run()
+ * @writer: the writer
+ * @event: the event
+ * @failure: zeroed; a handler that fails fills it in (SetWriterFailureEx)
+ *
+ * Like CVssWriter's OnFreeze and the others: return true for success (a
+ * failure filled in is then recorded as non-fatal), false to veto the
+ * phase with @failure (VSS_E_WRITERERROR_NONRETRYABLE when its hr_writer
+ * was left 0).  The return value of on_abort and on_backup_shutdown is
+ * ignored.
+ */
+typedef bool (*vss_writer_cb)(void *arg, struct vss_writer *writer,
+			      const struct vss_writer_event_info *event,
+			      struct vss_writer_failure *failure);
+
+/**
+ * struct vss_writer_ops - the callbacks, one per event; NULL: succeed
+ */
+struct vss_writer_ops {
+	vss_writer_cb on_identify;
+	vss_writer_cb on_prepare_backup;
+	vss_writer_cb on_prepare_snapshot;
+	vss_writer_cb on_freeze;
+	vss_writer_cb on_thaw;
+	vss_writer_cb on_post_snapshot;
+	vss_writer_cb on_abort;
+	vss_writer_cb on_backup_complete;
+	vss_writer_cb on_backup_shutdown;
+	vss_writer_cb on_pre_restore;
+	vss_writer_cb on_post_restore;
+};
+
+/**
+ * vss_writer_dispatch() - handle pending events with callbacks
+ * @writer: writer
+ * @ops: the callbacks
+ * @arg: passed to them
+ * @timeout_ms: how long to wait for the first event (-1: for ever, 0: not)
+ *
+ * Calls the callback of each pending event and sends its reply.  A reply
+ * the kernel refuses because its deadline passed is not an error of
+ * dispatch (it is logged).  No library lock is held while a callback
+ * runs.
+ *
+ * Return: the number of events handled (0 when none came in time), or
+ * -errno.  Since LIBVSSCTL_1.3.
+ */
+int vss_writer_dispatch(struct vss_writer *writer,
+			const struct vss_writer_ops *ops, void *arg,
+			int timeout_ms);
+
+/**
+ * vss_writer_run() - the callback loop
+ * @writer: writer
+ * @ops: the callbacks
+ * @arg: passed to them
+ *
+ * Dispatches events until vss_writer_stop() is called (or an error).
+ *
+ * Return: 0 after vss_writer_stop(), or -errno.  Since LIBVSSCTL_1.3.
+ */
+int vss_writer_run(struct vss_writer *writer, const struct vss_writer_ops *ops,
+		   void *arg);
+
+/**
+ * vss_writer_stop() - make vss_writer_run() return
+ * @writer: writer
+ *
+ * Async-signal-safe and callable from any thread or from a callback.
+ *
+ * Return: 0.  Since LIBVSSCTL_1.3.
+ */
+int vss_writer_stop(struct vss_writer *writer);
+
+/* ---- requester side of the writer protocol ---- */
+
+/**
+ * vss_backup_disable_writer_classes() - DisableWriterClasses
+ * @backup: object
+ * @class_ids: writer class ids that take no part in this session
+ * @nr: entries of @class_ids (at least 1)
+ *
+ * Valid before DoSnapshotSet was started (else VSS_E_BAD_STATE).
+ *
+ * Return: 0 or -errno.  Since LIBVSSCTL_1.3.
+ */
+int vss_backup_disable_writer_classes(struct vss_backup *backup,
+				      const vss_id_t *class_ids, size_t nr);
+
+/**
+ * vss_backup_enable_writer_classes() - EnableWriterClasses
+ * @backup: object
+ * @class_ids: writer class ids; once this was called, only writers of
+ *	enabled classes take part (a disabled class stays disabled)
+ * @nr: entries of @class_ids (at least 1)
+ *
+ * Return: 0 or -errno.  Since LIBVSSCTL_1.3.
+ */
+int vss_backup_enable_writer_classes(struct vss_backup *backup,
+				     const vss_id_t *class_ids, size_t nr);
+
+/**
+ * vss_backup_disable_writer_instances() - DisableWriterInstances
+ * @backup: object
+ * @instance_ids: writer instance ids that take no part in this session
+ * @nr: entries of @instance_ids (at least 1)
+ *
+ * Return: 0 or -errno.  Since LIBVSSCTL_1.3.
+ */
+int vss_backup_disable_writer_instances(struct vss_backup *backup,
+					const vss_id_t *instance_ids,
+					size_t nr);
+
+/**
+ * vss_backup_set_writers() - take part in the writer protocol or not
+ * @backup: object
+ * @enabled: false: DoSnapshotSet sends no writer event (vssctl snapshot
+ *	create --no-writers); true (the default): it runs the protocol
+ *
+ * Return: 0, or -EBUSY while DoSnapshotSet runs.  Since LIBVSSCTL_1.3.
+ */
+int vss_backup_set_writers(struct vss_backup *backup, bool enabled);
+
+/**
+ * vss_backup_gather_writer_metadata() - GatherWriterMetadata
+ * @backup: object
+ * @async: receives the async handle (free with vss_async_free())
+ *
+ * Every registered writer (that the filters let take part) gets Identify;
+ * the operation ends when each has answered or its event timeout passed.
+ * Then vss_backup_get_writer_metadata_count() and
+ * vss_backup_get_writer_metadata() read the result.
+ *
+ * Return: 0 or -errno (the operation was not started).
+ * Since LIBVSSCTL_1.3.
+ */
+int vss_backup_gather_writer_metadata(struct vss_backup *backup,
+				      struct vss_async **async);
+
+/**
+ * vss_backup_get_writer_metadata_count() - GetWriterMetadataCount
+ * @backup: object
+ * @count: receives the number of writers that answered Identify
+ *
+ * Return: 0, or -EINVAL (VSS_E_BAD_STATE) before GatherWriterMetadata
+ * completed.  Since LIBVSSCTL_1.3.
+ */
+int vss_backup_get_writer_metadata_count(struct vss_backup *backup,
+					 unsigned int *count);
+
+/**
+ * vss_backup_get_writer_metadata() - GetWriterMetadata
+ * @backup: object
+ * @index: 0 .. count-1
+ * @writer: receives the writer and its Identify status
+ * @doc: if not NULL, receives a malloc'ed copy of its metadata document
+ *	(NULL when it sent none), freed with free()
+ * @len: if not NULL, receives the document's length
+ *
+ * Return: 0; -EINVAL (VSS_E_INVALIDARG or VSS_E_BAD_STATE); -ENOENT
+ * (VSS_E_OBJECT_NOT_FOUND) for an index out of range; -ENOMEM.
+ * Since LIBVSSCTL_1.3.
+ */
+int vss_backup_get_writer_metadata(struct vss_backup *backup,
+				   unsigned int index,
+				   struct vss_writer_status *writer,
+				   void **doc, size_t *len);
+
+/**
+ * vss_backup_prepare_for_backup() - PrepareForBackup
+ * @backup: object
+ * @async: receives the async handle
+ *
+ * Sent to the writers with a LUN in the snapshot set being built; call it
+ * after AddToSnapshotSet and before DoSnapshotSet.  A veto fails the
+ * operation (its HRESULT is the writer's hr_writer) and the writer's
+ * status is FAILED_AT_PREPARE_BACKUP.
+ *
+ * Return: 0 or -errno (the operation was not started).
+ * Since LIBVSSCTL_1.3.
+ */
+int vss_backup_prepare_for_backup(struct vss_backup *backup,
+				  struct vss_async **async);
+
+/**
+ * vss_backup_gather_writer_status() - GatherWriterStatus
+ * @backup: object
+ * @async: receives the async handle
+ *
+ * Reads the status of every writer of the session from the kernel, also
+ * of writers since gone.  Once it completed, GetWriterStatusCount and
+ * GetWriterStatusEx read that copy (until FreeWriterStatus or the next
+ * GatherWriterStatus).
+ *
+ * Return: 0 or -errno (the operation was not started).
+ * Since LIBVSSCTL_1.3.
+ */
+int vss_backup_gather_writer_status(struct vss_backup *backup,
+				    struct vss_async **async);
+
+/**
+ * vss_backup_get_writer_status_count() - GetWriterStatusCount
+ * @backup: object
+ * @count: receives the number of writer statuses gathered
+ *
+ * Return: 0; -EINVAL with VSS_E_INVALIDARG (NULL @count) or
+ * VSS_E_BAD_STATE (GatherWriterStatus has not completed, or
+ * FreeWriterStatus was called).  Since LIBVSSCTL_1.3.
+ */
+int vss_backup_get_writer_status_count(struct vss_backup *backup,
+				       unsigned int *count);
+
+/**
+ * vss_backup_get_writer_status_ex() - GetWriterStatusEx
+ * @backup: object
+ * @index: 0 .. GetWriterStatusCount-1
+ * @instance_id: receives the writer's instance id (required)
+ * @class_id: receives its class id (required)
+ * @name: receives a malloc'ed copy of its name, freed with free()
+ *	(required)
+ * @state: receives its enum vss_writer_state (required)
+ * @hr_writer: receives its failure, 0 for none (required)
+ * @hr_application: if not NULL, receives the application's code
+ * @message: if not NULL, receives a malloc'ed copy of the failure's
+ *	message ("" if none), freed with free()
+ *
+ * The contract of IVssBackupComponentsEx3::GetWriterStatusEx: success only
+ * means the status was returned; check @hr_writer.  Nothing is written on
+ * failure.
+ *
+ * Return: 0 (S_OK); -EINVAL with VSS_E_INVALIDARG (E_INVALIDARG) when
+ * @backup or a required out parameter is NULL; -EINVAL with
+ * VSS_E_BAD_STATE before GatherWriterStatus has completed, after
+ * FreeWriterStatus, during a restore or out of sequence; -ENOENT with
+ * VSS_E_OBJECT_NOT_FOUND for @index out of range; -ENOMEM with
+ * VSS_E_OUTOFMEMORY (E_OUTOFMEMORY).  Since LIBVSSCTL_1.3.
+ */
+int vss_backup_get_writer_status_ex(struct vss_backup *backup,
+				    unsigned int index, vss_id_t *instance_id,
+				    vss_id_t *class_id, char **name,
+				    uint32_t *state, uint32_t *hr_writer,
+				    uint32_t *hr_application, char **message);
+
+/**
+ * vss_backup_get_writer_statuses() - every gathered status at once
+ * @backup: object
+ * @writers: receives a malloc'ed copy (NULL when empty), freed with free()
+ * @nr: receives its length
+ *
+ * The same data as GetWriterStatusEx for every index (what vssctl prints
+ * after DoSnapshotSet).
+ *
+ * Return: 0; -EINVAL (VSS_E_INVALIDARG, VSS_E_BAD_STATE as
+ * GetWriterStatusCount); -ENOMEM.  Since LIBVSSCTL_1.3.
+ */
+int vss_backup_get_writer_statuses(struct vss_backup *backup,
+				   struct vss_writer_status **writers,
+				   size_t *nr);
+
+/**
+ * vss_backup_free_writer_status() - FreeWriterStatus
+ * @backup: object
+ *
+ * Drops the gathered statuses; GetWriterStatusEx is VSS_E_BAD_STATE until
+ * the next GatherWriterStatus.
+ *
+ * Return: 0.  Since LIBVSSCTL_1.3.
+ */
+int vss_backup_free_writer_status(struct vss_backup *backup);
+
 
 #ifdef __cplusplus
 }

@@ -6,7 +6,7 @@
 # snapshots), dm-snapshot and dm-thin (1 and 8 snapshots) on fresh brd
 # devices for every case, then the vss snapshot-set hold window (W6) and
 # the kernel memory per changed chunk (W7, and W7 rolling: snapshots taken
-# and deleted in turn).  Every measurement is printed
+# and deleted in turn), and the Freeze->Thaw window of 1 and 8 writers (W8).  Every measurement is printed
 # as one line "VSSBENCH {json}" on the console; tools/bench collects them
 # and tools/bench-report turns them into tables and a chart.
 #
@@ -14,11 +14,12 @@
 #   BENCH_REPS=3       repetitions; cases are interleaved inside each one
 #   BENCH_RT=3         seconds of each time-based fio run
 #   BENCH_SMOKE=0      1: a few cases, small sizes (checks the harness only)
-#   BENCH_GROUPS="io w6 w7"   which parts to run (w7 includes W7 rolling;
-#                     "w7roll" runs W7 rolling alone)
+#   BENCH_GROUPS="io w6 w7 w8"   which parts to run (w7 includes W7 rolling;
+#                     "w7roll" runs W7 rolling alone; w8: writers' windows)
 #   BENCH_TARGETS="raw linear vss0 vss1 vss8 dmsnap1 dmsnap8 thin1 thin8"
 #   BENCH_CHUNKS="4096 65536"
 #   BENCH_W7ROLL_ROUNDS=6     rounds of W7 rolling
+#   BENCH_W8_SETS=50   W8: snapshot sets per writer count
 #
 # Method (Documentation/bench.rst has the full story): every I/O case gets
 # new brd disks (rmmod/modprobe brd), the first REGION bytes of the device
@@ -40,7 +41,7 @@ set -u
 REPS=${BENCH_REPS:-3}
 RT=${BENCH_RT:-3}
 SMOKE=${BENCH_SMOKE:-0}
-GROUPS_RUN=${BENCH_GROUPS:-io w6 w7}
+GROUPS_RUN=${BENCH_GROUPS:-io w6 w7 w8}
 TARGETS=${BENCH_TARGETS:-raw linear vss0 vss1 vss8 dmsnap1 dmsnap8 thin1 thin8}
 CHUNKS=${BENCH_CHUNKS:-4096 65536}
 
@@ -55,8 +56,10 @@ W6_MB=8			# per LUN; the three sets of a W6 case keep their copies
 W7ROLL_ROUNDS=6		# W7 rolling: rounds (snapshot, write a slice, delete the oldest)
 W7ROLL_SLICE_MB=32	# W7 rolling: slice written per round (a new one each round)
 W7ROLL_KEEP=2		# W7 rolling: live snapshots after each round
+W8_SETS=${BENCH_W8_SETS:-50}	# W8: snapshot sets per writer count
 if [ "$SMOKE" = 1 ]; then
 	DISK_MB=64 REGION_MB=32 W1_IOS_4K=256 W1_IOS_64K=64 W3_MB=8 W7_MB=16 W7ROLL_ROUNDS=3 W7ROLL_SLICE_MB=5
+	W8_SETS=3
 fi
 W7ROLL_ROUNDS=${BENCH_W7ROLL_ROUNDS:-$W7ROLL_ROUNDS}
 SECTORS=$((DISK_MB * MB / 512))
@@ -377,6 +380,57 @@ w6_case() {
 	teardown
 }
 
+# ---- W8: Freeze->Thaw window of writers -------------------------------------
+
+# w8_case NWRITERS: one LUN with ext4 and NWRITERS SQLite writers
+# (examples/sqlite-writer, one idle database each), W8_SETS snapshot sets
+# with the writer protocol.  Each writer logs its window from receiving
+# Freeze to receiving Thaw (CLOCK_MONOTONIC); emits every window, their
+# p50/p99/max and those of the widest window per set (the first writer
+# frozen is thawed last).
+w8_case() {
+	local n=$1 i rep pids=() t0 cmd=() l ws sets
+	fresh_disks 2 64 || return 1
+	vss_lun_add w8l /dev/ram0 /dev/ram1 65536 || return 1
+	mkdir -p "$WORK/w8mnt"
+	mkfs.ext4 -q -F "$LUN_DEV" && mount "$LUN_DEV" "$WORK/w8mnt" || return 1
+	rm -f "$WORK"/w8_*.log
+	for i in $(seq "$n"); do
+		sqlite3 "$WORK/w8mnt/db$i" 'CREATE TABLE inserts(id INTEGER PRIMARY KEY, txn INTEGER, payload BLOB)' ||
+			return 1
+		sqlite-writer run --db "$WORK/w8mnt/db$i" --lun w8l --name "w8-$i" >"$WORK/w8_$i.log" 2>&1 &
+		pids+=($!)
+	done
+	for i in $(seq 100); do
+		[ "$(cat "$WORK"/w8_*.log | grep -c 'registered writer')" = "$n" ] && break
+		sleep 0.1
+	done
+	t0=$(now_ms)
+	sets=0
+	for rep in $(seq "$W8_SETS"); do
+		if ! vss_snap w8l; then
+			emit "$(jq -cn --argjson w "$n" --arg o "$SNAP_OUT" '{type: "error", wl: "W8", writers: $w, msg: ("snapshot create failed: " + $o)}')"
+			continue
+		fi
+		sets=$((sets + 1))
+		vssctl snapshot delete "$(echo "$SNAP_OUT" | jq -r '.snapshots[0].id')" >/dev/null
+	done
+	kill -TERM "${pids[@]}" 2>/dev/null
+	wait "${pids[@]}" 2>/dev/null
+	umount "$WORK/w8mnt"
+	# "thaw session SID: ... Freeze->Thaw window X ms" -> "SID X"
+	ws=$(cat "$WORK"/w8_*.log | sed -n 's/.*: thaw session \([0-9a-f-]*\): .*Freeze->Thaw window \([0-9.]*\) ms.*/\1 \2/p')
+	l=$(echo "$ws" | awk 'NF == 2 { print $2 }' | jq -sc .)
+	emit "$(jq -cn --argjson w "$n" --argjson s "$sets" --argjson ms $(($(now_ms) - t0)) --argjson all "$l" \
+		--argjson per "$(echo "$ws" | awk 'NF == 2 { if ($2 > m[$1]) m[$1] = $2 } END { for (k in m) print m[k] }' | jq -sc .)" '
+		def pct(a; q): (a | sort) as $v | if ($v | length) == 0 then null
+			else $v[([(($v | length) * q + 0.5 | floor) - 1, 0] | max)] end;
+		{type: "w8", writers: $w, sets: $s, ms: $ms, windows_ms: $all,
+		 p50_ms: pct($all; 0.5), p99_ms: pct($all; 0.99), max_ms: ($all | max),
+		 set_p50_ms: pct($per; 0.5), set_p99_ms: pct($per; 0.99), set_max_ms: ($per | max)}')"
+	teardown
+}
+
 # ---- W7: kernel memory per changed chunk ------------------------------------
 
 # mem_now: {slab, sunreclaim, vmalloc, percpu, bufio} in bytes, after a sync
@@ -586,6 +640,12 @@ if [[ " $GROUPS_RUN " == *" w7 "* ]]; then
 		for tn in $w7_set; do
 			w7_case "$rep" "${tn%%:*}" "${tn#*:}" || log "W7 $tn failed"
 		done
+	done
+fi
+
+if [[ " $GROUPS_RUN " == *" w8 "* ]] && [ $have_vss = 1 ]; then
+	for n in 1 8; do
+		w8_case "$n" || log "W8 $n writers failed"
 	done
 fi
 

@@ -245,6 +245,87 @@ static void test_null_async_and_events(void)
 	CHECK_INVAL(ctx, vss_events_dispatch(ctx, NULL, NULL));
 }
 
+/* The writer calls (LIBVSSCTL_1.3) with NULL pointers. */
+static void test_null_writers(void)
+{
+	struct vss_ctx *ctx = fake_ctx();
+	struct vss_backup *b = fake_backup();
+	struct vss_writer_params p = { .name = "w" };
+	struct vss_writer_event_info ev;
+	struct vss_writer_status *wl;
+	struct vss_writer_ops ops = { 0 };
+	struct vss_writer *w;
+	struct vss_async *a;
+	vss_id_t id, cls;
+	unsigned int n;
+	uint32_t st, hrw;
+	char *name;
+	size_t nr;
+
+	CHECK_INVAL(NULL, vss_writer_list(NULL, &wl, &nr));
+	CHECK_INVAL(ctx, vss_writer_list(ctx, NULL, &nr));
+	CHECK_INVAL(ctx, vss_writer_list(ctx, &wl, NULL));
+	CHECK_INVAL(ctx, vss_session_writer_status(ctx, NULL, &wl, &nr));
+	CHECK_INVAL(NULL, vss_writer_new(NULL, &p, &w));
+	CHECK_INVAL(ctx, vss_writer_new(ctx, NULL, &w));
+	CHECK_INVAL(ctx, vss_writer_new(ctx, &p, NULL));
+	/* no LUN */
+	CHECK_INVAL(ctx, vss_writer_new(ctx, &p, &w));
+	vss_writer_free(NULL);
+	CHECK_INVAL(NULL, vss_writer_get_instance_id(NULL, &id));
+	CHECK_INVAL(NULL, vss_writer_fd(NULL));
+	CHECK_INVAL(NULL, vss_writer_set_metadata(NULL, "x", 1));
+	CHECK_INVAL(NULL, vss_writer_next_event(NULL, &ev, 0));
+	CHECK_INVAL(NULL, vss_writer_reply(NULL, &ev, NULL));
+	CHECK_INVAL(NULL, vss_writer_dispatch(NULL, &ops, NULL, 0));
+	CHECK_INVAL(NULL, vss_writer_run(NULL, &ops, NULL));
+	CHECK_EQ_INT(vss_writer_stop(NULL), -EINVAL);
+	CHECK_INVAL(NULL, vss_backup_disable_writer_classes(NULL, &id, 1));
+	CHECK_INVAL(ctx, vss_backup_disable_writer_classes(b, NULL, 1));
+	CHECK_INVAL(ctx, vss_backup_enable_writer_classes(b, &id, 0));
+	CHECK_INVAL(ctx, vss_backup_disable_writer_instances(b, NULL, 1));
+	CHECK_INVAL(NULL, vss_backup_set_writers(NULL, false));
+	CHECK_INVAL(NULL, vss_backup_gather_writer_metadata(NULL, &a));
+	CHECK_INVAL(ctx, vss_backup_gather_writer_metadata(b, NULL));
+	CHECK_INVAL(ctx, vss_backup_get_writer_metadata_count(b, NULL));
+	CHECK_INVAL(ctx, vss_backup_get_writer_metadata(b, 0, NULL, NULL, NULL));
+	CHECK_INVAL(NULL, vss_backup_prepare_for_backup(NULL, &a));
+	CHECK_INVAL(ctx, vss_backup_prepare_for_backup(b, NULL));
+	CHECK_INVAL(NULL, vss_backup_gather_writer_status(NULL, &a));
+	CHECK_INVAL(ctx, vss_backup_gather_writer_status(b, NULL));
+	CHECK_INVAL(ctx, vss_backup_get_writer_status_count(b, NULL));
+	CHECK_INVAL(ctx, vss_backup_get_writer_statuses(b, NULL, &nr));
+	CHECK_INVAL(NULL, vss_backup_free_writer_status(NULL));
+	/* GetWriterStatusEx: each required out parameter */
+	CHECK_INVAL(NULL, vss_backup_get_writer_status_ex(NULL, 0, &id, &cls,
+			&name, &st, &hrw, NULL, NULL));
+	CHECK_INVAL(ctx, vss_backup_get_writer_status_ex(b, 0, NULL, &cls,
+			&name, &st, &hrw, NULL, NULL));
+	CHECK_INVAL(ctx, vss_backup_get_writer_status_ex(b, 0, &id, NULL,
+			&name, &st, &hrw, NULL, NULL));
+	CHECK_INVAL(ctx, vss_backup_get_writer_status_ex(b, 0, &id, &cls,
+			NULL, &st, &hrw, NULL, NULL));
+	CHECK_INVAL(ctx, vss_backup_get_writer_status_ex(b, 0, &id, &cls,
+			&name, NULL, &hrw, NULL, NULL));
+	CHECK_INVAL(ctx, vss_backup_get_writer_status_ex(b, 0, &id, &cls,
+			&name, &st, NULL, NULL, NULL));
+	/* nothing gathered: VSS_E_BAD_STATE; a restore object likewise */
+	CHECK_EQ_INT(vss_backup_get_writer_status_count(b, &n), -EINVAL);
+	CHECK_EQ_U64(vss_ctx_last_hresult(ctx), VSS_E_BAD_STATE);
+	b->has_status = true;
+	b->restore = true;
+	CHECK_EQ_INT(vss_backup_get_writer_status_ex(b, 0, &id, &cls, &name,
+						     &st, &hrw, NULL, NULL),
+		     -EINVAL);
+	CHECK_EQ_U64(vss_ctx_last_hresult(ctx), VSS_E_BAD_STATE);
+	b->restore = false;
+	CHECK_EQ_INT(vss_backup_get_writer_status_ex(b, 0, &id, &cls, &name,
+						     &st, &hrw, NULL, NULL),
+		     -ENOENT);
+	CHECK_EQ_U64(vss_ctx_last_hresult(ctx), VSS_E_OBJECT_NOT_FOUND);
+	free_fake_backup(b);
+}
+
 /* An allocation failure is E_OUTOFMEMORY, unless a precise code is given. */
 static void test_oom_hresult(void)
 {
@@ -359,6 +440,7 @@ int main(void)
 	RUN(test_null_snapshot_and_session);
 	RUN(test_null_backup);
 	RUN(test_null_async_and_events);
+	RUN(test_null_writers);
 	RUN(test_oom_hresult);
 	RUN(test_single_use);
 	RUN(test_log_fn_unlocked);

@@ -41,7 +41,7 @@ expect() {
 	fi
 }
 
-expect "vssctl " "--json --pretty --version -V -j -p help lun monitor session snapshot"
+expect "vssctl " "--json --pretty --version -V -j -p help lun monitor session snapshot writer"
 expect "vssctl l" "lun"
 expect "vssctl lun " "add help list remove show"
 expect "vssctl -j lun sh" "show"
@@ -56,6 +56,11 @@ expect "vssctl snapshot list --lun " "db logs"
 expect "vssctl snapshot changes 1111-aa --" "--from"
 expect "vssctl session show " "5555-se"
 expect "vssctl monitor --" "--count"
+expect "vssctl snapshot create db --" "--no-writers --timeout"
+expect "vssctl writer " "exec help list"
+expect "vssctl writer exec --" "-- --class-id --freeze-timeout --hooks-dir --lun --name"
+expect "vssctl writer exec --name x --lun " "db logs"
+expect "vssctl writer exec --name x --lun db -- --" ""
 
 echo "1..$n"
 echo "$((n - failed)) passed, $failed failed"

@@ -56,6 +56,16 @@ t "break: bad set id" 2 'snapshot break' snapshot break --set nope
 t "bad timeout" 2 'invalid timeout' snapshot create a --timeout 0
 t "bad count" 2 'invalid count' monitor --count x
 t "bad offset" 2 'invalid offset' snapshot changes 00000000-0000-0000-0000-000000000001 --from 1.5G
+t "writer help" 0 'vssctl writer exec --name NAME --lun LUN' writer help
+t "writer exec needs --lun" 2 'Usage: vssctl writer exec' writer exec --name x -- /bin/true
+t "writer exec needs a program or --hooks-dir" 2 'Usage: vssctl writer exec' writer exec --name x --lun a
+t "writer exec: bad class id" 2 'invalid id "nope"' writer exec --name x --lun a --class-id nope -- /bin/true
+t "writer exec: bad freeze timeout" 2 'invalid freeze timeout "0"' \
+	writer exec --name x --lun a --freeze-timeout 0 -- /bin/true
+t "writer exec: --name twice" 2 'given twice' writer exec --name x --name y --lun a -- /bin/true
+t "writer exec: unreadable hooks dir" 2 '/nonexistent: No such file' \
+	writer exec --name x --lun a --hooks-dir /nonexistent
+t "snapshot create --no-writers takes no value" 2 'takes no value' snapshot create a --no-writers=1
 # ---- no vss family (exit 3) ----
 # vssctl itself tells whether the family is visible here (exit 3: it is not).
 "$vssctl" lun list >/dev/null 2>&1

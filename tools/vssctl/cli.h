@@ -48,6 +48,7 @@ int parse_id_arg(const char *what, const char *s, vss_id_t *id);
 void print_lun(const char *key, const struct vss_lun_info *li);
 void print_snapshot(const char *key, const struct vss_snapshot_info *si);
 void print_session(const char *key, const struct vss_session_info *si);
+void print_writer_status(const char *key, const struct vss_writer_status *ws);
 
 /* "/dev/mapper/vg-lv" -> "vg_lv": a valid LUN name from a device path. */
 int lun_name_from_path(const char *path, char *name, size_t size);
@@ -56,5 +57,6 @@ int do_lun(int argc, char **argv);
 int do_snapshot(int argc, char **argv);
 int do_session(int argc, char **argv);
 int do_monitor(int argc, char **argv);
+int do_writer(int argc, char **argv);
 
 #endif /* VSSCTL_CLI_H */

@@ -43,13 +43,115 @@ static void progress_done(void)
 	progress_shown = false;
 }
 
+/* A writer's failure code: the set failed because of a writer. */
+static bool is_writer_failure(uint32_t hr)
+{
+	return (hr >= VSS_E_WRITERERROR_INCONSISTENTSNAPSHOT &&
+		hr <= VSS_E_WRITERERROR_RECOVERY_FAILED) ||
+	       hr == VSS_E_WRITER_NOT_RESPONDING ||
+	       hr == VSS_E_WRITERERROR_PARTIAL_FAILURE;
+}
+
+/*
+ * Runs a writer phase of the requester (GatherWriterMetadata,
+ * PrepareForBackup, GatherWriterStatus) to its end: the kernel bounds
+ * each by the writers' event timeouts.  Return: 0 or -errno, with *hr.
+ */
+static int writer_phase(int (*start)(struct vss_backup *, struct vss_async **),
+			struct vss_backup *b, uint32_t *hr)
+{
+	struct vss_async *a = NULL;
+	int rc, result;
+
+	*hr = 0;
+	rc = start(b, &a);
+	if (rc)
+		return rc;
+	vss_async_wait(a, -1);
+	vss_async_query_status(a, hr, &result);
+	vss_async_free(a);
+	return result;
+}
+
+/* A writer of the set: one of its LUNs is in it, or it failed. */
+static bool writer_involved(const struct vss_writer_status *w,
+			    const char *const *luns, int nluns)
+{
+	if (w->hr_writer)
+		return true;
+	for (size_t i = 0; i < w->nr_luns; i++)
+		for (int k = 0; k < nluns; k++)
+			if (!strcmp(w->luns[i], luns[k]))
+				return true;
+	return false;
+}
+
+/*
+ * The statuses of the writers involved in the set (every registered
+ * writer got Identify; those of other LUNs are left out); NULL/0 if they
+ * cannot be read.
+ */
+static void gather_writers(struct vss_backup *b, const char *const *luns,
+			   int nluns, struct vss_writer_status **ws, size_t *nr)
+{
+	size_t n = 0;
+	uint32_t hr;
+
+	*ws = NULL;
+	*nr = 0;
+	if (writer_phase(vss_backup_gather_writer_status, b, &hr) ||
+	    vss_backup_get_writer_statuses(b, ws, nr)) {
+		fprintf(stderr, "vssctl: snapshot create: writer status: %s\n",
+			vss_ctx_last_error_msg(get_ctx()) ?: "unavailable");
+		*ws = NULL;
+		*nr = 0;
+		return;
+	}
+	for (size_t i = 0; i < *nr; i++)
+		if (writer_involved(&(*ws)[i], luns, nluns))
+			(*ws)[n++] = (*ws)[i];
+	*nr = n;
+}
+
+static void print_writers(const struct vss_writer_status *ws, size_t nr)
+{
+	pr_open_array("writers");
+	for (size_t i = 0; i < nr; i++) {
+		pr_text("writer ");
+		print_writer_status(NULL, &ws[i]);
+	}
+	pr_close_array();
+}
+
+/*
+ * A set that failed: the writers' statuses say which one vetoed and why
+ * (JSON: an object with no "snapshots"; the exit code tells the failure).
+ */
+static void print_failed_set(const vss_id_t *session_id,
+			     const struct vss_writer_status *ws, size_t nr)
+{
+	char sid[VSS_ID_STRLEN];
+
+	if (!nr)
+		return;
+	pr_open_object(NULL);
+	pr_string("session_id", "session %s\n",
+		  vss_id_to_string(session_id, sid));
+	print_writers(ws, nr);
+	pr_close_object();
+}
+
 static int snapshot_create(int argc, char **argv)
 {
 	const char *timeout = NULL;
+	bool no_writers = false;
 	const struct opt opts[] = {
 		{ "timeout", true, &timeout, NULL },
+		{ "no-writers", false, NULL, &no_writers },
 		{ NULL, false, NULL, NULL },
 	};
+	struct vss_writer_status *ws = NULL;
+	size_t nws = 0;
 	const char *pos[VSS_SET_MAX_LUNS];
 	struct vss_set_result *res = NULL;
 	struct vss_backup *b = NULL;
@@ -64,7 +166,7 @@ static int snapshot_create(int argc, char **argv)
 
 	npos = parse_opts(argc, argv, opts, pos, VSS_SET_MAX_LUNS);
 	if (npos < 1) {
-		fprintf(stderr, "Usage: vssctl snapshot create NAME [NAME...] [--timeout SECONDS]\n");
+		fprintf(stderr, "Usage: vssctl snapshot create NAME [NAME...] [--timeout SECONDS] [--no-writers]\n");
 		return VSSCTL_EXIT_USAGE;
 	}
 	if (timeout) {
@@ -90,6 +192,20 @@ static int snapshot_create(int argc, char **argv)
 		goto out;
 	}
 	vss_backup_get_session_id(b, &session_id);
+	if (no_writers) {
+		rc = vss_backup_set_writers(b, false);
+		if (rc) {
+			rc = report_error("snapshot create: --no-writers", rc);
+			goto out;
+		}
+	} else {
+		/* GatherWriterMetadata: every writer gets Identify */
+		rc = writer_phase(vss_backup_gather_writer_metadata, b, &hr);
+		if (rc) {
+			rc = report_error("snapshot create: gather writer metadata", rc);
+			goto out;
+		}
+	}
 	rc = vss_backup_start_snapshot_set(b, NULL);
 	if (rc) {
 		rc = report_error("snapshot create: start set", rc);
@@ -103,6 +219,18 @@ static int snapshot_create(int argc, char **argv)
 			snprintf(what, sizeof(what), "snapshot create: add %s",
 				 pos[i]);
 			rc = report_error(what, rc);
+			goto out;
+		}
+	}
+	if (!no_writers) {
+		/* PrepareForBackup: the writers with a LUN in the set */
+		rc = writer_phase(vss_backup_prepare_for_backup, b, &hr);
+		if (rc) {
+			rc = report_error("snapshot create: prepare for backup", rc);
+			if (is_writer_failure(hr))
+				rc = VSSCTL_EXIT_WRITER;
+			gather_writers(b, pos, npos, &ws, &nws);
+			print_failed_set(&session_id, ws, nws);
 			goto out;
 		}
 	}
@@ -131,6 +259,12 @@ static int snapshot_create(int argc, char **argv)
 				  "snapshot create", result);
 		if (hr == VSS_S_ASYNC_CANCELLED)
 			rc = VSSCTL_EXIT_TIMEOUT;
+		else if (is_writer_failure(hr))
+			rc = VSSCTL_EXIT_WRITER;
+		if (!no_writers) {
+			gather_writers(b, pos, npos, &ws, &nws);
+			print_failed_set(&session_id, ws, nws);
+		}
 		goto out;
 	}
 	rc = vss_backup_get_set_result(b, res);
@@ -138,12 +272,14 @@ static int snapshot_create(int argc, char **argv)
 		rc = report_error("snapshot create", rc);
 		goto out;
 	}
-	/* nothing to tell writers yet, but this ends the operation cleanly */
+	/* nothing is copied here: the backup is complete (writers are told) */
 	rc = vss_backup_complete(b);
 	if (rc) {
 		rc = report_error("snapshot create: backup complete", rc);
 		goto out;
 	}
+	if (!no_writers)
+		gather_writers(b, pos, npos, &ws, &nws);
 
 	pr_open_object(NULL);
 	pr_string("set_id", "set %s\n", vss_id_to_string(&res->set_id, sid));
@@ -170,11 +306,13 @@ static int snapshot_create(int argc, char **argv)
 		pr_close_object();
 	}
 	pr_close_array();
+	print_writers(ws, nws);
 	pr_close_object();
 	rc = VSSCTL_EXIT_OK;
 out:
 	vss_async_free(a);
 	vss_backup_free(b);
+	free(ws);
 	free(res);
 	return rc;
 }
@@ -409,7 +547,7 @@ static int snapshot_changes(int argc, char **argv)
 }
 
 static const struct cmd snapshot_cmds[] = {
-	{ "create", snapshot_create, "create NAME [NAME...] [--timeout SECONDS]" },
+	{ "create", snapshot_create, "create NAME [NAME...] [--timeout SECONDS] [--no-writers]" },
 	{ "list", snapshot_list, "list [--lun NAME] [--set SETID]" },
 	{ "show", snapshot_show, "show ID" },
 	{ "delete", snapshot_delete, "delete ID | --set SETID" },

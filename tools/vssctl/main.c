@@ -4,7 +4,7 @@
  *
  *   vssctl [-j] [-p] OBJECT COMMAND [ARGS]
  *
- * Objects: lun, snapshot, session, monitor.  "help" works at every level.
+ * Objects: lun, snapshot, session, writer, monitor.  "help" works at every level.
  * Exit codes are listed in util.h and vssctl(8).
  */
 #include <stdio.h>
@@ -17,6 +17,7 @@ static const struct cmd objects[] = {
 	{ "snapshot", do_snapshot,
 	  "snapshot { create | list | show | delete | break | changes } ..." },
 	{ "session", do_session, "session { list | show } ..." },
+	{ "writer", do_writer, "writer { list | exec } ..." },
 	{ "monitor", do_monitor, "monitor [--count N]" },
 	{ NULL, NULL, NULL },
 };

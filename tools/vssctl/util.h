@@ -23,6 +23,7 @@ enum vssctl_exit {
 	VSSCTL_EXIT_NOSPACE = 8,	/* ENOSPC: store full, limit reached */
 	VSSCTL_EXIT_TIMEOUT = 9,	/* ETIMEDOUT, ECANCELED */
 	VSSCTL_EXIT_INVALID = 10,	/* EINVAL, ERANGE: the kernel refused the arguments */
+	VSSCTL_EXIT_WRITER = 11,	/* a writer vetoed or did not answer: no snapshot */
 };
 
 int exit_code_from_errno(int err);

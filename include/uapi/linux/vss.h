@@ -27,6 +27,21 @@
 #define VSS_E_SNAPSHOT_SET_IN_PROGRESS		0x80042316U
 #define VSS_E_VOLUME_IN_USE			0x8004231dU
 #define VSS_E_INSUFFICIENT_STORAGE		0x8004231fU
+#define VSS_WRITER_NAME_MAX			63
+#define VSS_WRITER_MESSAGE_MAX			511
+#define VSS_WRITER_METADATA_MAX			61440
+#define VSS_WRITER_MAX_LUNS			64
+#define VSS_WRITER_TIMEOUT_MIN_MS		100
+#define VSS_WRITER_TIMEOUT_MAX_MS		3600000
+#define VSS_E_WRITERERROR_INCONSISTENTSNAPSHOT	0x800423f0U
+#define VSS_E_WRITERERROR_OUTOFRESOURCES	0x800423f1U
+#define VSS_E_WRITERERROR_TIMEOUT		0x800423f2U
+#define VSS_E_WRITERERROR_RETRYABLE		0x800423f3U
+#define VSS_E_WRITERERROR_NONRETRYABLE		0x800423f4U
+#define VSS_E_WRITERERROR_RECOVERY_FAILED	0x800423f5U
+#define VSS_E_WRITER_NOT_RESPONDING		0x80042319U
+#define VSS_E_WRITER_STATUS_NOT_AVAILABLE	0x80042409U
+#define VSS_E_WRITERERROR_PARTIAL_FAILURE	0x80042336U
 
 /**
  * enum vss_session_state - State of a requester session.
@@ -38,6 +53,8 @@
  * @VSS_SESSION_STATE_ABORTED: Aborted (session-abort, or a failure that
  *   requires it); every hold, freeze and LUN reservation is released; only
  *   queries work.
+ * @VSS_SESSION_STATE_BACKUP_COMPLETE: BackupComplete was sent to the writers
+ *   of the created set; only queries work.
  */
 enum vss_session_state {
 	VSS_SESSION_STATE_INITIALIZED = 1,
@@ -45,6 +62,7 @@ enum vss_session_state {
 	VSS_SESSION_STATE_SET_COMMITTING,
 	VSS_SESSION_STATE_SNAPSHOTS_DONE,
 	VSS_SESSION_STATE_ABORTED,
+	VSS_SESSION_STATE_BACKUP_COMPLETE,
 };
 
 /**
@@ -85,6 +103,83 @@ enum vss_snap_state {
 	VSS_SNAPSHOT_STATE_DELETING,
 };
 
+/**
+ * enum vss_writer_state - State of a writer in a session, the values of VSS's
+ *   VSS_WRITER_STATE. Normal progress: stable -> waiting-for-freeze
+ *   (PrepareForSnapshot answered) -> waiting-for-thaw (Freeze answered) ->
+ *   waiting-for-post-snapshot (Thaw answered) -> waiting-for-backup-complete
+ *   (PostSnapshot answered) -> stable (BackupComplete answered). A veto, no
+ *   answer in time or an exceeded window in phase X gives failed-at-X.
+ */
+enum vss_writer_state {
+	VSS_WRITER_STATE_UNKNOWN,
+	VSS_WRITER_STATE_STABLE,
+	VSS_WRITER_STATE_WAITING_FOR_FREEZE,
+	VSS_WRITER_STATE_WAITING_FOR_THAW,
+	VSS_WRITER_STATE_WAITING_FOR_POST_SNAPSHOT,
+	VSS_WRITER_STATE_WAITING_FOR_BACKUP_COMPLETE,
+	VSS_WRITER_STATE_FAILED_AT_IDENTIFY,
+	VSS_WRITER_STATE_FAILED_AT_PREPARE_BACKUP,
+	VSS_WRITER_STATE_FAILED_AT_PREPARE_SNAPSHOT,
+	VSS_WRITER_STATE_FAILED_AT_FREEZE,
+	VSS_WRITER_STATE_FAILED_AT_THAW,
+	VSS_WRITER_STATE_FAILED_AT_POST_SNAPSHOT,
+	VSS_WRITER_STATE_FAILED_AT_BACKUP_COMPLETE,
+	VSS_WRITER_STATE_FAILED_AT_PRE_RESTORE,
+	VSS_WRITER_STATE_FAILED_AT_POST_RESTORE,
+	VSS_WRITER_STATE_FAILED_AT_BACKUPSHUTDOWN,
+};
+
+/**
+ * enum vss_writer_event - An event sent to a writer (writer-event-ntf).
+ * @VSS_WRITER_EVENT_IDENTIFY: GatherWriterMetadata; the reply may carry a
+ *   metadata document.
+ * @VSS_WRITER_EVENT_PREPARE_BACKUP: PrepareForBackup.
+ * @VSS_WRITER_EVENT_PREPARE_SNAPSHOT: DoSnapshotSet, first phase.
+ * @VSS_WRITER_EVENT_FREEZE: Quiesce the application's writes; the Freeze->Thaw
+ *   window starts when this event is sent.
+ * @VSS_WRITER_EVENT_THAW: Resume writing; the snapshots were taken.
+ * @VSS_WRITER_EVENT_POST_SNAPSHOT: The snapshots are durable and their devices
+ *   exist.
+ * @VSS_WRITER_EVENT_ABORT: The set failed after this writer was frozen (or
+ *   prepared): undo the freeze. Not answered (a reply is accepted and
+ *   ignored).
+ * @VSS_WRITER_EVENT_BACKUP_COMPLETE: BackupComplete.
+ * @VSS_WRITER_EVENT_BACKUP_SHUTDOWN: The requester's session is gone (its
+ *   object was released or its socket closed). Not waited for.
+ * @VSS_WRITER_EVENT_PRE_RESTORE: A recovery set is about to be resynchronised.
+ * @VSS_WRITER_EVENT_POST_RESTORE: A recovery set was resynchronised.
+ */
+enum vss_writer_event {
+	VSS_WRITER_EVENT_IDENTIFY = 1,
+	VSS_WRITER_EVENT_PREPARE_BACKUP,
+	VSS_WRITER_EVENT_PREPARE_SNAPSHOT,
+	VSS_WRITER_EVENT_FREEZE,
+	VSS_WRITER_EVENT_THAW,
+	VSS_WRITER_EVENT_POST_SNAPSHOT,
+	VSS_WRITER_EVENT_ABORT,
+	VSS_WRITER_EVENT_BACKUP_COMPLETE,
+	VSS_WRITER_EVENT_BACKUP_SHUTDOWN,
+	VSS_WRITER_EVENT_PRE_RESTORE,
+	VSS_WRITER_EVENT_POST_RESTORE,
+};
+
+/**
+ * enum vss_writer_filter - What session-writer-filter does with its writer-id
+ *   list.
+ * @VSS_WRITER_FILTER_DISABLE_CLASSES: DisableWriterClasses, the ids are writer
+ *   class ids.
+ * @VSS_WRITER_FILTER_ENABLE_CLASSES: EnableWriterClasses, the ids are writer
+ *   class ids; once used, only enabled classes take part.
+ * @VSS_WRITER_FILTER_DISABLE_INSTANCES: DisableWriterInstances, the ids are
+ *   writer instance ids.
+ */
+enum vss_writer_filter {
+	VSS_WRITER_FILTER_DISABLE_CLASSES = 1,
+	VSS_WRITER_FILTER_ENABLE_CLASSES,
+	VSS_WRITER_FILTER_DISABLE_INSTANCES,
+};
+
 enum {
 	VSS_A_LUN_PAD = 1,
 	VSS_A_LUN_NAME,
@@ -113,6 +208,8 @@ enum {
 	VSS_A_SESSION_SET_ID,
 	VSS_A_SESSION_SET_STATE,
 	VSS_A_SESSION_LUN_COUNT,
+	VSS_A_SESSION_WRITER_FILTER,
+	VSS_A_SESSION_WRITER_ID,
 
 	__VSS_A_SESSION_MAX,
 	VSS_A_SESSION_MAX = (__VSS_A_SESSION_MAX - 1)
@@ -158,6 +255,7 @@ enum {
 	VSS_A_SET_HOLD_US,
 	VSS_A_SET_MEMBER,
 	VSS_A_SET_SNAPSHOT_COUNT,
+	VSS_A_SET_NO_WRITERS,
 
 	__VSS_A_SET_MAX,
 	VSS_A_SET_MAX = (__VSS_A_SET_MAX - 1)
@@ -172,6 +270,32 @@ enum {
 
 	__VSS_A_MEMBER_MAX,
 	VSS_A_MEMBER_MAX = (__VSS_A_MEMBER_MAX - 1)
+};
+
+enum {
+	VSS_A_WRITER_PAD = 1,
+	VSS_A_WRITER_NAME,
+	VSS_A_WRITER_CLASS_ID,
+	VSS_A_WRITER_INSTANCE_ID,
+	VSS_A_WRITER_LUN,
+	VSS_A_WRITER_EVENT_TIMEOUT_MS,
+	VSS_A_WRITER_FREEZE_TIMEOUT_MS,
+	VSS_A_WRITER_PORTID,
+	VSS_A_WRITER_SESSION_ID,
+	VSS_A_WRITER_SET_ID,
+	VSS_A_WRITER_EVENT,
+	VSS_A_WRITER_EVENT_SEQ,
+	VSS_A_WRITER_STATE,
+	VSS_A_WRITER_HR_WRITER,
+	VSS_A_WRITER_HR_APPLICATION,
+	VSS_A_WRITER_MESSAGE,
+	VSS_A_WRITER_METADATA,
+	VSS_A_WRITER_NON_FATAL,
+	VSS_A_WRITER_TIMEOUT_MS,
+	VSS_A_WRITER_REGISTERED,
+
+	__VSS_A_WRITER_MAX,
+	VSS_A_WRITER_MAX = (__VSS_A_WRITER_MAX - 1)
 };
 
 enum {
@@ -197,6 +321,15 @@ enum {
 	VSS_CMD_STORE_LOW_NTF,
 	VSS_CMD_STORE_FULL_NTF,
 	VSS_CMD_SET_BREAK_NTF,
+	VSS_CMD_WRITER_REGISTER = 96,
+	VSS_CMD_WRITER_UNREGISTER,
+	VSS_CMD_WRITER_GET,
+	VSS_CMD_WRITER_REPLY,
+	VSS_CMD_SESSION_WRITER_FILTER,
+	VSS_CMD_SESSION_GATHER_METADATA,
+	VSS_CMD_SESSION_PREPARE_BACKUP,
+	VSS_CMD_SESSION_BACKUP_COMPLETE,
+	VSS_CMD_WRITER_EVENT_NTF = 120,
 
 	__VSS_CMD_MAX,
 	VSS_CMD_MAX = (__VSS_CMD_MAX - 1)
