@@ -10,6 +10,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/module.h>
+#include "resync.h"
 #include "vss.h"
 
 static int __init vss_init(void)
@@ -22,12 +23,17 @@ static int __init vss_init(void)
 	ret = vss_session_init();
 	if (ret)
 		goto out_lun_exit;
-	ret = vss_nl_init();
+	ret = vss_resync_init();
 	if (ret)
 		goto out_session_exit;
+	ret = vss_nl_init();
+	if (ret)
+		goto out_resync_exit;
 	pr_info("loaded\n");
 	return 0;
 
+out_resync_exit:
+	vss_resync_exit();
 out_session_exit:
 	vss_session_exit();
 out_lun_exit:
@@ -40,6 +46,7 @@ static void __exit vss_exit(void)
 	vss_nl_exit();
 	vss_session_exit();
 	vss_lun_exit();
+	vss_resync_exit();
 	pr_info("unloaded\n");
 }
 

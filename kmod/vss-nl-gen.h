@@ -11,6 +11,9 @@
 
 #include <linux/vss.h>
 
+/* Policies of nested attribute sets used in requests */
+extern const struct nla_policy vss_resync_member_nl_policy[VSS_A_RESYNC_MEMBER_LUN + 1];
+
 /* Per-op policies: the union of do and dump request attributes */
 extern const struct nla_policy vss_lun_add_nl_policy[VSS_A_LUN_MAX + 1];
 extern const struct nla_policy vss_lun_del_nl_policy[VSS_A_LUN_MAX + 1];
@@ -26,9 +29,13 @@ extern const struct nla_policy vss_snapshot_get_nl_policy[VSS_A_SNAPSHOT_MAX + 1
 extern const struct nla_policy vss_snapshot_del_nl_policy[VSS_A_SNAPSHOT_MAX + 1];
 extern const struct nla_policy vss_snapshot_changes_nl_policy[VSS_A_SNAPSHOT_MAX + 1];
 extern const struct nla_policy vss_set_break_nl_policy[VSS_A_SET_MAX + 1];
+extern const struct nla_policy vss_resync_start_nl_policy[VSS_A_RESYNC_MAX + 1];
+extern const struct nla_policy vss_resync_get_nl_policy[VSS_A_RESYNC_MAX + 1];
+extern const struct nla_policy vss_resync_cancel_nl_policy[VSS_A_RESYNC_MAX + 1];
+extern const struct nla_policy vss_resync_set_nl_policy[VSS_A_RESYNC_MAX + 1];
 
 /* Ops table for vss */
-extern const struct genl_ops vss_nl_ops[14];
+extern const struct genl_ops vss_nl_ops[18];
 
 int vss_nl_lun_add_doit(struct sk_buff *skb, struct genl_info *info);
 int vss_nl_lun_del_doit(struct sk_buff *skb, struct genl_info *info);
@@ -53,6 +60,11 @@ int vss_nl_snapshot_changes_done(struct netlink_callback *cb);
 int vss_nl_snapshot_changes_dumpit(struct sk_buff *skb,
 				   struct netlink_callback *cb);
 int vss_nl_set_break_doit(struct sk_buff *skb, struct genl_info *info);
+int vss_nl_resync_start_doit(struct sk_buff *skb, struct genl_info *info);
+int vss_nl_resync_get_doit(struct sk_buff *skb, struct genl_info *info);
+int vss_nl_resync_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb);
+int vss_nl_resync_cancel_doit(struct sk_buff *skb, struct genl_info *info);
+int vss_nl_resync_set_doit(struct sk_buff *skb, struct genl_info *info);
 
 enum {
 	VSS_NLGRP_EVENTS,

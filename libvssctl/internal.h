@@ -171,7 +171,12 @@ struct vss__event {
 	struct vss_event pub;
 	bool has_set_break;
 	struct vss_set_break_event set_break;
+	bool has_resync;
+	struct vss_resync_info resync;
 };
+
+int vss__parse_resync(const struct nlmsghdr *nlh, int family,
+		      struct vss_resync_info *info);
 
 int vss__parse_event_ext(const struct nlmsghdr *nlh, int family,
 			 struct vss__event *ev);
@@ -231,6 +236,16 @@ struct vss_backup {
 	bool has_result;		/* @result of the last successful set */
 	struct vss_set_result result;
 	bool complete;			/* BackupComplete was called */
+
+	/* restore (InitializeForRestore); under @lock */
+	bool restore;			/* a restore object */
+	bool recovered;			/* RecoverSet was called */
+	size_t nr_recovery;		/* members of the recovery set */
+	struct vss__recovery_member {
+		vss_id_t snapshot_id;
+		char *destination;	/* NULL: the snapshot's LUN */
+	} recovery[VSS_SET_MAX_LUNS];
+	uint64_t speed_min, speed_max;
 };
 
 struct vss_async {
@@ -247,7 +262,16 @@ struct vss_async {
 	int result;			/* 0 or -errno, once @done */
 	uint32_t hr;			/* the failure's HRESULT */
 	char msg[320];			/* the failure's message */
+
+	/* RecoverSet: the destinations watched (no worker thread) */
+	bool recovery;
+	size_t nr_dests;
+	char dests[VSS_SET_MAX_LUNS][64];
 };
+
+int vss__recovery_wait(struct vss_async *a, int timeout_ms);
+int vss__recovery_cancel(struct vss_async *a);
+int vss__recovery_status(struct vss_async *a, uint32_t *hr, int *result);
 
 /* ---- growing arrays for dumps ---- */
 

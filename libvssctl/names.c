@@ -165,6 +165,11 @@ VSS_EXPORT const char *vss_event_name(uint32_t type)
 	case VSS_CMD_STORE_LOW_NTF:		return "store-low";
 	case VSS_CMD_STORE_FULL_NTF:		return "store-full";
 	case VSS_CMD_SET_BREAK_NTF:		return "set-break";
+	case VSS_CMD_RESYNC_STARTED_NTF:	return "resync-started";
+	case VSS_CMD_RESYNC_PROGRESS_NTF:	return "resync-progress";
+	case VSS_CMD_RESYNC_DONE_NTF:		return "resync-done";
+	case VSS_CMD_RESYNC_FAILED_NTF:		return "resync-failed";
+	case VSS_CMD_RESYNC_CANCELLED_NTF:	return "resync-cancelled";
 	case VSS_EVENT_OVERRUN:			return "overrun";
 	default:				return "unknown";
 	}
@@ -186,6 +191,14 @@ static const char *const session_attrs[] = {
 static const char *const set_attrs[] = {
 	[VSS_A_SET_SESSION_ID] = "session-id", [VSS_A_SET_ID] = "id",
 	[VSS_A_SET_LUN] = "lun", [VSS_A_SET_SNAPSHOT_ID] = "snapshot-id",
+};
+
+static const char *const resync_attrs[] = {
+	[VSS_A_RESYNC_SESSION_ID] = "session-id", [VSS_A_RESYNC_FLAGS] = "flags",
+	[VSS_A_RESYNC_CHECK] = "check", [VSS_A_RESYNC_MEMBER] = "member",
+	[VSS_A_RESYNC_DESTINATION] = "destination",
+	[VSS_A_RESYNC_SPEED_MIN] = "speed-min",
+	[VSS_A_RESYNC_SPEED_MAX] = "speed-max",
 };
 
 static const char *const snapshot_attrs[] = {
@@ -230,6 +243,13 @@ const char *vss__attr_name(uint8_t cmd, uint32_t type)
 	case VSS_CMD_SNAPSHOT_CHANGES:
 		names = snapshot_attrs;
 		n = ARRAY_SIZE(snapshot_attrs);
+		break;
+	case VSS_CMD_RESYNC_START:
+	case VSS_CMD_RESYNC_GET:
+	case VSS_CMD_RESYNC_CANCEL:
+	case VSS_CMD_RESYNC_SET:
+		names = resync_attrs;
+		n = ARRAY_SIZE(resync_attrs);
 		break;
 	default:
 		return "unknown";
