@@ -56,6 +56,14 @@ t "break: bad set id" 2 'snapshot break' snapshot break --set nope
 t "bad timeout" 2 'invalid timeout' snapshot create a --timeout 0
 t "bad count" 2 'invalid count' monitor --count x
 t "bad offset" 2 'invalid offset' snapshot changes 00000000-0000-0000-0000-000000000001 --from 1.5G
+t "recover help" 0 'vssctl recover .*SNAPSHOT_ID\[=DEST\]' recover help
+t "resync help" 0 'vssctl resync wait DEST' resync help
+t "recover needs a snapshot" 2 'Usage: vssctl recover' recover --wait
+t "recover: bad snapshot id" 2 'invalid snapshot id in "xyz=/dev/sdb"' recover xyz=/dev/sdb
+t "recover: empty destination" 2 'empty destination' recover 00000000-0000-0000-0000-000000000001=
+t "recover: bad rate" 2 'invalid rate "fast"' recover --speed-max fast 00000000-0000-0000-0000-000000000001
+t "resync wait needs DEST" 2 'Usage: vssctl resync wait' resync wait
+t "resync speed needs a limit" 2 'Usage: vssctl resync speed' resync speed /dev/vss-db
 # ---- no vss family (exit 3) ----
 # vssctl itself tells whether the family is visible here (exit 3: it is not).
 "$vssctl" lun list >/dev/null 2>&1
@@ -68,6 +76,7 @@ if [ $? != 3 ]; then
 fi
 t "no module: exit 3 with a hint" 3 'is the vss module loaded' lun list
 t "no module, JSON: exit 3, nothing on stdout" 3 '' -j snapshot list
+t "no module: recover, exit 3" 3 'is the vss module loaded' -j recover --wait 00000000-0000-0000-0000-000000000001
 out=$("${pre[@]}" "$vssctl" -j lun list 2>/dev/null)
 n=$((n + 1))
 [ -z "$out" ] && echo "ok $n - a failed JSON command prints no JSON" ||
