@@ -515,8 +515,15 @@ static void vss_resync_overwrite_work(struct work_struct *work)
  */
 static bool vss_resync_next_run(struct vss_resync *rs, u64 *first, u64 *nr)
 {
-	u64 max = max_t(u64, VSS_RESYNC_COPY_MAX / rs->lun->chunk_size, 1);
+	u64 bytes = VSS_RESYNC_COPY_MAX, max;
 	unsigned long idx;
+	bool wrapped;
+
+	/* a quarter second's worth at most, so that the ceiling holds */
+	if (rs->speed_max)
+		bytes = clamp_t(u64, rs->speed_max / 4, rs->lun->chunk_size,
+				VSS_RESYNC_COPY_MAX);
+	max = max_t(u64, bytes / rs->lun->chunk_size, 1);
 	u64 n;
 
 	if (!rs->online) {
@@ -527,12 +534,14 @@ static bool vss_resync_next_run(struct vss_resync *rs, u64 *first, u64 *nr)
 		rs->next += *nr;
 		return true;
 	}
-	for (;;) {
+	for (wrapped = false;;) {
 		idx = rs->next;
 		if (!xa_find(rs->todo, &idx, ULONG_MAX, XA_PRESENT)) {
-			if (!rs->next)
+			if (wrapped || !rs->next)
 				return false;
-			rs->next = 0;	/* wrap: skipped in-flight chunks */
+			/* once from the start: chunks skipped while in flight */
+			wrapped = true;
+			rs->next = 0;
 			continue;
 		}
 		if (xa_get_mark(rs->todo, idx, XA_MARK_0)) {
@@ -579,6 +588,25 @@ static void vss_resync_complete_locked(struct vss_resync *rs)
 	rs->done_bytes = rs->total_bytes;
 }
 
+/*
+ * A copy onto another device ended and nothing is in flight: give the
+ * device back (it was opened exclusively for the copy only).
+ */
+static void vss_resync_close_dest(struct vss_resync *rs)
+{
+	struct vss_bdev b;
+
+	spin_lock_irq(&rs->lock);
+	b = rs->dest;
+	rs->dest.bdev = NULL;
+	rs->dest.file = NULL;
+	spin_unlock_irq(&rs->lock);
+	if (b.bdev) {
+		blkdev_issue_flush(b.bdev);
+		vss_bdev_close(&b);
+	}
+}
+
 static void vss_resync_dispatch(struct work_struct *work)
 {
 	struct vss_resync *rs = container_of(to_delayed_work(work),
@@ -593,8 +621,11 @@ static void vss_resync_dispatch(struct work_struct *work)
 	for (;;) {
 		spin_lock_irq(&rs->lock);
 		if (rs->state != VSS_RESYNC_RUNNING || rs->quiesce) {
+			done = !rs->online && !rs->inflight && rs->dest.bdev;
 			spin_unlock_irq(&rs->lock);
-			break;
+			if (done)
+				vss_resync_close_dest(rs);
+			return;
 		}
 		if (time_after_eq(jiffies, rs->win_start + HZ)) {
 			rs->rate = rs->win_bytes * HZ /
@@ -647,6 +678,8 @@ static void vss_resync_dispatch(struct work_struct *work)
 	}
 
 	if (done) {
+		if (!rs->online)
+			vss_resync_close_dest(rs);
 		pr_info("%s: resync from snapshot %pUb onto %s done\n",
 			rs->lun->name, &rs->snap->ps.id, rs->dest_name);
 		vss_resync_report(rs, VSS_EV_RESYNC_DONE);
@@ -758,8 +791,10 @@ bool vss_resync_write_bio(struct vss_lun *lun, struct bio *bio)
 	u64 first, last, c, ow_first = 0, ow_nr = 0;
 	bool partial;
 
+	/* our copies, and overwrites already registered (back from a hold) */
 	if (!rs || !READ_ONCE(rs->routing) ||
-	    bio->bi_end_io == vss_resync_copy_endio)
+	    bio->bi_end_io == vss_resync_copy_endio ||
+	    bio->bi_end_io == vss_resync_overwrite_endio)
 		return false;
 	atomic_inc(&rs->fg);
 	first = vss_sector_to_chunk(lun, bio->bi_iter.bi_sector);
@@ -1133,7 +1168,7 @@ static int vss_resync_open_dest(struct vss_lun *lun, const char *path,
 		vss_nl_set_hresult(extack, VSS_E_UNSELECTED_VOLUME);
 		return -EXDEV;
 	}
-	ret = vss_bdev_open(path, out ? (void *)out : (void *)&b, &b);
+	ret = vss_bdev_open(path, &vss_resyncs, &b);
 	if (ret) {
 		if (ret == -EBUSY) {
 			NL_SET_ERR_MSG(extack, "destination is in use");
@@ -1494,6 +1529,7 @@ int vss_resync_cancel(const char *dest, struct netlink_ext_ack *extack)
 	if (cancelled) {
 		wait_event(rs->idle_wq, !READ_ONCE(rs->inflight) ||
 			   rs->online);
+		mod_delayed_work(vss_resync_wq, &rs->kick, 0);
 		pr_info("%s: resync onto %s cancelled\n", rs->lun->name,
 			rs->dest_name);
 		vss_resync_report(rs, VSS_EV_RESYNC_CANCELLED);

@@ -793,6 +793,8 @@ int vss_events_dispatch(struct vss_ctx *ctx, vss_event_fn fn, void *arg);
  * VSS_E_BAD_STATE, as do the recovery-set calls on a backup object.
  *
  * Return: 0 or -errno.
+ *
+ * Since: LIBVSSCTL_1.4.
  */
 int vss_backup_new_restore(struct vss_ctx *ctx, struct vss_backup **backup);
 
@@ -820,6 +822,8 @@ int vss_backup_new_restore(struct vss_ctx *ctx, struct vss_backup **backup);
  * or smaller than the snapshot's LUN; -EXDEV (VSS_E_UNSELECTED_VOLUME)
  * when the destination lies under a protected LUN (its backing or store
  * device); another -errno.
+ *
+ * Since: LIBVSSCTL_1.4.
  */
 int vss_backup_add_snapshot_to_recovery_set(struct vss_backup *backup,
 					    const vss_id_t *snapshot_id,
@@ -835,6 +839,8 @@ int vss_backup_add_snapshot_to_recovery_set(struct vss_backup *backup,
  *	default
  *
  * Return: 0, or -EINVAL (E_INVALIDARG) when @speed_max < @speed_min.
+ *
+ * Since: LIBVSSCTL_1.4.
  */
 int vss_backup_set_recovery_speed(struct vss_backup *backup,
 				  uint64_t speed_min, uint64_t speed_max);
@@ -863,6 +869,8 @@ int vss_backup_set_recovery_speed(struct vss_backup *backup,
  * -EOPNOTSUPP (VSS_E_CANNOT_REVERT_DISKID) when a destination's identity
  * cannot be kept (a partition table the library cannot rewrite); -EIO
  * (VSS_E_PROVIDER_VETO) when the engine could not start a resync; -errno.
+ *
+ * Since: LIBVSSCTL_1.4.
  */
 int vss_backup_recover_set(struct vss_backup *backup, uint32_t flags,
 			   struct vss_async **async);
@@ -874,6 +882,8 @@ int vss_backup_recover_set(struct vss_backup *backup, uint32_t flags,
  * @total_bytes: if not NULL, bytes to copy (summed over the set)
  *
  * Return: 0, or -EINVAL for a handle without progress (DoSnapshotSet).
+ *
+ * Since: LIBVSSCTL_1.4.
  */
 int vss_async_get_progress(struct vss_async *async, uint64_t *done_bytes,
 			   uint64_t *total_bytes);
@@ -912,7 +922,13 @@ struct vss_resync_info {
 	vss_id_t session_id;
 };
 
-/** vss_resync_state_name() - Return: "running", "done", "failed", "cancelled" or "unknown". */
+/**
+ * vss_resync_state_name() - name of a resync state
+ * @state: enum vss_resync_state
+ *
+ * Return: "running", "done", "failed", "cancelled" or "unknown".
+ * Since: LIBVSSCTL_1.4.
+ */
 const char *vss_resync_state_name(uint32_t state);
 
 /**
@@ -923,6 +939,8 @@ const char *vss_resync_state_name(uint32_t state);
  * @nr: receives its length
  *
  * Return: 0 or -errno.
+ *
+ * Since: LIBVSSCTL_1.4.
  */
 int vss_resync_list(struct vss_ctx *ctx, struct vss_resync_info **resyncs,
 		    size_t *nr);
@@ -935,6 +953,8 @@ int vss_resync_list(struct vss_ctx *ctx, struct vss_resync_info **resyncs,
  * @info: receives it
  *
  * Return: 0, -ENOENT (VSS_E_OBJECT_NOT_FOUND) or another -errno.
+ *
+ * Since: LIBVSSCTL_1.4.
  */
 int vss_resync_get(struct vss_ctx *ctx, const char *destination,
 		   struct vss_resync_info *info);
@@ -949,6 +969,8 @@ int vss_resync_get(struct vss_ctx *ctx, const char *destination,
  * Return: 0 when it is done; -ECANCELED when cancelled; -EIO (or the
  * errno it failed with) when failed; -ETIMEDOUT (VSS_S_ASYNC_PENDING)
  * while still running; -ENOENT; another -errno.
+ *
+ * Since: LIBVSSCTL_1.4.
  */
 int vss_resync_wait(struct vss_ctx *ctx, const char *destination,
 		    int timeout_ms, struct vss_resync_info *info);
@@ -963,6 +985,8 @@ int vss_resync_wait(struct vss_ctx *ctx, const char *destination,
  * written.  Another destination holds a partial copy.
  *
  * Return: 0; -EALREADY when it had already ended; -ENOENT; -errno.
+ *
+ * Since: LIBVSSCTL_1.4.
  */
 int vss_resync_cancel(struct vss_ctx *ctx, const char *destination);
 
@@ -974,6 +998,8 @@ int vss_resync_cancel(struct vss_ctx *ctx, const char *destination);
  * @speed_max: bytes/s, 0: the module default
  *
  * Return: 0, -ENOENT, -EINVAL (@speed_max below @speed_min) or -errno.
+ *
+ * Since: LIBVSSCTL_1.4.
  */
 int vss_resync_set_speed(struct vss_ctx *ctx, const char *destination,
 			 uint64_t speed_min, uint64_t speed_max);
@@ -987,6 +1013,8 @@ int vss_resync_set_speed(struct vss_ctx *ctx, const char *destination,
  * @out: filled in
  *
  * Return: 0, or -EINVAL if @event is not a resync event being dispatched.
+ *
+ * Since: LIBVSSCTL_1.4.
  */
 int vss_event_resync(const struct vss_event *event,
 		     struct vss_resync_info *out);
