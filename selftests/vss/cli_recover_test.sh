@@ -180,7 +180,7 @@ if jqe --arg s "$S1" --arg d "$LUN" 'map(select(.destination == $d)) | length ==
 else
 	fail "resync list (JSON): lun, destination, snapshot, state running, done < total, rate" "$(cat $work/list)"
 fi
-if vssctl resync list | grep -Eq "^rv: destination $LUN snapshot $S1 state running done [0-9.]+[KMG]?/32M rate [0-9.]+[KMG]?/s"; then
+if vssctl resync list | grep -Eq "^rv: destination $LUN snapshot $S1 state running done [0-9.]+[KMG]?/[0-9.]+[KMG]? rate [0-9.]+[KMG]?/s started [0-9T:.-]+Z"; then
 	ok "resync list (text)"
 else
 	fail "resync list (text)" "$(vssctl resync list)"
