@@ -14,6 +14,8 @@ bold=$'\e[1m' dim=$'\e[2m' off=$'\e[0m'
 step() { printf '\n%s== %s ==%s\n' "$bold" "$*" "$off"; }
 say() { printf '%s%s%s\n' "$dim" "$*" "$off"; }
 run() { printf '%s$ %s%s\n' "$bold" "$*" "$off"; "$@"; }
+# run_to FILE CMD...: as run, the command's standard output into FILE
+run_to() { local f=$1; shift; printf '%s$ %s > %s%s\n' "$bold" "$*" "$f" "$off"; "$@" > "$f"; }
 failed=0
 verdict() { # verdict TEXT EXPECTED ACTUAL
 	if [ "$2" = "$3" ]; then
@@ -58,7 +60,7 @@ run vssctl lun list
 step "Tonight's backup: one snapshot set over the three LUNs"
 mkdir -p /mnt/home /mnt/snap
 run mount /dev/vss-home /mnt/home || die "mount failed"
-run vssctl -j snapshot create $LUNS > /tmp/restore-set.json || die "snapshot create failed"
+run_to /tmp/restore-set.json vssctl -j snapshot create $LUNS || die "snapshot create failed"
 jq -r '.snapshots[] | "  \(.lun): snapshot \(.id) on \(.device)"' /tmp/restore-set.json
 snap_id() { jq -r --arg l "$1" '.snapshots[] | select(.lun == $l) | .id' /tmp/restore-set.json; }
 snap_dev() { jq -r --arg l "$1" '.snapshots[] | select(.lun == $l) | .device' /tmp/restore-set.json; }
@@ -84,9 +86,8 @@ say "the filesystem must not be mounted while its device changes under it"
 run umount /mnt/home
 
 step "Revert the three LUNs to the set, online; keep the damaged state as a snapshot"
-run vssctl -j recover --keep-current \
-	"$(snap_id db)" "$(snap_id logs)" "$(snap_id home)" > /tmp/restore-rec.json ||
-	die "recover failed"
+run_to /tmp/restore-rec.json vssctl -j recover --keep-current \
+	"$(snap_id db)" "$(snap_id logs)" "$(snap_id home)" || die "recover failed"
 jq -r '.kept[]? | "  damaged \(.lun) kept as snapshot \(.id)"' /tmp/restore-rec.json
 say "RecoverSet returned: the devices read as the snapshots now, while the resync copies"
 verdict "db reads as the snapshot at once" "$want_db" "$(sha /dev/vss-db)"
