@@ -86,7 +86,8 @@ say "the filesystem must not be mounted while its device changes under it"
 run umount /mnt/home
 
 step "Revert the three LUNs to the set, online; keep the damaged state as a snapshot"
-run_to /tmp/restore-rec.json vssctl -j recover --keep-current \
+say "(at most 1 MiB/s per LUN, so that the copy can be watched)"
+run_to /tmp/restore-rec.json vssctl -j recover --keep-current --speed-max 1M \
 	"$(snap_id db)" "$(snap_id logs)" "$(snap_id home)" || die "recover failed"
 jq -r '.kept[]? | "  damaged \(.lun) kept as snapshot \(.id)"' /tmp/restore-rec.json
 say "RecoverSet returned: the devices read as the snapshots now, while the resync copies"
