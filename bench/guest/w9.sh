@@ -3,9 +3,10 @@
 # W9, LUN resync (issue 11): sourced by bench/guest/bench.sh, which gives
 # emit, log, now_ms, fresh_disks, teardown, vss_lun_add, vss_snap,
 # udev_wait, dm_create, $WORK, $MB, $RT, $REPS, $SMOKE.
-# Documentation/bench.rst ("W9") describes the method; in short, on a vss
-# LUN of W9_MB (64 KiB chunks, prefilled), one snapshot, then a changed
-# fraction of its chunks (random, each written once, whole chunks):
+# Documentation/bench.rst ("W9") describes the method; in short, on the
+# first W9_MB of a vss LUN (64 KiB chunks, prefilled; disks of twice that,
+# so that the store holds a change of every chunk), one snapshot, then a
+# changed fraction of its chunks (random, each written once, whole chunks):
 #   w9lin   resync time of `vssctl recover --wait` against the changed
 #           fraction; the same extents copied by fio with direct I/O (read
 #           from the snapshot image, written to a scratch brd disk, libaio
@@ -89,7 +90,8 @@ w9lin_case() {
 	l=$(jq -cn --argjson r "$rep" --argjson f "$frac" --argjson mb $W9_MB \
 		'{type: "w9", part: "lin", rep: $r, frac_pct: $f, lun_mb: $mb, chunk: 65536}')
 	# ram0 LUN, ram1 store, ram2 scratch destination of the fio copy
-	fresh_disks 3 $W9_MB || { w9_err lin "brd" "$l"; return 1; }
+	# disks of twice the region: the store holds every chunk of it and more
+	fresh_disks 3 $((2 * W9_MB)) || { w9_err lin "brd" "$l"; return 1; }
 	vss_lun_add bench /dev/ram0 /dev/ram1 $W9_CHUNK || { w9_err lin "lun add" "$l"; teardown; return 1; }
 	for d in "$LUN_DEV" /dev/ram2; do
 		fio --name=w9fill --eta=never --disk_util=0 --filename="$d" --rw=write --bs=1m --ioengine=psync \
@@ -124,7 +126,7 @@ w9merge_case() {
 	local rep=$1 frac=$2 l n sectors t0 t1 st alloc meta i cs=$((W9_CHUNK / 512))
 	l=$(jq -cn --argjson r "$rep" --argjson f "$frac" --argjson mb $W9_MB \
 		'{type: "w9", part: "lin", rep: $r, frac_pct: $f, lun_mb: $mb, chunk: 65536, engine: "dmsnap-merge"}')
-	fresh_disks 2 $W9_MB || { w9_err merge "brd" "$l"; return 1; }
+	fresh_disks 2 $((2 * W9_MB)) || { w9_err merge "brd" "$l"; return 1; }
 	sectors=$((W9_MB * MB / 512))
 	dm_create w9-orig "0 $sectors snapshot-origin /dev/ram0" || { w9_err merge "origin" "$l"; teardown; return 1; }
 	fio --name=w9fill --eta=never --disk_util=0 --filename=/dev/mapper/w9-orig --rw=write --bs=1m --ioengine=psync \
@@ -175,7 +177,7 @@ w9_resync_field() { # DEV FIELD
 w9fg_case() {
 	local rep=$1 l id idle busy d0 d1 t0 t1 st total
 	l=$(jq -cn --argjson r "$rep" --argjson mb $W9_MB '{type: "w9", part: "fg", rep: $r, lun_mb: $mb, chunk: 65536}')
-	fresh_disks 2 $W9_MB || { w9_err fg "brd" "$l"; return 1; }
+	fresh_disks 2 $((2 * W9_MB)) || { w9_err fg "brd" "$l"; return 1; }
 	vss_lun_add bench /dev/ram0 /dev/ram1 $W9_CHUNK || { w9_err fg "lun add" "$l"; teardown; return 1; }
 	fio --name=w9fill --eta=never --disk_util=0 --filename="$LUN_DEV" --rw=write --bs=1m --ioengine=psync \
 		--direct=1 --size=${W9_MB}m --output=/dev/null || { w9_err fg "prefill" "$l"; teardown; return 1; }
