@@ -244,6 +244,7 @@ struct vss_backup {
 	struct vss__recovery_member {
 		vss_id_t snapshot_id;
 		char *destination;	/* NULL: the snapshot's LUN */
+		char dest_name[64];	/* as the kernel named it */
 	} recovery[VSS_SET_MAX_LUNS];
 	uint64_t speed_min, speed_max;
 };

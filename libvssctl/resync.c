@@ -417,26 +417,15 @@ VSS_EXPORT int vss_backup_add_snapshot_to_recovery_set(struct vss_backup *b,
 	/* the destination as the kernel names it: one member per destination */
 	pthread_mutex_lock(&b->lock);
 	rc = restore_check_locked(b);
-	for (i = 0; !rc && i < b->nr_recovery; i++) {
-		struct start_reply *o = malloc(sizeof(*o));
-
-		if (!o) {
-			rc = vss__set_error(b->ctx, -ENOMEM, VSS_E_OUTOFMEMORY,
-					    NULL);
-			break;
-		}
-		pthread_mutex_unlock(&b->lock);
-		rc = send_start(b, &b->recovery[i], 1, 0, true, o);
-		pthread_mutex_lock(&b->lock);
-		if (!rc && o->nr == 1 && !strcmp(o->dests[0], r->dests[0]))
+	for (i = 0; !rc && i < b->nr_recovery; i++)
+		if (!strcmp(b->recovery[i].dest_name, r->dests[0]))
 			rc = vss__set_error(b->ctx, -EEXIST,
 					    VSS_E_OBJECT_ALREADY_EXISTS,
 					    "%s is already a destination in this recovery set",
 					    r->dests[0]);
-		free(o);
-	}
 	if (!rc) {
 		m.destination = destination ? strdup(destination) : NULL;
+		memcpy(m.dest_name, r->dests[0], sizeof(m.dest_name));
 		if (destination && !m.destination)
 			rc = vss__set_error(b->ctx, -ENOMEM,
 					    VSS_E_OUTOFMEMORY, NULL);

@@ -547,6 +547,42 @@ TEST_F(rs, copy_to_device)
 	EXPECT_EQ(-EALREADY, vss_resync_cancel(self->ctx, "/dev/ram1"));
 }
 
+/* A full copy onto an NBD device (qemu-nbd over a unix socket). */
+TEST_F(rs, copy_to_nbd)
+{
+	static const char nbd[] = "/dev/nbd5";
+	struct vss_async *a;
+	char s1dev[48];
+	vss_id_t s1;
+	int fd, up;
+
+	add_lun(_metadata, self);
+	fd = open_dev(LUNDEV, O_RDWR);
+	ASSERT_LE(0, fd);
+	for (uint32_t b = 0; b < NBLK; b += 256)
+		ASSERT_EQ(0, put(fd, b, 256, 9, self->map0));
+	ASSERT_EQ(0, snapshot(self->ctx, &s1, s1dev, sizeof(s1dev)));
+	ASSERT_EQ(0, put(fd, 100, 50, 10, NULL));
+	close(fd);
+	ASSERT_EQ(0, sh("lsmod | grep -q '^nbd ' || modprobe nbd nbds_max=8"));
+	ASSERT_EQ(0, sh("rm -f /tmp/rs-nbd.img; truncate -s 24M /tmp/rs-nbd.img && "
+			"qemu-nbd -c /dev/nbd5 -k /tmp/rs-nbd.sock -f raw "
+			"--cache=writeback /tmp/rs-nbd.img >/tmp/rs-nbd.log 2>&1"))
+		TH_LOG("qemu-nbd failed");
+	up = 0;
+	for (int i = 0; i < 50 && !up; i++) {
+		up = !sh("[ \"$(cat /sys/block/nbd5/size)\" -gt 0 ]");
+		usleep(100000);
+	}
+	ASSERT_TRUE(up);
+	EXPECT_EQ(0, recover(self->ctx, &s1, nbd, 0, 0, &a))
+		TH_LOG("recover: %s", vss_ctx_last_error_msg(self->ctx));
+	EXPECT_EQ(0, finish(a));
+	vss_async_free(a);
+	EXPECT_EQ(0, check_dev(_metadata, nbd, self->map0));
+	sh("qemu-nbd -d /dev/nbd5; rm -f /tmp/rs-nbd.img /tmp/rs-nbd.sock");
+}
+
 #define EXPECT_HR(rc_, hr_, call)					\
 	do {								\
 		int _rc = (call);					\
