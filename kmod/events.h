@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * vss events interface: how the objects (LUN, snapshot, session, writer)
- * report what happened, without knowing how it is delivered.
+ * vss events interface: how the objects (LUN, snapshot, session, writer,
+ * resync) report what happened, without knowing how it is delivered.
  *
  * netlink.c sits on top, calls down into the objects, and implements this
  * interface (multicast notifications to the "events" group, unicast writer
@@ -106,5 +106,26 @@ struct vss_writer_ev {
  * Return: 0 or a negative errno (the event was not delivered).
  */
 int vss_event_writer(u32 portid, const struct vss_writer_ev *ev);
+
+struct vss_resync_info;
+
+/* Resync events (resync-*-ntf), reported by resync.c. */
+enum vss_resync_event {
+	VSS_EV_RESYNC_STARTED = 1,
+	VSS_EV_RESYNC_PROGRESS,	/* at most once a second per resync */
+	VSS_EV_RESYNC_DONE,
+	VSS_EV_RESYNC_FAILED,
+	VSS_EV_RESYNC_CANCELLED,
+};
+
+/**
+ * vss_event_resync() - report a resync event to the "events" group
+ * @ev: started, progress, done, failed or cancelled
+ * @ri: the resync's state
+ *
+ * Context: process, without engine locks held.
+ */
+void vss_event_resync(enum vss_resync_event ev,
+		      const struct vss_resync_info *ri);
 
 #endif /* _VSS_EVENTS_H */

@@ -19,6 +19,7 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 #include "lun.h"
+#include "resync.h"
 #include "cow.h"
 #include "snapshot.h"
 #include "store.h"
@@ -29,7 +30,16 @@ static DEFINE_MUTEX(vss_luns_lock);
 
 /* ---- exclusive opens of the backing and store devices ---- */
 
-static int vss_bdev_open(const char *path, void *holder, struct vss_bdev *b)
+/**
+ * vss_bdev_open - open a block device exclusively, for reading and writing
+ * @path: its path
+ * @holder: the exclusive holder
+ * @b: receives the device
+ *
+ * Context: process, sleeps.
+ * Return: 0 or a negative errno (-EBUSY when another holder has it).
+ */
+int vss_bdev_open(const char *path, void *holder, struct vss_bdev *b)
 {
 #ifdef HAVE_BDEV_FILE_OPEN_BY_PATH
 	struct file *f;
@@ -53,7 +63,13 @@ static int vss_bdev_open(const char *path, void *holder, struct vss_bdev *b)
 	return 0;
 }
 
-static void vss_bdev_close(struct vss_bdev *b)
+/**
+ * vss_bdev_close - close a device vss_bdev_open() opened; no-op if not open
+ * @b: the device
+ *
+ * Context: process, sleeps.
+ */
+void vss_bdev_close(struct vss_bdev *b)
 {
 	if (!b->bdev)
 		return;
@@ -163,13 +179,21 @@ static void vss_lun_write_endio(struct bio *clone)
 	vss_lun_write_done(lun);
 }
 
-/* Reads: a clone, so that the disk's statistics see them complete. */
-static void vss_lun_read(struct vss_lun *lun, struct bio *bio)
+/*
+ * Reads: a clone, so that the disk's statistics see them complete.  From
+ * the backing device, or from the target snapshot of a revert (@bdev).
+ */
+static void vss_lun_read(struct vss_lun *lun, struct bio *bio,
+			 struct block_device *bdev)
 {
 	struct bio *clone;
 	struct vss_io *io;
 
-	clone = bio_alloc_clone(lun->backing.bdev, bio, GFP_NOIO, &lun->bs);
+	if (!bdev) {
+		bio_io_error(bio);
+		return;
+	}
+	clone = bio_alloc_clone(bdev, bio, GFP_NOIO, &lun->bs);
 	if (!clone) {
 		bio_io_error(bio);
 		return;
@@ -195,7 +219,7 @@ static void vss_lun_submit_bio(struct bio *bio)
 	struct vss_io *io;
 
 	if (bio_op(bio) == REQ_OP_READ && bio_sectors(bio)) {
-		vss_lun_read(lun, bio);
+		vss_lun_read(lun, bio, vss_resync_read_route(lun, &bio));
 		return;
 	}
 	if (!vss_bio_mutates(bio)) {
@@ -204,6 +228,9 @@ static void vss_lun_submit_bio(struct bio *bio)
 		submit_bio_noacct(bio);
 		return;
 	}
+	/* a revert in progress may first copy the chunks it touches */
+	if (vss_resync_write_bio(lun, bio))
+		return;
 
 	spin_lock_irq(&lun->io_lock);
 	if (lun->hold_count) {
@@ -1080,6 +1107,7 @@ static void vss_lun_teardown(struct vss_lun *lun)
 	del_gendisk(lun->disk);
 	/* bio-based: del_gendisk does not wait for our own in-flight writes */
 	wait_event(lun->drain_wq, vss_lun_drained(lun));
+	vss_resync_lun_gone(lun);
 	flush_workqueue(lun->reclaim_wq);
 	flush_workqueue(lun->cow_wq);
 	vss_snap_remove_all(lun);
@@ -1131,6 +1159,12 @@ int vss_lun_remove(struct vss_lun *lun, struct netlink_ext_ack *extack)
 	if (lun->claimed) {
 		mutex_unlock(&vss_luns_lock);
 		NL_SET_ERR_MSG(extack, "LUN is held by a session");
+		return -EBUSY;
+	}
+	if (vss_resync_lun_busy(lun)) {
+		/* the LUN's content depends on the resync's work set */
+		mutex_unlock(&vss_luns_lock);
+		NL_SET_ERR_MSG(extack, "a resync of the LUN has not finished");
 		return -EBUSY;
 	}
 	if (!vss_lun_mark_removed(lun)) {

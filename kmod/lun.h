@@ -159,6 +159,8 @@ struct vss_io {
  * @reclaim_work: runs vss_snap_reclaim_work()
  * @replay_dropped: store chunks released while replaying the log, freed
  *	once the store is open
+ * @resync: the LUN's online revert (resync.c), set once under a hold and
+ *	kept until teardown; NULL if the LUN was never reverted
  */
 struct vss_lun {
 	struct kref kref;
@@ -230,6 +232,7 @@ struct vss_lun {
 	struct workqueue_struct *reclaim_wq;
 	struct work_struct reclaim_work;
 	struct xarray replay_dropped;
+	struct vss_resync *resync;
 };
 
 static inline sector_t vss_chunk_to_sector(struct vss_lun *lun, u64 chunk)
@@ -242,6 +245,8 @@ static inline u64 vss_sector_to_chunk(struct vss_lun *lun, sector_t sector)
 	return sector >> lun->chunk_shift;
 }
 
+int vss_bdev_open(const char *path, void *holder, struct vss_bdev *b);
+void vss_bdev_close(struct vss_bdev *b);
 int vss_lun_op_begin(struct vss_lun *lun, struct netlink_ext_ack *extack);
 void vss_lun_op_end(struct vss_lun *lun);
 void vss_lun_write_done(struct vss_lun *lun);

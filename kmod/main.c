@@ -10,6 +10,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/module.h>
+#include "resync.h"
 #include "vss.h"
 #include "writer.h"
 
@@ -26,12 +27,17 @@ static int __init vss_init(void)
 	ret = vss_session_init();
 	if (ret)
 		goto out_writer_exit;
-	ret = vss_nl_init();
+	ret = vss_resync_init();
 	if (ret)
 		goto out_session_exit;
+	ret = vss_nl_init();
+	if (ret)
+		goto out_resync_exit;
 	pr_info("loaded\n");
 	return 0;
 
+out_resync_exit:
+	vss_resync_exit();
 out_session_exit:
 	vss_session_exit();
 out_writer_exit:
@@ -47,6 +53,7 @@ static void __exit vss_exit(void)
 	vss_session_exit();
 	vss_writer_exit();
 	vss_lun_exit();
+	vss_resync_exit();
 	pr_info("unloaded\n");
 }
 

@@ -30,6 +30,7 @@
 #include "vss_compat.h"
 #include "vss-nl-gen.h"
 #include "events.h"
+#include "resync.h"
 #include "session.h"
 #include "vss.h"
 #include "writer.h"
@@ -138,15 +139,17 @@ static int vss_nl_multi_attr(u8 cmd)
 		return VSS_A_WRITER_LUN;
 	case VSS_CMD_SESSION_WRITER_FILTER:
 		return VSS_A_SESSION_WRITER_ID;
+	case VSS_CMD_RESYNC_START:
+		return VSS_A_RESYNC_MEMBER;
 	}
 	return 0;
 }
 
 /*
  * No request attribute of this family may repeat, except the multi-attr
- * lists (a writer's LUNs, the ids of a writer filter), but attribute
- * parsing silently keeps the last copy: refuse duplicates so that what the
- * kernel acts on is never ambiguous.
+ * lists (a writer's LUNs, the ids of a writer filter, resync-start's
+ * members), but attribute parsing silently keeps the last copy: refuse
+ * duplicates so that what the kernel acts on is never ambiguous.
  */
 static int vss_nl_check_dups(const struct nlmsghdr *nlh,
 			     struct netlink_ext_ack *extack)
@@ -1674,6 +1677,286 @@ int vss_nl_session_backup_complete_doit(struct sk_buff *skb,
 	       vss_session_backup_complete(&sid, info->extack);
 }
 
+/* ---- resync (recovery sets) ---- */
+
+static int vss_nl_put_resync(struct sk_buff *skb,
+			     const struct vss_resync_info *ri)
+{
+	if (nla_put_string(skb, VSS_A_RESYNC_LUN, ri->lun) ||
+	    nla_put(skb, VSS_A_RESYNC_SNAPSHOT_ID, sizeof(ri->snap_id),
+		    &ri->snap_id) ||
+	    nla_put_string(skb, VSS_A_RESYNC_DESTINATION, ri->dest) ||
+	    nla_put_u32(skb, VSS_A_RESYNC_STATE, ri->state) ||
+	    nla_put_u64_64bit(skb, VSS_A_RESYNC_DONE_BYTES, ri->done_bytes,
+			      VSS_A_RESYNC_PAD) ||
+	    nla_put_u64_64bit(skb, VSS_A_RESYNC_TOTAL_BYTES, ri->total_bytes,
+			      VSS_A_RESYNC_PAD) ||
+	    nla_put_u64_64bit(skb, VSS_A_RESYNC_RATE, ri->rate,
+			      VSS_A_RESYNC_PAD) ||
+	    nla_put_u64_64bit(skb, VSS_A_RESYNC_SPEED_MIN, ri->speed_min,
+			      VSS_A_RESYNC_PAD) ||
+	    nla_put_u64_64bit(skb, VSS_A_RESYNC_SPEED_MAX, ri->speed_max,
+			      VSS_A_RESYNC_PAD) ||
+	    nla_put_u64_64bit(skb, VSS_A_RESYNC_STARTED, ri->started_ns,
+			      VSS_A_RESYNC_PAD))
+		return -EMSGSIZE;
+	if (ri->error && nla_put_u32(skb, VSS_A_RESYNC_ERROR, ri->error))
+		return -EMSGSIZE;
+	if (ri->has_session &&
+	    nla_put(skb, VSS_A_RESYNC_SESSION_ID, sizeof(ri->session_id),
+		    &ri->session_id))
+		return -EMSGSIZE;
+	return 0;
+}
+
+/* Parses the members of resync-start into @m; returns how many or -errno. */
+static int vss_nl_resync_members(struct genl_info *info,
+				 struct vss_resync_member *m)
+{
+	struct nlattr *tb[VSS_A_RESYNC_MEMBER_MAX + 1];
+	const struct nlattr *nla;
+	unsigned int nr = 0;
+	int rem, ret;
+
+	nlmsg_for_each_attr(nla, info->nlhdr, GENL_HDRLEN, rem) {
+		if (nla_type(nla) != VSS_A_RESYNC_MEMBER)
+			continue;
+		if (nr == VSS_MAX_SET_LUNS) {
+			NL_SET_ERR_MSG_ATTR(info->extack, nla,
+					    "More members than a set may hold");
+			vss_set_hresult(info->extack, VSS_E_BAD_STATE);
+			return -E2BIG;
+		}
+		ret = nla_parse_nested(tb, VSS_A_RESYNC_MEMBER_MAX, nla,
+				       vss_resync_member_nl_policy,
+				       info->extack);
+		if (ret)
+			return ret;
+		if (!tb[VSS_A_RESYNC_MEMBER_SNAPSHOT_ID]) {
+			NL_SET_ERR_MSG_ATTR(info->extack, nla,
+					    "Member without a snapshot id");
+			return -EINVAL;
+		}
+		vss_nl_get_uuid(tb[VSS_A_RESYNC_MEMBER_SNAPSHOT_ID],
+				&m[nr].snap_id);
+		m[nr].dest = NULL;
+		if (tb[VSS_A_RESYNC_MEMBER_DESTINATION] &&
+		    nla_len(tb[VSS_A_RESYNC_MEMBER_DESTINATION]) > 1)
+			m[nr].dest = nla_data(tb[VSS_A_RESYNC_MEMBER_DESTINATION]);
+		nr++;
+	}
+	if (!nr) {
+		GENL_SET_ERR_MSG(info, "The recovery set is empty");
+		vss_set_hresult(info->extack, VSS_E_BAD_STATE);
+		return -EINVAL;
+	}
+	return nr;
+}
+
+/**
+ * vss_nl_resync_start_doit() - RecoverSet (or validate a member)
+ * @skb: request
+ * @info: request attributes
+ *
+ * Context: process, CAP_SYS_ADMIN.
+ * Return: 0 (replied with the members started) or a negative errno.
+ */
+int vss_nl_resync_start_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct vss_session_info si;
+	struct vss_resync_member *m;
+	u64 smin = 0, smax = 0;
+	struct sk_buff *msg;
+	struct nlattr *nest;
+	uuid_t sid;
+	u32 flags = 0;
+	void *hdr;
+	int nr, i, ret;
+
+	if (vss_nl_missing(info, VSS_A_RESYNC_SESSION_ID))
+		return -EINVAL;
+	vss_nl_get_uuid(info->attrs[VSS_A_RESYNC_SESSION_ID], &sid);
+	ret = vss_session_get_info(&sid, &si, info->extack);
+	if (ret) {
+		vss_set_hresult(info->extack, VSS_E_BAD_STATE);
+		return ret;
+	}
+	if (info->attrs[VSS_A_RESYNC_FLAGS])
+		flags = nla_get_u32(info->attrs[VSS_A_RESYNC_FLAGS]);
+	if (flags & ~VSS_RESYNC_F_ALL) {
+		NL_SET_ERR_MSG_ATTR(info->extack,
+				    info->attrs[VSS_A_RESYNC_FLAGS],
+				    "Unknown recovery flags");
+		return -EINVAL;
+	}
+	if (info->attrs[VSS_A_RESYNC_SPEED_MIN])
+		smin = nla_get_u64(info->attrs[VSS_A_RESYNC_SPEED_MIN]);
+	if (info->attrs[VSS_A_RESYNC_SPEED_MAX])
+		smax = nla_get_u64(info->attrs[VSS_A_RESYNC_SPEED_MAX]);
+
+	m = kcalloc(VSS_MAX_SET_LUNS, sizeof(*m), GFP_KERNEL);
+	if (!m)
+		return -ENOMEM;
+	nr = vss_nl_resync_members(info, m);
+	if (nr < 0) {
+		ret = nr;
+		goto out_free_m;
+	}
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	ret = -ENOMEM;
+	if (!msg)
+		goto out_free_m;
+	hdr = genlmsg_put_reply(msg, info, &vss_nl_family, 0,
+				VSS_CMD_RESYNC_START);
+	if (!hdr)
+		goto out_msgsize;
+	ret = vss_resync_start(m, nr, flags,
+			       nla_get_flag(info->attrs[VSS_A_RESYNC_CHECK]),
+			       smin, smax, &sid, info->extack);
+	if (ret)
+		goto out_free;
+	for (i = 0; i < nr; i++) {
+		nest = nla_nest_start(msg, VSS_A_RESYNC_MEMBER);
+		if (!nest ||
+		    nla_put(msg, VSS_A_RESYNC_MEMBER_SNAPSHOT_ID,
+			    sizeof(m[i].snap_id), &m[i].snap_id) ||
+		    nla_put_string(msg, VSS_A_RESYNC_MEMBER_DESTINATION,
+				   m[i].dest_name) ||
+		    nla_put_string(msg, VSS_A_RESYNC_MEMBER_LUN, m[i].lun))
+			goto out_msgsize;
+		nla_nest_end(msg, nest);
+	}
+	genlmsg_end(msg, hdr);
+	kfree(m);
+	vss_event_objects_changed();
+	return genlmsg_reply(msg, info);
+
+out_msgsize:
+	ret = -EMSGSIZE;
+out_free:
+	nlmsg_free(msg);
+out_free_m:
+	kfree(m);
+	return ret;
+}
+
+/**
+ * vss_nl_resync_get_doit() - the resync of one destination
+ * @skb: request
+ * @info: request attributes
+ *
+ * Context: process, CAP_SYS_ADMIN.
+ * Return: 0 (replied) or a negative errno.
+ */
+int vss_nl_resync_get_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct vss_resync_info ri;
+	struct sk_buff *msg;
+	void *hdr;
+	int ret;
+
+	if (vss_nl_missing(info, VSS_A_RESYNC_DESTINATION))
+		return -EINVAL;
+	ret = vss_resync_get_info(nla_data(info->attrs[VSS_A_RESYNC_DESTINATION]),
+				  &ri);
+	if (ret) {
+		NL_SET_ERR_MSG_ATTR(info->extack,
+				    info->attrs[VSS_A_RESYNC_DESTINATION],
+				    "No resync of that destination");
+		vss_set_hresult(info->extack, VSS_E_OBJECT_NOT_FOUND);
+		return ret;
+	}
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &vss_nl_family, 0,
+				VSS_CMD_RESYNC_GET);
+	if (!hdr || vss_nl_put_resync(msg, &ri)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+}
+
+/**
+ * vss_nl_resync_get_dumpit() - dump every resync
+ * @skb: reply buffer
+ * @cb: the dump; the cursor is the serial of the last resync sent
+ *
+ * Context: process.
+ * Return: bytes added, 0 when done, or a negative errno.
+ */
+int vss_nl_resync_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct vss_nl_dump_ctx *ctx = vss_nl_ctx(cb);
+	struct vss_resync_info ri;
+	u64 cursor;
+	void *hdr;
+	int ret;
+
+	ret = vss_nl_dump_check(cb);
+	if (ret)
+		return ret;
+	cb->seq = atomic_read(&vss_nl_gen);
+	for (;;) {
+		cursor = ctx->session;
+		if (vss_resync_next_info(&cursor, &ri))
+			break;
+		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
+				  cb->nlh->nlmsg_seq, &vss_nl_family,
+				  NLM_F_MULTI, VSS_CMD_RESYNC_GET);
+		if (!hdr)
+			break;
+		genl_dump_check_consistent(cb, hdr);
+		if (vss_nl_put_resync(skb, &ri)) {
+			genlmsg_cancel(skb, hdr);
+			break;
+		}
+		genlmsg_end(skb, hdr);
+		ctx->session = cursor;
+	}
+	return skb->len;
+}
+
+/**
+ * vss_nl_resync_cancel_doit() - stop a running resync
+ * @skb: request
+ * @info: request attributes
+ *
+ * Context: process, CAP_SYS_ADMIN.
+ * Return: 0 or a negative errno.
+ */
+int vss_nl_resync_cancel_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	if (vss_nl_missing(info, VSS_A_RESYNC_DESTINATION))
+		return -EINVAL;
+	return vss_resync_cancel(nla_data(info->attrs[VSS_A_RESYNC_DESTINATION]),
+				 info->extack);
+}
+
+/**
+ * vss_nl_resync_set_doit() - change the rate limits of a resync
+ * @skb: request
+ * @info: request attributes
+ *
+ * Context: process, CAP_SYS_ADMIN.
+ * Return: 0 or a negative errno.
+ */
+int vss_nl_resync_set_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	u64 smin = 0, smax = 0;
+
+	if (vss_nl_missing(info, VSS_A_RESYNC_DESTINATION))
+		return -EINVAL;
+	if (info->attrs[VSS_A_RESYNC_SPEED_MIN])
+		smin = nla_get_u64(info->attrs[VSS_A_RESYNC_SPEED_MIN]);
+	if (info->attrs[VSS_A_RESYNC_SPEED_MAX])
+		smax = nla_get_u64(info->attrs[VSS_A_RESYNC_SPEED_MAX]);
+	return vss_resync_set_speed(nla_data(info->attrs[VSS_A_RESYNC_DESTINATION]),
+				    smin, smax, info->extack);
+}
+
 /* ---- events ---- */
 
 static int vss_nl_event_cmd(enum vss_event ev)
@@ -1872,6 +2155,36 @@ int vss_event_writer(u32 portid, const struct vss_writer_ev *ev)
 out_free:
 	nlmsg_free(skb);
 	return ret;
+}
+
+/**
+ * vss_event_resync() - report a resync event to the "events" group
+ * @ev: started, progress, done, failed or cancelled
+ * @ri: the resync's state
+ *
+ * Context: process, without engine locks held.
+ */
+void vss_event_resync(enum vss_resync_event ev,
+		      const struct vss_resync_info *ri)
+{
+	static const u8 cmds[] = {
+		[VSS_EV_RESYNC_STARTED] = VSS_CMD_RESYNC_STARTED_NTF,
+		[VSS_EV_RESYNC_PROGRESS] = VSS_CMD_RESYNC_PROGRESS_NTF,
+		[VSS_EV_RESYNC_DONE] = VSS_CMD_RESYNC_DONE_NTF,
+		[VSS_EV_RESYNC_FAILED] = VSS_CMD_RESYNC_FAILED_NTF,
+		[VSS_EV_RESYNC_CANCELLED] = VSS_CMD_RESYNC_CANCELLED_NTF,
+	};
+	struct sk_buff *skb;
+	void *hdr;
+
+	if (ev != VSS_EV_RESYNC_PROGRESS)
+		vss_event_objects_changed();
+	if (WARN_ON_ONCE(ev >= ARRAY_SIZE(cmds) || !cmds[ev]) ||
+	    !vss_nl_has_listeners())
+		return;
+	skb = vss_nl_event_new(cmds[ev], NLMSG_GOODSIZE, &hdr);
+	if (skb)
+		vss_nl_event_end(skb, hdr, vss_nl_put_resync(skb, ri));
 }
 
 /* ---- family ---- */

@@ -40,6 +40,7 @@
 #include <linux/timekeeping.h>
 #include "lun.h"
 #include "cow.h"
+#include "resync.h"
 #include "snapshot.h"
 #include "store.h"
 
@@ -1060,6 +1061,13 @@ int vss_snapshot_prepare(struct vss_lun *lun, const uuid_t *id,
 		ret = -ENODEV;
 		goto out_unlock;
 	}
+	if (vss_resync_lun_busy(lun)) {
+		/* its point in time would mix the LUN and the target */
+		NL_SET_ERR_MSG(extack, "the LUN is being resynced");
+		vss_set_hresult(extack, VSS_E_RESYNC_IN_PROGRESS);
+		ret = -EBUSY;
+		goto out_unlock;
+	}
 	if (lun->preparing) {
 		NL_SET_ERR_MSG(extack, "a snapshot of this LUN is being created");
 		ret = -EBUSY;
@@ -1346,6 +1354,11 @@ static int vss_snap_delete(struct vss_snapshot *snap, bool owner,
 	unsigned int noio;
 	int ret = 0;
 
+	if (vss_resync_pins(snap)) {
+		NL_SET_ERR_MSG(extack, "snapshot is the source of a resync");
+		vss_set_hresult(extack, VSS_E_RESYNC_IN_PROGRESS);
+		return -EBUSY;
+	}
 	mutex_lock(&lun->snap_mutex);
 	if (snap->owned && !owner) {
 		mutex_unlock(&lun->snap_mutex);

@@ -29,6 +29,12 @@ static struct netlink_range_validation vss_a_writer_freeze_timeout_ms_range = {
 	.max	= VSS_WRITER_TIMEOUT_MAX_MS,
 };
 
+const struct nla_policy vss_resync_member_nl_policy[VSS_A_RESYNC_MEMBER_LUN + 1] = {
+	[VSS_A_RESYNC_MEMBER_SNAPSHOT_ID] = NLA_POLICY_EXACT_LEN(VSS_ID_LEN),
+	[VSS_A_RESYNC_MEMBER_DESTINATION] = { .type = NLA_NUL_STRING, .len = VSS_PATH_MAX, },
+	[VSS_A_RESYNC_MEMBER_LUN] = { .type = NLA_NUL_STRING, .len = VSS_LUN_NAME_MAX, },
+};
+
 /* VSS_CMD_LUN_ADD */
 const struct nla_policy vss_lun_add_nl_policy[VSS_A_LUN_MAX + 1] = {
 	[VSS_A_LUN_NAME] = { .type = NLA_NUL_STRING, .len = VSS_LUN_NAME_MAX, },
@@ -164,8 +170,35 @@ const struct nla_policy vss_session_backup_complete_nl_policy[VSS_A_SESSION_MAX 
 	[VSS_A_SESSION_ID] = NLA_POLICY_EXACT_LEN(VSS_ID_LEN),
 };
 
+/* VSS_CMD_RESYNC_START */
+const struct nla_policy vss_resync_start_nl_policy[VSS_A_RESYNC_MAX + 1] = {
+	[VSS_A_RESYNC_SESSION_ID] = NLA_POLICY_EXACT_LEN(VSS_ID_LEN),
+	[VSS_A_RESYNC_FLAGS] = NLA_POLICY_MAX(NLA_U32, 768),
+	[VSS_A_RESYNC_CHECK] = { .type = NLA_FLAG, },
+	[VSS_A_RESYNC_MEMBER] = NLA_POLICY_NESTED(vss_resync_member_nl_policy),
+	[VSS_A_RESYNC_SPEED_MIN] = { .type = NLA_U64, },
+	[VSS_A_RESYNC_SPEED_MAX] = { .type = NLA_U64, },
+};
+
+/* VSS_CMD_RESYNC_GET */
+const struct nla_policy vss_resync_get_nl_policy[VSS_A_RESYNC_MAX + 1] = {
+	[VSS_A_RESYNC_DESTINATION] = { .type = NLA_NUL_STRING, .len = VSS_PATH_MAX, },
+};
+
+/* VSS_CMD_RESYNC_CANCEL */
+const struct nla_policy vss_resync_cancel_nl_policy[VSS_A_RESYNC_MAX + 1] = {
+	[VSS_A_RESYNC_DESTINATION] = { .type = NLA_NUL_STRING, .len = VSS_PATH_MAX, },
+};
+
+/* VSS_CMD_RESYNC_SET */
+const struct nla_policy vss_resync_set_nl_policy[VSS_A_RESYNC_MAX + 1] = {
+	[VSS_A_RESYNC_DESTINATION] = { .type = NLA_NUL_STRING, .len = VSS_PATH_MAX, },
+	[VSS_A_RESYNC_SPEED_MIN] = { .type = NLA_U64, },
+	[VSS_A_RESYNC_SPEED_MAX] = { .type = NLA_U64, },
+};
+
 /* Ops table for vss */
-const struct genl_ops vss_nl_ops[22] = {
+const struct genl_ops vss_nl_ops[26] = {
 	{
 		.cmd		= VSS_CMD_LUN_ADD,
 		.doit		= vss_nl_lun_add_doit,
@@ -307,5 +340,31 @@ const struct genl_ops vss_nl_ops[22] = {
 		.doit		= vss_nl_session_backup_complete_doit,
 		.policy		= vss_session_backup_complete_nl_policy,
 		.maxattr	= VSS_A_SESSION_MAX,
+	},
+	{
+		.cmd		= VSS_CMD_RESYNC_START,
+		.doit		= vss_nl_resync_start_doit,
+		.policy		= vss_resync_start_nl_policy,
+		.maxattr	= VSS_A_RESYNC_MAX,
+	},
+	{
+		.cmd		= VSS_CMD_RESYNC_GET,
+		.doit		= vss_nl_resync_get_doit,
+		.start		= vss_nl_dump_start,
+		.dumpit		= vss_nl_resync_get_dumpit,
+		.policy		= vss_resync_get_nl_policy,
+		.maxattr	= VSS_A_RESYNC_MAX,
+	},
+	{
+		.cmd		= VSS_CMD_RESYNC_CANCEL,
+		.doit		= vss_nl_resync_cancel_doit,
+		.policy		= vss_resync_cancel_nl_policy,
+		.maxattr	= VSS_A_RESYNC_MAX,
+	},
+	{
+		.cmd		= VSS_CMD_RESYNC_SET,
+		.doit		= vss_nl_resync_set_doit,
+		.policy		= vss_resync_set_nl_policy,
+		.maxattr	= VSS_A_RESYNC_MAX,
 	},
 };

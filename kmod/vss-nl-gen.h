@@ -11,6 +11,9 @@
 
 #include <linux/vss.h>
 
+/* Policies of nested attribute sets used in requests */
+extern const struct nla_policy vss_resync_member_nl_policy[VSS_A_RESYNC_MEMBER_LUN + 1];
+
 /* Per-op policies: the union of do and dump request attributes */
 extern const struct nla_policy vss_lun_add_nl_policy[VSS_A_LUN_MAX + 1];
 extern const struct nla_policy vss_lun_del_nl_policy[VSS_A_LUN_MAX + 1];
@@ -34,9 +37,13 @@ extern const struct nla_policy vss_session_writer_filter_nl_policy[VSS_A_SESSION
 extern const struct nla_policy vss_session_gather_metadata_nl_policy[VSS_A_SESSION_MAX + 1];
 extern const struct nla_policy vss_session_prepare_backup_nl_policy[VSS_A_SESSION_MAX + 1];
 extern const struct nla_policy vss_session_backup_complete_nl_policy[VSS_A_SESSION_MAX + 1];
+extern const struct nla_policy vss_resync_start_nl_policy[VSS_A_RESYNC_MAX + 1];
+extern const struct nla_policy vss_resync_get_nl_policy[VSS_A_RESYNC_MAX + 1];
+extern const struct nla_policy vss_resync_cancel_nl_policy[VSS_A_RESYNC_MAX + 1];
+extern const struct nla_policy vss_resync_set_nl_policy[VSS_A_RESYNC_MAX + 1];
 
 /* Ops table for vss */
-extern const struct genl_ops vss_nl_ops[22];
+extern const struct genl_ops vss_nl_ops[26];
 
 int vss_nl_lun_add_doit(struct sk_buff *skb, struct genl_info *info);
 int vss_nl_lun_del_doit(struct sk_buff *skb, struct genl_info *info);
@@ -74,6 +81,11 @@ int vss_nl_session_prepare_backup_doit(struct sk_buff *skb,
 				       struct genl_info *info);
 int vss_nl_session_backup_complete_doit(struct sk_buff *skb,
 					struct genl_info *info);
+int vss_nl_resync_start_doit(struct sk_buff *skb, struct genl_info *info);
+int vss_nl_resync_get_doit(struct sk_buff *skb, struct genl_info *info);
+int vss_nl_resync_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb);
+int vss_nl_resync_cancel_doit(struct sk_buff *skb, struct genl_info *info);
+int vss_nl_resync_set_doit(struct sk_buff *skb, struct genl_info *info);
 
 enum {
 	VSS_NLGRP_EVENTS,

@@ -48,7 +48,10 @@ static int single_use_check(struct vss_backup *b)
 	int rc = 0;
 
 	pthread_mutex_lock(&b->lock);
-	if (b->did_set)
+	if (b->restore)
+		rc = vss__set_error(b->ctx, -EINVAL, VSS_E_BAD_STATE,
+				    "this object was initialized for a restore");
+	else if (b->did_set)
 		rc = vss__set_error(b->ctx, -EINVAL, VSS_E_BAD_STATE,
 				    "this object already took its snapshot set; a backup-components object serves one operation");
 	pthread_mutex_unlock(&b->lock);
@@ -119,6 +122,8 @@ VSS_EXPORT void vss_backup_free(struct vss_backup *b)
 	for (size_t i = 0; i < b->nr_meta; i++)
 		free(b->meta[i].doc);
 	free(b->meta);
+	for (size_t i = 0; i < b->nr_recovery; i++)
+		free(b->recovery[i].destination);
 	pthread_cond_destroy(&b->idle);
 	pthread_mutex_destroy(&b->lock);
 	vss_ctx_unref(b->ctx);
@@ -607,6 +612,8 @@ VSS_EXPORT int vss_async_wait(struct vss_async *a, int timeout_ms)
 	int rc = 0;
 
 	VSS_NEED(NULL, a);
+	if (a->recovery)
+		return vss__recovery_wait(a, timeout_ms);
 	if (timeout_ms > 0) {
 		clock_gettime(CLOCK_REALTIME, &deadline);
 		deadline.tv_sec += timeout_ms / 1000;
@@ -640,6 +647,8 @@ VSS_EXPORT int vss_async_cancel(struct vss_async *a)
 	int result;
 
 	VSS_NEED(NULL, a);
+	if (a->recovery)
+		return vss__recovery_cancel(a);
 	pthread_mutex_lock(&a->lock);
 	done = a->done;
 	result = a->result;
@@ -669,6 +678,8 @@ VSS_EXPORT int vss_async_query_status(struct vss_async *a, uint32_t *hr,
 
 	VSS_NEED(NULL, a);
 	VSS_NEED(a->ctx, hr);
+	if (a->recovery)
+		return vss__recovery_status(a, hr, result);
 	pthread_mutex_lock(&a->lock);
 	if (!a->done) {
 		status = VSS_S_ASYNC_PENDING;
@@ -698,8 +709,11 @@ VSS_EXPORT void vss_async_free(struct vss_async *a)
 {
 	if (!a)
 		return;
-	vss_async_wait(a, -1);
-	pthread_join(a->thread, NULL);
+	if (!a->recovery) {
+		/* RecoverSet's resyncs run in the kernel: no thread to end */
+		vss_async_wait(a, -1);
+		pthread_join(a->thread, NULL);
+	}
 	pthread_cond_destroy(&a->cond);
 	pthread_mutex_destroy(&a->lock);
 	vss_ctx_unref(a->ctx);

@@ -67,6 +67,17 @@ VSS_EXPORT int vss_event_set_break(const struct vss_event *event,
 	return 0;
 }
 
+VSS_EXPORT int vss_event_resync(const struct vss_event *event,
+				struct vss_resync_info *out)
+{
+	const struct vss__event *xev = dispatching;
+
+	if (!xev || !event || !out || event != &xev->pub || !xev->has_resync)
+		return -EINVAL;
+	*out = xev->resync;
+	return 0;
+}
+
 /* Calls @fn with @xev, which vss_event_set_break() may look into meanwhile. */
 static int call_fn(vss_event_fn fn, void *arg, const struct vss__event *xev)
 {

@@ -175,6 +175,8 @@ struct vss__event {
 	struct vss_event pub;
 	bool has_set_break;
 	struct vss_set_break_event set_break;
+	bool has_resync;
+	struct vss_resync_info resync;
 };
 
 int vss__parse_writer(const struct nlmsghdr *nlh, int family,
@@ -185,6 +187,8 @@ int vss__writer_dump(struct vss_ctx *ctx, struct nl_sock *sk,
 		     size_t *nr);
 int vss__parse_writer_event(const struct nlmsghdr *nlh, int family,
 			    struct vss_writer_event_info *ev);
+int vss__parse_resync(const struct nlmsghdr *nlh, int family,
+		      struct vss_resync_info *info);
 int vss__parse_event_ext(const struct nlmsghdr *nlh, int family,
 			 struct vss__event *ev);
 const char *vss__attr_name(uint8_t cmd, uint32_t type);
@@ -262,13 +266,23 @@ struct vss_backup {
 	struct vss_set_result result;
 	bool complete;			/* BackupComplete was called */
 	bool no_writers;		/* DoSnapshotSet without writers */
-	bool restore;			/* a restore operation (none yet) */
+	bool restore;			/* a restore object (InitializeForRestore) */
 	bool has_status;		/* GatherWriterStatus completed */
 	struct vss_writer_status *status;	/* its copy */
 	size_t nr_status;
 	bool has_meta;			/* GatherWriterMetadata completed */
 	struct vss__wmeta *meta;	/* its copy */
 	size_t nr_meta;
+
+	/* restore (InitializeForRestore); under @lock */
+	bool recovered;			/* RecoverSet was called */
+	size_t nr_recovery;		/* members of the recovery set */
+	struct vss__recovery_member {
+		vss_id_t snapshot_id;
+		char *destination;	/* NULL: the snapshot's LUN */
+		char dest_name[64];	/* as the kernel named it */
+	} recovery[VSS_SET_MAX_LUNS];
+	uint64_t speed_min, speed_max;
 };
 
 struct vss_async {
@@ -286,7 +300,16 @@ struct vss_async {
 	int result;			/* 0 or -errno, once @done */
 	uint32_t hr;			/* the failure's HRESULT */
 	char msg[320];			/* the failure's message */
+
+	/* RecoverSet: the destinations watched (no worker thread) */
+	bool recovery;
+	size_t nr_dests;
+	char dests[VSS_SET_MAX_LUNS][64];
 };
+
+int vss__recovery_wait(struct vss_async *a, int timeout_ms);
+int vss__recovery_cancel(struct vss_async *a);
+int vss__recovery_status(struct vss_async *a, uint32_t *hr, int *result);
 
 /* ---- growing arrays for dumps ---- */
 

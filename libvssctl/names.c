@@ -166,6 +166,11 @@ VSS_EXPORT const char *vss_event_name(uint32_t type)
 	case VSS_CMD_STORE_LOW_NTF:		return "store-low";
 	case VSS_CMD_STORE_FULL_NTF:		return "store-full";
 	case VSS_CMD_SET_BREAK_NTF:		return "set-break";
+	case VSS_CMD_RESYNC_STARTED_NTF:	return "resync-started";
+	case VSS_CMD_RESYNC_PROGRESS_NTF:	return "resync-progress";
+	case VSS_CMD_RESYNC_DONE_NTF:		return "resync-done";
+	case VSS_CMD_RESYNC_FAILED_NTF:		return "resync-failed";
+	case VSS_CMD_RESYNC_CANCELLED_NTF:	return "resync-cancelled";
 	case VSS_EVENT_OVERRUN:			return "overrun";
 	default:				return "unknown";
 	}
@@ -202,6 +207,14 @@ static const char *const writer_attrs[] = {
 	[VSS_A_WRITER_HR_APPLICATION] = "hr-application",
 	[VSS_A_WRITER_MESSAGE] = "message", [VSS_A_WRITER_METADATA] = "metadata",
 	[VSS_A_WRITER_NON_FATAL] = "non-fatal",
+};
+
+static const char *const resync_attrs[] = {
+	[VSS_A_RESYNC_SESSION_ID] = "session-id", [VSS_A_RESYNC_FLAGS] = "flags",
+	[VSS_A_RESYNC_CHECK] = "check", [VSS_A_RESYNC_MEMBER] = "member",
+	[VSS_A_RESYNC_DESTINATION] = "destination",
+	[VSS_A_RESYNC_SPEED_MIN] = "speed-min",
+	[VSS_A_RESYNC_SPEED_MAX] = "speed-max",
 };
 
 static const char *const snapshot_attrs[] = {
@@ -261,6 +274,13 @@ const char *vss__attr_name(uint8_t cmd, uint32_t type)
 	case VSS_CMD_SNAPSHOT_CHANGES:
 		names = snapshot_attrs;
 		n = ARRAY_SIZE(snapshot_attrs);
+		break;
+	case VSS_CMD_RESYNC_START:
+	case VSS_CMD_RESYNC_GET:
+	case VSS_CMD_RESYNC_CANCEL:
+	case VSS_CMD_RESYNC_SET:
+		names = resync_attrs;
+		n = ARRAY_SIZE(resync_attrs);
 		break;
 	default:
 		return "unknown";

@@ -337,6 +337,15 @@ int vss__parse_event_ext(const struct nlmsghdr *nlh, int family,
 			return -EBADMSG;
 		xev->has_set_break = true;
 		return 0;
+	case VSS_CMD_RESYNC_STARTED_NTF:
+	case VSS_CMD_RESYNC_PROGRESS_NTF:
+	case VSS_CMD_RESYNC_DONE_NTF:
+	case VSS_CMD_RESYNC_FAILED_NTF:
+	case VSS_CMD_RESYNC_CANCELLED_NTF:
+		if (vss__parse_resync(nlh, family, &xev->resync))
+			return -EBADMSG;
+		xev->has_resync = true;
+		return 0;
 	default:
 		return -ENOMSG;
 	}

@@ -41,7 +41,7 @@
  *
  * Link with pkg-config libvssctl.  Symbols are versioned (LIBVSSCTL_1,
  * then one node per addition); the package version follows the last node
- * (LIBVSSCTL_1.3: 1.3.0).
+ * (LIBVSSCTL_1.4: 1.4.0).
  *
  * Writers (LIBVSSCTL_1.3): an application registers a writer
  * (vss_writer_new()) and answers the events of the sessions that involve
@@ -1328,6 +1328,266 @@ int vss_backup_get_writer_statuses(struct vss_backup *backup,
  */
 int vss_backup_free_writer_status(struct vss_backup *backup);
 
+/* ---- restore: recovery sets and LUN resync (IVssBackupComponentsEx3) ---- */
+
+/*
+ * Restore follows VSS: vss_backup_new_restore() (InitializeForRestore) ->
+ * vss_backup_add_snapshot_to_recovery_set() x N -> vss_backup_recover_set()
+ * -> wait on the async handle.  A snapshot whose destination is its own LUN
+ * (destination NULL) is reverted online: when vss_backup_recover_set()
+ * returns, the LUN device reads as the snapshot, and only the chunks changed
+ * since the snapshot are copied back in the background.  Another
+ * destination is a block device that is copied in full.  The resyncs run in
+ * the kernel and outlive the process; the vss_resync_*() calls find them
+ * again by destination.  The snapshot is never altered: it can be reverted
+ * to again.
+ *
+ * Since: LIBVSSCTL_1.4 (everything in this section).
+ */
+
+/* RecoverSet flags (VSS values; also in <linux/vss.h>) */
+#ifndef VSS_RECOVERY_REVERT_IDENTITY_ALL
+#define VSS_RECOVERY_REVERT_IDENTITY_ALL	0x100
+#endif
+#ifndef VSS_RECOVERY_NO_VOLUME_CHECK
+#define VSS_RECOVERY_NO_VOLUME_CHECK		0x200
+#endif
+
+/**
+ * vss_backup_new_restore() - create a restore object (InitializeForRestore)
+ * @ctx: context (a reference is taken)
+ * @backup: receives the object
+ *
+ * Like vss_backup_new(), a session bound to the object's socket; the
+ * object serves one restore: the snapshot-set calls on it fail with
+ * VSS_E_BAD_STATE, as do the recovery-set calls on a backup object.
+ *
+ * Return: 0 or -errno.
+ *
+ * Since: LIBVSSCTL_1.4.
+ */
+int vss_backup_new_restore(struct vss_ctx *ctx, struct vss_backup **backup);
+
+/**
+ * vss_backup_add_snapshot_to_recovery_set() - AddSnapshotToRecoverySet
+ * @backup: a restore object
+ * @snapshot_id: the snapshot to restore from
+ * @flags: reserved, must be 0
+ * @destination: NULL (or "") for the snapshot's own LUN, reverted online;
+ *	else a LUN name, "/dev/vss-NAME", or the path of a block device that
+ *	receives a full copy
+ *
+ * The kernel validates the member at once (and again at RecoverSet):
+ *
+ * Return: 0; -EINVAL with E_INVALIDARG (NULL @snapshot_id, @flags not 0);
+ * -EINVAL (VSS_E_BAD_STATE) on a backup object, after RecoverSet, or
+ * beyond VSS_SET_MAX_LUNS members; -ENOENT (VSS_E_OBJECT_NOT_FOUND) for an
+ * unknown snapshot or an invalid one; -EAGAIN (VSS_E_SNAPSHOT_NOT_IN_SET)
+ * while the snapshot's set is still being taken; -EBUSY
+ * (VSS_E_RESYNC_IN_PROGRESS) when the LUN or destination is in a running
+ * resync; -EEXIST (VSS_E_OBJECT_ALREADY_EXISTS) when the destination is
+ * already in this recovery set; -EBUSY (VSS_E_VOLUME_IN_USE) when the
+ * destination device is open; -EINVAL or -ENOSPC
+ * (VSS_E_VOLUME_NOT_SUPPORTED) when the destination is not a block device
+ * or smaller than the snapshot's LUN; -EXDEV (VSS_E_UNSELECTED_VOLUME)
+ * when the destination lies under a protected LUN (its backing or store
+ * device); another -errno.
+ *
+ * Since: LIBVSSCTL_1.4.
+ */
+int vss_backup_add_snapshot_to_recovery_set(struct vss_backup *backup,
+					    const vss_id_t *snapshot_id,
+					    uint32_t flags,
+					    const char *destination);
+
+/**
+ * vss_backup_set_recovery_speed() - rate limits for the next RecoverSet
+ * @backup: a restore object
+ * @speed_min: guaranteed copy rate in bytes/s even under foreground I/O
+ *	(md's sync_speed_min); 0: the module default
+ * @speed_max: rate ceiling in bytes/s (md's sync_speed_max); 0: the module
+ *	default
+ *
+ * Return: 0, or -EINVAL (E_INVALIDARG) when @speed_max < @speed_min.
+ *
+ * Since: LIBVSSCTL_1.4.
+ */
+int vss_backup_set_recovery_speed(struct vss_backup *backup,
+				  uint64_t speed_min, uint64_t speed_max);
+
+/**
+ * vss_backup_recover_set() - RecoverSet, asynchronously
+ * @backup: a restore object with at least one member
+ * @flags: 0, VSS_RECOVERY_REVERT_IDENTITY_ALL, VSS_RECOVERY_NO_VOLUME_CHECK
+ * @async: receives the handle: vss_async_wait() waits until every resync
+ *	of the set ended, vss_async_cancel() cancels them, and
+ *	vss_async_query_status() gives VSS_S_ASYNC_PENDING, _FINISHED,
+ *	_CANCELLED or the first failure; vss_async_get_progress() the bytes
+ *
+ * Every resync of the set starts, or none does.  When the call returns,
+ * each LUN reverted onto itself already reads as its snapshot.  Freeing
+ * @async or @backup does not stop the resyncs (vss_resync_cancel() does).
+ * The partition-table identity (GPT disk and partition GUIDs, MBR disk
+ * signature) of a destination other than the snapshot's LUN is kept
+ * unless VSS_RECOVERY_REVERT_IDENTITY_ALL is given: the library rewrites it
+ * once that copy has finished, before the handle reports it finished.
+ *
+ * Return: 0; -EINVAL with E_INVALIDARG for unknown @flags bits or a NULL
+ * @async; -EINVAL (VSS_E_BAD_STATE) with an empty recovery set, on a
+ * backup object or when called twice; the errors of
+ * vss_backup_add_snapshot_to_recovery_set() found again now;
+ * -EOPNOTSUPP (VSS_E_CANNOT_REVERT_DISKID) when a destination's identity
+ * cannot be kept (a partition table the library cannot rewrite); -EIO
+ * (VSS_E_PROVIDER_VETO) when the engine could not start a resync; -errno.
+ *
+ * Since: LIBVSSCTL_1.4.
+ */
+int vss_backup_recover_set(struct vss_backup *backup, uint32_t flags,
+			   struct vss_async **async);
+
+/**
+ * vss_async_get_progress() - bytes done and to do of an asynchronous operation
+ * @async: handle of vss_backup_recover_set()
+ * @done_bytes: if not NULL, bytes copied so far (summed over the set)
+ * @total_bytes: if not NULL, bytes to copy (summed over the set)
+ *
+ * Return: 0, or -EINVAL for a handle without progress (DoSnapshotSet).
+ *
+ * Since: LIBVSSCTL_1.4.
+ */
+int vss_async_get_progress(struct vss_async *async, uint64_t *done_bytes,
+			   uint64_t *total_bytes);
+
+/**
+ * struct vss_resync_info - one resync
+ * @lun: the LUN the snapshot belongs to
+ * @destination: the destination's disk name ("vss-NAME" for a LUN reverted
+ *	onto itself, else e.g. "sdb"); use it with vss_resync_wait() etc.
+ * @snapshot_id: the snapshot being copied
+ * @state: enum vss_resync_state (VSS_RESYNC_STATE_RUNNING, _DONE,
+ *	_FAILED, _CANCELLED)
+ * @done_bytes: bytes copied (or made unnecessary by writes, discards)
+ * @total_bytes: bytes to copy
+ * @rate: copy rate over the last second, bytes/s
+ * @speed_min: guaranteed rate, bytes/s
+ * @speed_max: ceiling, bytes/s (0: unlimited)
+ * @error: state failed: the -errno that stopped it; else 0
+ * @started_ns: start time, ns since the epoch (UTC)
+ * @has_session_id: @session_id is set
+ * @session_id: the session that started it, while that session lives
+ */
+struct vss_resync_info {
+	char lun[VSS_LUN_NAME_MAX + 1];
+	char destination[64];
+	vss_id_t snapshot_id;
+	uint32_t state;
+	uint64_t done_bytes;
+	uint64_t total_bytes;
+	uint64_t rate;
+	uint64_t speed_min;
+	uint64_t speed_max;
+	int error;
+	uint64_t started_ns;
+	bool has_session_id;
+	vss_id_t session_id;
+};
+
+/**
+ * vss_resync_state_name() - name of a resync state
+ * @state: enum vss_resync_state
+ *
+ * Return: "running", "done", "failed", "cancelled" or "unknown".
+ * Since: LIBVSSCTL_1.4.
+ */
+const char *vss_resync_state_name(uint32_t state);
+
+/**
+ * vss_resync_list() - every resync (running ones and the last of each
+ *	destination)
+ * @ctx: context
+ * @resyncs: receives a malloc'ed array (NULL when empty), freed with free()
+ * @nr: receives its length
+ *
+ * Return: 0 or -errno.
+ *
+ * Since: LIBVSSCTL_1.4.
+ */
+int vss_resync_list(struct vss_ctx *ctx, struct vss_resync_info **resyncs,
+		    size_t *nr);
+
+/**
+ * vss_resync_get() - the resync of one destination
+ * @ctx: context
+ * @destination: as given to AddSnapshotToRecoverySet, or as reported
+ *	(disk name, "/dev/NAME", LUN name)
+ * @info: receives it
+ *
+ * Return: 0, -ENOENT (VSS_E_OBJECT_NOT_FOUND) or another -errno.
+ *
+ * Since: LIBVSSCTL_1.4.
+ */
+int vss_resync_get(struct vss_ctx *ctx, const char *destination,
+		   struct vss_resync_info *info);
+
+/**
+ * vss_resync_wait() - wait for the resync of a destination to end
+ * @ctx: context
+ * @destination: as for vss_resync_get()
+ * @timeout_ms: -1 waits for ever, 0 polls
+ * @info: if not NULL, receives its last state
+ *
+ * Return: 0 when it is done; -ECANCELED when cancelled; -EIO (or the
+ * errno it failed with) when failed; -ETIMEDOUT (VSS_S_ASYNC_PENDING)
+ * while still running; -ENOENT; another -errno.
+ *
+ * Since: LIBVSSCTL_1.4.
+ */
+int vss_resync_wait(struct vss_ctx *ctx, const char *destination,
+		    int timeout_ms, struct vss_resync_info *info);
+
+/**
+ * vss_resync_cancel() - stop a running resync
+ * @ctx: context
+ * @destination: as for vss_resync_get()
+ *
+ * A LUN being reverted stays consistent: it keeps reading as the snapshot
+ * plus the writes made since; chunks not yet copied are copied when
+ * written.  Another destination holds a partial copy.
+ *
+ * Return: 0; -EALREADY when it had already ended; -ENOENT; -errno.
+ *
+ * Since: LIBVSSCTL_1.4.
+ */
+int vss_resync_cancel(struct vss_ctx *ctx, const char *destination);
+
+/**
+ * vss_resync_set_speed() - change the rate limits of a running resync
+ * @ctx: context
+ * @destination: as for vss_resync_get()
+ * @speed_min: bytes/s, 0: the module default
+ * @speed_max: bytes/s, 0: the module default
+ *
+ * Return: 0, -ENOENT, -EINVAL (@speed_max below @speed_min) or -errno.
+ *
+ * Since: LIBVSSCTL_1.4.
+ */
+int vss_resync_set_speed(struct vss_ctx *ctx, const char *destination,
+			 uint64_t speed_min, uint64_t speed_max);
+
+/**
+ * vss_event_resync() - the details of a resync event
+ * @event: an event of type VSS_CMD_RESYNC_STARTED_NTF, _PROGRESS_NTF,
+ *	_DONE_NTF, _FAILED_NTF or _CANCELLED_NTF, during the vss_event_fn
+ *	call that received it (progress events come at most once a second
+ *	per resync)
+ * @out: filled in
+ *
+ * Return: 0, or -EINVAL if @event is not a resync event being dispatched.
+ *
+ * Since: LIBVSSCTL_1.4.
+ */
+int vss_event_resync(const struct vss_event *event,
+		     struct vss_resync_info *out);
 
 #ifdef __cplusplus
 }

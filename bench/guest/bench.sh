@@ -14,8 +14,9 @@
 #   BENCH_REPS=3       repetitions; cases are interleaved inside each one
 #   BENCH_RT=3         seconds of each time-based fio run
 #   BENCH_SMOKE=0      1: a few cases, small sizes (checks the harness only)
-#   BENCH_GROUPS="io w6 w7 w8"   which parts to run (w7 includes W7 rolling;
-#                     "w7roll" runs W7 rolling alone; w8: writers' windows)
+#   BENCH_GROUPS="io w6 w7 w8 w9"   which parts to run (w7 includes W7 rolling;
+#                     "w7roll" runs W7 rolling alone; w8: writers' windows;
+#                     w9: LUN resync, w9.sh)
 #   BENCH_TARGETS="raw linear vss0 vss1 vss8 dmsnap1 dmsnap8 thin1 thin8"
 #   BENCH_CHUNKS="4096 65536"
 #   BENCH_W7ROLL_ROUNDS=6     rounds of W7 rolling
@@ -41,7 +42,7 @@ set -u
 REPS=${BENCH_REPS:-3}
 RT=${BENCH_RT:-3}
 SMOKE=${BENCH_SMOKE:-0}
-GROUPS_RUN=${BENCH_GROUPS:-io w6 w7 w8}
+GROUPS_RUN=${BENCH_GROUPS:-io w6 w7 w8 w9}
 TARGETS=${BENCH_TARGETS:-raw linear vss0 vss1 vss8 dmsnap1 dmsnap8 thin1 thin8}
 CHUNKS=${BENCH_CHUNKS:-4096 65536}
 
@@ -590,6 +591,10 @@ w7roll_case() {
 	teardown
 }
 
+# ---- W9: LUN resync (bench/guest/w9.sh) -----------------------------------------
+
+. "$(dirname "$0")/w9.sh"
+
 # ---- main -----------------------------------------------------------------------
 
 modprobe -a dm-mod dm-bufio dm-snapshot dm-thin-pool || exit 1
@@ -656,6 +661,10 @@ if [[ " $GROUPS_RUN " == *" w7 "* || " $GROUPS_RUN " == *" w7roll "* ]] && [ $ha
 		w7roll_case "$rep" || log "W7 rolling rep $rep failed"
 		log "W7 rolling rep $rep: $(($(now_ms) - t0)) ms"
 	done
+fi
+
+if [[ " $GROUPS_RUN " == *" w9 "* ]] && [ $have_vss = 1 ]; then
+	w9_run
 fi
 
 emit "$(jq -cn --argjson ms $(($(now_ms) - started)) '{type: "end", ms: $ms}')"

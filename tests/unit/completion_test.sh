@@ -11,6 +11,7 @@ vssctl() {
 	"lun list") printf 'db: device /dev/vss-db backing sdb\nlogs: device /dev/vss-logs backing sdc\n' ;;
 	"snapshot list") printf '1111-aa set 9999-ss lun db device /dev/vss-db-s1\n2222-bb set 9999-ss lun logs device /dev/vss-logs-s1\n' ;;
 	"session list") printf '5555-se state initialized portid 7\n' ;;
+	"resync list") printf 'db: destination /dev/vss-db snapshot 1111-aa state running\nlogs: destination /dev/sdx snapshot 2222-bb state done\n' ;;
 	esac
 }
 _init_completion() {
@@ -41,7 +42,7 @@ expect() {
 	fi
 }
 
-expect "vssctl " "--json --pretty --version -V -j -p help lun monitor session snapshot writer"
+expect "vssctl " "--json --pretty --version -V -j -p help lun monitor recover resync session snapshot writer"
 expect "vssctl l" "lun"
 expect "vssctl lun " "add help list remove show"
 expect "vssctl -j lun sh" "show"
@@ -61,6 +62,12 @@ expect "vssctl writer " "exec help list"
 expect "vssctl writer exec --" "-- --class-id --freeze-timeout --hooks-dir --lun --name"
 expect "vssctl writer exec --name x --lun " "db logs"
 expect "vssctl writer exec --name x --lun db -- --" ""
+expect "vssctl recover " "1111-aa 2222-bb help"
+expect "vssctl recover --wait 1111-aa " "1111-aa 2222-bb help"
+expect "vssctl recover --k" "--keep-current"
+expect "vssctl resync " "cancel help list show speed wait"
+expect "vssctl resync wait " "/dev/sdx /dev/vss-db"
+expect "vssctl resync speed /dev/vss-db --m" "--max --min"
 
 echo "1..$n"
 echo "$((n - failed)) passed, $failed failed"

@@ -66,6 +66,14 @@ t "writer exec: --name twice" 2 'given twice' writer exec --name x --name y --lu
 t "writer exec: unreadable hooks dir" 2 '/nonexistent: No such file' \
 	writer exec --name x --lun a --hooks-dir /nonexistent
 t "snapshot create --no-writers takes no value" 2 'takes no value' snapshot create a --no-writers=1
+t "recover help" 0 'vssctl recover .*SNAPSHOT_ID\[=DEST\]' recover help
+t "resync help" 0 'vssctl resync wait DEST' resync help
+t "recover needs a snapshot" 2 'Usage: vssctl recover' recover --wait
+t "recover: bad snapshot id" 2 'invalid snapshot id in "xyz=/dev/sdb"' recover xyz=/dev/sdb
+t "recover: empty destination" 2 'empty destination' recover 00000000-0000-0000-0000-000000000001=
+t "recover: bad rate" 2 'invalid rate "fast"' recover --speed-max fast 00000000-0000-0000-0000-000000000001
+t "resync wait needs DEST" 2 'Usage: vssctl resync wait' resync wait
+t "resync speed needs a limit" 2 'Usage: vssctl resync speed' resync speed /dev/vss-db
 # ---- no vss family (exit 3) ----
 # vssctl itself tells whether the family is visible here (exit 3: it is not).
 "$vssctl" lun list >/dev/null 2>&1
@@ -78,6 +86,7 @@ if [ $? != 3 ]; then
 fi
 t "no module: exit 3 with a hint" 3 'is the vss module loaded' lun list
 t "no module, JSON: exit 3, nothing on stdout" 3 '' -j snapshot list
+t "no module: recover, exit 3" 3 'is the vss module loaded' -j recover --wait 00000000-0000-0000-0000-000000000001
 out=$("${pre[@]}" "$vssctl" -j lun list 2>/dev/null)
 n=$((n + 1))
 [ -z "$out" ] && echo "ok $n - a failed JSON command prints no JSON" ||

@@ -58,5 +58,7 @@ int do_snapshot(int argc, char **argv);
 int do_session(int argc, char **argv);
 int do_monitor(int argc, char **argv);
 int do_writer(int argc, char **argv);
+int do_recover(int argc, char **argv);	/* cmd_recover.c */
+int do_resync(int argc, char **argv);	/* cmd_resync.c */
 
 #endif /* VSSCTL_CLI_H */

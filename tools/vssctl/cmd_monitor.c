@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "resync.h"
 
 static volatile sig_atomic_t stop;
 
@@ -41,6 +42,18 @@ static bool print_set_break(const struct vss_event *ev)
 	return true;
 }
 
+/* A resync event: "resync-progress resync db: destination ... state ...". */
+static bool print_resync_event(const struct vss_event *ev)
+{
+	struct vss_resync_info ri;
+
+	if (vss_event_resync(ev, &ri))
+		return false;
+	pr_text("resync ");
+	print_resync("resync", &ri);
+	return true;
+}
+
 static int print_event(void *arg, const struct vss_event *ev)
 {
 	struct monitor *m = arg;
@@ -63,6 +76,8 @@ static int print_event(void *arg, const struct vss_event *ev)
 		print_snapshot("snapshot", &ev->snapshot);
 	if (ev->type == VSS_CMD_SET_BREAK_NTF)
 		done = print_set_break(ev);
+	if (!done)
+		done = print_resync_event(ev);
 	if (!ev->has_lun && !ev->has_snapshot && !done)
 		pr_text("\n");
 	pr_close_object();

@@ -4,7 +4,8 @@
  *
  *   vssctl [-j] [-p] OBJECT COMMAND [ARGS]
  *
- * Objects: lun, snapshot, session, writer, monitor.  "help" works at every level.
+ * Objects: lun, snapshot, session, writer, monitor, recover, resync.
+ * "help" works at every level.
  * Exit codes are listed in util.h and vssctl(8).
  */
 #include <stdio.h>
@@ -19,6 +20,9 @@ static const struct cmd objects[] = {
 	{ "session", do_session, "session { list | show } ..." },
 	{ "writer", do_writer, "writer { list | exec } ..." },
 	{ "monitor", do_monitor, "monitor [--count N]" },
+	{ "recover", do_recover,
+	  "recover [--revert-identity] [--no-volume-check] [--keep-current] [--wait] SNAPSHOT_ID[=DEST]..." },
+	{ "resync", do_resync, "resync { list | show | wait | cancel | speed } ..." },
 	{ NULL, NULL, NULL },
 };
 

@@ -1,0 +1,250 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# W9, LUN resync (issue 11): sourced by bench/guest/bench.sh, which gives
+# emit, log, now_ms, fresh_disks, teardown, vss_lun_add, vss_snap,
+# udev_wait, dm_create, $WORK, $MB, $RT, $REPS, $SMOKE.
+# Documentation/bench.rst ("W9") describes the method; in short, on the
+# first W9_MB of a vss LUN (64 KiB chunks, prefilled; disks of twice that,
+# so that the store holds a change of every chunk), one snapshot, then a
+# changed fraction of its chunks (random, each written once, whole chunks):
+#   w9lin   resync time of `vssctl recover --wait` against the changed
+#           fraction; the same extents copied by fio with direct I/O (read
+#           from the snapshot image, written to a scratch brd disk, libaio
+#           QD16: the floor any copy pays); dm-snapshot's snapshot-merge of
+#           the same change (same fio seed, so the same chunks);
+#   w9fg    foreground 4 KiB random 70/30 IOPS (libaio QD16) on the LUN
+#           while a resync of every chunk runs, against the same run with
+#           no resync, and how far the resync advanced meanwhile;
+#   w9ready time from the start of `vssctl recover` (RecoverSet) to its
+#           return and to a first read of a changed chunk that returns the
+#           snapshot's data, on LUNs of W9_READY_SIZES MiB with 1 % changed.
+# Records: {"type":"w9", "part": ..., ...}; failures: {"type":"error","wl":"W9"}.
+
+W9_MB=${BENCH_W9_MB:-256}
+W9_CHUNK=65536
+W9_FRACS=${BENCH_W9_FRACS:-0.1 1 10 25 50 100}
+W9_MERGE_FRACS=${BENCH_W9_MERGE_FRACS:-1 10 100}
+W9_READY_SIZES=${BENCH_W9_READY_SIZES:-64 512 4096}
+if [ "$SMOKE" = 1 ]; then
+	W9_MB=32 W9_FRACS="1 100" W9_MERGE_FRACS=100 W9_READY_SIZES="32 128"
+fi
+W9_SEED=4242
+
+w9_err() { # PART MSG [LABELS_JSON]
+	local lab='{}'
+	[ $# -ge 3 ] && lab=$3
+	emit "$(jq -cn --arg p "$1" --arg m "$2" --argjson l "$lab" \
+		'$l + {type: "error", wl: "W9", part: $p, msg: $m}')"
+}
+
+# w9_change DEV MB FRAC: write FRAC % of the 64 KiB chunks of the first MB
+# MiB of DEV once each, in random order with a fixed seed (the same chunks
+# on every engine); prints the number of chunks written.
+w9_change() {
+	local dev=$1 mb=$2 frac=$3 n
+	n=$(awk -v c=$((mb * MB / W9_CHUNK)) -v f="$frac" 'BEGIN { n = int(c * f / 100 + 0.5); if (n < 1) n = 1; print n }')
+	fio --name=w9change --eta=never --disk_util=0 --filename="$dev" --direct=1 --rw=randwrite \
+		--bs=$W9_CHUNK --ioengine=libaio --iodepth=8 --size=${mb}m --number_ios="$n" \
+		--randseed=$W9_SEED --randrepeat=0 --output=/dev/null || return 1
+	echo "$n"
+}
+
+# w9_copy_log FILE SNAPDEV DST EXTENTS_JSON: fio iolog that reads each
+# changed extent from the snapshot image and writes it to DST, 64 KiB at a
+# time (the resync's unit).
+w9_copy_log() {
+	local f=$1 src=$2 dst=$3
+	{
+		echo "fio version 2 iolog"
+		echo "$src add"
+		echo "$dst add"
+		echo "$src open"
+		echo "$dst open"
+		jq -r '.extents[] | "\(.offset) \(.length)"' "$4" |
+			awk -v s="$src" -v d="$dst" -v c=$W9_CHUNK '{
+				for (o = $1; o < $1 + $2; o += c) {
+					printf "%s read %d %d\n", s, o, c
+					printf "%s write %d %d\n", d, o, c
+				}
+			}'
+		echo "$src close"
+		echo "$dst close"
+	} > "$f"
+}
+
+# w9_recover_wait ID: `vssctl -j recover --wait ID`; the final object in
+# $WORK/w9rec.json; prints the wall time in ms.
+w9_recover_wait() {
+	local t0 t1
+	t0=$(now_ms)
+	vssctl -j recover --wait "$1" > "$WORK/w9rec.out" 2> "$WORK/w9rec.err" || return 1
+	t1=$(now_ms)
+	tail -n 1 "$WORK/w9rec.out" > "$WORK/w9rec.json"
+	jq -e '.type == "result" and .done_bytes == .total_bytes' "$WORK/w9rec.json" >/dev/null || return 1
+	echo $((t1 - t0))
+}
+
+# w9lin_case REP FRAC
+w9lin_case() {
+	local rep=$1 frac=$2 l n id snapdev ms copy_ms bytes total out
+	l=$(jq -cn --argjson r "$rep" --argjson f "$frac" --argjson mb $W9_MB \
+		'{type: "w9", part: "lin", rep: $r, frac_pct: $f, lun_mb: $mb, chunk: 65536}')
+	# ram0 LUN, ram1 store, ram2 scratch destination of the fio copy
+	# disks of twice the region: the store holds every chunk of it and more
+	fresh_disks 3 $((2 * W9_MB)) || { w9_err lin "brd" "$l"; return 1; }
+	vss_lun_add bench /dev/ram0 /dev/ram1 $W9_CHUNK || { w9_err lin "lun add" "$l"; teardown; return 1; }
+	for d in "$LUN_DEV" /dev/ram2; do
+		fio --name=w9fill --eta=never --disk_util=0 --filename="$d" --rw=write --bs=1m --ioengine=psync \
+			--direct=1 --size=${W9_MB}m --output=/dev/null || { w9_err lin "prefill" "$l"; teardown; return 1; }
+	done
+	vss_snap bench || { w9_err lin "snapshot" "$l"; teardown; return 1; }
+	id=$(echo "$SNAP_OUT" | jq -r '.snapshots[0].id')
+	snapdev=$SNAP_DEV
+	n=$(w9_change "$LUN_DEV" $W9_MB "$frac") || { w9_err lin "change" "$l"; teardown; return 1; }
+	vssctl -j snapshot changes "$id" > "$WORK/w9ext.json" || { w9_err lin "changes" "$l"; teardown; return 1; }
+	bytes=$(jq '.changed_bytes' "$WORK/w9ext.json")
+	ms=$(w9_recover_wait "$id") || {
+		w9_err lin "recover: $(head -c 300 "$WORK/w9rec.err") $(tail -c 300 "$WORK/w9rec.out")" "$l"
+		teardown; return 1; }
+	total=$(jq '.total_bytes' "$WORK/w9rec.json")
+	# the fio copy of the same extents, after the resync (the snapshot
+	# still holds them)
+	w9_copy_log "$WORK/w9copy.log" "$snapdev" /dev/ram2 "$WORK/w9ext.json"
+	out=$(fio --name=w9copy --eta=never --disk_util=0 --output-format=json --direct=1 \
+		--read_iolog="$WORK/w9copy.log" --replay_no_stall=1 --ioengine=libaio --iodepth=16 2>"$WORK/fio.err")
+	copy_ms=$(echo "$out" | jq '.jobs[0].job_runtime' 2>/dev/null)
+	[ -n "$copy_ms" ] && [ "$copy_ms" != null ] || copy_ms=null
+	emit "$(jq -cn --argjson l "$l" --argjson n "$n" --argjson b "$bytes" --argjson t "$total" \
+		--argjson ms "$ms" --argjson c "$copy_ms" --argjson k "$(jq -c '.elapsed_ms // null' "$WORK/w9rec.json")" \
+		'$l + {engine: "vss", changed_chunks: $n, changed_bytes: $b, total_bytes: $t,
+		       resync_ms: $ms, resync_kernel_ms: $k, fio_copy_ms: $c}')"
+	teardown
+}
+
+# w9merge_case REP FRAC: dm-snapshot snapshot-merge of the same change.
+w9merge_case() {
+	local rep=$1 frac=$2 l n sectors t0 t1 st alloc meta i cs=$((W9_CHUNK / 512))
+	l=$(jq -cn --argjson r "$rep" --argjson f "$frac" --argjson mb $W9_MB \
+		'{type: "w9", part: "lin", rep: $r, frac_pct: $f, lun_mb: $mb, chunk: 65536, engine: "dmsnap-merge"}')
+	fresh_disks 2 $((2 * W9_MB)) || { w9_err merge "brd" "$l"; return 1; }
+	sectors=$((W9_MB * MB / 512))
+	dm_create w9-orig "0 $sectors snapshot-origin /dev/ram0" || { w9_err merge "origin" "$l"; teardown; return 1; }
+	fio --name=w9fill --eta=never --disk_util=0 --filename=/dev/mapper/w9-orig --rw=write --bs=1m --ioengine=psync \
+		--direct=1 --size=${W9_MB}m --output=/dev/null || { w9_err merge "prefill" "$l"; teardown; return 1; }
+	dmsetup suspend w9-orig &&
+		dm_create w9-snap "0 $sectors snapshot /dev/ram0 /dev/ram1 P $cs" &&
+		dmsetup resume w9-orig || { w9_err merge "snapshot" "$l"; teardown; return 1; }
+	n=$(w9_change /dev/mapper/w9-orig $W9_MB "$frac") || { w9_err merge "change" "$l"; teardown; return 1; }
+	# lvconvert --merge's steps: the snapshot goes, the origin's table
+	# becomes snapshot-merge over the same COW device
+	dmsetup remove w9-snap || { w9_err merge "remove snapshot" "$l"; teardown; return 1; }
+	dmsetup suspend w9-orig || { w9_err merge "suspend" "$l"; teardown; return 1; }
+	dmsetup reload w9-orig --table "0 $sectors snapshot-merge /dev/ram0 /dev/ram1 P $cs" ||
+		{ w9_err merge "reload" "$l"; teardown; return 1; }
+	t0=$(now_ms)
+	dmsetup resume w9-orig || { w9_err merge "resume" "$l"; teardown; return 1; }
+	# done when only the metadata is allocated: "<alloc>/<total> <meta>"
+	for i in $(seq 600000); do
+		st=$(dmsetup status w9-orig | awk '{ print $4, $5 }')
+		alloc=${st%%/*} meta=${st##* }
+		[ -n "$alloc" ] && [ "$alloc" = "$meta" ] && break
+		sleep 0.02
+	done
+	t1=$(now_ms)
+	if [ "$alloc" != "$meta" ]; then
+		w9_err merge "merge did not finish: $st" "$l"; teardown; return 1
+	fi
+	emit "$(jq -cn --argjson l "$l" --argjson n "$n" --argjson ms $((t1 - t0)) \
+		'$l + {changed_chunks: $n, changed_bytes: ($n * 65536), resync_ms: $ms}')"
+	teardown
+}
+
+# w9_fio_fg DEV: 4 KiB random 70/30 mix, libaio QD16, RT seconds; IOPS.
+w9_fio_fg() {
+	fio --name=w9fg --eta=never --disk_util=0 --output-format=json --filename="$1" --direct=1 \
+		--rw=randrw --rwmixread=70 --bs=4k --ioengine=libaio --iodepth=16 --size=${W9_MB}m \
+		--norandommap --randrepeat=0 --runtime="$RT" --time_based 2>"$WORK/fio.err" |
+		jq '.jobs[0] | .read.iops + .write.iops'
+}
+
+# w9_resync_done DEV: done_bytes of the resync onto DEV (0 if none listed).
+w9_resync_field() { # DEV FIELD
+	vssctl -j resync list | jq -r --arg d "$1" --arg f "$2" \
+		'[.[] | select(.destination == $d)] | last | .[$f] // empty'
+}
+
+# w9fg_case REP
+w9fg_case() {
+	local rep=$1 l id idle busy d0 d1 t0 t1 st total
+	l=$(jq -cn --argjson r "$rep" --argjson mb $W9_MB '{type: "w9", part: "fg", rep: $r, lun_mb: $mb, chunk: 65536}')
+	fresh_disks 2 $((2 * W9_MB)) || { w9_err fg "brd" "$l"; return 1; }
+	vss_lun_add bench /dev/ram0 /dev/ram1 $W9_CHUNK || { w9_err fg "lun add" "$l"; teardown; return 1; }
+	fio --name=w9fill --eta=never --disk_util=0 --filename="$LUN_DEV" --rw=write --bs=1m --ioengine=psync \
+		--direct=1 --size=${W9_MB}m --output=/dev/null || { w9_err fg "prefill" "$l"; teardown; return 1; }
+	vss_snap bench || { w9_err fg "snapshot" "$l"; teardown; return 1; }
+	id=$(echo "$SNAP_OUT" | jq -r '.snapshots[0].id')
+	w9_change "$LUN_DEV" $W9_MB 100 >/dev/null || { w9_err fg "change" "$l"; teardown; return 1; }
+	idle=$(w9_fio_fg "$LUN_DEV")
+	vssctl -j recover "$id" > "$WORK/w9rec.out" 2> "$WORK/w9rec.err" ||
+		{ w9_err fg "recover: $(head -c 300 "$WORK/w9rec.err")" "$l"; teardown; return 1; }
+	d0=$(w9_resync_field "$LUN_DEV" done_bytes)
+	t0=$(now_ms)
+	busy=$(w9_fio_fg "$LUN_DEV")
+	t1=$(now_ms)
+	d1=$(w9_resync_field "$LUN_DEV" done_bytes)
+	st=$(w9_resync_field "$LUN_DEV" state)
+	total=$(w9_resync_field "$LUN_DEV" total_bytes)
+	vssctl resync wait "$LUN_DEV" >/dev/null 2>&1 || { w9_err fg "resync wait" "$l"; teardown; return 1; }
+	emit "$(jq -cn --argjson l "$l" --argjson i "${idle:-null}" --argjson b "${busy:-null}" \
+		--argjson d0 "${d0:-null}" --argjson d1 "${d1:-null}" --argjson ms $((t1 - t0)) \
+		--arg st "$st" --argjson t "${total:-null}" \
+		'$l + {idle_iops: $i, resync_iops: $b, window_ms: $ms, resync_done_before: $d0,
+		       resync_done_after: $d1, resync_total: $t, state_after: $st,
+		       resync_rate_in_window: (if $d0 != null and $d1 != null then ($d1 - $d0) * 1000 / $ms else null end)}')"
+	teardown
+}
+
+# w9ready_case REP SIZE_MB: RecoverSet until the LUN reads as the snapshot.
+w9ready_case() {
+	local rep=$1 mb=$2 l id snapdev n off want got t0 t1 t2
+	l=$(jq -cn --argjson r "$rep" --argjson mb "$mb" '{type: "w9", part: "ready", rep: $r, lun_mb: $mb, chunk: 65536, frac_pct: 1}')
+	fresh_disks 2 "$mb" || { w9_err ready "brd" "$l"; return 1; }
+	vss_lun_add bench /dev/ram0 /dev/ram1 $W9_CHUNK || { w9_err ready "lun add" "$l"; teardown; return 1; }
+	vss_snap bench || { w9_err ready "snapshot" "$l"; teardown; return 1; }
+	id=$(echo "$SNAP_OUT" | jq -r '.snapshots[0].id')
+	snapdev=$SNAP_DEV
+	n=$(w9_change "$LUN_DEV" "$mb" 1) || { w9_err ready "change" "$l"; teardown; return 1; }
+	# the last changed extent: read right after RecoverSet returns
+	off=$(vssctl -j snapshot changes "$id" | jq '.extents | last | .offset')
+	want=$(dd if="$snapdev" bs=$W9_CHUNK skip=$((off / W9_CHUNK)) count=1 iflag=direct status=none | sha256sum)
+	sync
+	t0=$(now_ms)
+	vssctl recover "$id" > "$WORK/w9rec.out" 2> "$WORK/w9rec.err" ||
+		{ w9_err ready "recover: $(head -c 300 "$WORK/w9rec.err")" "$l"; teardown; return 1; }
+	t1=$(now_ms)
+	got=$(dd if="$LUN_DEV" bs=$W9_CHUNK skip=$((off / W9_CHUNK)) count=1 iflag=direct status=none | sha256sum)
+	t2=$(now_ms)
+	vssctl resync wait "$LUN_DEV" >/dev/null 2>&1 || { w9_err ready "resync wait" "$l"; teardown; return 1; }
+	emit "$(jq -cn --argjson l "$l" --argjson n "$n" --argjson a $((t1 - t0)) --argjson b $((t2 - t0)) \
+		--argjson ok "$([ "$want" = "$got" ] && echo true || echo false)" \
+		'$l + {changed_chunks: $n, recover_ms: $a, first_read_ms: $b, reads_as_snapshot: $ok}')"
+	teardown
+}
+
+w9_run() {
+	local rep f s t0
+	for rep in $(seq "$REPS"); do
+		t0=$(now_ms)
+		for f in $W9_FRACS; do
+			w9lin_case "$rep" "$f" || log "W9 lin $f% rep $rep failed"
+			if [[ " $W9_MERGE_FRACS " == *" $f "* ]]; then
+				w9merge_case "$rep" "$f" || log "W9 merge $f% rep $rep failed"
+			fi
+		done
+		w9fg_case "$rep" || log "W9 fg rep $rep failed"
+		for s in $W9_READY_SIZES; do
+			w9ready_case "$rep" "$s" || log "W9 ready ${s} MiB rep $rep failed"
+		done
+		log "W9 rep $rep: $(($(now_ms) - t0)) ms"
+	done
+}

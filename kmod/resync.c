@@ -1,0 +1,1631 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vss resync: RecoverSet.  A snapshot is copied back onto its own LUN
+ * online, or onto another block device in full.
+ *
+ * Online revert (dm-clone's I/O model, on our own device)
+ * -------------------------------------------------------
+ * The work set is the chunks changed on the LUN since the target snapshot S:
+ * the union of the maps S..Sn, which the snapshots already hold, so there
+ * is no scan of the LUN.  It is built while the LUN's writes are held and
+ * published in the same hold, so from the moment RecoverSet returns:
+ *
+ *  - a read of a chunk still in the work set ("unsynced") is served by S's
+ *    snapshot device, i.e. from S's image; a read of any other chunk from
+ *    the backing device, where it already equals S;
+ *  - a write to an unsynced chunk that it covers whole (or a discard)
+ *    goes straight on; its completion is held back until the chunk has
+ *    left the work set, so reads never see the LUN's pre-revert data;
+ *  - any other write to an unsynced chunk waits for that chunk's copy
+ *    (started at once, ahead of the background order);
+ *  - the background copies walk the work set in ascending order,
+ *    coalesced into runs of up to VSS_RESYNC_COPY_MAX bytes, with up to
+ *    VSS_RESYNC_INFLIGHT runs in flight.
+ *
+ * A copy reads S's image through S's device and writes it to the LUN's own
+ * device, so the write takes the normal COW path: snapshots newer than S
+ * keep their point in time (the origin's current data is preserved into
+ * the newest one first).  S itself is never written, nor deleted while the
+ * LUN depends on it (vss_resync_pins()).  No snapshot of the LUN is taken
+ * while unsynced chunks remain (its point in time would be undefined).
+ *
+ * Every completion (copy reads and writes, held-back overwrites) is
+ * continued from vss_resync_wq, never in the completing driver's context.
+ *
+ * Rate control follows md: speed_max caps the copy rate; while foreground
+ * I/O is seen, copies drop to one in flight and pause once the rate of the
+ * current second reached speed_min, so the minimum holds under any load.
+ *
+ * Cancel stops the background copies; the LUN stays consistent (S plus the
+ * writes since), with unsynced chunks still read from S and copied when
+ * written.  A copy that fails VSS_RESYNC_TRIES times fails the resync
+ * (event, foreground I/O goes on, writes needing that chunk get EIO); a new
+ * RecoverSet restarts it.
+ *
+ * Onto another device: every chunk of S is copied, in ascending order, to
+ * a block device opened exclusively, with the same rate control.
+ *
+ * The work set lives in memory: removing the LUN is refused while it is
+ * not empty (see vss_resync_lun_busy()).
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME "-resync: " fmt
+
+#include <linux/bio.h>
+#include <linux/blkdev.h>
+#include <linux/jiffies.h>
+#include <linux/module.h>
+#include <linux/namei.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/timekeeping.h>
+#include <linux/workqueue.h>
+#include <linux/xarray.h>
+
+#include "lun.h"
+#include "resync.h"
+#include "snapshot.h"
+
+#define VSS_RESYNC_COPY_MAX	(1024 * 1024)	/* bytes per copy run */
+#define VSS_RESYNC_PAGES	(VSS_RESYNC_COPY_MAX / PAGE_SIZE)
+#define VSS_RESYNC_INFLIGHT	8		/* runs in flight */
+#define VSS_RESYNC_TRIES	3		/* attempts per copy */
+
+static unsigned int resync_speed_min_kb = 1000;
+module_param(resync_speed_min_kb, uint, 0644);
+MODULE_PARM_DESC(resync_speed_min_kb,
+		 "Default guaranteed resync rate, KiB/s (md's speed_limit_min)");
+static unsigned int resync_speed_max_kb;
+module_param(resync_speed_max_kb, uint, 0644);
+MODULE_PARM_DESC(resync_speed_max_kb,
+		 "Default resync rate ceiling, KiB/s, 0 = none");
+
+/* all resyncs, in start order, and their serial numbers */
+static LIST_HEAD(vss_resyncs);
+static DEFINE_MUTEX(vss_resyncs_lock);
+static u64 vss_resync_serial;
+static struct workqueue_struct *vss_resync_wq;
+
+enum vss_resync_kind {
+	VSS_COPY_RUN = 1,	/* background or on-demand copy */
+	VSS_COPY_OVERWRITE,	/* a foreground write covering whole chunks */
+};
+
+/**
+ * struct vss_resync - one resync
+ * @node: on vss_resyncs, under vss_resyncs_lock
+ * @serial: dump cursor
+ * @lun: the source LUN (a reference)
+ * @online: reverts @lun itself; else copies onto @dest
+ * @dest: the other destination, opened exclusively
+ * @dest_name: disk name of the destination
+ * @has_session: @session_id is set
+ * @session_id: the session that started it
+ * @started_ns: CLOCK_REALTIME at the start
+ * @kick: runs the dispatcher (vss_resync_dispatch())
+ * @lock: protects every field below and the copies' lists
+ * @snap: the snapshot copied (a reference)
+ * @state: enum vss_resync_state
+ * @routing: (online) the work set is not empty: I/O is routed
+ * @quiesce: (online) being reset by a new RecoverSet: no new copies;
+ *	writes that would need one wait on @quiesced
+ * @quiesced: those writes
+ * @todo: (online) unsynced chunks -> xa_mk_value(1); XA_MARK_0 on chunks
+ *	a copy or overwrite is in flight for.  Replaced whole (under @lock)
+ *	by a new RecoverSet, so readers always see one complete work set
+ * @next: next chunk the background walk looks at
+ * @error: errno of the failure
+ * @inflight: copies and overwrites in flight
+ * @copies: those, &vss_resync_copy.node
+ * @idle_wq: woken when @inflight drops to zero
+ * @done_bytes: bytes copied or made unnecessary
+ * @total_bytes: bytes to copy
+ * @speed_min: bytes/s guaranteed
+ * @speed_max: bytes/s ceiling, 0 = none
+ * @win_start: jiffies the current rate window began
+ * @win_bytes: bytes copied in it
+ * @rate: bytes/s of the last full window
+ * @last_event: jiffies of the last progress event
+ * @fg: foreground bios seen since the dispatcher last looked
+ */
+struct vss_resync {
+	struct list_head node;
+	u64 serial;
+	struct vss_lun *lun;
+	bool online;
+	struct vss_bdev dest;
+	char dest_name[32];
+	bool has_session;
+	uuid_t session_id;
+	u64 started_ns;
+	struct delayed_work kick;
+
+	spinlock_t lock;		/* everything below */
+	struct vss_snapshot *snap;
+	enum vss_resync_state state;
+	bool routing;
+	bool quiesce;
+	struct bio_list quiesced;
+	struct xarray *todo;
+	u64 next;
+	u32 error;
+	unsigned int inflight;
+	struct list_head copies;
+	wait_queue_head_t idle_wq;
+	u64 done_bytes;
+	u64 total_bytes;
+	u64 speed_min;
+	u64 speed_max;
+	unsigned long win_start;
+	u64 win_bytes;
+	u64 rate;
+	unsigned long last_event;
+	atomic_t fg;
+};
+
+/**
+ * struct vss_resync_copy - a copy run or a held-back overwrite in flight
+ * @rs: the resync
+ * @node: on &vss_resync.copies
+ * @kind: enum vss_resync_kind
+ * @first: first chunk
+ * @nr: chunks
+ * @waiters: writes waiting for it (under &vss_resync.lock)
+ * @tries: attempts so far
+ * @writing: the read is done, the write is in flight
+ * @status: status of the last bio
+ * @bio: the bio in flight (run) or the overwrite
+ * @end_io: the overwrite's own completion, restored when it is done
+ * @private: the overwrite's own bi_private
+ * @work: continues a completion
+ * @nr_pages: pages of @pages in use
+ * @pages: the data
+ */
+struct vss_resync_copy {
+	struct vss_resync *rs;
+	struct list_head node;
+	enum vss_resync_kind kind;
+	u64 first;
+	u64 nr;
+	struct bio_list waiters;
+	unsigned int tries;
+	bool writing;
+	blk_status_t status;
+	struct bio *bio;
+	bio_end_io_t *end_io;
+	void *private;
+	struct work_struct work;
+	unsigned int nr_pages;
+	struct page *pages[];
+};
+
+static void vss_resync_copy_work(struct work_struct *work);
+static void vss_resync_overwrite_work(struct work_struct *work);
+
+/* ---- events: the one place that reports them ---- */
+
+static void vss_resync_fill_info(struct vss_resync *rs,
+				 struct vss_resync_info *ri)
+{
+	memset(ri, 0, sizeof(*ri));
+	strscpy(ri->lun, rs->lun->name, sizeof(ri->lun));
+	strscpy(ri->dest, rs->dest_name, sizeof(ri->dest));
+	ri->started_ns = rs->started_ns;
+	ri->has_session = rs->has_session;
+	uuid_copy(&ri->session_id, &rs->session_id);
+	spin_lock_irq(&rs->lock);
+	uuid_copy(&ri->snap_id, &rs->snap->ps.id);
+	ri->state = rs->state;
+	ri->done_bytes = rs->done_bytes;
+	ri->total_bytes = rs->total_bytes;
+	ri->rate = rs->rate;
+	if (time_after(jiffies, rs->win_start + 2 * HZ))
+		ri->rate = 0;	/* nothing copied for a while */
+	ri->speed_min = rs->speed_min;
+	ri->speed_max = rs->speed_max;
+	ri->error = rs->error;
+	spin_unlock_irq(&rs->lock);
+}
+
+static void vss_resync_report(struct vss_resync *rs, enum vss_resync_event ev)
+{
+	struct vss_resync_info ri;
+
+	vss_resync_fill_info(rs, &ri);
+	vss_event_resync(ev, &ri);
+}
+
+/* ---- the work set ---- */
+
+static u64 vss_resync_chunk_bytes(struct vss_resync *rs, u64 first, u64 nr)
+{
+	struct vss_lun *lun = rs->lun;
+	u64 end = min(first + nr, lun->nr_chunks);
+
+	return min_t(u64, (u64)lun->sectors << SECTOR_SHIFT,
+		     end * lun->chunk_size) - first * lun->chunk_size;
+}
+
+/* The copy run or overwrite in flight for @chunk, or NULL.  Under lock. */
+static struct vss_resync_copy *vss_resync_find_copy(struct vss_resync *rs,
+						    u64 chunk)
+{
+	struct vss_resync_copy *cp;
+
+	list_for_each_entry(cp, &rs->copies, node)
+		if (chunk >= cp->first && chunk < cp->first + cp->nr)
+			return cp;
+	return NULL;
+}
+
+static bool vss_resync_unsynced(struct vss_resync *rs, u64 chunk)
+{
+	return !!xa_load(rs->todo, chunk);
+}
+
+static struct vss_resync_copy *vss_resync_copy_alloc(struct vss_resync *rs,
+						     enum vss_resync_kind kind,
+						     u64 first, u64 nr,
+						     gfp_t gfp)
+{
+	unsigned int i, np = 0;
+	struct vss_resync_copy *cp;
+
+	if (kind == VSS_COPY_RUN)
+		np = DIV_ROUND_UP(vss_resync_chunk_bytes(rs, first, nr),
+				  PAGE_SIZE);
+	cp = kzalloc(struct_size(cp, pages, np), gfp);
+	if (!cp)
+		return NULL;
+	for (i = 0; i < np; i++) {
+		cp->pages[i] = alloc_page(gfp);
+		if (!cp->pages[i])
+			goto out_free;
+		cp->nr_pages++;
+	}
+	cp->rs = rs;
+	cp->kind = kind;
+	cp->first = first;
+	cp->nr = nr;
+	bio_list_init(&cp->waiters);
+	INIT_WORK(&cp->work, kind == VSS_COPY_RUN ? vss_resync_copy_work :
+						    vss_resync_overwrite_work);
+	return cp;
+
+out_free:
+	while (cp->nr_pages)
+		__free_page(cp->pages[--cp->nr_pages]);
+	kfree(cp);
+	return NULL;
+}
+
+static void vss_resync_copy_free(struct vss_resync_copy *cp)
+{
+	while (cp->nr_pages)
+		__free_page(cp->pages[--cp->nr_pages]);
+	kfree(cp);
+}
+
+/* Links @cp as in flight and marks its chunks.  Under lock. */
+static void vss_resync_copy_link(struct vss_resync_copy *cp)
+{
+	struct vss_resync *rs = cp->rs;
+	u64 c;
+
+	list_add_tail(&cp->node, &rs->copies);
+	rs->inflight++;
+	if (rs->online)
+		for (c = cp->first; c < cp->first + cp->nr; c++)
+			xa_set_mark(rs->todo, c, XA_MARK_0);
+}
+
+/* ---- copy runs ---- */
+
+static void vss_resync_copy_endio(struct bio *bio)
+{
+	struct vss_resync_copy *cp = bio->bi_private;
+
+	cp->status = bio->bi_status;
+	bio_put(bio);
+	/* continue in our context, never in the completing driver's */
+	queue_work(vss_resync_wq, &cp->work);
+}
+
+static void vss_resync_copy_submit(struct vss_resync_copy *cp, bool write)
+{
+	struct vss_resync *rs = cp->rs;
+	struct vss_lun *lun = rs->lun;
+	struct block_device *bdev;
+	unsigned int i, len, left;
+	struct bio *bio;
+
+	left = vss_resync_chunk_bytes(rs, cp->first, cp->nr);
+	if (!write)
+		bdev = rs->snap->disk->part0;
+	else if (rs->online)
+		bdev = lun->disk->part0;	/* through the COW path */
+	else
+		bdev = rs->dest.bdev;
+	cp->writing = write;
+	bio = bio_alloc(bdev, cp->nr_pages, write ? REQ_OP_WRITE : REQ_OP_READ,
+			GFP_NOIO);
+	bio->bi_iter.bi_sector = vss_chunk_to_sector(lun, cp->first);
+	for (i = 0; i < cp->nr_pages; i++) {
+		len = min_t(unsigned int, left, PAGE_SIZE);
+		__bio_add_page(bio, cp->pages[i], len, 0);
+		left -= len;
+	}
+	bio->bi_end_io = vss_resync_copy_endio;
+	bio->bi_private = cp;
+	submit_bio_noacct(bio);
+}
+
+/* The chunks of @cp are done: account them, drop them from the work set. */
+static void vss_resync_chunks_done_locked(struct vss_resync *rs, u64 first,
+					  u64 nr)
+{
+	u64 c, bytes = 0;
+
+	if (rs->online) {
+		for (c = first; c < first + nr; c++)
+			if (xa_erase(rs->todo, c))
+				bytes += vss_resync_chunk_bytes(rs, c, 1);
+		rs->routing = !xa_empty(rs->todo);
+	} else {
+		bytes = vss_resync_chunk_bytes(rs, first, nr);
+	}
+	rs->done_bytes += bytes;
+	if (time_after_eq(jiffies, rs->win_start + HZ)) {
+		rs->rate = rs->win_bytes * HZ /
+			   max_t(unsigned long, jiffies - rs->win_start, 1);
+		rs->win_start = jiffies;
+		rs->win_bytes = 0;
+	}
+	rs->win_bytes += bytes;
+}
+
+/* Resubmits writes that waited: they take the routing decision again. */
+static void vss_resync_release(struct bio_list *bl, blk_status_t status)
+{
+	struct bio *bio;
+
+	while ((bio = bio_list_pop(bl))) {
+		if (status) {
+			bio->bi_status = status;
+			bio_endio(bio);
+		} else {
+			submit_bio_noacct(bio);
+		}
+	}
+}
+
+static void vss_resync_finish_copy(struct vss_resync_copy *cp, bool ok)
+{
+	struct vss_resync *rs = cp->rs;
+	struct bio_list waiters;
+	bool failed = false;
+	u64 c;
+
+	bio_list_init(&waiters);
+	spin_lock_irq(&rs->lock);
+	list_del(&cp->node);
+	if (ok) {
+		vss_resync_chunks_done_locked(rs, cp->first, cp->nr);
+	} else {
+		if (rs->online)
+			for (c = cp->first; c < cp->first + cp->nr; c++)
+				xa_clear_mark(rs->todo, c, XA_MARK_0);
+		if (rs->state == VSS_RESYNC_RUNNING) {
+			rs->state = VSS_RESYNC_FAILED;
+			rs->error = EIO;
+			failed = true;
+		}
+	}
+	bio_list_merge(&waiters, &cp->waiters);
+	if (!--rs->inflight)
+		wake_up(&rs->idle_wq);
+	spin_unlock_irq(&rs->lock);
+
+	if (failed) {
+		pr_err("%s: resync from snapshot %pUb onto %s failed: copy of chunks %llu+%llu: I/O error\n",
+		       rs->lun->name, &rs->snap->ps.id, rs->dest_name,
+		       cp->first, cp->nr);
+		vss_resync_report(rs, VSS_EV_RESYNC_FAILED);
+	}
+	vss_resync_release(&waiters, ok ? BLK_STS_OK : BLK_STS_IOERR);
+	vss_resync_copy_free(cp);
+	mod_delayed_work(vss_resync_wq, &rs->kick, 0);
+}
+
+static void vss_resync_copy_work(struct work_struct *work)
+{
+	struct vss_resync_copy *cp = container_of(work, struct vss_resync_copy,
+						  work);
+
+	if (cp->status) {
+		if (++cp->tries < VSS_RESYNC_TRIES) {
+			pr_warn("%s: copy of chunks %llu+%llu failed (%d), retrying\n",
+				cp->rs->lun->name, cp->first, cp->nr,
+				blk_status_to_errno(cp->status));
+			cp->status = BLK_STS_OK;
+			vss_resync_copy_submit(cp, false);
+			return;
+		}
+		vss_resync_finish_copy(cp, false);
+		return;
+	}
+	if (!cp->writing) {
+		vss_resync_copy_submit(cp, true);
+		return;
+	}
+	vss_resync_finish_copy(cp, true);
+}
+
+/* ---- held-back overwrites ---- */
+
+static void vss_resync_overwrite_endio(struct bio *bio)
+{
+	struct vss_resync_copy *cp = bio->bi_private;
+
+	cp->status = bio->bi_status;
+	queue_work(vss_resync_wq, &cp->work);
+}
+
+/*
+ * A write covering whole unsynced chunks completed: the chunks now hold
+ * its data; they leave the work set before the write is completed, so no
+ * later read is routed to the snapshot.
+ */
+static void vss_resync_overwrite_work(struct work_struct *work)
+{
+	struct vss_resync_copy *cp = container_of(work, struct vss_resync_copy,
+						  work);
+	struct vss_resync *rs = cp->rs;
+	struct bio *bio = cp->bio;
+	struct bio_list waiters;
+	u64 c;
+
+	bio_list_init(&waiters);
+	spin_lock_irq(&rs->lock);
+	list_del(&cp->node);
+	if (!cp->status) {
+		vss_resync_chunks_done_locked(rs, cp->first, cp->nr);
+	} else {
+		for (c = cp->first; c < cp->first + cp->nr; c++)
+			xa_clear_mark(rs->todo, c, XA_MARK_0);
+	}
+	bio_list_merge(&waiters, &cp->waiters);
+	if (!--rs->inflight)
+		wake_up(&rs->idle_wq);
+	spin_unlock_irq(&rs->lock);
+
+	bio->bi_end_io = cp->end_io;
+	bio->bi_private = cp->private;
+	bio_endio(bio);
+	vss_resync_release(&waiters, BLK_STS_OK);
+	vss_resync_copy_free(cp);
+	mod_delayed_work(vss_resync_wq, &rs->kick, 0);
+}
+
+/* ---- the dispatcher ---- */
+
+/*
+ * The next run of the background walk: unsynced chunks not in flight,
+ * contiguous, at most VSS_RESYNC_COPY_MAX bytes.  Under lock.
+ */
+static bool vss_resync_next_run(struct vss_resync *rs, u64 *first, u64 *nr)
+{
+	u64 bytes = VSS_RESYNC_COPY_MAX, max;
+	unsigned long idx;
+	bool wrapped;
+
+	/* a quarter second's worth at most, so that the ceiling holds */
+	if (rs->speed_max)
+		bytes = clamp_t(u64, rs->speed_max / 4, rs->lun->chunk_size,
+				VSS_RESYNC_COPY_MAX);
+	max = max_t(u64, bytes / rs->lun->chunk_size, 1);
+	u64 n;
+
+	if (!rs->online) {
+		if (rs->next >= rs->lun->nr_chunks)
+			return false;
+		*first = rs->next;
+		*nr = min(max, rs->lun->nr_chunks - rs->next);
+		rs->next += *nr;
+		return true;
+	}
+	for (wrapped = false;;) {
+		idx = rs->next;
+		if (!xa_find(rs->todo, &idx, ULONG_MAX, XA_PRESENT)) {
+			if (wrapped || !rs->next)
+				return false;
+			/* once from the start: chunks skipped while in flight */
+			wrapped = true;
+			rs->next = 0;
+			continue;
+		}
+		if (xa_get_mark(rs->todo, idx, XA_MARK_0)) {
+			rs->next = idx + 1;
+			continue;
+		}
+		break;
+	}
+	for (n = 1; n < max; n++) {
+		if (!vss_resync_unsynced(rs, idx + n) ||
+		    xa_get_mark(rs->todo, idx + n, XA_MARK_0))
+			break;
+	}
+	*first = idx;
+	*nr = n;
+	rs->next = idx + n;
+	return true;
+}
+
+/* How long the rate limits ask the dispatcher to wait, in jiffies.  Locked. */
+static unsigned long vss_resync_throttle(struct vss_resync *rs, bool fg,
+					 unsigned int *limit)
+{
+	unsigned long el = jiffies - rs->win_start + 1;
+
+	*limit = VSS_RESYNC_INFLIGHT;
+	if (rs->speed_max && rs->win_bytes * HZ >= rs->speed_max * el)
+		return max_t(unsigned long,
+			     div64_u64(rs->win_bytes * HZ, rs->speed_max) -
+			     el + 1, 1);
+	if (fg) {
+		/* foreground I/O first, down to the guaranteed minimum */
+		*limit = 1;
+		if (rs->win_bytes * HZ >= rs->speed_min * el)
+			return max_t(unsigned long, HZ / 100, 1);
+	}
+	return 0;
+}
+
+static void vss_resync_complete_locked(struct vss_resync *rs)
+{
+	rs->state = VSS_RESYNC_DONE;
+	rs->routing = false;
+	rs->done_bytes = rs->total_bytes;
+}
+
+/*
+ * A copy onto another device ended and nothing is in flight: give the
+ * device back (it was opened exclusively for the copy only).
+ */
+static void vss_resync_close_dest(struct vss_resync *rs)
+{
+	struct vss_bdev b;
+
+	spin_lock_irq(&rs->lock);
+	b = rs->dest;
+	rs->dest.bdev = NULL;
+	rs->dest.file = NULL;
+	spin_unlock_irq(&rs->lock);
+	if (b.bdev) {
+		blkdev_issue_flush(b.bdev);
+		vss_bdev_close(&b);
+	}
+}
+
+static void vss_resync_dispatch(struct work_struct *work)
+{
+	struct vss_resync *rs = container_of(to_delayed_work(work),
+					     struct vss_resync, kick);
+	bool fg = atomic_xchg(&rs->fg, 0) > 0;
+	struct vss_resync_copy *cp;
+	unsigned long delay = 0;
+	unsigned int limit;
+	bool done = false, progress = false;
+	u64 first, nr;
+
+	for (;;) {
+		spin_lock_irq(&rs->lock);
+		if (rs->state != VSS_RESYNC_RUNNING || rs->quiesce) {
+			done = !rs->online && !rs->inflight && rs->dest.bdev;
+			spin_unlock_irq(&rs->lock);
+			if (done)
+				vss_resync_close_dest(rs);
+			return;
+		}
+		if (time_after_eq(jiffies, rs->win_start + HZ)) {
+			rs->rate = rs->win_bytes * HZ /
+				   max_t(unsigned long,
+					 jiffies - rs->win_start, 1);
+			rs->win_start = jiffies;
+			rs->win_bytes = 0;
+		}
+		delay = vss_resync_throttle(rs, fg, &limit);
+		if (delay || rs->inflight >= limit) {
+			spin_unlock_irq(&rs->lock);
+			break;
+		}
+		if (!vss_resync_next_run(rs, &first, &nr)) {
+			if (!rs->inflight && (!rs->online ||
+					      xa_empty(rs->todo))) {
+				vss_resync_complete_locked(rs);
+				done = true;
+			}
+			spin_unlock_irq(&rs->lock);
+			break;
+		}
+		/* reserve the run while the pages are allocated */
+		if (rs->online) {
+			u64 c;
+
+			for (c = first; c < first + nr; c++)
+				xa_set_mark(rs->todo, c, XA_MARK_0);
+		}
+		spin_unlock_irq(&rs->lock);
+
+		cp = vss_resync_copy_alloc(rs, VSS_COPY_RUN, first, nr,
+					   GFP_NOIO);
+		spin_lock_irq(&rs->lock);
+		if (!cp) {
+			u64 c;
+
+			if (rs->online)
+				for (c = first; c < first + nr; c++)
+					xa_clear_mark(rs->todo, c, XA_MARK_0);
+			else
+				rs->next = first;
+			spin_unlock_irq(&rs->lock);
+			delay = HZ / 10;
+			break;
+		}
+		vss_resync_copy_link(cp);
+		spin_unlock_irq(&rs->lock);
+		vss_resync_copy_submit(cp, false);
+	}
+
+	if (done) {
+		if (!rs->online)
+			vss_resync_close_dest(rs);
+		pr_info("%s: resync from snapshot %pUb onto %s done\n",
+			rs->lun->name, &rs->snap->ps.id, rs->dest_name);
+		vss_resync_report(rs, VSS_EV_RESYNC_DONE);
+		return;
+	}
+	spin_lock_irq(&rs->lock);
+	if (rs->state == VSS_RESYNC_RUNNING &&
+	    time_after_eq(jiffies, rs->last_event + HZ)) {
+		rs->last_event = jiffies;
+		progress = true;
+	}
+	spin_unlock_irq(&rs->lock);
+	if (progress)
+		vss_resync_report(rs, VSS_EV_RESYNC_PROGRESS);
+	if (delay)
+		mod_delayed_work(vss_resync_wq, &rs->kick, delay);
+	else if (READ_ONCE(rs->state) == VSS_RESYNC_RUNNING)
+		/* while copies run: progress events and rate windows */
+		mod_delayed_work(vss_resync_wq, &rs->kick, HZ);
+}
+
+/* ---- the LUN's I/O hooks ---- */
+
+static struct vss_resync *vss_resync_of(struct vss_lun *lun)
+{
+	/* set once, under a hold; lives as long as the LUN */
+	return smp_load_acquire(&lun->resync);
+}
+
+/**
+ * vss_resync_read_route() - where a read of the LUN device goes
+ * @lun: the LUN
+ * @bio: the read; may be replaced by its first part (the rest is split off
+ *	and resubmitted to the LUN device)
+ *
+ * Context: submit_bio of the LUN device.
+ * Return: the device to read from: the target snapshot's device for
+ * unsynced chunks, else the backing device.
+ */
+struct block_device *vss_resync_read_route(struct vss_lun *lun,
+					   struct bio **bio)
+{
+	struct vss_resync *rs = vss_resync_of(lun);
+	struct block_device *bdev = lun->backing.bdev;
+	struct bio *b = *bio, *split;
+	sector_t len;
+	u64 first, last, n;
+	bool unsynced;
+
+	if (!rs || !READ_ONCE(rs->routing))
+		return bdev;
+	atomic_inc(&rs->fg);
+	first = vss_sector_to_chunk(lun, b->bi_iter.bi_sector);
+	last = vss_sector_to_chunk(lun, bio_end_sector(b) - 1);
+	spin_lock_irq(&rs->lock);
+	if (!rs->routing) {
+		spin_unlock_irq(&rs->lock);
+		return bdev;
+	}
+	unsynced = vss_resync_unsynced(rs, first);
+	for (n = 1; first + n <= last; n++)
+		if (vss_resync_unsynced(rs, first + n) != unsynced)
+			break;
+	if (unsynced)
+		bdev = rs->snap->disk->part0;
+	spin_unlock_irq(&rs->lock);
+
+	len = vss_chunk_to_sector(lun, first + n) - b->bi_iter.bi_sector;
+	if (len < bio_sectors(b)) {
+		split = bio_split(b, len, GFP_NOIO, &lun->split_bs);
+		if (IS_ERR_OR_NULL(split))
+			return lun->backing.bdev == bdev ? bdev : NULL;
+		bio_chain(split, b);
+		submit_bio_noacct(b);	/* the rest comes back to us */
+		*bio = split;
+	}
+	return bdev;
+}
+
+/* Does @bio cover chunk @c of the LUN whole? */
+static bool vss_resync_covers(struct vss_lun *lun, struct bio *bio, u64 c)
+{
+	sector_t start = vss_chunk_to_sector(lun, c);
+	sector_t end = min_t(sector_t, vss_chunk_to_sector(lun, c + 1),
+			     lun->sectors);
+
+	return bio->bi_iter.bi_sector <= start && bio_end_sector(bio) >= end &&
+	       (bio_op(bio) == REQ_OP_WRITE || bio_op(bio) == REQ_OP_DISCARD ||
+		bio_op(bio) == REQ_OP_WRITE_ZEROES);
+}
+
+/**
+ * vss_resync_write_bio() - route a write of the LUN device
+ * @lun: the LUN
+ * @bio: a write, discard or write-zeroes with data sectors
+ *
+ * A write touching an unsynced chunk waits for that chunk's copy (started
+ * now), unless it covers every unsynced chunk it touches whole: then it
+ * goes on, and its completion waits for the chunks to leave the work set.
+ *
+ * Context: submit_bio of the LUN device, or our workqueue.
+ * Return: true if the resync took the bio (it is resubmitted or completed
+ * later), false if the caller submits it as usual.
+ */
+bool vss_resync_write_bio(struct vss_lun *lun, struct bio *bio)
+{
+	struct vss_resync *rs = vss_resync_of(lun);
+	struct vss_resync_copy *cp, *fresh = NULL;
+	u64 first, last, c, ow_first = 0, ow_nr = 0;
+	bool partial;
+
+	/* our copies, and overwrites already registered (back from a hold) */
+	if (!rs || !READ_ONCE(rs->routing) ||
+	    bio->bi_end_io == vss_resync_copy_endio ||
+	    bio->bi_end_io == vss_resync_overwrite_endio)
+		return false;
+	atomic_inc(&rs->fg);
+	first = vss_sector_to_chunk(lun, bio->bi_iter.bi_sector);
+	last = vss_sector_to_chunk(lun, bio_end_sector(bio) - 1);
+again:
+	spin_lock_irq(&rs->lock);
+	if (!rs->routing)
+		goto out_pass;
+	partial = false;
+	ow_nr = 0;
+	for (c = first; c <= last; c++) {
+		if (!vss_resync_unsynced(rs, c))
+			continue;
+		cp = vss_resync_find_copy(rs, c);
+		if (cp) {
+			/* wait for it, then decide again */
+			bio_list_add(&cp->waiters, bio);
+			goto out_taken;
+		}
+		if (!vss_resync_covers(lun, bio, c)) {
+			partial = true;
+			break;
+		}
+		if (!ow_nr)
+			ow_first = c;
+		ow_nr = c - ow_first + 1;
+	}
+	if (partial) {
+		if (rs->quiesce) {
+			bio_list_add(&rs->quiesced, bio);
+			goto out_taken;
+		}
+		if (!fresh || fresh->kind != VSS_COPY_RUN || fresh->first != c) {
+			spin_unlock_irq(&rs->lock);
+			if (fresh)
+				vss_resync_copy_free(fresh);
+			fresh = vss_resync_copy_alloc(rs, VSS_COPY_RUN, c, 1,
+						      GFP_NOIO);
+			if (!fresh) {
+				bio_io_error(bio);
+				return true;
+			}
+			goto again;
+		}
+		vss_resync_copy_link(fresh);
+		bio_list_add(&fresh->waiters, bio);
+		spin_unlock_irq(&rs->lock);
+		vss_resync_copy_submit(fresh, false);
+		return true;
+	}
+	if (!ow_nr)
+		goto out_pass;
+	/* every unsynced chunk it touches lies in [ow_first, ow_first+ow_nr) */
+	if (!fresh || fresh->kind != VSS_COPY_OVERWRITE ||
+	    fresh->first != ow_first || fresh->nr != ow_nr) {
+		spin_unlock_irq(&rs->lock);
+		if (fresh)
+			vss_resync_copy_free(fresh);
+		fresh = vss_resync_copy_alloc(rs, VSS_COPY_OVERWRITE, ow_first,
+					      ow_nr, GFP_NOIO);
+		if (!fresh) {
+			bio_io_error(bio);
+			return true;
+		}
+		goto again;
+	}
+	fresh->bio = bio;
+	fresh->end_io = bio->bi_end_io;
+	fresh->private = bio->bi_private;
+	bio->bi_end_io = vss_resync_overwrite_endio;
+	bio->bi_private = fresh;
+	vss_resync_copy_link(fresh);
+	spin_unlock_irq(&rs->lock);
+	return false;
+
+out_taken:
+	spin_unlock_irq(&rs->lock);
+	if (fresh)
+		vss_resync_copy_free(fresh);
+	return true;
+out_pass:
+	spin_unlock_irq(&rs->lock);
+	if (fresh)
+		vss_resync_copy_free(fresh);
+	return false;
+}
+
+/**
+ * vss_resync_lun_busy() - may the LUN not be removed nor snapshotted?
+ * @lun: the LUN
+ *
+ * Context: any.
+ * Return: true while a resync reads from or writes to the LUN: its work
+ * set is not empty (online), or a copy from one of its snapshots runs.
+ */
+bool vss_resync_lun_busy(struct vss_lun *lun)
+{
+	struct vss_resync *rs;
+	bool busy = false;
+
+	rs = vss_resync_of(lun);
+	if (rs && READ_ONCE(rs->routing))
+		return true;
+	mutex_lock(&vss_resyncs_lock);
+	list_for_each_entry(rs, &vss_resyncs, node)
+		if (rs->lun == lun && !rs->online &&
+		    READ_ONCE(rs->state) == VSS_RESYNC_RUNNING)
+			busy = true;
+	mutex_unlock(&vss_resyncs_lock);
+	return busy;
+}
+
+/**
+ * vss_resync_pins() - is a snapshot needed by a resync?
+ * @snap: the snapshot
+ *
+ * Context: process.
+ * Return: true if a revert still routes reads to @snap, or a copy from it
+ * runs: it may not be deleted.
+ */
+bool vss_resync_pins(struct vss_snapshot *snap)
+{
+	struct vss_resync *rs;
+	bool pinned = false;
+
+	mutex_lock(&vss_resyncs_lock);
+	list_for_each_entry(rs, &vss_resyncs, node) {
+		spin_lock_irq(&rs->lock);
+		if (rs->snap == snap &&
+		    (rs->routing || (!rs->online &&
+				     rs->state == VSS_RESYNC_RUNNING)))
+			pinned = true;
+		spin_unlock_irq(&rs->lock);
+	}
+	mutex_unlock(&vss_resyncs_lock);
+	return pinned;
+}
+
+/* ---- start ---- */
+
+static int vss_resync_todo_add(void *arg, u64 chunk, u64 nr)
+{
+	struct xarray *todo = arg;
+	u64 c;
+	int ret;
+
+	for (c = chunk; c < chunk + nr; c++) {
+		ret = xa_err(xa_store(todo, c, xa_mk_value(1), GFP_NOIO));
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static struct vss_resync *vss_resync_alloc(struct vss_lun *lun)
+{
+	struct vss_resync *rs = kzalloc(sizeof(*rs), GFP_KERNEL);
+
+	if (!rs)
+		return NULL;
+	rs->todo = kmalloc(sizeof(*rs->todo), GFP_KERNEL);
+	if (!rs->todo) {
+		kfree(rs);
+		return NULL;
+	}
+	xa_init(rs->todo);
+	vss_lun_get(lun);
+	rs->lun = lun;
+	spin_lock_init(&rs->lock);
+	INIT_LIST_HEAD(&rs->copies);
+	init_waitqueue_head(&rs->idle_wq);
+	bio_list_init(&rs->quiesced);
+	INIT_DELAYED_WORK(&rs->kick, vss_resync_dispatch);
+	return rs;
+}
+
+/* Only once nothing is in flight and the LUN no longer routes through it. */
+static void vss_resync_free(struct vss_resync *rs)
+{
+	cancel_delayed_work_sync(&rs->kick);
+	xa_destroy(rs->todo);
+	kfree(rs->todo);
+	if (rs->dest.bdev)
+		vss_bdev_close(&rs->dest);
+	if (rs->snap)
+		vss_snapshot_put(rs->snap);
+	vss_lun_put(rs->lun);
+	kfree(rs);
+}
+
+static u64 vss_resync_speed(u64 req, unsigned int kb_default)
+{
+	return req ? req : (u64)kb_default * 1024;
+}
+
+/* Restarts @rs (not running, nothing in flight) towards @snap. */
+static void vss_resync_reset_locked(struct vss_resync *rs,
+				    struct vss_snapshot *snap, u64 smin,
+				    u64 smax)
+{
+	rs->snap = snap;
+	rs->state = VSS_RESYNC_RUNNING;
+	rs->error = 0;
+	rs->next = 0;
+	rs->done_bytes = 0;
+	rs->win_start = jiffies;
+	rs->win_bytes = 0;
+	rs->rate = 0;
+	rs->last_event = jiffies;
+	rs->speed_min = vss_resync_speed(smin, resync_speed_min_kb);
+	rs->speed_max = vss_resync_speed(smax, resync_speed_max_kb);
+}
+
+/*
+ * Revert @lun to @snap online.  The work set is built and published while
+ * the LUN's writes are held, so no write lands between the two.
+ */
+static int vss_resync_start_online(struct vss_lun *lun,
+				   struct vss_snapshot *snap, u64 smin,
+				   u64 smax, const uuid_t *sid,
+				   struct netlink_ext_ack *extack)
+{
+	struct vss_resync *rs = vss_resync_of(lun), *fresh = NULL;
+	struct vss_snapshot *old = NULL;
+	struct bio_list quiesced;
+	struct xarray *todo;
+	unsigned int noio;
+	unsigned long idx;
+	void *e;
+	u64 nr;
+	int ret;
+
+	bio_list_init(&quiesced);
+	if (!rs) {
+		fresh = vss_resync_alloc(lun);
+		if (!fresh)
+			return -ENOMEM;
+		rs = fresh;
+		snprintf(rs->dest_name, sizeof(rs->dest_name), "vss-%s",
+			 lun->name);
+		rs->online = true;
+	} else {
+		/* stop the old revert's copies; writes needing one wait */
+		spin_lock_irq(&rs->lock);
+		rs->quiesce = true;
+		spin_unlock_irq(&rs->lock);
+		wait_event(rs->idle_wq, !READ_ONCE(rs->inflight));
+	}
+
+	todo = kmalloc(sizeof(*todo), GFP_KERNEL);
+	if (!todo) {
+		ret = -ENOMEM;
+		goto out_unquiesce;
+	}
+	xa_init(todo);
+	ret = vss_lun_hold(lun);
+	if (ret) {
+		NL_SET_ERR_MSG(extack, "could not hold the LUN's writes");
+		vss_set_hresult(extack, VSS_E_PROVIDER_VETO);
+		goto out_free_todo;
+	}
+	/* the work set: every chunk changed since @snap */
+	noio = memalloc_noio_save();
+	ret = vss_snapshot_changes(snap, 0, vss_resync_todo_add, todo);
+	memalloc_noio_restore(noio);
+	if (ret) {
+		vss_lun_release(lun);
+		NL_SET_ERR_MSG(extack, "cannot read the snapshot's maps");
+		vss_set_hresult(extack, VSS_E_PROVIDER_VETO);
+		goto out_free_todo;
+	}
+	nr = 0;
+	xa_for_each(todo, idx, e)
+		nr += vss_resync_chunk_bytes(rs, idx, 1);
+	vss_snap_get(snap);
+	spin_lock_irq(&rs->lock);
+	old = rs->snap;
+	swap(todo, rs->todo);
+	vss_resync_reset_locked(rs, snap, smin, smax);
+	rs->total_bytes = nr;
+	rs->routing = !xa_empty(rs->todo);
+	rs->quiesce = false;
+	bio_list_merge(&quiesced, &rs->quiesced);
+	bio_list_init(&rs->quiesced);
+	rs->has_session = !!sid;
+	if (sid)
+		uuid_copy(&rs->session_id, sid);
+	rs->started_ns = ktime_get_real_ns();
+	spin_unlock_irq(&rs->lock);
+	if (fresh) /* pairs with vss_resync_of(): hooks see it initialised */
+		smp_store_release(&lun->resync, rs);
+	vss_lun_release(lun);
+
+	mutex_lock(&vss_resyncs_lock);
+	if (fresh) {
+		rs->serial = ++vss_resync_serial;
+		list_add_tail(&rs->node, &vss_resyncs);
+	}
+	mutex_unlock(&vss_resyncs_lock);
+	if (old)
+		vss_snapshot_put(old);
+	xa_destroy(todo);	/* the old work set */
+	kfree(todo);
+	pr_info("%s: reverting to snapshot %pUb: %llu bytes to copy\n",
+		lun->name, &snap->ps.id, nr);
+	vss_resync_report(rs, VSS_EV_RESYNC_STARTED);
+	vss_resync_release(&quiesced, BLK_STS_OK);
+	mod_delayed_work(vss_resync_wq, &rs->kick, 0);
+	return 0;
+
+out_free_todo:
+	xa_destroy(todo);
+	kfree(todo);
+out_unquiesce:
+	if (fresh) {
+		vss_resync_free(fresh);
+		return ret;
+	}
+	spin_lock_irq(&rs->lock);
+	rs->quiesce = false;
+	bio_list_merge(&quiesced, &rs->quiesced);
+	bio_list_init(&rs->quiesced);
+	spin_unlock_irq(&rs->lock);
+	vss_resync_release(&quiesced, BLK_STS_OK);
+	return ret;
+}
+
+/* Is @devt the backing or store device (or a part of it) of a LUN? */
+static bool vss_resync_under_lun(dev_t devt)
+{
+	struct vss_lun_info li;
+	struct vss_lun *lun;
+	char name[VSS_NAME_MAX + 1] = "";
+	bool under = false;
+
+	for (lun = vss_lun_next(name); lun && !under; lun = vss_lun_next(name)) {
+		if (lun->backing.bdev &&
+		    (lun->backing.bdev->bd_dev == devt ||
+		     disk_devt(lun->backing.bdev->bd_disk) == devt))
+			under = true;
+		if (lun->store_dev.bdev &&
+		    (lun->store_dev.bdev->bd_dev == devt ||
+		     disk_devt(lun->store_dev.bdev->bd_disk) == devt))
+			under = true;
+		vss_lun_get_info(lun, &li);
+		strscpy(name, li.name, sizeof(name));
+		vss_lun_put(lun);
+	}
+	if (lun)
+		vss_lun_put(lun);
+	return under;
+}
+
+/* Checks (and, unless @check, opens) another destination for @lun. */
+static int vss_resync_open_dest(struct vss_lun *lun, const char *path,
+				bool check, struct vss_bdev *out,
+				struct netlink_ext_ack *extack)
+{
+	struct vss_bdev b = {};
+	dev_t devt;
+	int ret;
+
+	ret = lookup_bdev(path, &devt);
+	if (ret) {
+		NL_SET_ERR_MSG(extack, "destination is not a block device");
+		vss_set_hresult(extack, VSS_E_VOLUME_NOT_SUPPORTED);
+		return ret == -ENOTBLK ? -EINVAL : ret;
+	}
+	if (vss_resync_under_lun(devt)) {
+		NL_SET_ERR_MSG(extack, "destination is under a protected LUN (backing or store)");
+		vss_set_hresult(extack, VSS_E_UNSELECTED_VOLUME);
+		return -EXDEV;
+	}
+	ret = vss_bdev_open(path, &vss_resyncs, &b);
+	if (ret) {
+		if (ret == -EBUSY) {
+			NL_SET_ERR_MSG(extack, "destination is in use");
+			vss_set_hresult(extack, VSS_E_VOLUME_IN_USE);
+		} else {
+			NL_SET_ERR_MSG(extack, "cannot open the destination");
+			vss_set_hresult(extack, VSS_E_VOLUME_NOT_SUPPORTED);
+		}
+		return ret;
+	}
+	if (bdev_nr_sectors(b.bdev) < lun->sectors) {
+		vss_bdev_close(&b);
+		NL_SET_ERR_MSG(extack, "destination is smaller than the snapshot's LUN");
+		vss_set_hresult(extack, VSS_E_VOLUME_NOT_SUPPORTED);
+		return -ENOSPC;
+	}
+	if (bdev_read_only(b.bdev)) {
+		vss_bdev_close(&b);
+		NL_SET_ERR_MSG(extack, "destination is read-only");
+		vss_set_hresult(extack, VSS_E_VOLUME_NOT_SUPPORTED);
+		return -EROFS;
+	}
+	if (check || !out)
+		vss_bdev_close(&b);
+	else
+		*out = b;
+	return 0;
+}
+
+/* Is @name (a request's destination) the destination of @rs? */
+static bool vss_resync_matches(struct vss_resync *rs, const char *name)
+{
+	if (!strncmp(name, "/dev/", 5))
+		name += 5;
+	return !strcmp(name, rs->dest_name) ||
+	       (rs->online && !strcmp(name, rs->lun->name));
+}
+
+/* The resync with destination @name, under vss_resyncs_lock. */
+static struct vss_resync *vss_resync_find_locked(const char *name)
+{
+	struct vss_resync *rs, *found = NULL;
+
+	list_for_each_entry(rs, &vss_resyncs, node)
+		if (vss_resync_matches(rs, name))
+			found = rs;	/* the latest */
+	return found;
+}
+
+/**
+ * struct vss_resync_plan - one member being validated and started
+ * @snap: the snapshot (a reference)
+ * @lun: its LUN (not a reference of its own)
+ * @online: the destination is the LUN itself
+ * @dest: the other destination, once opened
+ */
+struct vss_resync_plan {
+	struct vss_snapshot *snap;
+	struct vss_lun *lun;
+	bool online;
+	struct vss_bdev dest;
+};
+
+static int vss_resync_check_member(struct vss_resync_member *m, bool check,
+				   struct vss_resync_plan *p,
+				   struct netlink_ext_ack *extack)
+{
+	struct vss_snapshot_info si;
+	struct vss_snapshot *snap;
+	struct vss_resync *rs;
+	struct vss_lun *lun;
+	const char *d = m->dest;
+	bool busy = false;
+	int ret;
+
+	snap = vss_snapshot_find(&m->snap_id);
+	if (!snap) {
+		NL_SET_ERR_MSG(extack, "no snapshot with this id");
+		vss_set_hresult(extack, VSS_E_OBJECT_NOT_FOUND);
+		return -ENOENT;
+	}
+	p->snap = snap;
+	lun = snap->lun;
+	p->lun = lun;
+	vss_snapshot_get_info(snap, &si);
+	strscpy(m->lun, lun->name, sizeof(m->lun));
+	switch (si.state) {
+	case VSS_SNAP_READY:
+		break;
+	case VSS_SNAP_PREPARED:
+	case VSS_SNAP_COMMITTED:
+		NL_SET_ERR_MSG(extack, "the snapshot's set is still being created");
+		vss_set_hresult(extack, VSS_E_SNAPSHOT_NOT_IN_SET);
+		return -EAGAIN;
+	default:
+		NL_SET_ERR_MSG(extack, "the snapshot is invalid or being deleted");
+		vss_set_hresult(extack, VSS_E_OBJECT_NOT_FOUND);
+		return -ENOENT;
+	}
+	if (!READ_ONCE(snap->disk)) {
+		NL_SET_ERR_MSG(extack, "the snapshot has no device");
+		vss_set_hresult(extack, VSS_E_OBJECT_NOT_FOUND);
+		return -ENOENT;
+	}
+	if (d && !strncmp(d, "/dev/vss-", 9) && !strchr(d + 9, '-'))
+		d += 9;
+	p->online = !d || !strcmp(d, lun->name);
+	if (p->online) {
+		snprintf(m->dest_name, sizeof(m->dest_name), "vss-%s",
+			 lun->name);
+	} else {
+		struct vss_lun *other = vss_lun_find(d);
+
+		if (other) {
+			vss_lun_put(other);
+			NL_SET_ERR_MSG(extack, "resync onto another protected LUN: not supported");
+			vss_set_hresult(extack, VSS_E_VOLUME_NOT_SUPPORTED);
+			return -EOPNOTSUPP;
+		}
+		ret = vss_resync_open_dest(lun, d, check,
+					   check ? NULL : &p->dest, extack);
+		if (ret)
+			return ret;
+		if (p->dest.bdev)
+			strscpy(m->dest_name, p->dest.bdev->bd_disk->disk_name,
+				sizeof(m->dest_name));
+		else
+			strscpy(m->dest_name, kbasename(d),
+				sizeof(m->dest_name));
+	}
+	/* one running resync per LUN, and per destination */
+	mutex_lock(&vss_resyncs_lock);
+	list_for_each_entry(rs, &vss_resyncs, node)
+		if (READ_ONCE(rs->state) == VSS_RESYNC_RUNNING &&
+		    (rs->lun == lun || vss_resync_matches(rs, m->dest_name)))
+			busy = true;
+	mutex_unlock(&vss_resyncs_lock);
+	if (busy)
+		goto in_progress;
+	return 0;
+
+in_progress:
+	NL_SET_ERR_MSG(extack, "a resync of this LUN or destination is running");
+	vss_set_hresult(extack, VSS_E_RESYNC_IN_PROGRESS);
+	return -EBUSY;
+}
+
+static int vss_resync_start_copy(struct vss_resync_plan *p,
+				 struct vss_resync_member *m, u64 smin,
+				 u64 smax, const uuid_t *sid)
+{
+	struct vss_resync *rs, *old, *tmp;
+
+	rs = vss_resync_alloc(p->lun);
+	if (!rs)
+		return -ENOMEM;
+	rs->dest = p->dest;
+	p->dest.bdev = NULL;
+	strscpy(rs->dest_name, m->dest_name, sizeof(rs->dest_name));
+	vss_snap_get(p->snap);
+	spin_lock_irq(&rs->lock);
+	vss_resync_reset_locked(rs, p->snap, smin, smax);
+	rs->total_bytes = (u64)p->lun->sectors << SECTOR_SHIFT;
+	spin_unlock_irq(&rs->lock);
+	rs->has_session = !!sid;
+	if (sid)
+		uuid_copy(&rs->session_id, sid);
+	rs->started_ns = ktime_get_real_ns();
+
+	mutex_lock(&vss_resyncs_lock);
+	/* the finished resyncs of this destination make room */
+	list_for_each_entry_safe(old, tmp, &vss_resyncs, node) {
+		if (old->online || strcmp(old->dest_name, rs->dest_name) ||
+		    READ_ONCE(old->state) == VSS_RESYNC_RUNNING)
+			continue;
+		list_del(&old->node);
+		wait_event(old->idle_wq, !READ_ONCE(old->inflight));
+		vss_resync_free(old);
+	}
+	rs->serial = ++vss_resync_serial;
+	list_add_tail(&rs->node, &vss_resyncs);
+	mutex_unlock(&vss_resyncs_lock);
+	pr_info("%s: copying snapshot %pUb onto %s\n", p->lun->name,
+		&p->snap->ps.id, rs->dest_name);
+	vss_resync_report(rs, VSS_EV_RESYNC_STARTED);
+	mod_delayed_work(vss_resync_wq, &rs->kick, 0);
+	return 0;
+}
+
+/* serialises starts, so that the checks and the starts are one step */
+static DEFINE_MUTEX(vss_resync_start_lock);
+
+/**
+ * vss_resync_start() - RecoverSet, or AddSnapshotToRecoverySet's checks
+ * @m: the members; on success their lun and dest_name are filled in
+ * @nr: how many
+ * @flags: VSS_RESYNC_F_*
+ * @check: only validate
+ * @speed_min: bytes/s, 0 = the module default
+ * @speed_max: bytes/s, 0 = the module default
+ * @session_id: the requester's session, or NULL
+ * @extack: reason of a refusal, with the VSS HRESULT
+ *
+ * Every member is validated before any starts; all start or none.
+ *
+ * Context: process, sleeps.
+ * Return: 0 or a negative errno.
+ */
+int vss_resync_start(struct vss_resync_member *m, unsigned int nr, u32 flags,
+		     bool check, u64 speed_min, u64 speed_max,
+		     const uuid_t *session_id, struct netlink_ext_ack *extack)
+{
+	struct vss_resync_plan *p;
+	unsigned int i, j;
+	int ret = 0;
+
+	if (speed_max && speed_min > speed_max) {
+		NL_SET_ERR_MSG(extack, "speed-max is below speed-min");
+		return -EINVAL;
+	}
+	p = kcalloc(nr, sizeof(*p), GFP_KERNEL);
+	if (!p)
+		return -ENOMEM;
+	mutex_lock(&vss_resync_start_lock);
+	for (i = 0; i < nr; i++) {
+		ret = vss_resync_check_member(&m[i], check, &p[i], extack);
+		if (ret)
+			goto out;
+		for (j = 0; j < i; j++) {
+			if (!strcmp(m[j].dest_name, m[i].dest_name)) {
+				NL_SET_ERR_MSG(extack, "two members have the same destination");
+				vss_set_hresult(extack,
+						   VSS_E_OBJECT_ALREADY_EXISTS);
+				ret = -EEXIST;
+				goto out;
+			}
+			if (p[j].lun == p[i].lun && (p[i].online ||
+						     p[j].online)) {
+				NL_SET_ERR_MSG(extack, "a LUN reverted in the set is also copied");
+				vss_set_hresult(extack,
+						   VSS_E_RESYNC_IN_PROGRESS);
+				ret = -EBUSY;
+				goto out;
+			}
+		}
+	}
+	if (check)
+		goto out;
+	for (i = 0; i < nr; i++) {
+		if (p[i].online)
+			ret = vss_resync_start_online(p[i].lun, p[i].snap,
+						      speed_min, speed_max,
+						      session_id, extack);
+		else
+			ret = vss_resync_start_copy(&p[i], &m[i], speed_min,
+						    speed_max, session_id);
+		if (ret) {
+			/* the ones started go on: say which failed */
+			if (i)
+				NL_SET_ERR_MSG(extack, "a resync of the set did not start");
+			vss_set_hresult(extack, VSS_E_PROVIDER_VETO);
+			break;
+		}
+	}
+out:
+	mutex_unlock(&vss_resync_start_lock);
+	for (i = 0; i < nr; i++) {
+		if (p[i].dest.bdev)
+			vss_bdev_close(&p[i].dest);
+		if (p[i].snap)
+			vss_snapshot_put(p[i].snap);
+	}
+	kfree(p);
+	return ret;
+}
+
+/* ---- queries and control ---- */
+
+/**
+ * vss_resync_get_info() - the resync of a destination
+ * @dest: disk name, "/dev/" + disk name, or (online) the LUN name
+ * @info: receives its state
+ *
+ * Context: process.
+ * Return: 0 or -ENOENT.
+ */
+int vss_resync_get_info(const char *dest, struct vss_resync_info *info)
+{
+	struct vss_resync *rs;
+	int ret = -ENOENT;
+
+	mutex_lock(&vss_resyncs_lock);
+	rs = vss_resync_find_locked(dest);
+	if (rs) {
+		vss_resync_fill_info(rs, info);
+		ret = 0;
+	}
+	mutex_unlock(&vss_resyncs_lock);
+	return ret;
+}
+
+/**
+ * vss_resync_next_info() - iterate the resyncs for a dump
+ * @cursor: serial of the last one returned (0 = start); advanced
+ * @info: receives the next one's state
+ *
+ * Context: process.
+ * Return: 0, or -ENOENT at the end.
+ */
+int vss_resync_next_info(u64 *cursor, struct vss_resync_info *info)
+{
+	struct vss_resync *rs;
+	int ret = -ENOENT;
+
+	mutex_lock(&vss_resyncs_lock);
+	list_for_each_entry(rs, &vss_resyncs, node) {
+		if (rs->serial <= *cursor)
+			continue;
+		vss_resync_fill_info(rs, info);
+		*cursor = rs->serial;
+		ret = 0;
+		break;
+	}
+	mutex_unlock(&vss_resyncs_lock);
+	return ret;
+}
+
+/**
+ * vss_resync_cancel() - stop a running resync
+ * @dest: as for vss_resync_get_info()
+ * @extack: reason of a refusal
+ *
+ * Copies in flight finish; no new background copy starts.  A revert keeps
+ * routing (see the top of this file).
+ *
+ * Context: process, sleeps.
+ * Return: 0, -ENOENT, or -EALREADY if it had ended.
+ */
+int vss_resync_cancel(const char *dest, struct netlink_ext_ack *extack)
+{
+	struct vss_resync *rs;
+	bool cancelled = false;
+
+	mutex_lock(&vss_resyncs_lock);
+	rs = vss_resync_find_locked(dest);
+	if (!rs) {
+		mutex_unlock(&vss_resyncs_lock);
+		NL_SET_ERR_MSG(extack, "No resync of that destination");
+		vss_set_hresult(extack, VSS_E_OBJECT_NOT_FOUND);
+		return -ENOENT;
+	}
+	spin_lock_irq(&rs->lock);
+	if (rs->state == VSS_RESYNC_RUNNING) {
+		rs->state = VSS_RESYNC_CANCELLED;
+		cancelled = true;
+	}
+	spin_unlock_irq(&rs->lock);
+	if (cancelled) {
+		wait_event(rs->idle_wq, !READ_ONCE(rs->inflight) ||
+			   rs->online);
+		mod_delayed_work(vss_resync_wq, &rs->kick, 0);
+		pr_info("%s: resync onto %s cancelled\n", rs->lun->name,
+			rs->dest_name);
+		vss_resync_report(rs, VSS_EV_RESYNC_CANCELLED);
+	}
+	mutex_unlock(&vss_resyncs_lock);
+	if (!cancelled) {
+		NL_SET_ERR_MSG(extack, "the resync has already ended");
+		return -EALREADY;
+	}
+	return 0;
+}
+
+/**
+ * vss_resync_set_speed() - change the rate limits of a resync
+ * @dest: as for vss_resync_get_info()
+ * @speed_min: bytes/s, 0 = the module default
+ * @speed_max: bytes/s, 0 = the module default
+ * @extack: reason of a refusal
+ *
+ * Context: process.
+ * Return: 0, -ENOENT or -EINVAL.
+ */
+int vss_resync_set_speed(const char *dest, u64 speed_min, u64 speed_max,
+			 struct netlink_ext_ack *extack)
+{
+	struct vss_resync *rs;
+
+	speed_min = vss_resync_speed(speed_min, resync_speed_min_kb);
+	speed_max = vss_resync_speed(speed_max, resync_speed_max_kb);
+	if (speed_max && speed_min > speed_max) {
+		NL_SET_ERR_MSG(extack, "speed-max is below speed-min");
+		return -EINVAL;
+	}
+	mutex_lock(&vss_resyncs_lock);
+	rs = vss_resync_find_locked(dest);
+	if (rs) {
+		spin_lock_irq(&rs->lock);
+		rs->speed_min = speed_min;
+		rs->speed_max = speed_max;
+		spin_unlock_irq(&rs->lock);
+		mod_delayed_work(vss_resync_wq, &rs->kick, 0);
+	}
+	mutex_unlock(&vss_resyncs_lock);
+	if (!rs) {
+		NL_SET_ERR_MSG(extack, "No resync of that destination");
+		vss_set_hresult(extack, VSS_E_OBJECT_NOT_FOUND);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+/**
+ * vss_resync_lun_gone() - forget the resyncs of a LUN being torn down
+ * @lun: the LUN; no I/O is in flight on its device any more
+ *
+ * Context: process, sleeps.
+ */
+void vss_resync_lun_gone(struct vss_lun *lun)
+{
+	struct vss_resync *rs, *tmp;
+	LIST_HEAD(gone);
+
+	mutex_lock(&vss_resyncs_lock);
+	list_for_each_entry_safe(rs, tmp, &vss_resyncs, node) {
+		if (rs->lun != lun)
+			continue;
+		spin_lock_irq(&rs->lock);
+		if (rs->state == VSS_RESYNC_RUNNING)
+			rs->state = VSS_RESYNC_CANCELLED;
+		spin_unlock_irq(&rs->lock);
+		list_move(&rs->node, &gone);
+	}
+	mutex_unlock(&vss_resyncs_lock);
+	list_for_each_entry_safe(rs, tmp, &gone, node) {
+		wait_event(rs->idle_wq, !READ_ONCE(rs->inflight));
+		list_del(&rs->node);
+		if (rs->online) /* no I/O any more; pairs with vss_resync_of() */
+			smp_store_release(&lun->resync, NULL);
+		vss_resync_free(rs);
+	}
+}
+
+/**
+ * vss_resync_init() - module init
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int vss_resync_init(void)
+{
+	vss_resync_wq = alloc_workqueue("vss_resync", WQ_MEM_RECLAIM, 0);
+	return vss_resync_wq ? 0 : -ENOMEM;
+}
+
+/**
+ * vss_resync_exit() - module exit; every LUN is gone
+ */
+void vss_resync_exit(void)
+{
+	destroy_workqueue(vss_resync_wq);
+}
