@@ -1400,7 +1400,7 @@ int vss_resync_start(struct vss_resync_member *m, unsigned int nr, u32 flags,
 			if (!strcmp(m[j].dest_name, m[i].dest_name)) {
 				NL_SET_ERR_MSG(extack, "two members have the same destination");
 				vss_set_hresult(extack,
-						   VSS_E_OBJECT_ALREADY_EXISTS);
+						VSS_E_OBJECT_ALREADY_EXISTS);
 				ret = -EEXIST;
 				goto out;
 			}
@@ -1408,7 +1408,7 @@ int vss_resync_start(struct vss_resync_member *m, unsigned int nr, u32 flags,
 						     p[j].online)) {
 				NL_SET_ERR_MSG(extack, "a LUN reverted in the set is also copied");
 				vss_set_hresult(extack,
-						   VSS_E_RESYNC_IN_PROGRESS);
+						VSS_E_RESYNC_IN_PROGRESS);
 				ret = -EBUSY;
 				goto out;
 			}
