@@ -107,6 +107,40 @@ struct vss_writer_ev {
  */
 int vss_event_writer(u32 portid, const struct vss_writer_ev *ev);
 
+struct vss_set_result;
+
+/**
+ * struct vss_set_done - the outcome of a DoSnapshotSet (set-done-ntf)
+ * @portid: netlink port of the session's socket, the receiver
+ * @session_id: the session
+ * @set_id: the set
+ * @state: the set's state afterwards, enum vss_set_state (uAPI)
+ * @error: 0 (created) or the negative errno of the failure
+ * @hresult: the failure's VSS result code, 0 if none
+ * @message: the failure's message, or NULL
+ * @res: on success, the hold window and the snapshots
+ */
+struct vss_set_done {
+	u32 portid;
+	uuid_t session_id;
+	uuid_t set_id;
+	u32 state;
+	int error;
+	u32 hresult;
+	const char *message;
+	const struct vss_set_result *res;
+};
+
+/**
+ * vss_event_set_done() - report the outcome of a DoSnapshotSet
+ * @d: the outcome
+ *
+ * Unicast to the session's socket; lost if that socket is gone.
+ *
+ * Context: process, without engine locks held.
+ */
+void vss_event_set_done(const struct vss_set_done *d);
+
 struct vss_resync_info;
 
 /* Resync events (resync-*-ntf), reported by resync.c. */

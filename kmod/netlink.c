@@ -456,6 +456,8 @@ static int vss_nl_fill_session(struct sk_buff *skb,
 	     nla_put_u32(skb, VSS_A_SESSION_SET_STATE, si->set_state) ||
 	     nla_put_u32(skb, VSS_A_SESSION_LUN_COUNT, si->lun_count)))
 		goto out_cancel;
+	if (nla_put_u32(skb, VSS_A_SESSION_CONTEXT, si->context))
+		goto out_cancel;
 	genlmsg_end(skb, hdr);
 	return 0;
 
@@ -692,19 +694,17 @@ static int vss_nl_put_member(struct sk_buff *skb,
  * @skb: request
  * @info: request attributes
  *
- * Blocks until the set is created or has failed; runs the writer
- * protocol unless the request has no-writers.
+ * Starts the sequence on a kernel worker (runs the writer protocol unless
+ * the request has no-writers) and replies at once; the outcome follows as
+ * set-done-ntf (vss_event_set_done()).
  *
- * Context: process, CAP_SYS_ADMIN; sleeps.
- * Return: 0 (replied with the hold window and the snapshots) or a negative
- * errno.
+ * Context: process, CAP_SYS_ADMIN.
+ * Return: 0 (replied with the set id and its state) or a negative errno.
  */
 int vss_nl_set_do_doit(struct sk_buff *skb, struct genl_info *info)
 {
-	struct vss_set_result *res;
 	uuid_t sid, set_id;
 	struct sk_buff *msg;
-	unsigned int i;
 	bool writers;
 	void *hdr;
 	int ret;
@@ -716,40 +716,24 @@ int vss_nl_set_do_doit(struct sk_buff *skb, struct genl_info *info)
 	vss_nl_get_uuid(info->attrs[VSS_A_SET_ID], &set_id);
 	writers = !nla_get_flag(info->attrs[VSS_A_SET_NO_WRITERS]);
 
-	res = kzalloc(sizeof(*res), GFP_KERNEL);
-	if (!res)
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
 		return -ENOMEM;
-	/* Room for every member, allocated before anything is frozen. */
-	msg = genlmsg_new(16384, GFP_KERNEL);
-	if (!msg) {
-		ret = -ENOMEM;
-		goto out_res;
-	}
-	ret = vss_session_set_do(&sid, &set_id, writers, res, info->extack);
-	if (ret)
-		goto out_msg;
-
-	ret = -EMSGSIZE;
 	hdr = genlmsg_put_reply(msg, info, &vss_nl_family, 0, VSS_CMD_SET_DO);
-	if (!hdr)
-		goto out_msg;
-	if (nla_put(msg, VSS_A_SET_ID, sizeof(set_id), &set_id) ||
-	    nla_put_u32(msg, VSS_A_SET_STATE, VSS_SET_STATE_CREATED) ||
-	    nla_put_u64_64bit(msg, VSS_A_SET_HOLD_US, res->hold_us,
-			      VSS_A_SET_PAD))
-		goto out_msg;
-	for (i = 0; i < res->nr; i++)
-		if (vss_nl_put_member(msg, &res->m[i]))
-			goto out_msg;
+	if (!hdr ||
+	    nla_put(msg, VSS_A_SET_ID, sizeof(set_id), &set_id) ||
+	    nla_put_u32(msg, VSS_A_SET_STATE,
+			VSS_SET_STATE_PROCESSING_PREPARE)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
 	genlmsg_end(msg, hdr);
-	kfree(res);
+	ret = vss_session_set_do(&sid, &set_id, writers, info->extack);
+	if (ret) {
+		nlmsg_free(msg);
+		return ret;
+	}
 	return genlmsg_reply(msg, info);
-
-out_msg:
-	nlmsg_free(msg);
-out_res:
-	kfree(res);
-	return ret;
 }
 
 /**
@@ -1677,6 +1661,27 @@ int vss_nl_session_backup_complete_doit(struct sk_buff *skb,
 	       vss_session_backup_complete(&sid, info->extack);
 }
 
+/**
+ * vss_nl_session_set_context_doit() - SetContext
+ * @skb: request
+ * @info: request attributes
+ *
+ * Context: process, CAP_SYS_ADMIN.
+ * Return: 0 or a negative errno.
+ */
+int vss_nl_session_set_context_doit(struct sk_buff *skb,
+				    struct genl_info *info)
+{
+	uuid_t sid;
+
+	if (vss_nl_missing(info, VSS_A_SESSION_CONTEXT))
+		return -EINVAL;
+	return vss_nl_session_id(info, &sid) ?:
+	       vss_session_set_context(&sid,
+				       nla_get_u32(info->attrs[VSS_A_SESSION_CONTEXT]),
+				       info->extack);
+}
+
 /* ---- resync (recovery sets) ---- */
 
 static int vss_nl_put_resync(struct sk_buff *skb,
@@ -2155,6 +2160,59 @@ int vss_event_writer(u32 portid, const struct vss_writer_ev *ev)
 out_free:
 	nlmsg_free(skb);
 	return ret;
+}
+
+/**
+ * vss_event_set_done() - send the outcome of a DoSnapshotSet (unicast)
+ * @d: the outcome
+ *
+ * Context: process, without engine locks held.
+ */
+void vss_event_set_done(const struct vss_set_done *d)
+{
+	const struct vss_set_result *res = d->res;
+	struct sk_buff *skb;
+	unsigned int i;
+	void *hdr;
+
+	/* room for every member of a full set */
+	skb = vss_nl_event_new(VSS_CMD_SET_DONE_NTF, 16384, &hdr);
+	if (!skb) {
+		pr_warn("set %pUb: outcome (%d) not reported: out of memory\n",
+			&d->set_id, d->error);
+		return;
+	}
+	if (nla_put(skb, VSS_A_SET_SESSION_ID, sizeof(d->session_id),
+		    &d->session_id) ||
+	    nla_put(skb, VSS_A_SET_ID, sizeof(d->set_id), &d->set_id) ||
+	    nla_put_u32(skb, VSS_A_SET_STATE, d->state) ||
+	    nla_put_s32(skb, VSS_A_SET_ERROR, d->error))
+		goto out_free;
+	if (d->error) {
+		if ((d->hresult &&
+		     nla_put_u32(skb, VSS_A_SET_HRESULT, d->hresult)) ||
+		    (d->message &&
+		     nla_put_string(skb, VSS_A_SET_MESSAGE, d->message)))
+			goto out_free;
+	} else {
+		if (nla_put_u64_64bit(skb, VSS_A_SET_HOLD_US, res->hold_us,
+				      VSS_A_SET_PAD))
+			goto out_free;
+		for (i = 0; i < res->nr; i++)
+			if (vss_nl_put_member(skb, &res->m[i]))
+				goto out_free;
+	}
+	genlmsg_end(skb, hdr);
+	rcu_read_lock();
+	if (READ_ONCE(vss_nl_registered))
+		genlmsg_unicast(&init_net, skb, d->portid);
+	else
+		nlmsg_free(skb);
+	rcu_read_unlock();
+	return;
+
+out_free:
+	nlmsg_free(skb);
 }
 
 /**

@@ -8,7 +8,9 @@
  * session is aborted: by session-abort, or at once when the socket is
  * released (NETLINK_URELEASE), whatever the requester was doing.
  *
- * DoSnapshotSet runs in the caller's context, under the session mutex:
+ * DoSnapshotSet runs on a worker of vss_set_wq, under the session mutex
+ * (set-do only checks the request, puts the session in set-committing and
+ * queues it; the outcome is reported by vss_event_set_done()):
  *
  *   writers: PrepareForSnapshot, Freeze (registration order)
  *   -> freeze all -> prepare all -> hold all -> commit all -> release all
@@ -27,8 +29,8 @@
  * proceed before the snapshot is persisted, so thawing first is safe and
  * keeps the freeze window short.)
  *
- * Until the commit nothing is visible: a failure, an abort of the session
- * or a fatal signal unwinds every step on every LUN.  Commit cannot fail.
+ * Until the commit nothing is visible: a failure or an abort of the
+ * session (its socket closed among them) unwinds every step on every LUN.  Commit cannot fail.
  * If persisting one snapshot fails afterwards, or a writer fails Thaw or
  * PostSnapshot, every snapshot of the set is deleted, so a set exists on
  * all of its LUNs or on none.  Without writers, an abort that arrives
@@ -39,6 +41,12 @@
  * The session's writer side (struct vss_wsession, writer.c) lives as long
  * as the session is linked; when the socket goes, the writers that took
  * part get BackupShutdown.
+ *
+ * SetContext: a session's created set is auto-release unless its context
+ * has VSS_VOLSNAP_ATTR_NO_AUTO_RELEASE; it is then deleted (on
+ * vss_set_wq) when the session's socket goes.  Sessions start persistent
+ * (app-rollback), as they were before contexts; libvssctl asks for
+ * VSS_CTX_BACKUP, VSS's default.
  *
  * Locking: vss_sessions_lock (spinlock, irq-safe, never held while
  * sleeping) protects the session list and, in each session, @state, @set
@@ -101,6 +109,20 @@ module_param_string(test_fail_lun, test_fail_lun, sizeof(test_fail_lun), 0644);
 MODULE_PARM_DESC(test_fail_lun,
 		 "Test aid, empty (off) by default: DoSnapshotSet fails with EIO right after preparing the snapshot of the LUN of this name");
 
+/* E_INVALIDARG, the generic HRESULT (no VSS_E_ code for it) */
+#define VSS_E_INVALIDARG	0x80070057
+
+/* VSS_VOLSNAP_ATTR bits of the snapshot contexts (enum vss_snapshot_context) */
+#define VSS_CTX_ATTR_NO_AUTO_RELEASE	0x8
+#define VSS_CTX_ATTR_NO_WRITERS		0x10
+
+/* snapshot states reach userspace unchanged (vss_snapshot_get_info()) */
+static_assert((int)VSS_SNAP_PREPARED == (int)VSS_SNAPSHOT_STATE_PREPARED);
+static_assert((int)VSS_SNAP_COMMITTED == (int)VSS_SNAPSHOT_STATE_COMMITTED);
+static_assert((int)VSS_SNAP_READY == (int)VSS_SNAPSHOT_STATE_READY);
+static_assert((int)VSS_SNAP_INVALID == (int)VSS_SNAPSHOT_STATE_INVALID);
+static_assert((int)VSS_SNAP_DELETING == (int)VSS_SNAPSHOT_STATE_DELETING);
+
 /* Is @name the LUN named by the test_fail_lun knob? */
 static bool vss_test_fail_lun(const char *name)
 {
@@ -160,6 +182,9 @@ struct vss_set {
  *	unlinked
  * @run_ws: @ws while DoSnapshotSet runs the writer protocol, else NULL;
  *	written under @mutex, read locklessly by the waits
+ * @context: enum vss_snapshot_context (SetContext); under @mutex, fixed
+ *	once a set was started
+ * @started: a set was started (SetContext is refused); under @mutex
  */
 struct vss_session {
 	struct list_head node;
@@ -175,6 +200,8 @@ struct vss_session {
 	wait_queue_head_t cancel_wq;
 	struct vss_wsession *ws;
 	struct vss_wsession *run_ws;
+	u32 context;
+	bool started;
 };
 
 static LIST_HEAD(vss_sessions);
@@ -321,10 +348,14 @@ static void vss_session_wake(void *arg)
  * remove it from the list and drop the list's reference (socket gone).
  * Context: process; sleeps until a running DoSnapshotSet has unwound.
  */
+static void vss_session_release_set(const uuid_t *set_id);
+
 static void vss_session_cancel(struct vss_session *s, bool unlink)
 {
 	struct vss_wsession *ws = NULL;
+	bool release = false;
 	unsigned long flags;
+	uuid_t set_id;
 
 	WRITE_ONCE(s->cancel, true);
 	wake_up_all(&s->cancel_wq);
@@ -344,9 +375,16 @@ static void vss_session_cancel(struct vss_session *s, bool unlink)
 		s->unlinked = true;
 		ws = s->ws;
 		s->ws = NULL;
+		/* auto-release: the set goes with the requester's socket */
+		release = s->set && s->set->state == VSS_SET_STATE_CREATED &&
+			  !(s->context & VSS_CTX_ATTR_NO_AUTO_RELEASE);
+		if (release)
+			set_id = s->set->id;
 	}
 	spin_unlock_irqrestore(&vss_sessions_lock, flags);
 	mutex_unlock(&s->mutex);
+	if (release)
+		vss_session_release_set(&set_id);
 	if (unlink) {
 		/* no operation runs on an unlinked session: writers' turn */
 		if (ws)
@@ -363,6 +401,7 @@ static void vss_session_fill_info(struct vss_session *s,
 	info->id = s->id;
 	info->portid = s->portid;
 	info->state = s->state;
+	info->context = s->context;
 	if (s->set) {
 		info->has_set = true;
 		info->set_id = s->set->id;
@@ -398,6 +437,11 @@ int vss_session_create(u32 portid, struct vss_session_info *info)
 	}
 	s->portid = portid;
 	s->state = VSS_SESSION_STATE_INITIALIZED;
+	/*
+	 * Until SetContext, persistent: what sessions were before contexts
+	 * (libvssctl sets VSS_CTX_BACKUP, VSS's default, on each object).
+	 */
+	s->context = VSS_SNAPSHOT_CONTEXT_APP_ROLLBACK;
 
 	spin_lock_irqsave(&vss_sessions_lock, flags);
 	s->serial = ++vss_session_serial;
@@ -569,6 +613,7 @@ int vss_session_set_start(const uuid_t *sid, uuid_t *set_id,
 	s->set = set;
 	s->state = VSS_SESSION_STATE_SET_BUILDING;
 	spin_unlock_irqrestore(&vss_sessions_lock, flags);
+	s->started = true;
 	kfree(old);		/* reserved nothing any more */
 
 out_unlock:
@@ -1114,43 +1159,47 @@ out_writers:
 }
 
 /**
- * vss_session_set_do() - DoSnapshotSet
- * @sid: session id
- * @set_id: the set being built
- * @writers: run the writer protocol (else no writer gets an event)
- * @res: filled with the hold window and the snapshots on success
- * @extack: reason of a failure
- *
- * Takes the snapshots of every LUN of the set at one instant.  On failure
- * nothing is left on any LUN; the set is aborted and the session can start
- * another one (unless the session itself was aborted).
- *
- * Context: process; sleeps (freeze, store I/O).  Interrupted by a fatal
- * signal or by aborting the session, up to the commit.
- * Return: 0, or a negative errno (-ECANCELED when cancelled).
+ * struct vss_set_job - a DoSnapshotSet running on vss_set_wq
+ * @work: runs vss_set_work()
+ * @s: the session, referenced
+ * @writers: run the writer protocol
+ * @extack: collects the failure's message and VSS result code, as the
+ *	request's extended ack did when set-do was synchronous
+ * @res: the outcome on success
  */
-int vss_session_set_do(const uuid_t *sid, const uuid_t *set_id,
-		       bool writers, struct vss_set_result *res,
-		       struct netlink_ext_ack *extack)
-{
+struct vss_set_job {
+	struct work_struct work;
 	struct vss_session *s;
+	bool writers;
+	struct netlink_ext_ack extack;
+	struct vss_set_result res;
+};
+
+/* runs DoSnapshotSet sequences, so that no netlink handler waits for one */
+static struct workqueue_struct *vss_set_wq;
+
+/*
+ * The DoSnapshotSet sequence of one job, then its set-done event to the
+ * session's socket.  The session was put in set-committing when the job
+ * was queued; an abort before the job got the mutex leaves nothing to do
+ * but report it.
+ */
+static void vss_set_work(struct work_struct *work)
+{
+	struct vss_set_job *job = container_of(work, struct vss_set_job, work);
+	struct netlink_ext_ack *extack = &job->extack;
+	struct vss_session *s = job->s;
+	struct vss_set_done d = { .res = &job->res };
 	int ret;
 
-	s = vss_session_lock(sid, extack);
-	if (IS_ERR(s))
-		return PTR_ERR(s);
-	ret = vss_session_check_set(s, set_id, VSS_SESSION_STATE_SET_BUILDING,
-				    extack);
-	if (ret)
-		goto out_unlock;
-	if (!s->set->nr) {
-		NL_SET_ERR_MSG(extack, "Snapshot set has no LUN");
-		vss_set_hresult(extack, VSS_E_BAD_STATE);
-		ret = -EINVAL;
-		goto out_unlock;
+	mutex_lock(&s->mutex);
+	if (s->unlinked || READ_ONCE(s->cancel) ||
+	    s->state != VSS_SESSION_STATE_SET_COMMITTING) {
+		NL_SET_ERR_MSG(extack, "Snapshot set cancelled: session aborted");
+		ret = -ECANCELED;
+	} else {
+		ret = vss_set_run(s, job->writers, &job->res, extack);
 	}
-
-	ret = vss_set_run(s, writers, res, extack);
 	vss_set_unreserve(s);
 	if (ret)
 		vss_session_set_state(s, READ_ONCE(s->cancel) ?
@@ -1162,9 +1211,82 @@ int vss_session_set_do(const uuid_t *sid, const uuid_t *set_id,
 				      VSS_SESSION_STATE_ABORTED :
 				      VSS_SESSION_STATE_SNAPSHOTS_DONE,
 				      VSS_SET_STATE_CREATED);
+	d.portid = s->portid;
+	d.session_id = s->id;
+	d.set_id = s->set->id;
+	d.state = s->set->state;
+	mutex_unlock(&s->mutex);
+
+	d.error = ret;
+	if (ret) {
+		d.message = extack->_msg;
+		if (extack->cookie_len == sizeof(d.hresult))
+			memcpy(&d.hresult, extack->cookie, sizeof(d.hresult));
+	}
+	vss_event_set_done(&d);
+	vss_session_put(s);
+	kfree(job);
+}
+
+/**
+ * vss_session_set_do() - DoSnapshotSet, started asynchronously
+ * @sid: session id
+ * @set_id: the set being built
+ * @writers: run the writer protocol (else no writer gets an event)
+ * @extack: reason of a refusal
+ *
+ * Checks the request, puts the session in set-committing and queues the
+ * sequence (vss_set_run()) on a worker; returns without waiting for it.
+ * Its outcome is reported once through vss_event_set_done() to the
+ * session's socket: the snapshots on success; on failure nothing is left
+ * on any LUN, the set is aborted and the session can start another one
+ * (unless the session itself was aborted).  session-abort and the
+ * socket's release stop it, up to the commit.
+ *
+ * Context: process.
+ * Return: 0 (started), or a negative errno (refused, nothing started).
+ */
+int vss_session_set_do(const uuid_t *sid, const uuid_t *set_id,
+		       bool writers, struct netlink_ext_ack *extack)
+{
+	struct vss_set_job *job;
+	struct vss_session *s;
+	int ret;
+
+	job = kzalloc(sizeof(*job), GFP_KERNEL);
+	if (!job)
+		return -ENOMEM;
+	s = vss_session_lock(sid, extack);
+	if (IS_ERR(s)) {
+		kfree(job);
+		return PTR_ERR(s);
+	}
+	ret = vss_session_check_set(s, set_id, VSS_SESSION_STATE_SET_BUILDING,
+				    extack);
+	if (ret)
+		goto out_unlock;
+	if (!s->set->nr) {
+		NL_SET_ERR_MSG(extack, "Snapshot set has no LUN");
+		vss_set_hresult(extack, VSS_E_BAD_STATE);
+		ret = -EINVAL;
+		goto out_unlock;
+	}
+
+	if (s->context & VSS_CTX_ATTR_NO_WRITERS)
+		writers = false;
+	/* from here on set-add, set-del and a second set-do are refused */
+	vss_session_set_state(s, VSS_SESSION_STATE_SET_COMMITTING,
+			      VSS_SET_STATE_PROCESSING_PREPARE);
+	INIT_WORK(&job->work, vss_set_work);
+	kref_get(&s->kref);
+	job->s = s;
+	job->writers = writers;
+	queue_work(vss_set_wq, &job->work);
+	job = NULL;
 
 out_unlock:
 	vss_session_unlock(s);
+	kfree(job);
 	return ret;
 }
 
@@ -1409,12 +1531,15 @@ static int vss_session_discard_set(const uuid_t *set_id,
 	if (!found)
 		return 0;
 
-	/* A running DoSnapshotSet holds the mutex: don't wait for it. */
-	if (!mutex_trylock(&found->mutex)) {
-		NL_SET_ERR_MSG(extack, "Snapshot set is being taken");
-		vss_set_hresult(extack, VSS_E_SNAPSHOT_SET_IN_PROGRESS);
-		vss_session_put(found);
-		return -EBUSY;
+	/*
+	 * A running DoSnapshotSet holds the mutex (or is queued, the session
+	 * in set-committing): don't wait for it.
+	 */
+	if (!mutex_trylock(&found->mutex))
+		goto out_busy;
+	if (found->state == VSS_SESSION_STATE_SET_COMMITTING) {
+		mutex_unlock(&found->mutex);
+		goto out_busy;
 	}
 	if (found->unlinked || !found->set ||
 	    !uuid_equal(&found->set->id, set_id) ||
@@ -1427,6 +1552,12 @@ static int vss_session_discard_set(const uuid_t *set_id,
 	}
 	vss_session_unlock(found);
 	return ret;
+
+out_busy:
+	NL_SET_ERR_MSG(extack, "Snapshot set is being taken");
+	vss_set_hresult(extack, VSS_E_SNAPSHOT_SET_IN_PROGRESS);
+	vss_session_put(found);
+	return -EBUSY;
 }
 
 /**
@@ -1574,6 +1705,96 @@ int vss_session_set_break(const uuid_t *set_id, u32 *count,
 }
 
 /**
+ * struct vss_release_work - deletes an auto-release set off the notifier
+ * @work: runs vss_session_release_work()
+ * @set_id: the set
+ */
+struct vss_release_work {
+	struct work_struct work;
+	uuid_t set_id;
+};
+
+static void vss_session_release_work(struct work_struct *work)
+{
+	struct vss_release_work *rw =
+		container_of(work, struct vss_release_work, work);
+	int ret = vss_session_set_del(&rw->set_id, NULL);
+
+	if (ret && ret != -ENOENT)
+		pr_warn("auto-release set %pUb: deleting its snapshots failed (%d)\n",
+			&rw->set_id, ret);
+	else if (!ret)
+		pr_info("auto-release set %pUb deleted with its session\n",
+			&rw->set_id);
+	kfree(rw);
+}
+
+/*
+ * Delete the snapshots of auto-release set @set_id, whose session is gone.
+ * On vss_set_wq: the socket's release (a notifier) must not wait for store
+ * I/O, and module exit drains that queue.
+ */
+static void vss_session_release_set(const uuid_t *set_id)
+{
+	struct vss_release_work *rw = kmalloc(sizeof(*rw), GFP_KERNEL);
+
+	if (!rw) {
+		pr_err("auto-release set %pUb: out of memory, its snapshots stay\n",
+		       set_id);
+		return;
+	}
+	INIT_WORK(&rw->work, vss_session_release_work);
+	rw->set_id = *set_id;
+	queue_work(vss_set_wq, &rw->work);
+}
+
+/**
+ * vss_session_set_context() - SetContext
+ * @sid: session id
+ * @context: enum vss_snapshot_context
+ * @extack: reason of a refusal
+ *
+ * Valid once, before the session's first StartSnapshotSet.
+ *
+ * Context: process.
+ * Return: 0; -ENOENT; -EINVAL (unknown context: E_INVALIDARG; too late:
+ * VSS_E_BAD_STATE).
+ */
+int vss_session_set_context(const uuid_t *sid, u32 context,
+			    struct netlink_ext_ack *extack)
+{
+	struct vss_session *s;
+	int ret = 0;
+
+	switch (context) {
+	case VSS_SNAPSHOT_CONTEXT_BACKUP:
+	case VSS_SNAPSHOT_CONTEXT_FILE_SHARE_BACKUP:
+	case VSS_SNAPSHOT_CONTEXT_APP_ROLLBACK:
+	case VSS_SNAPSHOT_CONTEXT_CLIENT_ACCESSIBLE_WRITERS:
+	case VSS_SNAPSHOT_CONTEXT_NAS_ROLLBACK:
+	case VSS_SNAPSHOT_CONTEXT_CLIENT_ACCESSIBLE:
+		break;
+	default:
+		NL_SET_ERR_MSG(extack, "Unknown snapshot context");
+		vss_set_hresult(extack, VSS_E_INVALIDARG);
+		return -EINVAL;
+	}
+	s = vss_session_lock(sid, extack);
+	if (IS_ERR(s))
+		return PTR_ERR(s);
+	if (s->started || s->state != VSS_SESSION_STATE_INITIALIZED) {
+		NL_SET_ERR_MSG(extack,
+			       "SetContext must come before the first StartSnapshotSet");
+		vss_set_hresult(extack, VSS_E_BAD_STATE);
+		ret = -EINVAL;
+	} else {
+		s->context = context;
+	}
+	vss_session_unlock(s);
+	return ret;
+}
+
+/**
  * vss_session_lun_holder() - which session reserves a LUN
  * @lun: the LUN
  * @sid: set to that session's id
@@ -1700,9 +1921,16 @@ int vss_session_init(void)
 	vss_freeze_wq = alloc_workqueue("vss-freeze", WQ_UNBOUND, 0);
 	if (!vss_freeze_wq)
 		return -ENOMEM;
-	ret = netlink_register_notifier(&vss_session_netlink_nb);
-	if (ret)
+	vss_set_wq = alloc_workqueue("vss-set", WQ_UNBOUND, 0);
+	if (!vss_set_wq) {
 		destroy_workqueue(vss_freeze_wq);
+		return -ENOMEM;
+	}
+	ret = netlink_register_notifier(&vss_session_netlink_nb);
+	if (ret) {
+		destroy_workqueue(vss_set_wq);
+		destroy_workqueue(vss_freeze_wq);
+	}
 	return ret;
 }
 
@@ -1731,6 +1959,8 @@ void vss_session_exit(void)
 		vss_session_cancel(s, true);
 		vss_session_put(s);
 	}
+	/* sets queued before their session went: they only report that */
+	destroy_workqueue(vss_set_wq);
 	/* abandoned freezes still running hold a LUN: wait for them */
 	destroy_workqueue(vss_freeze_wq);
 }

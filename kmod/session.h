@@ -5,7 +5,8 @@
  * A session is the kernel side of a VSS backup components object: created
  * over netlink, bound to the creating socket (its netlink port id), torn
  * down at once when that socket is released.  It builds snapshot sets and
- * reserves their LUNs; DoSnapshotSet runs here.
+ * reserves their LUNs; DoSnapshotSet runs here, on a kernel worker, and
+ * reports its outcome with vss_event_set_done().
  */
 #ifndef _VSS_SESSION_H
 #define _VSS_SESSION_H
@@ -24,6 +25,7 @@
  * @set_id: current or last snapshot set
  * @set_state: enum vss_set_state (uAPI) of that set
  * @lun_count: LUNs in that set
+ * @context: enum vss_snapshot_context (SetContext)
  */
 struct vss_session_info {
 	uuid_t id;
@@ -33,6 +35,7 @@ struct vss_session_info {
 	uuid_t set_id;
 	u32 set_state;
 	u32 lun_count;
+	u32 context;
 };
 
 /**
@@ -50,7 +53,7 @@ struct vss_set_member_info {
 };
 
 /**
- * struct vss_set_result - what DoSnapshotSet reports
+ * struct vss_set_result - what DoSnapshotSet reports on success
  * @hold_us: I/O hold window, first hold to last release, in microseconds
  * @nr: entries in @m
  * @m: the LUNs of the set, in the order they were added
@@ -66,6 +69,8 @@ int vss_session_get_info(const uuid_t *id, struct vss_session_info *info,
 			 struct netlink_ext_ack *extack);
 int vss_session_next_info(u64 *cursor, struct vss_session_info *info);
 int vss_session_abort(const uuid_t *id, struct netlink_ext_ack *extack);
+int vss_session_set_context(const uuid_t *sid, u32 context,
+			    struct netlink_ext_ack *extack);
 
 int vss_session_set_start(const uuid_t *sid, uuid_t *set_id,
 			  struct netlink_ext_ack *extack);
@@ -73,8 +78,7 @@ int vss_session_set_add(const uuid_t *sid, const uuid_t *set_id,
 			const char *lun_name, uuid_t *snap_id,
 			struct netlink_ext_ack *extack);
 int vss_session_set_do(const uuid_t *sid, const uuid_t *set_id,
-		       bool writers, struct vss_set_result *res,
-		       struct netlink_ext_ack *extack);
+		       bool writers, struct netlink_ext_ack *extack);
 int vss_session_set_del(const uuid_t *set_id, struct netlink_ext_ack *extack);
 int vss_session_set_break(const uuid_t *set_id, u32 *count,
 			  struct netlink_ext_ack *extack);

@@ -197,8 +197,14 @@ const struct nla_policy vss_resync_set_nl_policy[VSS_A_RESYNC_MAX + 1] = {
 	[VSS_A_RESYNC_SPEED_MAX] = { .type = NLA_U64, },
 };
 
+/* VSS_CMD_SESSION_SET_CONTEXT */
+const struct nla_policy vss_session_set_context_nl_policy[VSS_A_SESSION_MAX + 1] = {
+	[VSS_A_SESSION_ID] = NLA_POLICY_EXACT_LEN(VSS_ID_LEN),
+	[VSS_A_SESSION_CONTEXT] = { .type = NLA_U32, },
+};
+
 /* Ops table for vss */
-const struct genl_ops vss_nl_ops[26] = {
+const struct genl_ops vss_nl_ops[27] = {
 	{
 		.cmd		= VSS_CMD_LUN_ADD,
 		.doit		= vss_nl_lun_add_doit,
@@ -366,5 +372,11 @@ const struct genl_ops vss_nl_ops[26] = {
 		.doit		= vss_nl_resync_set_doit,
 		.policy		= vss_resync_set_nl_policy,
 		.maxattr	= VSS_A_RESYNC_MAX,
+	},
+	{
+		.cmd		= VSS_CMD_SESSION_SET_CONTEXT,
+		.doit		= vss_nl_session_set_context_doit,
+		.policy		= vss_session_set_context_nl_policy,
+		.maxattr	= VSS_A_SESSION_MAX,
 	},
 };

@@ -41,9 +41,10 @@ extern const struct nla_policy vss_resync_start_nl_policy[VSS_A_RESYNC_MAX + 1];
 extern const struct nla_policy vss_resync_get_nl_policy[VSS_A_RESYNC_MAX + 1];
 extern const struct nla_policy vss_resync_cancel_nl_policy[VSS_A_RESYNC_MAX + 1];
 extern const struct nla_policy vss_resync_set_nl_policy[VSS_A_RESYNC_MAX + 1];
+extern const struct nla_policy vss_session_set_context_nl_policy[VSS_A_SESSION_MAX + 1];
 
 /* Ops table for vss */
-extern const struct genl_ops vss_nl_ops[26];
+extern const struct genl_ops vss_nl_ops[27];
 
 int vss_nl_lun_add_doit(struct sk_buff *skb, struct genl_info *info);
 int vss_nl_lun_del_doit(struct sk_buff *skb, struct genl_info *info);
@@ -86,6 +87,8 @@ int vss_nl_resync_get_doit(struct sk_buff *skb, struct genl_info *info);
 int vss_nl_resync_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb);
 int vss_nl_resync_cancel_doit(struct sk_buff *skb, struct genl_info *info);
 int vss_nl_resync_set_doit(struct sk_buff *skb, struct genl_info *info);
+int vss_nl_session_set_context_doit(struct sk_buff *skb,
+				    struct genl_info *info);
 
 enum {
 	VSS_NLGRP_EVENTS,

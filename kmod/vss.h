@@ -109,12 +109,16 @@ void vss_lun_release(struct vss_lun *lun);	/* resume I/O */
 
 /* ---- snapshots ---- */
 
+/*
+ * The uAPI's values, VSS_SNAPSHOT_STATE's, reported as they are (checked
+ * against include/uapi/linux/vss.h in session.c)
+ */
 enum vss_snapshot_state {
-	VSS_SNAP_PREPARED = 1,	/* allocated, not yet committed */
-	VSS_SNAP_COMMITTED,	/* point in time taken, not yet durable */
-	VSS_SNAP_READY,		/* durable, device available */
-	VSS_SNAP_INVALID,	/* lost to store overflow or I/O error: reads EIO */
-	VSS_SNAP_DELETING,
+	VSS_SNAP_PREPARED = 3,	/* allocated, not yet committed */
+	VSS_SNAP_COMMITTED = 7,	/* point in time taken, not yet durable */
+	VSS_SNAP_READY = 12,	/* durable, device available */
+	VSS_SNAP_INVALID = 13,	/* lost to store overflow or I/O error: reads EIO */
+	VSS_SNAP_DELETING = 14,
 };
 
 struct vss_snapshot_info {

@@ -5,10 +5,10 @@
  *
  * Each object owns a netlink socket; the kernel binds the session to that
  * socket's port, so closing it (vss_backup_free(), or the process dying)
- * aborts whatever the session left unfinished.  set-do blocks inside the
- * kernel until the set is taken, so DoSnapshotSet runs on a worker thread
- * using the object's socket; Cancel/AbortBackup go through the context's
- * own socket, which is why they work while set-do is blocked.
+ * aborts whatever the session left unfinished.  The kernel runs set-do on
+ * its own worker and reports the outcome (set-done-ntf) on the object's
+ * socket; DoSnapshotSet's thread waits for it there, and Cancel/AbortBackup
+ * go through the context's own socket.
  *
  * One object serves one operation (as IVssBackupComponents): once
  * DoSnapshotSet was started on it, StartSnapshotSet, AddToSnapshotSet and
@@ -91,6 +91,13 @@ VSS_EXPORT int vss_backup_new(struct vss_ctx *ctx, struct vss_backup **out)
 				    "the kernel did not reply with the session");
 		goto out_close;
 	}
+	/* VSS's default context: auto-release (the kernel's is persistent) */
+	req = vss__req_new(ctx, VSS_CMD_SESSION_SET_CONTEXT, 0);
+	vss__put_id(&req, VSS_A_SESSION_ID, &si.id);
+	vss__put_u32(&req, VSS_A_SESSION_CONTEXT, VSS_CTX_BACKUP);
+	rc = vss__request_on(ctx, b->sk, &req, NULL, NULL);
+	if (rc)
+		goto out_close;
 	b->session_id = si.id;
 	b->ctx = vss_ctx_ref(ctx);
 	pthread_mutex_init(&b->lock, NULL);
@@ -258,15 +265,75 @@ VSS_EXPORT int vss_backup_add_to_snapshot_set(struct vss_backup *b,
 	return 0;
 }
 
+/* The outcome of DoSnapshotSet, from set-done-ntf. */
+struct set_done {
+	const vss_id_t *set_id;
+	struct vss_set_result *res;
+	bool seen;
+	int error;
+	uint32_t hresult;
+	char msg[512];
+};
+
 static int set_do_cb(const struct nlmsghdr *nlh, void *arg)
 {
-	return vss__parse_set_do(nlh, nlh->nlmsg_type, arg);
+	struct nlattr *tb[VSS_A_SET_MAX + 1];
+	vss_id_t id;
+
+	(void)arg;
+	if (vss__genl_parse(nlh, nlh->nlmsg_type, tb, VSS_A_SET_MAX, NULL) ||
+	    vss__attr_id(tb[VSS_A_SET_ID], &id))
+		return -EBADMSG;
+	return 0;
 }
 
-/* DoSnapshotSet on the worker thread; *@res is filled on success. */
+/*
+ * A message on the session's socket that is not a reply: keep the
+ * set-done-ntf of our set, ignore anything else.
+ */
+static int set_done_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	struct nlattr *tb[VSS_A_SET_MAX + 1];
+	struct set_done *d = arg;
+	uint32_t err;
+	uint8_t cmd;
+	vss_id_t id;
+
+	if (vss__genl_parse(nlh, nlh->nlmsg_type, tb, VSS_A_SET_MAX, &cmd))
+		return -EBADMSG;
+	if (cmd != VSS_CMD_SET_DONE_NTF)
+		return 0;
+	if (vss__attr_id(tb[VSS_A_SET_ID], &id) ||
+	    vss__attr_u32(tb[VSS_A_SET_ERROR], &err))
+		return -EBADMSG;
+	if (!vss_id_equal(&id, d->set_id))
+		return 0;
+	d->error = (int32_t)err;
+	if (d->error > 0)
+		return -EBADMSG;
+	if (!d->error && vss__parse_set_do(nlh, nlh->nlmsg_type, d->res))
+		return -EBADMSG;
+	if (tb[VSS_A_SET_HRESULT] &&
+	    vss__attr_u32(tb[VSS_A_SET_HRESULT], &d->hresult))
+		return -EBADMSG;
+	if (tb[VSS_A_SET_MESSAGE] &&
+	    vss__attr_str(tb[VSS_A_SET_MESSAGE], d->msg, sizeof(d->msg)))
+		return -EBADMSG;
+	d->seen = true;
+	return 0;
+}
+
+/*
+ * DoSnapshotSet on the worker thread; *@res is filled on success.  The
+ * kernel replies at once and runs the set on its own worker; the outcome
+ * comes as set-done-ntf on the session's socket (possibly before the
+ * reply).  Cancel aborts the session through the context's socket, after
+ * which the kernel reports the set as failed.
+ */
 static int run_do_snapshot_set(struct vss_async *a, struct vss_backup *b,
 			       bool no_writers, struct vss_set_result **res)
 {
+	struct set_done d = { .set_id = &a->set_id };
 	struct vss_req req;
 	int rc;
 
@@ -280,11 +347,36 @@ static int run_do_snapshot_set(struct vss_async *a, struct vss_backup *b,
 		vss__req_free(&req);
 		return vss__set_error(b->ctx, -ENOMEM, 0, NULL);
 	}
-	rc = vss__request_on(b->ctx, b->sk, &req, set_do_cb, *res);
-	if (!rc && !vss_id_equal(&(*res)->set_id, &a->set_id))
-		rc = vss__set_error(b->ctx, -EBADMSG, 0,
-				    "the kernel replied for another set");
-	return rc;
+	d.res = *res;
+	rc = vss__request_on_ev(b->ctx, b->sk, &req, set_do_cb, NULL,
+				set_done_cb, &d);
+	while (!rc && !d.seen) {
+		struct vss_walk w = { .family = b->ctx->family,
+				      .seq = UINT32_MAX,
+				      .other = set_done_cb, .other_arg = &d };
+		void *buf;
+		size_t len;
+
+		rc = vss__recv(b->sk, &buf, &len, -1);
+		if (rc == -ENOBUFS)
+			return vss__set_error(b->ctx, rc, 0,
+					      "the outcome of DoSnapshotSet was lost (socket buffer overrun)");
+		if (rc)
+			return vss__set_error(b->ctx, rc, 0,
+					      "cannot receive the outcome of DoSnapshotSet: %s",
+					      strerror(-rc));
+		rc = vss__walk(&w, buf, len);
+		free(buf);
+		if (rc)
+			return vss__set_error(b->ctx, -EBADMSG, 0,
+					      "malformed message from the kernel");
+	}
+	if (rc)
+		return rc;
+	if (d.error)
+		return vss__set_error(b->ctx, d.error, d.hresult, "%s",
+				      d.msg[0] ? d.msg : strerror(-d.error));
+	return 0;
 }
 
 struct wmeta_reply {
@@ -789,6 +881,36 @@ VSS_EXPORT int vss_backup_set_writers(struct vss_backup *b, bool enabled)
 	return rc;
 }
 
+VSS_EXPORT int vss_backup_set_context(struct vss_backup *b, uint32_t context)
+{
+	struct vss_req req;
+	int rc;
+
+	VSS_NEED(NULL, b);
+	vss__clear_error(b->ctx);
+	switch (context) {
+	case VSS_CTX_BACKUP:
+	case VSS_CTX_FILE_SHARE_BACKUP:
+	case VSS_CTX_APP_ROLLBACK:
+	case VSS_CTX_CLIENT_ACCESSIBLE_WRITERS:
+	case VSS_CTX_NAS_ROLLBACK:
+	case VSS_CTX_CLIENT_ACCESSIBLE:
+		break;
+	default:
+		return vss__set_error(b->ctx, -EINVAL, VSS_E_INVALIDARG,
+				      "unknown snapshot context 0x%x", context);
+	}
+	rc = backup_check(b);
+	if (!rc)
+		rc = single_use_check(b);
+	if (rc)
+		return rc;
+	req = vss__req_new(b->ctx, VSS_CMD_SESSION_SET_CONTEXT, 0);
+	vss__put_id(&req, VSS_A_SESSION_ID, &b->session_id);
+	vss__put_u32(&req, VSS_A_SESSION_CONTEXT, context);
+	return vss__request_on(b->ctx, b->sk, &req, NULL, NULL);
+}
+
 VSS_EXPORT int vss_backup_gather_writer_metadata(struct vss_backup *b,
 						 struct vss_async **out)
 {
@@ -845,37 +967,63 @@ VSS_EXPORT int vss_backup_gather_writer_status(struct vss_backup *b,
 }
 
 /*
- * GetWriterStatus* may read the gathered copy?  Caller holds b->lock.
- * Returns 0 or the VSS_E_BAD_STATE failure.
+ * May the accessors of gathered operation @op (GatherWriterStatus or
+ * GatherWriterMetadata) read its copy?  @has: the copy is there; @gone:
+ * why it may not be.  Caller holds b->lock.  Returns 0 or the
+ * VSS_E_BAD_STATE failure.
  */
+static int gathered_ready(struct vss_backup *b, enum vss__op op, bool has,
+			  const char *what, const char *gone)
+{
+	if (b->running && b->running->op == op)
+		return vss__set_error(b->ctx, -EINVAL, VSS_E_BAD_STATE,
+				      "%s has not completed", what);
+	if (!has)
+		return vss__set_error(b->ctx, -EINVAL, VSS_E_BAD_STATE,
+				      "%s has not completed%s", what, gone);
+	return 0;
+}
+
+/* GetWriterStatus* may read the gathered copy?  Caller holds b->lock. */
 static int status_ready(struct vss_backup *b)
 {
 	if (b->restore)
 		return vss__set_error(b->ctx, -EINVAL, VSS_E_BAD_STATE,
 				      "writer status is not available during a restore");
-	if (b->running && b->running->op == VSS__OP_GATHER_STATUS)
-		return vss__set_error(b->ctx, -EINVAL, VSS_E_BAD_STATE,
-				      "GatherWriterStatus has not completed");
-	if (!b->has_status)
-		return vss__set_error(b->ctx, -EINVAL, VSS_E_BAD_STATE,
-				      "GatherWriterStatus has not completed (or FreeWriterStatus was called)");
-	return 0;
+	return gathered_ready(b, VSS__OP_GATHER_STATUS, b->has_status,
+			      "GatherWriterStatus",
+			      " (or FreeWriterStatus was called)");
+}
+
+/* GetWriterMetadata* may read the gathered copy?  Caller holds b->lock. */
+static int meta_ready(struct vss_backup *b)
+{
+	return gathered_ready(b, VSS__OP_GATHER_METADATA, b->has_meta,
+			      "GatherWriterMetadata", "");
+}
+
+/* GetWriterStatusCount, GetWriterMetadataCount: *@nr once @ready allows. */
+static int gathered_count(struct vss_backup *b,
+			  int (*ready)(struct vss_backup *b), const size_t *nr,
+			  unsigned int *count)
+{
+	int rc;
+
+	vss__clear_error(b->ctx);
+	pthread_mutex_lock(&b->lock);
+	rc = ready(b);
+	if (!rc)
+		*count = (unsigned int)*nr;
+	pthread_mutex_unlock(&b->lock);
+	return rc;
 }
 
 VSS_EXPORT int vss_backup_get_writer_status_count(struct vss_backup *b,
 						  unsigned int *count)
 {
-	int rc;
-
 	VSS_NEED(NULL, b);
 	VSS_NEED(b->ctx, count);
-	vss__clear_error(b->ctx);
-	pthread_mutex_lock(&b->lock);
-	rc = status_ready(b);
-	if (!rc)
-		*count = (unsigned int)b->nr_status;
-	pthread_mutex_unlock(&b->lock);
-	return rc;
+	return gathered_count(b, status_ready, &b->nr_status, count);
 }
 
 VSS_EXPORT int vss_backup_get_writer_status_ex(struct vss_backup *b,
@@ -974,32 +1122,12 @@ VSS_EXPORT int vss_backup_free_writer_status(struct vss_backup *b)
 	return 0;
 }
 
-/* GetWriterMetadata* may read the gathered copy?  Caller holds b->lock. */
-static int meta_ready(struct vss_backup *b)
-{
-	if (b->running && b->running->op == VSS__OP_GATHER_METADATA)
-		return vss__set_error(b->ctx, -EINVAL, VSS_E_BAD_STATE,
-				      "GatherWriterMetadata has not completed");
-	if (!b->has_meta)
-		return vss__set_error(b->ctx, -EINVAL, VSS_E_BAD_STATE,
-				      "GatherWriterMetadata has not completed");
-	return 0;
-}
-
 VSS_EXPORT int vss_backup_get_writer_metadata_count(struct vss_backup *b,
 						    unsigned int *count)
 {
-	int rc;
-
 	VSS_NEED(NULL, b);
 	VSS_NEED(b->ctx, count);
-	vss__clear_error(b->ctx);
-	pthread_mutex_lock(&b->lock);
-	rc = meta_ready(b);
-	if (!rc)
-		*count = (unsigned int)b->nr_meta;
-	pthread_mutex_unlock(&b->lock);
-	return rc;
+	return gathered_count(b, meta_ready, &b->nr_meta, count);
 }
 
 VSS_EXPORT int vss_backup_get_writer_metadata(struct vss_backup *b,

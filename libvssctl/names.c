@@ -189,6 +189,7 @@ static const char *const session_attrs[] = {
 	[VSS_A_SESSION_SET_ID] = "set-id",
 	[VSS_A_SESSION_WRITER_FILTER] = "writer-filter",
 	[VSS_A_SESSION_WRITER_ID] = "writer-id",
+	[VSS_A_SESSION_CONTEXT] = "context",
 };
 
 static const char *const set_attrs[] = {
@@ -248,6 +249,7 @@ const char *vss__attr_name(uint8_t cmd, uint32_t type)
 	case VSS_CMD_SESSION_GATHER_METADATA:
 	case VSS_CMD_SESSION_PREPARE_BACKUP:
 	case VSS_CMD_SESSION_BACKUP_COMPLETE:
+	case VSS_CMD_SESSION_SET_CONTEXT:
 		names = session_attrs;
 		n = ARRAY_SIZE(session_attrs);
 		break;

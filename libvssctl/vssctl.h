@@ -41,7 +41,7 @@
  *
  * Link with pkg-config libvssctl.  Symbols are versioned (LIBVSSCTL_1,
  * then one node per addition); the package version follows the last node
- * (LIBVSSCTL_1.4: 1.4.0).
+ * (LIBVSSCTL_1.5: 1.5.0).
  *
  * Writers (LIBVSSCTL_1.3): an application registers a writer
  * (vss_writer_new()) and answers the events of the sessions that involve
@@ -1170,6 +1170,40 @@ int vss_backup_enable_writer_classes(struct vss_backup *backup,
 int vss_backup_disable_writer_instances(struct vss_backup *backup,
 					const vss_id_t *instance_ids,
 					size_t nr);
+
+/*
+ * Snapshot contexts (VSS_SNAPSHOT_CONTEXT), for vss_backup_set_context().
+ * Auto-release contexts (without VSS_VOLSNAP_ATTR_NO_AUTO_RELEASE) have
+ * their snapshot set deleted by the kernel when the object is freed or
+ * its process dies; the others keep it.
+ */
+#define VSS_VOLSNAP_ATTR_PERSISTENT		0x01U
+#define VSS_VOLSNAP_ATTR_CLIENT_ACCESSIBLE	0x04U
+#define VSS_VOLSNAP_ATTR_NO_AUTO_RELEASE	0x08U
+#define VSS_VOLSNAP_ATTR_NO_WRITERS		0x10U
+#define VSS_CTX_BACKUP				0x00U
+#define VSS_CTX_FILE_SHARE_BACKUP		0x10U
+#define VSS_CTX_APP_ROLLBACK			0x09U
+#define VSS_CTX_CLIENT_ACCESSIBLE_WRITERS	0x0dU
+#define VSS_CTX_NAS_ROLLBACK			0x19U
+#define VSS_CTX_CLIENT_ACCESSIBLE		0x1dU
+
+/**
+ * vss_backup_set_context() - SetContext
+ * @backup: object
+ * @context: one of the VSS_CTX_* values above
+ *
+ * Valid once, before the first vss_backup_start_snapshot_set().  The
+ * default, VSS_CTX_BACKUP, is auto-release: the snapshots are deleted
+ * when the object is freed or the process dies.  VSS_CTX_APP_ROLLBACK and
+ * the other persistent contexts keep them.  Contexts with
+ * VSS_VOLSNAP_ATTR_NO_WRITERS send no writer event.
+ *
+ * Return: 0; -EINVAL with VSS_E_INVALIDARG (unknown context) or
+ * VSS_E_BAD_STATE (too late); -EBUSY; another -errno.
+ * Since LIBVSSCTL_1.5.
+ */
+int vss_backup_set_context(struct vss_backup *backup, uint32_t context);
 
 /**
  * vss_backup_set_writers() - take part in the writer protocol or not

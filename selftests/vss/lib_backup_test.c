@@ -181,6 +181,7 @@ TEST_F(bk, session_ids)
 
 	memset(&zero, 0, sizeof(zero));
 	ASSERT_EQ(0, vss_backup_new(self->ctx, &b1));
+	ASSERT_EQ(0, vss_backup_set_context(b1, VSS_CTX_APP_ROLLBACK));
 	ASSERT_EQ(0, vss_backup_new(self->ctx, &b2));
 	ASSERT_EQ(0, vss_backup_get_session_id(b1, &id1));
 	ASSERT_EQ(0, vss_backup_get_session_id(b2, &id2));
@@ -220,6 +221,7 @@ TEST_F(bk, full_sequence)
 		ASSERT_EQ(0, write_block(dev, 3, 0xa0 + i));
 	}
 	ASSERT_EQ(0, vss_backup_new(self->ctx, &b));
+	ASSERT_EQ(0, vss_backup_set_context(b, VSS_CTX_APP_ROLLBACK));
 	ASSERT_EQ(0, vss_backup_start_snapshot_set(b, &set_id));
 	for (int i = 0; i < 2; i++)
 		ASSERT_EQ(0, vss_backup_add_to_snapshot_set(b, luns[i], &snap[i]))
@@ -282,6 +284,7 @@ TEST_F(bk, out_of_sequence)
 
 	ASSERT_NE(NULL, res);
 	ASSERT_EQ(0, vss_backup_new(self->ctx, &b));
+	ASSERT_EQ(0, vss_backup_set_context(b, VSS_CTX_APP_ROLLBACK));
 	EXPECT_EQ(-EINVAL, vss_backup_do_snapshot_set(b, &a));
 	EXPECT_EQ(VSS_E_BAD_STATE, vss_ctx_last_hresult(self->ctx));
 	EXPECT_EQ(-EINVAL, vss_backup_add_to_snapshot_set(b, luns[0], NULL));
@@ -304,6 +307,7 @@ TEST_F(bk, out_of_sequence)
 	/* a set without LUNs fails in the kernel, through the async handle */
 	vss_backup_free(b);
 	ASSERT_EQ(0, vss_backup_new(self->ctx, &b));
+	ASSERT_EQ(0, vss_backup_set_context(b, VSS_CTX_APP_ROLLBACK));
 	ASSERT_EQ(0, vss_backup_start_snapshot_set(b, NULL));
 	ASSERT_EQ(0, vss_backup_do_snapshot_set(b, &a));
 	ASSERT_EQ(0, vss_async_wait(a, -1));
@@ -374,6 +378,7 @@ TEST_F(bk, break_set)
 	fd = vss_events_fd(self->ctx);
 	ASSERT_GE(fd, 0);
 	ASSERT_EQ(0, vss_backup_new(self->ctx, &b));
+	ASSERT_EQ(0, vss_backup_set_context(b, VSS_CTX_APP_ROLLBACK));
 	ASSERT_EQ(0, vss_backup_start_snapshot_set(b, &set_id));
 	for (int i = 0; i < 2; i++)
 		ASSERT_EQ(0, vss_backup_add_to_snapshot_set(b, luns[i], &snap[i]));
@@ -454,6 +459,7 @@ TEST_F(bk, volume_in_use)
 	vss_id_t id1;
 
 	ASSERT_EQ(0, vss_backup_new(self->ctx, &b1));
+	ASSERT_EQ(0, vss_backup_set_context(b1, VSS_CTX_APP_ROLLBACK));
 	ASSERT_EQ(0, vss_backup_new(self->ctx, &b2));
 	vss_backup_get_session_id(b1, &id1);
 	ASSERT_EQ(0, vss_backup_start_snapshot_set(b1, NULL));
@@ -492,6 +498,7 @@ TEST_F(bk, cancel_while_held)
 
 	ASSERT_EQ(0, knob("test_hold_delay_ms", "8000"));
 	ASSERT_EQ(0, vss_backup_new(self->ctx, &b));
+	ASSERT_EQ(0, vss_backup_set_context(b, VSS_CTX_APP_ROLLBACK));
 	ASSERT_EQ(0, vss_backup_start_snapshot_set(b, NULL));
 	ASSERT_EQ(0, vss_backup_add_to_snapshot_set(b, luns[0], NULL));
 	ASSERT_EQ(0, vss_backup_add_to_snapshot_set(b, luns[1], NULL));
@@ -539,6 +546,7 @@ TEST_F(bk, failure_leaves_nothing)
 
 	ASSERT_EQ(0, knob("test_fail_lun", luns[1]));
 	ASSERT_EQ(0, vss_backup_new(self->ctx, &b));
+	ASSERT_EQ(0, vss_backup_set_context(b, VSS_CTX_APP_ROLLBACK));
 	ASSERT_EQ(0, vss_backup_start_snapshot_set(b, NULL));
 	ASSERT_EQ(0, vss_backup_add_to_snapshot_set(b, luns[0], NULL));
 	ASSERT_EQ(0, vss_backup_add_to_snapshot_set(b, luns[1], NULL));
@@ -564,6 +572,7 @@ TEST_F(bk, abort)
 	struct vss_backup *b;
 
 	ASSERT_EQ(0, vss_backup_new(self->ctx, &b));
+	ASSERT_EQ(0, vss_backup_set_context(b, VSS_CTX_APP_ROLLBACK));
 	ASSERT_EQ(0, vss_backup_start_snapshot_set(b, NULL));
 	ASSERT_EQ(0, vss_backup_add_to_snapshot_set(b, luns[0], NULL));
 	ASSERT_EQ(0, vss_backup_abort(b));
@@ -613,6 +622,7 @@ TEST_F(bk, events)
 	EXPECT_EQ(0, vss_events_dispatch(self->ctx, on_event, &seen));
 
 	ASSERT_EQ(0, vss_backup_new(self->ctx, &b));
+	ASSERT_EQ(0, vss_backup_set_context(b, VSS_CTX_APP_ROLLBACK));
 	vss_backup_get_session_id(b, &sid);
 	ASSERT_EQ(0, vss_backup_start_snapshot_set(b, NULL));
 	ASSERT_EQ(0, vss_backup_add_to_snapshot_set(b, luns[0], &snap));

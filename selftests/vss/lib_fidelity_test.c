@@ -160,7 +160,9 @@ static int take_snapshot(struct vss_ctx *ctx, const char *lun, vss_id_t *snap)
 
 	if (vss_backup_new(ctx, &b))
 		return -1;
-	if (!vss_backup_start_snapshot_set(b, NULL) &&
+	/* persistent: the snapshot outlives the object */
+	if (!vss_backup_set_context(b, VSS_CTX_APP_ROLLBACK) &&
+	    !vss_backup_start_snapshot_set(b, NULL) &&
 	    !vss_backup_add_to_snapshot_set(b, lun, snap) &&
 	    !vss_backup_do_snapshot_set(b, &a)) {
 		vss_async_wait(a, -1);
@@ -180,6 +182,7 @@ TEST_F(fid, single_use)
 	int result;
 
 	ASSERT_EQ(0, vss_backup_new(self->ctx, &b));
+	ASSERT_EQ(0, vss_backup_set_context(b, VSS_CTX_APP_ROLLBACK));
 	ASSERT_EQ(0, vss_backup_start_snapshot_set(b, &set1));
 	ASSERT_EQ(0, vss_backup_add_to_snapshot_set(b, luns[0], NULL));
 	ASSERT_EQ(0, vss_backup_do_snapshot_set(b, &a));
@@ -203,6 +206,7 @@ TEST_F(fid, single_use)
 
 	/* after a failed DoSnapshotSet (empty set) as well */
 	ASSERT_EQ(0, vss_backup_new(self->ctx, &b));
+	ASSERT_EQ(0, vss_backup_set_context(b, VSS_CTX_APP_ROLLBACK));
 	ASSERT_EQ(0, vss_backup_start_snapshot_set(b, NULL));
 	ASSERT_EQ(0, vss_backup_do_snapshot_set(b, &a));
 	ASSERT_EQ(0, vss_async_wait(a, 30000));
@@ -215,6 +219,7 @@ TEST_F(fid, single_use)
 
 	/* a new object takes the next set */
 	ASSERT_EQ(0, vss_backup_new(self->ctx, &b));
+	ASSERT_EQ(0, vss_backup_set_context(b, VSS_CTX_APP_ROLLBACK));
 	EXPECT_EQ(0, vss_backup_start_snapshot_set(b, &set2));
 	EXPECT_FALSE(vss_id_equal(&set1, &set2));
 	vss_backup_free(b);
@@ -285,6 +290,7 @@ TEST_F(fid, callback_reenters)
 	ASSERT_EQ(0, changed_snapshot(self->ctx, 32, &r.snap));
 	/* a DoSnapshotSet held in the kernel, to cancel from the callback */
 	ASSERT_EQ(0, vss_backup_new(self->ctx, &r.b));
+	ASSERT_EQ(0, vss_backup_set_context(r.b, VSS_CTX_APP_ROLLBACK));
 	ASSERT_EQ(0, vss_backup_start_snapshot_set(r.b, NULL));
 	ASSERT_EQ(0, vss_backup_add_to_snapshot_set(r.b, luns[1], NULL));
 	ASSERT_EQ(0, knob("test_hold_delay_ms", "5000"));
@@ -379,6 +385,7 @@ TEST_F(fid, abort_during_dump)
 	pthread_cond_init(&d.cond, NULL);
 	ASSERT_EQ(0, changed_snapshot(self->ctx, 8, &d.snap));
 	ASSERT_EQ(0, vss_backup_new(self->ctx, &b));
+	ASSERT_EQ(0, vss_backup_set_context(b, VSS_CTX_APP_ROLLBACK));
 	ASSERT_EQ(0, vss_backup_start_snapshot_set(b, NULL));
 	ASSERT_EQ(0, vss_backup_add_to_snapshot_set(b, luns[1], NULL));
 	ASSERT_EQ(0, pthread_create(&t, NULL, dump_thread, &d));

@@ -399,15 +399,109 @@ static inline int nlr_set_add(struct nlr *n, const unsigned char sid[16],
 	return nlr_xfer(n, &m, ack);
 }
 
+/*
+ * Is @h the set-done-ntf of @set_id?  Then record its outcome in @ack as
+ * set-do's own ack used to carry it (error, message, HRESULT cookie) and
+ * keep its payload as the reply (state, hold-us, members).
+ */
+static inline bool nlr_set_done(const struct nlr *n, const struct nlmsghdr *h,
+				const unsigned char set_id[16],
+				struct nlr_ack *ack)
+{
+	const struct genlmsghdr *g = NLMSG_DATA(h);
+	size_t len = h->nlmsg_len - NLMSG_HDRLEN;
+	const struct nlattr *a;
+	int32_t err;
+
+	if (h->nlmsg_type != n->family || len < GENL_HDRLEN ||
+	    g->cmd != VSS_CMD_SET_DONE_NTF)
+		return false;
+	a = nlr_attr((const char *)g + GENL_HDRLEN, len - GENL_HDRLEN,
+		     VSS_A_SET_ID);
+	if (!a || a->nla_len != NLA_HDRLEN + 16 ||
+	    memcmp(nlr_data(a), set_id, 16))
+		return false;
+	ack->replies = 1;
+	ack->reply_len = len < sizeof(ack->reply) ? len : sizeof(ack->reply);
+	memcpy(ack->reply, g, ack->reply_len);
+	a = nlr_reply_attr(ack, VSS_A_SET_ERROR);
+	if (!a) {
+		ack->error = -EPROTO;
+		return true;
+	}
+	memcpy(&err, nlr_data(a), 4);
+	ack->error = err;
+	a = nlr_reply_attr(ack, VSS_A_SET_MESSAGE);
+	if (a)
+		snprintf(ack->msg, sizeof(ack->msg), "%.*s",
+			 (int)(a->nla_len - NLA_HDRLEN), (const char *)nlr_data(a));
+	a = nlr_reply_attr(ack, VSS_A_SET_HRESULT);
+	if (a) {
+		ack->has_cookie = true;
+		memcpy(&ack->hresult, nlr_data(a), 4);
+	}
+	return true;
+}
+
+/*
+ * DoSnapshotSet as one call: set-do (which the kernel answers at once),
+ * then its outcome, set-done-ntf, which may arrive before the answer.
+ * Returns set-do's error, else the outcome's; @ack then holds the
+ * outcome (reply: the notification).  Waits up to 10 minutes.
+ */
 static inline int nlr_set_do(struct nlr *n, const unsigned char sid[16],
 			     const unsigned char set_id[16], struct nlr_ack *ack)
 {
+	static unsigned char rbuf[NLR_BUFSZ];
+	bool acked = false, done = false;
+	struct nlr_ack outcome;
 	struct nlr_msg m;
+	uint32_t seq;
+	int waits = 0;
 
+	memset(&outcome, 0, sizeof(outcome));
 	nlr_req(n, &m, VSS_CMD_SET_DO, false);
 	nlr_put(&m, VSS_A_SET_SESSION_ID, sid, 16);
 	nlr_put(&m, VSS_A_SET_ID, set_id, 16);
-	return nlr_xfer(n, &m, ack);
+	memset(ack, 0, sizeof(*ack));
+	seq = ++n->seq;
+	m.nlh.nlmsg_len = m.len;
+	m.nlh.nlmsg_seq = seq;
+	if (send(n->fd, m.buf, m.len, 0) < 0)
+		return -errno;
+	while (!acked || !done) {
+		ssize_t r = recv(n->fd, rbuf, sizeof(rbuf), 0);
+		struct nlmsghdr *h;
+		int left;
+
+		if (r < 0 && errno == EAGAIN && acked && ++waits < 20)
+			continue;	/* the set may take minutes */
+		if (r < 0)
+			return errno == EAGAIN ? -ETIMEDOUT : -errno;
+		left = (int)r;
+		for (h = (struct nlmsghdr *)rbuf; NLMSG_OK(h, left);
+		     h = NLMSG_NEXT(h, left)) {
+			if (h->nlmsg_seq != seq) {
+				if (!done && nlr_set_done(n, h, set_id, &outcome))
+					done = true;
+				continue;
+			}
+			if (h->nlmsg_type == NLMSG_ERROR) {
+				struct nlmsgerr *e = NLMSG_DATA(h);
+				size_t skip = NLMSG_HDRLEN + sizeof(*e);
+
+				if (!(h->nlmsg_flags & NLM_F_CAPPED))
+					skip += e->msg.nlmsg_len - NLMSG_HDRLEN;
+				ack->error = e->error;
+				nlr_parse_ext_ack(h, ack, skip);
+				if (ack->error)
+					return ack->error;
+				acked = true;
+			}
+		}
+	}
+	*ack = outcome;
+	return ack->error;
 }
 
 static inline int nlr_lun_add(struct nlr *n, const char *name,

@@ -162,7 +162,10 @@ static int snapshot(struct vss_ctx *ctx, vss_id_t *id, char *dev, size_t len)
 	rc = vss_backup_new(ctx, &b);
 	if (rc)
 		goto out;
-	rc = vss_backup_start_snapshot_set(b, NULL);
+	/* persistent: the snapshot outlives the object */
+	rc = vss_backup_set_context(b, VSS_CTX_APP_ROLLBACK);
+	if (!rc)
+		rc = vss_backup_start_snapshot_set(b, NULL);
 	if (!rc)
 		rc = vss_backup_add_to_snapshot_set(b, LUN, id);
 	if (!rc)
@@ -700,6 +703,7 @@ TEST_F(rs, errors)
 	/* a snapshot whose set is still being taken */
 	ASSERT_EQ(0, sh("echo 3000 > /sys/module/vss/parameters/test_persist_delay_ms"));
 	ASSERT_EQ(0, vss_backup_new(self->ctx, &sb));
+	ASSERT_EQ(0, vss_backup_set_context(sb, VSS_CTX_APP_ROLLBACK));
 	ASSERT_EQ(0, vss_backup_start_snapshot_set(sb, NULL));
 	ASSERT_EQ(0, vss_backup_add_to_snapshot_set(sb, LUN, &s2));
 	ASSERT_EQ(0, vss_backup_do_snapshot_set(sb, &da));

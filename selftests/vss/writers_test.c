@@ -18,7 +18,13 @@
  *  - a writer with only some of its LUNs in the set is left out with
  *    VSS_E_WRITERERROR_INCONSISTENTSNAPSHOT;
  *  - the GetWriterStatusEx error contract, the Identify metadata document,
- *    writer list, writer filters and --no-writers.
+ *    writer list, writer filters and --no-writers;
+ *  - SetContext: an auto-release set (the default context) is deleted
+ *    when its requester is killed or frees its object, a persistent one
+ *    stays;
+ *  - set-do is asynchronous: its handler answers before a slow writer has
+ *    answered Freeze, the session can be queried meanwhile (on the same
+ *    socket), and the outcome comes as set-done-ntf.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -35,6 +41,7 @@
 #include <vssctl.h>
 
 #include "kselftest_harness.h"
+#include "nl_raw.h"
 
 #define NLUNS 2
 #define MAXW 4
@@ -282,6 +289,11 @@ static struct vss_backup *new_set(struct vss_ctx *ctx, int n)
 
 	if (vss_backup_new(ctx, &b))
 		return NULL;
+	/* persistent: the snapshots outlive the object */
+	if (vss_backup_set_context(b, VSS_CTX_APP_ROLLBACK)) {
+		vss_backup_free(b);
+		return NULL;
+	}
 	if (vss_backup_start_snapshot_set(b, NULL))
 		goto out_free;
 	for (int i = 0; i < n; i++)
@@ -987,6 +999,7 @@ TEST_F_TIMEOUT(wr, metadata_and_list, 120)
 	free(list);
 
 	ASSERT_EQ(0, vss_backup_new(self->ctx, &b));
+	ASSERT_EQ(0, vss_backup_set_context(b, VSS_CTX_APP_ROLLBACK));
 	EXPECT_EQ(-EINVAL, vss_backup_get_writer_metadata_count(b, &count));
 	EXPECT_EQ(VSS_E_BAD_STATE, vss_ctx_last_hresult(self->ctx));
 	ASSERT_EQ(0, vss_backup_gather_writer_metadata(b, &a));
@@ -1061,6 +1074,212 @@ TEST_F_TIMEOUT(wr, filters_and_no_writers, 120)
 	n = read_log(lines, NULL, 64);
 	EXPECT_EQ(0, n) TH_LOG("first event: %s", n ? lines[0] : "");
 	EXPECT_EQ(2 * NLUNS, snapshot_count(self->ctx));
+}
+
+/* session-get on @n: the session's state and its set's state. */
+static int raw_session_states(struct nlr *n, const unsigned char sid[16],
+			      uint32_t *state, uint32_t *set_state)
+{
+	const struct nlattr *a1, *a2;
+	struct nlr_msg m;
+	struct nlr_ack a;
+	int ret;
+
+	nlr_req(n, &m, VSS_CMD_SESSION_GET, false);
+	nlr_put(&m, VSS_A_SESSION_ID, sid, 16);
+	ret = nlr_xfer(n, &m, &a);
+	if (ret)
+		return ret;
+	a1 = nlr_reply_attr(&a, VSS_A_SESSION_STATE);
+	a2 = nlr_reply_attr(&a, VSS_A_SESSION_SET_STATE);
+	if (!a1 || !a2)
+		return -EPROTO;
+	memcpy(state, nlr_data(a1), 4);
+	memcpy(set_state, nlr_data(a2), 4);
+	return 0;
+}
+
+/*
+ * DoSnapshotSet no longer blocks its netlink handler: with a writer that
+ * sits on Freeze for its whole event timeout (2.5 s), set-do is answered
+ * at once, a session-get on the same socket answers while the writer
+ * still has the event (set processing-prepare), and the outcome arrives
+ * later as set-done-ntf (VSS_E_WRITER_NOT_RESPONDING, nothing left).
+ */
+TEST_F_TIMEOUT(wr, set_do_async, 120)
+{
+	struct wspec sp = { .name = "sloth", .nluns = NLUNS,
+			    .event_timeout_ms = 2500 };
+	static unsigned char rbuf[NLR_BUFSZ];
+	unsigned char sid[16], set_id[16];
+	long long t0, t_ack, t_freeze, t_done = -1;
+	uint32_t state, set_state;
+	struct nlr_ack a, out;
+	struct nlr_msg m;
+	struct nlr n;
+
+	memset(&out, 0, sizeof(out));
+	sp.act[VSS_WRITER_EVENT_FREEZE] = ACT_SILENT;
+	ASSERT_EQ(0, start_writer(self, &sp));
+	ASSERT_EQ(0, nlr_open(&n));
+	ASSERT_EQ(0, nlr_session_new(&n, sid));
+	ASSERT_EQ(0, nlr_set_start(&n, sid, set_id, &a));
+	for (int i = 0; i < NLUNS; i++)
+		ASSERT_EQ(0, nlr_set_add(&n, sid, set_id, luns[i], &a))
+			TH_LOG("%s", a.msg);
+
+	nlr_req(&n, &m, VSS_CMD_SET_DO, false);
+	nlr_put(&m, VSS_A_SET_SESSION_ID, sid, 16);
+	nlr_put(&m, VSS_A_SET_ID, set_id, 16);
+	t0 = now_ms();
+	ASSERT_EQ(0, nlr_xfer(&n, &m, &a)) TH_LOG("%s", a.msg);
+	t_ack = now_ms();
+	ASSERT_EQ(1, a.replies);
+	EXPECT_EQ(VSS_CMD_SET_DO, ((struct genlmsghdr *)a.reply)->cmd);
+	t_freeze = log_time("sloth", "freeze", 2000);
+	ASSERT_LE(0, t_freeze) TH_LOG("the writer never got Freeze");
+	/* the writer holds Freeze unanswered: the set is still running */
+	ASSERT_EQ(0, raw_session_states(&n, sid, &state, &set_state));
+	EXPECT_EQ((uint32_t)VSS_SESSION_STATE_SET_COMMITTING, state);
+	EXPECT_EQ((uint32_t)VSS_SET_STATE_PROCESSING_PREPARE, set_state);
+	EXPECT_GT(t0 + 2000, now_ms()) TH_LOG("queries came too late to tell");
+
+	/* the outcome, at most event timeout + a margin later */
+	while (t_done < 0 && now_ms() < t0 + 20000) {
+		ssize_t r = recv(n.fd, rbuf, sizeof(rbuf), 0);
+		struct nlmsghdr *h;
+		int left = (int)r;
+
+		if (r < 0)
+			continue;
+		for (h = (struct nlmsghdr *)rbuf; NLMSG_OK(h, left);
+		     h = NLMSG_NEXT(h, left))
+			if (nlr_set_done(&n, h, set_id, &out))
+				t_done = now_ms();
+	}
+	ASSERT_LE(0, t_done) TH_LOG("no set-done-ntf");
+	TH_LOG("set-do answered in %lld ms; outcome after %lld ms",
+	       t_ack - t0, t_done - t0);
+	EXPECT_GT(1000, t_ack - t0);
+	EXPECT_LE(2000, t_done - t0);
+	EXPECT_EQ(-ETIMEDOUT, out.error) TH_LOG("%s", out.msg);
+	EXPECT_TRUE(out.has_cookie);
+	EXPECT_EQ(VSS_E_WRITER_NOT_RESPONDING, out.hresult);
+	EXPECT_NE(0, out.msg[0]);
+	ASSERT_EQ(0, raw_session_states(&n, sid, &state, &set_state));
+	EXPECT_EQ((uint32_t)VSS_SET_STATE_ABORTED, set_state);
+	EXPECT_EQ(0, snapshot_count(self->ctx));
+	nlr_close(&n);
+}
+
+/* Take a set of both LUNs in @context (-1: the default); 0 or -1. */
+static int take_set(struct vss_ctx *ctx, int64_t context, struct vss_backup **out)
+{
+	struct vss_backup *b;
+	struct vss_async *a;
+
+	if (vss_backup_new(ctx, &b))
+		return -1;
+	if ((context >= 0 && vss_backup_set_context(b, (uint32_t)context)) ||
+	    vss_backup_start_snapshot_set(b, NULL))
+		goto out_free;
+	for (int i = 0; i < NLUNS; i++)
+		if (vss_backup_add_to_snapshot_set(b, luns[i], NULL))
+			goto out_free;
+	if (vss_backup_do_snapshot_set(b, &a) || finish(a) != VSS_S_ASYNC_FINISHED)
+		goto out_free;
+	*out = b;
+	return 0;
+out_free:
+	vss_backup_free(b);
+	return -1;
+}
+
+/* A requester process that takes a set in @context, then waits to die. */
+static pid_t requester(int64_t context)
+{
+	struct vss_backup *b;
+	struct vss_ctx *ctx;
+	int fds[2];
+	char c = 0;
+	pid_t pid;
+
+	if (pipe(fds))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		close(fds[0]);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (vss_ctx_new(&ctx) || take_set(ctx, context, &b))
+			_exit(1);
+		if (write(fds[1], &c, 1) != 1)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(fds[1]);
+	if (pid > 0 && read(fds[0], &c, 1) != 1) {
+		waitpid(pid, NULL, 0);
+		pid = -1;
+	}
+	close(fds[0]);
+	return pid;
+}
+
+/* Wait until there are @n snapshots, at most @ms; the last count. */
+static int wait_count(struct vss_ctx *ctx, int n, int ms)
+{
+	long long end = now_ms() + ms;
+	int c;
+
+	while ((c = snapshot_count(ctx)) != n && now_ms() < end)
+		usleep(20000);
+	return c;
+}
+
+/*
+ * SetContext: in the default context (VSS_CTX_BACKUP) the set is
+ * auto-release -- deleted by the kernel when the requester is SIGKILLed,
+ * or when it frees its object; a persistent context
+ * (VSS_CTX_APP_ROLLBACK) keeps it.  Unknown contexts give E_INVALIDARG;
+ * SetContext after StartSnapshotSet gives VSS_E_BAD_STATE.
+ */
+TEST_F_TIMEOUT(wr, context_auto_release, 120)
+{
+	struct vss_backup *b;
+	pid_t pid;
+
+	/* requester killed: an auto-release set goes with it */
+	pid = requester(-1);
+	ASSERT_LT(0, pid);
+	ASSERT_EQ(NLUNS, snapshot_count(self->ctx));
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	EXPECT_EQ(0, wait_count(self->ctx, 0, 5000));
+
+	/* a persistent one stays */
+	pid = requester(VSS_CTX_APP_ROLLBACK);
+	ASSERT_LT(0, pid);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	usleep(500000);
+	EXPECT_EQ(NLUNS, wait_count(self->ctx, NLUNS, 1000));
+
+	/* vss_backup_free() releases an auto-release set too */
+	ASSERT_EQ(0, take_set(self->ctx, VSS_CTX_FILE_SHARE_BACKUP, &b));
+	EXPECT_EQ(2 * NLUNS, snapshot_count(self->ctx));
+	vss_backup_free(b);
+	EXPECT_EQ(NLUNS, wait_count(self->ctx, NLUNS, 5000));
+
+	/* the contract */
+	ASSERT_EQ(0, vss_backup_new(self->ctx, &b));
+	EXPECT_EQ(-EINVAL, vss_backup_set_context(b, 0x3));
+	EXPECT_EQ(VSS_E_INVALIDARG, vss_ctx_last_hresult(self->ctx));
+	EXPECT_EQ(0, vss_backup_set_context(b, VSS_CTX_NAS_ROLLBACK));
+	ASSERT_EQ(0, vss_backup_start_snapshot_set(b, NULL));
+	EXPECT_EQ(-EINVAL, vss_backup_set_context(b, VSS_CTX_BACKUP));
+	EXPECT_EQ(VSS_E_BAD_STATE, vss_ctx_last_hresult(self->ctx));
+	vss_backup_free(b);
 }
 
 TEST_HARNESS_MAIN

@@ -192,6 +192,12 @@ static int snapshot_create(int argc, char **argv)
 		goto out;
 	}
 	vss_backup_get_session_id(b, &session_id);
+	/* a CLI's snapshots must outlive it: persistent, not auto-release */
+	rc = vss_backup_set_context(b, VSS_CTX_APP_ROLLBACK);
+	if (rc) {
+		rc = report_error("snapshot create: SetContext", rc);
+		goto out;
+	}
 	if (no_writers) {
 		rc = vss_backup_set_writers(b, false);
 		if (rc) {

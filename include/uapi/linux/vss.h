@@ -87,20 +87,51 @@ enum vss_set_state {
 };
 
 /**
- * enum vss_snap_state - State of one snapshot.
- * @VSS_SNAPSHOT_STATE_PREPARED: Allocated, point in time not yet taken.
- * @VSS_SNAPSHOT_STATE_COMMITTED: Point in time taken, not yet durable.
- * @VSS_SNAPSHOT_STATE_READY: Durable, its device is available.
- * @VSS_SNAPSHOT_STATE_INVALID: Lost to store overflow or an I/O error; its
- *   device reads EIO.
- * @VSS_SNAPSHOT_STATE_DELETING: Being deleted.
+ * enum vss_snap_state - State of one snapshot, values of VSS's
+ *   VSS_SNAPSHOT_STATE (as set-state; not contiguous).
+ * @VSS_SNAPSHOT_STATE_PREPARED: VSS_SS_PREPARED, allocated, point in time not
+ *   yet taken.
+ * @VSS_SNAPSHOT_STATE_COMMITTED: VSS_SS_COMMITTED, point in time taken, not
+ *   yet durable.
+ * @VSS_SNAPSHOT_STATE_READY: VSS_SS_CREATED, durable, its device is available.
+ * @VSS_SNAPSHOT_STATE_INVALID: VSS_SS_ABORTED, the nearest VSS state: lost to
+ *   store overflow or an I/O error; its device reads EIO.
+ * @VSS_SNAPSHOT_STATE_DELETING: VSS_SS_DELETED, being deleted.
  */
 enum vss_snap_state {
-	VSS_SNAPSHOT_STATE_PREPARED = 1,
-	VSS_SNAPSHOT_STATE_COMMITTED,
-	VSS_SNAPSHOT_STATE_READY,
+	VSS_SNAPSHOT_STATE_PREPARED = 3,
+	VSS_SNAPSHOT_STATE_COMMITTED = 7,
+	VSS_SNAPSHOT_STATE_READY = 12,
 	VSS_SNAPSHOT_STATE_INVALID,
 	VSS_SNAPSHOT_STATE_DELETING,
+};
+
+/**
+ * enum vss_snapshot_context - VSS_SNAPSHOT_CONTEXT values (SetContext),
+ *   combinations of the VSS_VOLSNAP_ATTR bits persistent (0x1),
+ *   client-accessible (0x4), no-auto-release (0x8) and no-writers (0x10). Only
+ *   these values are accepted.
+ * @VSS_SNAPSHOT_CONTEXT_BACKUP: VSS_CTX_BACKUP, VSS's default: writers take
+ *   part; the snapshots are auto-release, deleted when the session's socket is
+ *   closed.
+ * @VSS_SNAPSHOT_CONTEXT_FILE_SHARE_BACKUP: VSS_CTX_FILE_SHARE_BACKUP,
+ *   auto-release, no writers.
+ * @VSS_SNAPSHOT_CONTEXT_APP_ROLLBACK: VSS_CTX_APP_ROLLBACK, persistent,
+ *   writers take part.
+ * @VSS_SNAPSHOT_CONTEXT_CLIENT_ACCESSIBLE_WRITERS:
+ *   VSS_CTX_CLIENT_ACCESSIBLE_WRITERS, persistent, writers.
+ * @VSS_SNAPSHOT_CONTEXT_NAS_ROLLBACK: VSS_CTX_NAS_ROLLBACK, persistent, no
+ *   writers.
+ * @VSS_SNAPSHOT_CONTEXT_CLIENT_ACCESSIBLE: VSS_CTX_CLIENT_ACCESSIBLE,
+ *   persistent, no writers.
+ */
+enum vss_snapshot_context {
+	VSS_SNAPSHOT_CONTEXT_BACKUP,
+	VSS_SNAPSHOT_CONTEXT_FILE_SHARE_BACKUP = 16,
+	VSS_SNAPSHOT_CONTEXT_APP_ROLLBACK = 9,
+	VSS_SNAPSHOT_CONTEXT_CLIENT_ACCESSIBLE_WRITERS = 13,
+	VSS_SNAPSHOT_CONTEXT_NAS_ROLLBACK = 25,
+	VSS_SNAPSHOT_CONTEXT_CLIENT_ACCESSIBLE = 29,
 };
 
 /**
@@ -238,6 +269,7 @@ enum {
 	VSS_A_SESSION_LUN_COUNT,
 	VSS_A_SESSION_WRITER_FILTER,
 	VSS_A_SESSION_WRITER_ID,
+	VSS_A_SESSION_CONTEXT,
 
 	__VSS_A_SESSION_MAX,
 	VSS_A_SESSION_MAX = (__VSS_A_SESSION_MAX - 1)
@@ -284,6 +316,9 @@ enum {
 	VSS_A_SET_MEMBER,
 	VSS_A_SET_SNAPSHOT_COUNT,
 	VSS_A_SET_NO_WRITERS,
+	VSS_A_SET_ERROR,
+	VSS_A_SET_HRESULT,
+	VSS_A_SET_MESSAGE,
 
 	__VSS_A_SET_MAX,
 	VSS_A_SET_MAX = (__VSS_A_SET_MAX - 1)
@@ -393,11 +428,13 @@ enum {
 	VSS_CMD_RESYNC_GET,
 	VSS_CMD_RESYNC_CANCEL,
 	VSS_CMD_RESYNC_SET,
+	VSS_CMD_SESSION_SET_CONTEXT,
 	VSS_CMD_RESYNC_STARTED_NTF = 112,
 	VSS_CMD_RESYNC_PROGRESS_NTF,
 	VSS_CMD_RESYNC_DONE_NTF,
 	VSS_CMD_RESYNC_FAILED_NTF,
 	VSS_CMD_RESYNC_CANCELLED_NTF,
+	VSS_CMD_SET_DONE_NTF = 121,
 
 	__VSS_CMD_MAX,
 	VSS_CMD_MAX = (__VSS_CMD_MAX - 1)
