@@ -20,6 +20,7 @@
 #include <vssctl.h>
 
 #include "kselftest_harness.h"
+#include "set_util.h"
 
 #define BS 4096
 
@@ -114,48 +115,22 @@ FIXTURE(bk)
 
 FIXTURE_SETUP(bk)
 {
-	struct vss_lun_params p = { .format = true };
-	char b[32], s[32];
+	char why[256];
 
 	self->ctx = NULL;
-	ASSERT_EQ(0, sh("lsmod | grep -q '^vss ' || modprobe vss"))
-		TH_LOG("cannot load vss");
-	sh("rmmod brd 2>/dev/null");
-	ASSERT_EQ(0, sh("modprobe brd rd_nr=4 rd_size=16384 max_part=0"))
-		TH_LOG("cannot create the brd ramdisks");
-	ASSERT_TRUE(wait_path("/dev/ram3"));
 	ASSERT_EQ(0, vss_ctx_new(&self->ctx));
-	for (int i = 0; i < 2; i++) {
-		snprintf(b, sizeof(b), "/dev/ram%d", i);
-		snprintf(s, sizeof(s), "/dev/ram%d", i + 2);
-		p.name = luns[i];
-		p.backing = b;
-		p.store = s;
-		ASSERT_EQ(0, vss_lun_add(self->ctx, &p, NULL))
-			TH_LOG("lun add: %s", vss_ctx_last_error_msg(self->ctx));
-		snprintf(b, sizeof(b), "/dev/vss-%s", luns[i]);
-		ASSERT_TRUE(wait_path(b));
-	}
+	ASSERT_EQ(0, su_lib_luns_up(self->ctx, luns, 2, 16, why, sizeof(why)))
+		TH_LOG("%s", why);
 }
 
 FIXTURE_TEARDOWN(bk)
 {
-	struct vss_snapshot_info *snaps;
-	size_t nr;
-
 	if (!self->ctx)
 		return;
 	knob("test_hold_delay_ms", "0");
 	knob("test_fail_lun", "");
-	if (vss_snapshot_list(self->ctx, NULL, NULL, &snaps, &nr) == 0) {
-		for (size_t i = 0; i < nr; i++)
-			vss_snapshot_delete(self->ctx, &snaps[i].id);
-		free(snaps);
-	}
-	for (int i = 0; i < 2; i++)
-		vss_lun_remove(self->ctx, luns[i]);
+	su_lib_luns_down(self->ctx, luns, 2);
 	vss_ctx_unref(self->ctx);
-	sh("rmmod brd 2>/dev/null; rmmod vss 2>/dev/null");
 }
 
 static bool session_listed(struct vss_ctx *ctx, const vss_id_t *id)

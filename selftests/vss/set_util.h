@@ -215,4 +215,69 @@ static inline bool su_write_ok(const char *dev, off_t off, int ms)
 	return w.ret == 0;
 }
 
+#ifdef LIBVSSCTL_VSSCTL_H
+/*
+ * The LUNs of the libvssctl selftests (writers_test, lib_backup_test,
+ * lib_fidelity_test), set up through the library: vss loaded, LUNs left
+ * by a crashed run removed, brd re-created with 2 * @n ramdisks of @mb
+ * MiB, LUN @luns[i] on /dev/ram<i> with its store on /dev/ram<i + n>.
+ * Returns 0, or -1 with the reason in @why.
+ */
+static inline int su_lib_luns_up(struct vss_ctx *ctx, const char *const *luns,
+				 int n, int mb, char *why, size_t len)
+{
+	struct vss_lun_params p = { .format = true };
+	char b[32], s[32];
+
+	if (su_sh("lsmod | grep -q '^vss ' || modprobe vss")) {
+		snprintf(why, len, "cannot load vss");
+		return -1;
+	}
+	for (int i = 0; i < n; i++)
+		vss_lun_remove(ctx, luns[i]);
+	if (su_ramdisks(2 * n, mb)) {
+		snprintf(why, len, "cannot create the brd ramdisks");
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		snprintf(b, sizeof(b), "/dev/ram%d", i);
+		snprintf(s, sizeof(s), "/dev/ram%d", i + n);
+		p.name = luns[i];
+		p.backing = b;
+		p.store = s;
+		if (vss_lun_add(ctx, &p, NULL)) {
+			snprintf(why, len, "lun add %s: %s", luns[i],
+				 vss_ctx_last_error_msg(ctx));
+			return -1;
+		}
+		snprintf(b, sizeof(b), "/dev/vss-%s", luns[i]);
+		if (!su_wait_path(b, 5000)) {
+			snprintf(why, len, "%s did not appear", b);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Undo su_lib_luns_up(): every snapshot deleted, the LUNs removed, brd and
+ * vss unloaded.
+ */
+static inline void su_lib_luns_down(struct vss_ctx *ctx,
+				    const char *const *luns, int n)
+{
+	struct vss_snapshot_info *snaps;
+	size_t nr;
+
+	if (vss_snapshot_list(ctx, NULL, NULL, &snaps, &nr) == 0) {
+		for (size_t i = 0; i < nr; i++)
+			vss_snapshot_delete(ctx, &snaps[i].id);
+		free(snaps);
+	}
+	for (int i = 0; i < n; i++)
+		vss_lun_remove(ctx, luns[i]);
+	su_sh("rmmod brd 2>/dev/null; rmmod vss 2>/dev/null");
+}
+#endif /* LIBVSSCTL_VSSCTL_H */
+
 #endif /* _VSS_SET_UTIL_H */

@@ -41,7 +41,7 @@
 #include <vssctl.h>
 
 #include "kselftest_harness.h"
-#include "nl_raw.h"
+#include "set_util.h"
 
 #define NLUNS 2
 #define MAXW 4
@@ -87,16 +87,6 @@ static int knob(const char *name, const char *val)
 	if (fclose(f))
 		rc = -errno;
 	return rc;
-}
-
-static bool wait_path(const char *path)
-{
-	for (int i = 0; i < 100; i++) {
-		if (access(path, F_OK) == 0)
-			return true;
-		usleep(50000);
-	}
-	return false;
 }
 
 static long long now_ms(void)
@@ -216,40 +206,20 @@ static int start_writer(struct _test_data_wr *self, const struct wspec *sp)
 
 FIXTURE_SETUP(wr)
 {
-	struct vss_lun_params p = { .format = true };
-	char b[32], s[32];
+	char why[256];
 
 	self->ctx = NULL;
 	self->nw = 0;
 	snprintf(logpath, sizeof(logpath), "/tmp/writers.%d.log", getpid());
 	unlink(logpath);
-	ASSERT_EQ(0, sh("lsmod | grep -q '^vss ' || modprobe vss"))
-		TH_LOG("cannot load vss");
 	ASSERT_EQ(0, vss_ctx_new(&self->ctx));
-	for (int i = 0; i < NLUNS; i++)	/* left by a test that crashed */
-		vss_lun_remove(self->ctx, luns[i]);
-	sh("rmmod brd 2>/dev/null");
-	ASSERT_EQ(0, sh("modprobe brd rd_nr=4 rd_size=32768 max_part=0"))
-		TH_LOG("cannot create the brd ramdisks");
-	ASSERT_TRUE(wait_path("/dev/ram3"));
-	for (int i = 0; i < NLUNS; i++) {
-		snprintf(b, sizeof(b), "/dev/ram%d", i);
-		snprintf(s, sizeof(s), "/dev/ram%d", i + NLUNS);
-		p.name = luns[i];
-		p.backing = b;
-		p.store = s;
-		ASSERT_EQ(0, vss_lun_add(self->ctx, &p, NULL))
-			TH_LOG("lun add: %s", vss_ctx_last_error_msg(self->ctx));
-		snprintf(b, sizeof(b), "/dev/vss-%s", luns[i]);
-		ASSERT_TRUE(wait_path(b));
-	}
+	ASSERT_EQ(0, su_lib_luns_up(self->ctx, luns, NLUNS, 32, why,
+				    sizeof(why)))
+		TH_LOG("%s", why);
 }
 
 FIXTURE_TEARDOWN(wr)
 {
-	struct vss_snapshot_info *snaps;
-	size_t nr;
-
 	for (int i = 0; i < self->nw; i++) {
 		kill(self->pid[i], SIGKILL);
 		waitpid(self->pid[i], NULL, 0);
@@ -258,16 +228,9 @@ FIXTURE_TEARDOWN(wr)
 		return;
 	knob("test_hold_delay_ms", "0");
 	sh("umount /mnt/wr 2>/dev/null");
-	if (vss_snapshot_list(self->ctx, NULL, NULL, &snaps, &nr) == 0) {
-		for (size_t i = 0; i < nr; i++)
-			vss_snapshot_delete(self->ctx, &snaps[i].id);
-		free(snaps);
-	}
-	for (int i = 0; i < NLUNS; i++)
-		vss_lun_remove(self->ctx, luns[i]);
+	su_lib_luns_down(self->ctx, luns, NLUNS);
 	vss_ctx_unref(self->ctx);
 	unlink(logpath);
-	sh("rmmod brd 2>/dev/null; rmmod vss 2>/dev/null");
 }
 
 /* Wait for an async operation: its HRESULT (VSS_S_ASYNC_FINISHED on success). */
