@@ -1736,13 +1736,10 @@ static void vss_session_release_work(struct work_struct *work)
  */
 static void vss_session_release_set(const uuid_t *set_id)
 {
-	struct vss_release_work *rw = kmalloc(sizeof(*rw), GFP_KERNEL);
+	/* __GFP_NOFAIL: an auto-release set must not outlive its session */
+	struct vss_release_work *rw = kmalloc(sizeof(*rw),
+					      GFP_KERNEL | __GFP_NOFAIL);
 
-	if (!rw) {
-		pr_err("auto-release set %pUb: out of memory, its snapshots stay\n",
-		       set_id);
-		return;
-	}
 	INIT_WORK(&rw->work, vss_session_release_work);
 	rw->set_id = *set_id;
 	queue_work(vss_set_wq, &rw->work);

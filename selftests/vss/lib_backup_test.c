@@ -118,8 +118,7 @@ FIXTURE_SETUP(bk)
 	char why[256];
 
 	self->ctx = NULL;
-	ASSERT_EQ(0, vss_ctx_new(&self->ctx));
-	ASSERT_EQ(0, su_lib_luns_up(self->ctx, luns, 2, 16, why, sizeof(why)))
+	ASSERT_EQ(0, su_lib_luns_up(&self->ctx, luns, 2, 16, why, sizeof(why)))
 		TH_LOG("%s", why);
 }
 

@@ -218,21 +218,30 @@ static inline bool su_write_ok(const char *dev, off_t off, int ms)
 #ifdef LIBVSSCTL_VSSCTL_H
 /*
  * The LUNs of the libvssctl selftests (writers_test, lib_backup_test,
- * lib_fidelity_test), set up through the library: vss loaded, LUNs left
- * by a crashed run removed, brd re-created with 2 * @n ramdisks of @mb
- * MiB, LUN @luns[i] on /dev/ram<i> with its store on /dev/ram<i + n>.
+ * lib_fidelity_test), set up through the library: vss loaded (a previous
+ * test's teardown unloaded it), a context in *@ctxp, LUNs left by a
+ * crashed run removed, brd re-created with 2 * @n ramdisks of @mb MiB,
+ * LUN @luns[i] on /dev/ram<i> with its store on /dev/ram<i + n>.
  * Returns 0, or -1 with the reason in @why.
  */
-static inline int su_lib_luns_up(struct vss_ctx *ctx, const char *const *luns,
-				 int n, int mb, char *why, size_t len)
+static inline int su_lib_luns_up(struct vss_ctx **ctxp,
+				 const char *const *luns, int n, int mb,
+				 char *why, size_t len)
 {
 	struct vss_lun_params p = { .format = true };
+	struct vss_ctx *ctx;
 	char b[32], s[32];
 
 	if (su_sh("lsmod | grep -q '^vss ' || modprobe vss")) {
 		snprintf(why, len, "cannot load vss");
 		return -1;
 	}
+	if (vss_ctx_new(ctxp)) {
+		snprintf(why, len, "vss_ctx_new: %s",
+			 vss_ctx_last_error_msg(NULL));
+		return -1;
+	}
+	ctx = *ctxp;
 	for (int i = 0; i < n; i++)
 		vss_lun_remove(ctx, luns[i]);
 	if (su_ramdisks(2 * n, mb)) {

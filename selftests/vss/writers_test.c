@@ -212,8 +212,7 @@ FIXTURE_SETUP(wr)
 	self->nw = 0;
 	snprintf(logpath, sizeof(logpath), "/tmp/writers.%d.log", getpid());
 	unlink(logpath);
-	ASSERT_EQ(0, vss_ctx_new(&self->ctx));
-	ASSERT_EQ(0, su_lib_luns_up(self->ctx, luns, NLUNS, 32, why,
+	ASSERT_EQ(0, su_lib_luns_up(&self->ctx, luns, NLUNS, 32, why,
 				    sizeof(why)))
 		TH_LOG("%s", why);
 }
