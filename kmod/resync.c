@@ -152,12 +152,12 @@ enum vss_resync_kind {
  * @unsynced: (online) chunks of @todo not dirty
  * @dirty: (online) chunks of @todo marked VSS_TODO_DIRTY
  * @state_dirty: (online) @state changed and is not recorded yet
- * @last_commit: (online) jiffies of the last commit
  * @cw_next: (online) flush/FUA bios completed, waiting for the next commit
  * @ow_next: (online) overwrites completed, waiting for the next commit
  * @commit_mutex: (online) serialises the store records of this revert
  *	(start, commits, state); taken before @lock
- * @commit_work: runs a commit
+ * @commit_work: runs a commit: resync_commit_ms after a chunk became
+ *	dirty, at once for what waits on one
  * @cw_pool: struct vss_resync_cwait for flush/FUA bios
  */
 struct vss_resync {
@@ -197,12 +197,11 @@ struct vss_resync {
 	u64 unsynced;
 	u64 dirty;
 	bool state_dirty;
-	unsigned long last_commit;
 	struct list_head cw_next;
 	struct list_head ow_next;
 
 	struct mutex commit_mutex;
-	struct work_struct commit_work;
+	struct delayed_work commit_work;
 	mempool_t *cw_pool;
 };
 
@@ -443,7 +442,10 @@ static void vss_resync_chunks_done_locked(struct vss_resync *rs, u64 first,
 				continue;
 			xa_set_mark(rs->todo, c, VSS_TODO_DIRTY);
 			rs->unsynced--;
-			rs->dirty++;
+			/* committed one interval after the first became dirty */
+			if (!rs->dirty++)
+				queue_delayed_work(vss_resync_wq, &rs->commit_work,
+					msecs_to_jiffies(resync_commit_ms));
 			bytes += vss_resync_chunk_bytes(rs, c, 1);
 		}
 	} else {
@@ -508,7 +510,7 @@ static void vss_resync_finish_copy(struct vss_resync_copy *cp, bool ok)
 		       cp->first, cp->nr);
 		vss_resync_report(rs, VSS_EV_RESYNC_FAILED);
 		if (rs->online)	/* record the failure */
-			queue_work(vss_resync_wq, &rs->commit_work);
+			mod_delayed_work(vss_resync_wq, &rs->commit_work, 0);
 	}
 	vss_resync_release(&waiters, ok ? BLK_STS_OK : BLK_STS_IOERR);
 	vss_resync_copy_free(cp);
@@ -588,7 +590,7 @@ static void vss_resync_overwrite_work(struct work_struct *work)
 		bio_endio(bio);
 		vss_resync_copy_free(cp);
 	} else {
-		queue_work(vss_resync_wq, &rs->commit_work);
+		mod_delayed_work(vss_resync_wq, &rs->commit_work, 0);
 	}
 	vss_resync_release(&waiters, BLK_STS_OK);
 	mod_delayed_work(vss_resync_wq, &rs->kick, 0);
@@ -650,7 +652,7 @@ static int vss_resync_commit(struct vss_resync *rs, u32 final)
 	LIST_HEAD(ow);
 	unsigned long idx;
 	u64 n = 0, nr = 0;
-	bool state, more, failed = false;
+	bool state, more, later, failed = false;
 	void *e;
 	int ret = 0;
 
@@ -667,7 +669,6 @@ static int vss_resync_commit(struct vss_resync *rs, u32 final)
 	x.slot = rs->snap->ps.slot;
 	x.state = final ? final : rs->state;
 	x.error = rs->error;
-	rs->last_commit = jiffies;
 	spin_unlock_irq(&rs->lock);
 
 	noio = memalloc_noio_save();
@@ -712,6 +713,8 @@ out:
 		}
 	}
 	more = !list_empty(&rs->cw_next) || !list_empty(&rs->ow_next);
+	/* dirtied meanwhile: one interval from now */
+	later = !ret && rs->dirty;
 	spin_unlock_irq(&rs->lock);
 	if (ret)
 		pr_err("%s: cannot record the revert's progress (%d): revert failed\n",
@@ -720,14 +723,17 @@ out:
 		vss_resync_report(rs, VSS_EV_RESYNC_FAILED);
 	vss_resync_cw_end(&cw, &ow, ret);
 	if (more)
-		queue_work(vss_resync_wq, &rs->commit_work);
+		mod_delayed_work(vss_resync_wq, &rs->commit_work, 0);
+	else if (later)
+		queue_delayed_work(vss_resync_wq, &rs->commit_work,
+				   msecs_to_jiffies(resync_commit_ms));
 	return ret;
 }
 
 static void vss_resync_commit_work(struct work_struct *work)
 {
-	struct vss_resync *rs = container_of(work, struct vss_resync,
-					     commit_work);
+	struct vss_resync *rs = container_of(to_delayed_work(work),
+					     struct vss_resync, commit_work);
 
 	mutex_lock(&rs->commit_mutex);
 	vss_resync_commit(rs, 0);
@@ -744,7 +750,7 @@ static void vss_resync_cw_endio(struct bio *bio)
 	spin_lock_irqsave(&rs->lock, flags);
 	list_add_tail(&w->node, &rs->cw_next);
 	spin_unlock_irqrestore(&rs->lock, flags);
-	queue_work(vss_resync_wq, &rs->commit_work);
+	mod_delayed_work(vss_resync_wq, &rs->commit_work, 0);
 }
 
 /**
@@ -763,6 +769,7 @@ static void vss_resync_cw_endio(struct bio *bio)
  */
 void vss_resync_flush_bio(struct vss_lun *lun, struct bio *bio)
 {
+	/* as vss_resync_of(): pairs with the release that publishes it */
 	struct vss_resync *rs = smp_load_acquire(&lun->resync);
 	struct vss_resync_cwait *w;
 	bool need;
@@ -1006,18 +1013,11 @@ static void vss_resync_dispatch(struct work_struct *work)
 	spin_unlock_irq(&rs->lock);
 	if (progress)
 		vss_resync_report(rs, VSS_EV_RESYNC_PROGRESS);
-	if (rs->online && READ_ONCE(rs->dirty) &&
-	    time_after_eq(jiffies, READ_ONCE(rs->last_commit) +
-			  msecs_to_jiffies(resync_commit_ms)))
-		queue_work(vss_resync_wq, &rs->commit_work);
 	if (delay)
 		mod_delayed_work(vss_resync_wq, &rs->kick, delay);
 	else if (READ_ONCE(rs->state) == VSS_RESYNC_RUNNING)
-		/* while copies run: progress events, rate windows, commits */
-		mod_delayed_work(vss_resync_wq, &rs->kick,
-				 clamp_t(unsigned long,
-					 msecs_to_jiffies(resync_commit_ms),
-					 1, HZ));
+		/* while copies run: progress events and rate windows */
+		mod_delayed_work(vss_resync_wq, &rs->kick, HZ);
 }
 
 /* ---- the LUN's I/O hooks ---- */
@@ -1291,7 +1291,7 @@ static struct vss_resync *vss_resync_alloc(struct vss_lun *lun)
 	INIT_LIST_HEAD(&rs->cw_next);
 	INIT_LIST_HEAD(&rs->ow_next);
 	mutex_init(&rs->commit_mutex);
-	INIT_WORK(&rs->commit_work, vss_resync_commit_work);
+	INIT_DELAYED_WORK(&rs->commit_work, vss_resync_commit_work);
 	return rs;
 }
 
@@ -1310,7 +1310,6 @@ static struct vss_resync *vss_resync_alloc_online(struct vss_lun *lun)
 	}
 	snprintf(rs->dest_name, sizeof(rs->dest_name), "vss-%s", lun->name);
 	rs->online = true;
-	rs->last_commit = jiffies;
 	return rs;
 }
 
@@ -1318,7 +1317,7 @@ static struct vss_resync *vss_resync_alloc_online(struct vss_lun *lun)
 static void vss_resync_free(struct vss_resync *rs)
 {
 	cancel_delayed_work_sync(&rs->kick);
-	cancel_work_sync(&rs->commit_work);
+	cancel_delayed_work_sync(&rs->commit_work);
 	mempool_destroy(rs->cw_pool);
 	xa_destroy(rs->todo);
 	kfree(rs->todo);
@@ -1511,7 +1510,7 @@ static int vss_resync_start_online(struct vss_lun *lun,
 	vss_resync_report(rs, VSS_EV_RESYNC_STARTED);
 	vss_resync_release(&quiesced, BLK_STS_OK);
 	mod_delayed_work(vss_resync_wq, &rs->kick, 0);
-	queue_work(vss_resync_wq, &rs->commit_work);
+	mod_delayed_work(vss_resync_wq, &rs->commit_work, 0);
 	return 0;
 
 out_free_todo:
@@ -2030,7 +2029,7 @@ void vss_resync_lun_gone(struct vss_lun *lun)
 		wait_event(rs->idle_wq, !READ_ONCE(rs->inflight));
 		if (rs->online && lun->store) {
 			/* what is done is recorded; nothing waits any more */
-			cancel_work_sync(&rs->commit_work);
+			cancel_delayed_work_sync(&rs->commit_work);
 			mutex_lock(&rs->commit_mutex);
 			vss_resync_commit(rs, 0);
 			mutex_unlock(&rs->commit_mutex);
@@ -2168,6 +2167,7 @@ int vss_resync_lun_replayed(struct vss_lun *lun, struct netlink_ext_ack *extack)
 	}
 	spin_unlock_irq(&rs->lock);
 	rs->started_ns = x.started_ns;
+	/* pairs with vss_resync_of(): hooks see it initialised */
 	smp_store_release(&lun->resync, rs);
 	mutex_lock(&vss_resyncs_lock);
 	rs->serial = ++vss_resync_serial;

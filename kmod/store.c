@@ -58,7 +58,6 @@
 #include <linux/vmalloc.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
-#include <linux/vss.h>
 
 #include "vss_compat.h"
 #include "vss.h"
@@ -1713,7 +1712,7 @@ int vss_store_snapshot_break(struct vss_store *st, u16 slot)
 static int vss_cp_add(struct vss_store *st, const struct vss_store_rec *r);
 
 /* records per commit of a resync group */
-#define VSS_RS_BATCH	128
+#define VSS_RESYNC_BATCH	128
 
 struct vss_batch_wait {
 	struct completion done;
@@ -1769,7 +1768,7 @@ static int vss_store_resync_write(struct vss_store *st, u8 type, u16 slot,
 	if (slot >= VSS_MAX_SNAPSHOTS)
 		return -EINVAL;
 	noio = memalloc_noio_save();
-	recs = kcalloc(VSS_RS_BATCH, sizeof(*recs), GFP_NOIO);
+	recs = kcalloc(VSS_RESYNC_BATCH, sizeof(*recs), GFP_NOIO);
 	if (!recs) {
 		memalloc_noio_restore(noio);
 		return -ENOMEM;
@@ -1780,7 +1779,7 @@ static int vss_store_resync_write(struct vss_store *st, u8 type, u16 slot,
 			.type = type, .slot = slot,
 			.lun_chunk = runs[i].first, .store_chunk = runs[i].nr,
 		};
-		if (k == VSS_RS_BATCH) {
+		if (k == VSS_RESYNC_BATCH) {
 			err = vss_store_sync_batch(st, recs, k);
 			k = 0;
 		}
@@ -1917,7 +1916,7 @@ int vss_store_cp_resync(struct vss_store *st,
 	x.runs = st->cp_rs_runs;
 	x.chunks = st->cp_rs_chunks;
 	err = vss_cp_add(st, &r);
-	if (!err && rs->state != VSS_RESYNC_STATE_RUNNING) {
+	if (!err && rs->state != VSS_RS_RUNNING) {
 		r.type = VSS_REC_RESYNC_STATE;
 		err = vss_cp_add(st, &r);
 	}
@@ -2203,7 +2202,7 @@ static int vss_replay_resync(struct vss_replay *rp, const u8 *p, u64 pos,
 		*x = (struct vss_store_resync){
 			.slot = slot,
 			.flags = le32_to_cpu(e->flags),
-			.state = VSS_RESYNC_STATE_RUNNING,
+			.state = VSS_RS_RUNNING,
 			.runs = rp->staged_runs,
 			.chunks = rp->staged_chunks,
 			.total_bytes = le64_to_cpu(e->total_bytes),
@@ -2220,16 +2219,16 @@ static int vss_replay_resync(struct vss_replay *rp, const u8 *p, u64 pos,
 		u32 state = le32_to_cpu(e->state);
 
 		if (!st->rsx_work || x->slot != slot ||
-		    state < VSS_RESYNC_STATE_DONE ||
-		    state > VSS_RESYNC_STATE_CANCELLED ||
-		    (state == VSS_RESYNC_STATE_DONE &&
+		    state < VSS_RS_DONE ||
+		    state > VSS_RS_CANCELLED ||
+		    (state == VSS_RS_DONE &&
 		     !xa_empty(st->rsx_work))) {
 			vss_refuse(rp->extack, "store metadata corrupt",
 				   "log block %llu: bad resync state %u", pos,
 				   state);
 			return -EUCLEAN;
 		}
-		if (state == VSS_RESYNC_STATE_DONE) {
+		if (state == VSS_RS_DONE) {
 			vss_work_free(st->rsx_work);
 			st->rsx_work = NULL;
 			return 0;

@@ -65,7 +65,8 @@ struct vss_store_snap {
  * struct vss_store_resync - persistent state of a LUN's online revert
  * @slot: target snapshot's slot
  * @flags: RecoverSet flags
- * @state: enum vss_resync_state (running, failed, cancelled; done ends it)
+ * @state: enum vss_resync_state (running, failed, cancelled; done ends
+ *	it); the same values as on disk (VSS_RS_* in store_format.h)
  * @error: errno of a failure
  * @runs: runs of the work set as written by its START (replay: as read)
  * @chunks: chunks of the work set at START

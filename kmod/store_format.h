@@ -232,6 +232,12 @@ struct vss_rec_resync_start {
 } __packed;
 static_assert(sizeof(struct vss_rec_resync_start) == 56);
 
+/* revert states on disk: the values of the uAPI's enum vss_resync_state */
+#define VSS_RS_RUNNING		1
+#define VSS_RS_DONE		2
+#define VSS_RS_FAILED		3
+#define VSS_RS_CANCELLED	4
+
 /**
  * struct vss_rec_resync_state - the revert stopped or ended
  * @hdr: type VSS_REC_RESYNC_STATE
