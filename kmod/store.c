@@ -832,6 +832,7 @@ static u16 vss_rec_size(u8 type)
 	case VSS_REC_DELETE:
 	case VSS_REC_INVALIDATE:
 	case VSS_REC_BREAK:
+	case VSS_REC_RESYNC_ABORT:
 		return sizeof(struct vss_rec_hdr);
 	case VSS_REC_RESYNC_TODO:
 	case VSS_REC_RESYNC_DONE:
@@ -1121,9 +1122,14 @@ static int vss_rec_check(struct vss_store *st, struct vss_store_rec *r)
 		if (!r->store_chunk || r->lun_chunk >= st->lun_chunks ||
 		    r->store_chunk > st->lun_chunks - r->lun_chunk)
 			return -EINVAL;
+		/* a new work set only for a live target (as replay checks) */
+		if (r->type == VSS_REC_RESYNC_TODO)
+			return *state == VSS_SLOT_LIVE ? 0 : -ENOENT;
 		fallthrough;
 	case VSS_REC_RESYNC_STATE:
 		return *state == VSS_SLOT_FREE ? -ENOENT : 0;
+	case VSS_REC_RESYNC_ABORT:
+		return 0;
 	case VSS_REC_RESYNC_START:
 		return *state == VSS_SLOT_LIVE ? 0 : -ENOENT;
 	}
@@ -1763,10 +1769,16 @@ static int vss_store_resync_write(struct vss_store *st, u8 type, u16 slot,
 {
 	struct vss_store_rec *recs;
 	unsigned int noio, i, k = 0;
+	bool wrote = false;
 	int err = 0;
 
 	if (slot >= VSS_MAX_SNAPSHOTS)
 		return -EINVAL;
+	/* all or nothing: a bad run is refused before anything is written */
+	for (i = 0; i < n; i++)
+		if (!runs[i].nr || runs[i].first >= st->lun_chunks ||
+		    runs[i].nr > st->lun_chunks - runs[i].first)
+			return -EINVAL;
 	noio = memalloc_noio_save();
 	recs = kcalloc(VSS_RESYNC_BATCH, sizeof(*recs), GFP_NOIO);
 	if (!recs) {
@@ -1779,17 +1791,26 @@ static int vss_store_resync_write(struct vss_store *st, u8 type, u16 slot,
 			.type = type, .slot = slot,
 			.lun_chunk = runs[i].first, .store_chunk = runs[i].nr,
 		};
-		if (k == VSS_RESYNC_BATCH) {
+		if (k == VSS_RESYNC_BATCH || i == n - 1) {
 			err = vss_store_sync_batch(st, recs, k);
+			wrote = true;
 			k = 0;
 		}
 	}
-	if (!err && last)
-		recs[k++] = (struct vss_store_rec){
+	/* the closing record alone, once every run is durable */
+	if (!err && last) {
+		recs[0] = (struct vss_store_rec){
 			.type = last_type, .slot = slot, .resync = last,
 		};
-	if (!err)
-		err = vss_store_sync_batch(st, recs, k);
+		err = vss_store_sync_batch(st, recs, 1);
+	}
+	if (err && wrote && type == VSS_REC_RESYNC_TODO) {
+		/* runs of a group without its START: drop them at replay */
+		recs[0] = (struct vss_store_rec){
+			.type = VSS_REC_RESYNC_ABORT, .slot = slot,
+		};
+		vss_store_sync_batch(st, recs, 1);
+	}
 	mutex_unlock(&st->cp_lock);
 	kfree(recs);
 	memalloc_noio_restore(noio);
@@ -2169,6 +2190,14 @@ static int vss_replay_resync(struct vss_replay *rp, const u8 *p, u64 pos,
 	struct vss_store *st = rp->st;
 	struct vss_store_resync *x = &st->rsx;
 
+	if (h->type == VSS_REC_RESYNC_ABORT) {
+		/* a RecoverSet that failed after writing some of its runs */
+		vss_work_free(rp->staged);
+		rp->staged = NULL;
+		rp->staged_runs = 0;
+		rp->staged_chunks = 0;
+		return 0;
+	}
 	if (rp->staged_runs && h->type != VSS_REC_RESYNC_TODO &&
 	    h->type != VSS_REC_RESYNC_START) {
 		vss_refuse(rp->extack, "store metadata corrupt",
@@ -2344,6 +2373,7 @@ static int vss_replay_rec(struct vss_replay *rp, const u8 *p, u64 pos)
 	case VSS_REC_RESYNC_START:
 	case VSS_REC_RESYNC_DONE:
 	case VSS_REC_RESYNC_STATE:
+	case VSS_REC_RESYNC_ABORT:
 		return vss_replay_resync(rp, p, pos, slot);
 	default:
 		vss_refuse(rp->extack, "store metadata corrupt",

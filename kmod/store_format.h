@@ -133,6 +133,7 @@ enum vss_rec_type {
 	VSS_REC_RESYNC_START = 7,
 	VSS_REC_RESYNC_DONE = 8,
 	VSS_REC_RESYNC_STATE = 9,
+	VSS_REC_RESYNC_ABORT = 10,
 };
 
 /**
@@ -190,7 +191,9 @@ static_assert(sizeof(struct vss_rec_create) == 48);
  * snapshot's slot.  A new work set is written as its TODO runs followed by
  * one START record, which replaces the previous work set only when it is
  * durable and its counts match the TODO runs read since the last START:
- * a crash in the middle leaves the previous work set in force.
+ * a crash in the middle leaves the previous work set in force.  A group
+ * that failed after some of its TODO runs were written is closed by an
+ * ABORT record (a bare struct vss_rec_hdr): its runs are dropped.
  */
 
 /**
