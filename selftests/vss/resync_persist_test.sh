@@ -58,8 +58,8 @@ s2sha=$(sha_dev "$S2DEV")
 dd if="$S1DEV" of=$work/expect bs=1M iflag=direct status=none
 
 # ---- remove and re-add during a running revert ----
-# 256 KiB/s: still running after the remove, the reload and the checks
-expect "recover (256 KiB/s) starts" 0 "" vssctl -j recover --speed-max 256K "$S1"
+# 64 KiB/s: still running after the remove, the reload and the checks
+expect "recover (64 KiB/s) starts" 0 "" vssctl -j recover --speed-max 64K "$S1"
 [ "$(resync_field state)" = running ] && ok "the revert is running" ||
 	fail "the revert is running" "$(vssctl -j resync list)"
 # a whole-chunk write and a partial one into chunks not copied yet (the
@@ -106,7 +106,7 @@ vssctl lun remove rp >/dev/null && add_lun || die "re-add after done failed"
 
 # ---- cancel is durable ----
 wr $((20 * MB)) $((2 * MB)) || fail "write" "dd failed"
-expect "recover to the newer snapshot (256 KiB/s)" 0 "" vssctl -j recover --speed-max 256K "$S2"
+expect "recover to the newer snapshot (64 KiB/s)" 0 "" vssctl -j recover --speed-max 64K "$S2"
 expect "resync cancel" 0 "" vssctl resync cancel $LUN
 [ "$(resync_field state)" = cancelled ] && [ "$(sha_dev $LUN)" = "$s2sha" ] &&
 	ok "cancelled: the LUN still reads as the target" ||
