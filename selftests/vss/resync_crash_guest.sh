@@ -37,7 +37,7 @@ snap_dev() { vssctl -j snapshot show "$1" | jq -r '.device // empty'; }
 damage() {
 	local i off len
 	for i in $(seq "$1"); do
-		off=$((RANDOM % 8000 * 4096))
+		off=$((RANDOM % 3900 * 4096))
 		len=$(((1 + RANDOM % 64) * 4096))
 		head -c $len /dev/urandom | dd of=$LUN bs=4096 seek=$((off / 4096)) \
 			oflag=direct conv=notrunc status=none || die "damage"
@@ -49,12 +49,12 @@ new_revert() {
 	if [ -n "${O:-}" ] && [ "$O" != - ] && [ -n "$(snap_dev "$O")" ]; then
 		vssctl snapshot delete "$O" >/dev/null || die "delete O"
 	fi
-	damage 40
+	damage 20
 	vssctl -j snapshot create c > /tmp/o.json || die "snapshot O"
 	O=$(jq -r '.snapshots[0].id' /tmp/o.json)
 	udev_settle "$(jq -r '.snapshots[0].device' /tmp/o.json)"
 	OSHA=$(sha_dev "$(snap_dev "$O")")
-	damage 40
+	damage 20
 	notes_put "$T" "$TSHA" "$O" "$OSHA" 0 damage
 	vssctl recover --speed-max $SPEED "$T" >/dev/null || die "recover"
 	notes_put "$T" "$TSHA" "$O" "$OSHA" 0 revert
@@ -66,13 +66,14 @@ if [ "$mode" = first ]; then
 	vssctl lun add /dev/vda --store /dev/vdb --name c --chunk-size 4K --format >/dev/null ||
 		die "lun add"
 	udev_settle $LUN || die "no $LUN"
-	head -c $((32 * MB)) /dev/urandom | dd of=$LUN bs=1M oflag=direct status=none || die "fill"
+	head -c $((16 * MB)) /dev/urandom | dd of=$LUN bs=1M oflag=direct status=none || die "fill"
 	vssctl -j snapshot create c > /tmp/t.json || die "snapshot T"
 	T=$(jq -r '.snapshots[0].id' /tmp/t.json)
 	udev_settle "$(jq -r '.snapshots[0].device' /tmp/t.json)"
 	TSHA=$(sha_dev "$(snap_dev "$T")")
 	O=
 	new_revert
+	echo "VSS-VERIFY ok: first boot, revert to the target started"
 else
 	vssctl lun add /dev/vda --store /dev/vdb --name c >/dev/null ||
 		{ echo "VSS-VERIFY FAIL: re-add"; dmesg | grep vss | tail -n 5; exit 1; }
