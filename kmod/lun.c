@@ -223,7 +223,8 @@ static void vss_lun_submit_bio(struct bio *bio)
 		return;
 	}
 	if (!vss_bio_mutates(bio)) {
-		/* empty flushes: plain remap */
+		/* empty flushes: plain remap (a revert may hold the end) */
+		vss_resync_flush_bio(lun, bio);
 		bio_set_dev(bio, lun->backing.bdev);
 		submit_bio_noacct(bio);
 		return;
@@ -1057,6 +1058,9 @@ int vss_lun_add(const struct vss_lun_params *p, struct netlink_ext_ack *extack,
 	spin_lock(&lun->info_lock);
 	lun->store_closed = false;
 	spin_unlock(&lun->info_lock);
+	ret = vss_resync_lun_replayed(lun, extack);
+	if (ret)
+		goto bad_replay;
 	ret = vss_snap_replay_done(lun);
 	if (ret) {
 		if (ret == -EINVAL)
@@ -1068,6 +1072,7 @@ int vss_lun_add(const struct vss_lun_params *p, struct netlink_ext_ack *extack,
 	ret = vss_lun_add_disk(lun);
 	if (ret)
 		goto bad_disk;
+	vss_resync_lun_resume(lun);
 
 	mutex_lock(&vss_luns_lock);
 	lun->adding = false;
@@ -1081,6 +1086,7 @@ int vss_lun_add(const struct vss_lun_params *p, struct netlink_ext_ack *extack,
 
 bad_disk:
 bad_replay:
+	vss_resync_lun_gone(lun);
 	vss_snap_remove_all(lun);
 	spin_lock(&lun->info_lock);
 	lun->store_closed = true;
@@ -1104,6 +1110,7 @@ static void vss_lun_teardown(struct vss_lun *lun)
 	/* operations begun before @removed was set end first */
 	down_write(&lun->op_sem);
 	up_write(&lun->op_sem);
+	vss_resync_lun_pause(lun);	/* its copies use the LUN device */
 	del_gendisk(lun->disk);
 	/* bio-based: del_gendisk does not wait for our own in-flight writes */
 	wait_event(lun->drain_wq, vss_lun_drained(lun));
@@ -1161,10 +1168,10 @@ int vss_lun_remove(struct vss_lun *lun, struct netlink_ext_ack *extack)
 		NL_SET_ERR_MSG(extack, "LUN is held by a session");
 		return -EBUSY;
 	}
-	if (vss_resync_lun_busy(lun)) {
-		/* the LUN's content depends on the resync's work set */
+	if (vss_resync_blocks_remove(lun)) {
+		/* a revert pauses; a copy onto another device is not kept */
 		mutex_unlock(&vss_luns_lock);
-		NL_SET_ERR_MSG(extack, "a resync of the LUN has not finished");
+		NL_SET_ERR_MSG(extack, "a copy of a snapshot of the LUN onto another device is running");
 		return -EBUSY;
 	}
 	if (!vss_lun_mark_removed(lun)) {

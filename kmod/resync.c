@@ -45,8 +45,19 @@
  * Onto another device: every chunk of S is copied, in ascending order, to
  * a block device opened exclusively, with the same rate control.
  *
- * The work set lives in memory: removing the LUN is refused while it is
- * not empty (see vss_resync_lun_busy()).
+ * Persistence (online revert; Documentation/resync.rst, "Crash and
+ * reboot"): the work set is written to the store as TODO runs and a START
+ * record while the LUN's writes are held, before RecoverSet returns.  A
+ * chunk that leaves the work set (copied, overwritten whole, discarded)
+ * becomes "dirty" (XA_MARK_1 in @todo); a commit flushes the backing
+ * device, then writes the dirty chunks' DONE runs, then erases them
+ * (durable before released).  Commits run every resync_commit_ms, and at
+ * once for what waits on them: a whole-chunk overwrite's completion, and
+ * the completion of a flush or FUA write submitted while chunks were
+ * dirty.  Cancel, failure and completion are STATE records.  Removing the
+ * LUN pauses the revert (vss_resync_lun_pause()); adding it again resumes
+ * it from the store (vss_resync_lun_replayed(), vss_resync_lun_resume()).
+ * Copies onto another device are not persistent.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME "-resync: " fmt
 
@@ -64,11 +75,22 @@
 #include "lun.h"
 #include "resync.h"
 #include "snapshot.h"
+#include "store.h"
 
 #define VSS_RESYNC_COPY_MAX	(1024 * 1024)	/* bytes per copy run */
 #define VSS_RESYNC_PAGES	(VSS_RESYNC_COPY_MAX / PAGE_SIZE)
 #define VSS_RESYNC_INFLIGHT	8		/* runs in flight */
 #define VSS_RESYNC_TRIES	3		/* attempts per copy */
+
+/* @todo marks: copy in flight; done, DONE not durable; being committed */
+#define VSS_TODO_INFLIGHT	XA_MARK_0
+#define VSS_TODO_DIRTY		XA_MARK_1
+#define VSS_TODO_COMMITTING	XA_MARK_2
+
+static unsigned int resync_commit_ms = 1000;
+module_param(resync_commit_ms, uint, 0644);
+MODULE_PARM_DESC(resync_commit_ms,
+		 "Interval of a revert's progress commits, ms (what a crash may redo)");
 
 static unsigned int resync_speed_min_kb = 1000;
 module_param(resync_speed_min_kb, uint, 0644);
@@ -126,6 +148,17 @@ enum vss_resync_kind {
  * @rate: bytes/s of the last full window
  * @last_event: jiffies of the last progress event
  * @fg: foreground bios seen since the dispatcher last looked
+ * @flags: (online) RecoverSet flags, recorded in the store
+ * @unsynced: (online) chunks of @todo not dirty
+ * @dirty: (online) chunks of @todo marked VSS_TODO_DIRTY
+ * @state_dirty: (online) @state changed and is not recorded yet
+ * @cw_next: (online) flush/FUA bios completed, waiting for the next commit
+ * @ow_next: (online) overwrites completed, waiting for the next commit
+ * @commit_mutex: (online) serialises the store records of this revert
+ *	(start, commits, state); taken before @lock
+ * @commit_work: runs a commit: resync_commit_ms after a chunk became
+ *	dirty, at once for what waits on one
+ * @cw_pool: struct vss_resync_cwait for flush/FUA bios
  */
 struct vss_resync {
 	struct list_head node;
@@ -160,6 +193,33 @@ struct vss_resync {
 	u64 rate;
 	unsigned long last_event;
 	atomic_t fg;
+	u32 flags;
+	u64 unsynced;
+	u64 dirty;
+	bool state_dirty;
+	struct list_head cw_next;
+	struct list_head ow_next;
+
+	struct mutex commit_mutex;
+	struct delayed_work commit_work;
+	mempool_t *cw_pool;
+};
+
+/**
+ * struct vss_resync_cwait - a flush or FUA write whose completion waits
+ * for a commit of the chunks dirty when it was submitted
+ * @node: on &vss_resync.cw_next, then on a commit's list
+ * @rs: the resync
+ * @bio: the bio
+ * @end_io: its own completion
+ * @private: its own bi_private
+ */
+struct vss_resync_cwait {
+	struct list_head node;
+	struct vss_resync *rs;
+	struct bio *bio;
+	bio_end_io_t *end_io;
+	void *private;
 };
 
 /**
@@ -200,6 +260,7 @@ struct vss_resync_copy {
 
 static void vss_resync_copy_work(struct work_struct *work);
 static void vss_resync_overwrite_work(struct work_struct *work);
+static void vss_resync_free(struct vss_resync *rs);
 
 /* ---- events: the one place that reports them ---- */
 
@@ -259,7 +320,8 @@ static struct vss_resync_copy *vss_resync_find_copy(struct vss_resync *rs,
 
 static bool vss_resync_unsynced(struct vss_resync *rs, u64 chunk)
 {
-	return !!xa_load(rs->todo, chunk);
+	return xa_load(rs->todo, chunk) &&
+	       !xa_get_mark(rs->todo, chunk, VSS_TODO_DIRTY);
 }
 
 static struct vss_resync_copy *vss_resync_copy_alloc(struct vss_resync *rs,
@@ -338,6 +400,13 @@ static void vss_resync_copy_submit(struct vss_resync_copy *cp, bool write)
 	unsigned int i, len, left;
 	struct bio *bio;
 
+	if (!write && !READ_ONCE(rs->snap->disk)) {
+		/* an invalid target (vss_resync_lun_replayed()): no data */
+		cp->status = BLK_STS_IOERR;
+		cp->tries = VSS_RESYNC_TRIES;
+		queue_work(vss_resync_wq, &cp->work);
+		return;
+	}
 	left = vss_resync_chunk_bytes(rs, cp->first, cp->nr);
 	if (!write)
 		bdev = rs->snap->disk->part0;
@@ -366,10 +435,19 @@ static void vss_resync_chunks_done_locked(struct vss_resync *rs, u64 first,
 	u64 c, bytes = 0;
 
 	if (rs->online) {
-		for (c = first; c < first + nr; c++)
-			if (xa_erase(rs->todo, c))
-				bytes += vss_resync_chunk_bytes(rs, c, 1);
-		rs->routing = !xa_empty(rs->todo);
+		/* dirty until a commit made them durable (see the top) */
+		for (c = first; c < first + nr; c++) {
+			xa_clear_mark(rs->todo, c, VSS_TODO_INFLIGHT);
+			if (!vss_resync_unsynced(rs, c))
+				continue;
+			xa_set_mark(rs->todo, c, VSS_TODO_DIRTY);
+			rs->unsynced--;
+			/* committed one interval after the first became dirty */
+			if (!rs->dirty++)
+				queue_delayed_work(vss_resync_wq, &rs->commit_work,
+					msecs_to_jiffies(resync_commit_ms));
+			bytes += vss_resync_chunk_bytes(rs, c, 1);
+		}
 	} else {
 		bytes = vss_resync_chunk_bytes(rs, first, nr);
 	}
@@ -417,6 +495,7 @@ static void vss_resync_finish_copy(struct vss_resync_copy *cp, bool ok)
 		if (rs->state == VSS_RESYNC_RUNNING) {
 			rs->state = VSS_RESYNC_FAILED;
 			rs->error = EIO;
+			rs->state_dirty = rs->online;
 			failed = true;
 		}
 	}
@@ -430,6 +509,8 @@ static void vss_resync_finish_copy(struct vss_resync_copy *cp, bool ok)
 		       rs->lun->name, &rs->snap->ps.id, rs->dest_name,
 		       cp->first, cp->nr);
 		vss_resync_report(rs, VSS_EV_RESYNC_FAILED);
+		if (rs->online)	/* record the failure */
+			mod_delayed_work(vss_resync_wq, &rs->commit_work, 0);
 	}
 	vss_resync_release(&waiters, ok ? BLK_STS_OK : BLK_STS_IOERR);
 	vss_resync_copy_free(cp);
@@ -496,14 +577,219 @@ static void vss_resync_overwrite_work(struct work_struct *work)
 	bio_list_merge(&waiters, &cp->waiters);
 	if (!--rs->inflight)
 		wake_up(&rs->idle_wq);
+	if (!cp->status) {
+		/* completed once its chunks' DONE records are durable */
+		list_add_tail(&cp->node, &rs->ow_next);
+		bio = NULL;
+	}
 	spin_unlock_irq(&rs->lock);
 
-	bio->bi_end_io = cp->end_io;
-	bio->bi_private = cp->private;
-	bio_endio(bio);
+	if (bio) {
+		bio->bi_end_io = cp->end_io;
+		bio->bi_private = cp->private;
+		bio_endio(bio);
+		vss_resync_copy_free(cp);
+	} else {
+		mod_delayed_work(vss_resync_wq, &rs->commit_work, 0);
+	}
 	vss_resync_release(&waiters, BLK_STS_OK);
-	vss_resync_copy_free(cp);
 	mod_delayed_work(vss_resync_wq, &rs->kick, 0);
+}
+
+/* ---- progress commits (online revert) ---- */
+
+/* Completes a flush or FUA write, or an overwrite, after its commit. */
+static void vss_resync_cw_end(struct list_head *cw, struct list_head *ow,
+			      int err)
+{
+	struct vss_resync_cwait *w, *wt;
+	struct vss_resync_copy *cp, *ct;
+	struct bio *bio;
+
+	list_for_each_entry_safe(w, wt, cw, node) {
+		bio = w->bio;
+		bio->bi_end_io = w->end_io;
+		bio->bi_private = w->private;
+		if (err && !bio->bi_status)
+			bio->bi_status = BLK_STS_IOERR;
+		list_del(&w->node);
+		mempool_free(w, w->rs->cw_pool);
+		bio_endio(bio);
+	}
+	list_for_each_entry_safe(cp, ct, ow, node) {
+		bio = cp->bio;
+		bio->bi_end_io = cp->end_io;
+		bio->bi_private = cp->private;
+		if (err && !bio->bi_status)
+			bio->bi_status = BLK_STS_IOERR;
+		list_del(&cp->node);
+		vss_resync_copy_free(cp);
+		bio_endio(bio);
+	}
+}
+
+/**
+ * vss_resync_commit() - make the revert's progress durable
+ * @rs: an online revert
+ * @final: 0, or VSS_RESYNC_DONE to record the end (nothing unsynced)
+ *
+ * Flushes the backing device, so the data of every dirty chunk is
+ * durable, then writes their DONE runs and the state if it changed; only
+ * then are they erased from the work set and what waited for them
+ * completed.  A failure leaves them dirty (tried again next time), fails
+ * the waiters and the revert.
+ *
+ * Context: process, under @rs->commit_mutex; sleeps.
+ * Return: 0 or a negative errno.
+ */
+static int vss_resync_commit(struct vss_resync *rs, u32 final)
+{
+	struct vss_lun *lun = rs->lun;
+	struct vss_store_resync x = {};
+	struct vss_store_run *runs = NULL;
+	unsigned int noio;
+	LIST_HEAD(cw);
+	LIST_HEAD(ow);
+	unsigned long idx;
+	u64 n = 0, nr = 0;
+	bool state, more, later, failed = false;
+	void *e;
+	int ret = 0;
+
+	lockdep_assert_held(&rs->commit_mutex);
+	spin_lock_irq(&rs->lock);
+	list_splice_init(&rs->cw_next, &cw);
+	list_splice_init(&rs->ow_next, &ow);
+	xa_for_each_marked(rs->todo, idx, e, VSS_TODO_DIRTY) {
+		xa_set_mark(rs->todo, idx, VSS_TODO_COMMITTING);
+		n++;
+	}
+	state = rs->state_dirty || final;
+	rs->state_dirty = false;
+	x.slot = rs->snap->ps.slot;
+	x.state = final ? final : rs->state;
+	x.error = rs->error;
+	spin_unlock_irq(&rs->lock);
+
+	noio = memalloc_noio_save();
+	if (n) {
+		runs = kvmalloc_array(n, sizeof(*runs), GFP_KERNEL);
+		if (!runs) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		/* the marks are ours: @todo is replaced only under the mutex */
+		xa_for_each_marked(rs->todo, idx, e, VSS_TODO_COMMITTING) {
+			if (nr && runs[nr - 1].first + runs[nr - 1].nr == idx)
+				runs[nr - 1].nr++;
+			else
+				runs[nr++] = (struct vss_store_run){ idx, 1 };
+		}
+		/* durable before released: the data first */
+		ret = blkdev_issue_flush(lun->backing.bdev);
+	}
+	if (!ret && (n || state))
+		ret = vss_store_resync_done(lun->store, x.slot, runs, nr,
+					    state ? &x : NULL);
+out:
+	memalloc_noio_restore(noio);
+	kvfree(runs);
+
+	spin_lock_irq(&rs->lock);
+	xa_for_each_marked(rs->todo, idx, e, VSS_TODO_COMMITTING) {
+		if (ret) {
+			xa_clear_mark(rs->todo, idx, VSS_TODO_COMMITTING);
+			continue;
+		}
+		xa_erase(rs->todo, idx);
+		rs->dirty--;
+	}
+	if (ret) {
+		rs->state_dirty |= state && !final;
+		if (rs->state == VSS_RESYNC_RUNNING) {
+			rs->state = VSS_RESYNC_FAILED;
+			rs->error = -ret;
+			failed = true;
+		}
+	}
+	more = !list_empty(&rs->cw_next) || !list_empty(&rs->ow_next);
+	/* dirtied meanwhile: one interval from now */
+	later = !ret && rs->dirty;
+	spin_unlock_irq(&rs->lock);
+	if (ret)
+		pr_err("%s: cannot record the revert's progress (%d): revert failed\n",
+		       lun->name, ret);
+	if (failed)
+		vss_resync_report(rs, VSS_EV_RESYNC_FAILED);
+	vss_resync_cw_end(&cw, &ow, ret);
+	if (more)
+		mod_delayed_work(vss_resync_wq, &rs->commit_work, 0);
+	else if (later)
+		queue_delayed_work(vss_resync_wq, &rs->commit_work,
+				   msecs_to_jiffies(resync_commit_ms));
+	return ret;
+}
+
+static void vss_resync_commit_work(struct work_struct *work)
+{
+	struct vss_resync *rs = container_of(to_delayed_work(work),
+					     struct vss_resync, commit_work);
+
+	mutex_lock(&rs->commit_mutex);
+	vss_resync_commit(rs, 0);
+	mutex_unlock(&rs->commit_mutex);
+}
+
+static void vss_resync_cw_endio(struct bio *bio)
+{
+	struct vss_resync_cwait *w = bio->bi_private;
+	struct vss_resync *rs = w->rs;
+	unsigned long flags;
+
+	/* any context: only queue it for the next commit */
+	spin_lock_irqsave(&rs->lock, flags);
+	list_add_tail(&w->node, &rs->cw_next);
+	spin_unlock_irqrestore(&rs->lock, flags);
+	mod_delayed_work(vss_resync_wq, &rs->commit_work, 0);
+}
+
+/**
+ * vss_resync_flush_bio() - hold back the completion of a flush or FUA
+ * write until the revert's dirty chunks are recorded done
+ * @lun: the LUN
+ * @bio: a bio of the LUN device, not submitted yet
+ *
+ * A write that the flush makes durable may lie in a chunk whose copy (or
+ * whole overwrite) is done but not recorded: after a crash the chunk
+ * would be copied again from the snapshot over that write.  So such a
+ * flush (or FUA write) completes only after a commit that started after
+ * it completed: by then every chunk dirty at its submission is recorded.
+ *
+ * Context: submit_bio of the LUN device.
+ */
+void vss_resync_flush_bio(struct vss_lun *lun, struct bio *bio)
+{
+	/* as vss_resync_of(): pairs with the release that publishes it */
+	struct vss_resync *rs = smp_load_acquire(&lun->resync);
+	struct vss_resync_cwait *w;
+	bool need;
+
+	if (!rs || !READ_ONCE(rs->routing) ||
+	    !(bio->bi_opf & (REQ_PREFLUSH | REQ_FUA)) ||
+	    bio->bi_end_io == vss_resync_cw_endio)
+		return;
+	spin_lock_irq(&rs->lock);
+	need = rs->routing && rs->dirty;
+	spin_unlock_irq(&rs->lock);
+	if (!need)
+		return;
+	w = mempool_alloc(rs->cw_pool, GFP_NOIO);
+	w->rs = rs;
+	w->bio = bio;
+	w->end_io = bio->bi_end_io;
+	w->private = bio->bi_private;
+	bio->bi_end_io = vss_resync_cw_endio;
+	bio->bi_private = w;
 }
 
 /* ---- the dispatcher ---- */
@@ -543,7 +829,8 @@ static bool vss_resync_next_run(struct vss_resync *rs, u64 *first, u64 *nr)
 			rs->next = 0;
 			continue;
 		}
-		if (xa_get_mark(rs->todo, idx, XA_MARK_0)) {
+		if (xa_get_mark(rs->todo, idx, VSS_TODO_INFLIGHT) ||
+		    xa_get_mark(rs->todo, idx, VSS_TODO_DIRTY)) {
 			rs->next = idx + 1;
 			continue;
 		}
@@ -606,6 +893,37 @@ static void vss_resync_close_dest(struct vss_resync *rs)
 	}
 }
 
+/*
+ * Nothing unsynced, nothing in flight: record the end, then stop routing.
+ * Until then the target snapshot stays pinned (a delete of it must never
+ * precede the DONE records in the log).  True if it ended.
+ */
+static bool vss_resync_end_online(struct vss_resync *rs)
+{
+	bool end;
+	int ret;
+
+	mutex_lock(&rs->commit_mutex);
+	spin_lock_irq(&rs->lock);
+	end = rs->state == VSS_RESYNC_RUNNING && !rs->quiesce &&
+	      !rs->inflight && !rs->unsynced;
+	spin_unlock_irq(&rs->lock);
+	if (!end) {
+		mutex_unlock(&rs->commit_mutex);
+		return false;
+	}
+	ret = vss_resync_commit(rs, VSS_RESYNC_DONE);
+	spin_lock_irq(&rs->lock);
+	if (!ret && rs->state == VSS_RESYNC_RUNNING && !rs->unsynced &&
+	    !rs->dirty)
+		vss_resync_complete_locked(rs);
+	else
+		end = false;
+	spin_unlock_irq(&rs->lock);
+	mutex_unlock(&rs->commit_mutex);
+	return end;
+}
+
 static void vss_resync_dispatch(struct work_struct *work)
 {
 	struct vss_resync *rs = container_of(to_delayed_work(work),
@@ -614,7 +932,7 @@ static void vss_resync_dispatch(struct work_struct *work)
 	struct vss_resync_copy *cp;
 	unsigned long delay = 0;
 	unsigned int limit;
-	bool done = false, progress = false;
+	bool done = false, progress = false, ending = false;
 	u64 first, nr;
 
 	for (;;) {
@@ -639,11 +957,11 @@ static void vss_resync_dispatch(struct work_struct *work)
 			break;
 		}
 		if (!vss_resync_next_run(rs, &first, &nr)) {
-			if (!rs->inflight && (!rs->online ||
-					      xa_empty(rs->todo))) {
+			if (!rs->inflight && !rs->online) {
 				vss_resync_complete_locked(rs);
 				done = true;
 			}
+			ending = rs->online && !rs->inflight && !rs->unsynced;
 			spin_unlock_irq(&rs->lock);
 			break;
 		}
@@ -676,6 +994,8 @@ static void vss_resync_dispatch(struct work_struct *work)
 		vss_resync_copy_submit(cp, false);
 	}
 
+	if (ending)
+		done = vss_resync_end_online(rs);
 	if (done) {
 		if (!rs->online)
 			vss_resync_close_dest(rs);
@@ -742,8 +1062,8 @@ struct block_device *vss_resync_read_route(struct vss_lun *lun,
 	for (n = 1; first + n <= last; n++)
 		if (vss_resync_unsynced(rs, first + n) != unsynced)
 			break;
-	if (unsynced)
-		bdev = rs->snap->disk->part0;
+	if (unsynced)	/* no device: an invalid target (lun_replayed) */
+		bdev = rs->snap->disk ? rs->snap->disk->part0 : NULL;
 	spin_unlock_irq(&rs->lock);
 
 	len = vss_chunk_to_sector(lun, first + n) - b->bi_iter.bi_sector;
@@ -796,6 +1116,7 @@ bool vss_resync_write_bio(struct vss_lun *lun, struct bio *bio)
 	    bio->bi_end_io == vss_resync_overwrite_endio)
 		return false;
 	atomic_inc(&rs->fg);
+	vss_resync_flush_bio(lun, bio);
 	first = vss_sector_to_chunk(lun, bio->bi_iter.bi_sector);
 	last = vss_sector_to_chunk(lun, bio_end_sector(bio) - 1);
 again:
@@ -967,6 +1288,28 @@ static struct vss_resync *vss_resync_alloc(struct vss_lun *lun)
 	init_waitqueue_head(&rs->idle_wq);
 	bio_list_init(&rs->quiesced);
 	INIT_DELAYED_WORK(&rs->kick, vss_resync_dispatch);
+	INIT_LIST_HEAD(&rs->cw_next);
+	INIT_LIST_HEAD(&rs->ow_next);
+	mutex_init(&rs->commit_mutex);
+	INIT_DELAYED_WORK(&rs->commit_work, vss_resync_commit_work);
+	return rs;
+}
+
+/* An online revert of @lun: the pool its flush waits come from. */
+static struct vss_resync *vss_resync_alloc_online(struct vss_lun *lun)
+{
+	struct vss_resync *rs = vss_resync_alloc(lun);
+
+	if (!rs)
+		return NULL;
+	rs->cw_pool = mempool_create_kmalloc_pool(16,
+					sizeof(struct vss_resync_cwait));
+	if (!rs->cw_pool) {
+		vss_resync_free(rs);
+		return NULL;
+	}
+	snprintf(rs->dest_name, sizeof(rs->dest_name), "vss-%s", lun->name);
+	rs->online = true;
 	return rs;
 }
 
@@ -974,6 +1317,8 @@ static struct vss_resync *vss_resync_alloc(struct vss_lun *lun)
 static void vss_resync_free(struct vss_resync *rs)
 {
 	cancel_delayed_work_sync(&rs->kick);
+	cancel_delayed_work_sync(&rs->commit_work);
+	mempool_destroy(rs->cw_pool);
 	xa_destroy(rs->todo);
 	kfree(rs->todo);
 	if (rs->dest.bdev)
@@ -1008,39 +1353,77 @@ static void vss_resync_reset_locked(struct vss_resync *rs,
 }
 
 /*
- * Revert @lun to @snap online.  The work set is built and published while
- * the LUN's writes are held, so no write lands between the two.
+ * Runs of the work set @todo, for its START record; *@n receives how
+ * many, the return value is a kvmalloc'ed array (NULL if empty or no
+ * memory: *@n then says which).
+ */
+static struct vss_store_run *vss_resync_runs(struct xarray *todo, u64 *n,
+					     u64 *chunks)
+{
+	struct vss_store_run *runs;
+	unsigned long idx;
+	u64 cnt = 0, nr = 0;
+	void *e;
+
+	xa_for_each(todo, idx, e)
+		cnt++;
+	*chunks = cnt;
+	*n = 0;
+	if (!cnt)
+		return NULL;
+	runs = kvmalloc_array(cnt, sizeof(*runs), GFP_KERNEL);
+	if (!runs) {
+		*n = cnt;
+		return NULL;
+	}
+	xa_for_each(todo, idx, e) {
+		if (nr && runs[nr - 1].first + runs[nr - 1].nr == idx)
+			runs[nr - 1].nr++;
+		else
+			runs[nr++] = (struct vss_store_run){ idx, 1 };
+	}
+	*n = nr;
+	return runs;
+}
+
+/*
+ * Revert @lun to @snap online.  The work set is built, recorded in the
+ * store and published while the LUN's writes are held, so no write lands
+ * between the three and a crash after RecoverSet returned finds it.
  */
 static int vss_resync_start_online(struct vss_lun *lun,
-				   struct vss_snapshot *snap, u64 smin,
-				   u64 smax, const uuid_t *sid,
+				   struct vss_snapshot *snap, u32 flags,
+				   u64 smin, u64 smax, const uuid_t *sid,
 				   struct netlink_ext_ack *extack)
 {
 	struct vss_resync *rs = vss_resync_of(lun), *fresh = NULL;
 	struct vss_snapshot *old = NULL;
+	struct vss_store_resync x = {};
+	struct vss_store_run *runs;
 	struct bio_list quiesced;
 	struct xarray *todo;
 	unsigned int noio;
 	unsigned long idx;
+	u64 nr, nruns, chunks;
 	void *e;
-	u64 nr;
 	int ret;
 
 	bio_list_init(&quiesced);
 	if (!rs) {
-		fresh = vss_resync_alloc(lun);
+		fresh = vss_resync_alloc_online(lun);
 		if (!fresh)
 			return -ENOMEM;
 		rs = fresh;
-		snprintf(rs->dest_name, sizeof(rs->dest_name), "vss-%s",
-			 lun->name);
-		rs->online = true;
+		mutex_lock(&rs->commit_mutex);
 	} else {
 		/* stop the old revert's copies; writes needing one wait */
 		spin_lock_irq(&rs->lock);
 		rs->quiesce = true;
 		spin_unlock_irq(&rs->lock);
 		wait_event(rs->idle_wq, !READ_ONCE(rs->inflight));
+		/* its progress first: what waits on it is released */
+		mutex_lock(&rs->commit_mutex);
+		vss_resync_commit(rs, 0);
 	}
 
 	todo = kmalloc(sizeof(*todo), GFP_KERNEL);
@@ -1058,8 +1441,8 @@ static int vss_resync_start_online(struct vss_lun *lun,
 	/* the work set: every chunk changed since @snap */
 	noio = memalloc_noio_save();
 	ret = vss_snapshot_changes(snap, 0, vss_resync_todo_add, todo);
-	memalloc_noio_restore(noio);
 	if (ret) {
+		memalloc_noio_restore(noio);
 		vss_lun_release(lun);
 		NL_SET_ERR_MSG(extack, "cannot read the snapshot's maps");
 		vss_set_hresult(extack, VSS_E_PROVIDER_VETO);
@@ -1068,24 +1451,49 @@ static int vss_resync_start_online(struct vss_lun *lun,
 	nr = 0;
 	xa_for_each(todo, idx, e)
 		nr += vss_resync_chunk_bytes(rs, idx, 1);
+	/* durable before the LUN reads as @snap */
+	runs = vss_resync_runs(todo, &nruns, &chunks);
+	x = (struct vss_store_resync){
+		.slot = snap->ps.slot, .flags = flags,
+		.state = VSS_RESYNC_RUNNING, .runs = nruns, .chunks = chunks,
+		.total_bytes = nr, .started_ns = ktime_get_real_ns(),
+		.speed_min = vss_resync_speed(smin, resync_speed_min_kb),
+		.speed_max = vss_resync_speed(smax, resync_speed_max_kb),
+	};
+	ret = (nruns && !runs) ? -ENOMEM :
+	      vss_store_resync_start(lun->store, &x, runs, nruns);
+	memalloc_noio_restore(noio);
+	kvfree(runs);
+	if (ret) {
+		vss_lun_release(lun);
+		NL_SET_ERR_MSG(extack, "cannot record the resync in the LUN's store");
+		vss_set_hresult(extack, VSS_E_PROVIDER_VETO);
+		goto out_free_todo;
+	}
 	vss_snap_get(snap);
 	spin_lock_irq(&rs->lock);
 	old = rs->snap;
 	swap(todo, rs->todo);
 	vss_resync_reset_locked(rs, snap, smin, smax);
+	rs->flags = flags;
 	rs->total_bytes = nr;
-	rs->routing = !xa_empty(rs->todo);
+	rs->unsynced = chunks;
+	rs->dirty = 0;
+	rs->state_dirty = false;
+	/* until the end is recorded (vss_resync_end_online()) */
+	rs->routing = true;
 	rs->quiesce = false;
 	bio_list_merge(&quiesced, &rs->quiesced);
 	bio_list_init(&rs->quiesced);
 	rs->has_session = !!sid;
 	if (sid)
 		uuid_copy(&rs->session_id, sid);
-	rs->started_ns = ktime_get_real_ns();
+	rs->started_ns = x.started_ns;
 	spin_unlock_irq(&rs->lock);
 	if (fresh) /* pairs with vss_resync_of(): hooks see it initialised */
 		smp_store_release(&lun->resync, rs);
 	vss_lun_release(lun);
+	mutex_unlock(&rs->commit_mutex);
 
 	mutex_lock(&vss_resyncs_lock);
 	if (fresh) {
@@ -1102,12 +1510,14 @@ static int vss_resync_start_online(struct vss_lun *lun,
 	vss_resync_report(rs, VSS_EV_RESYNC_STARTED);
 	vss_resync_release(&quiesced, BLK_STS_OK);
 	mod_delayed_work(vss_resync_wq, &rs->kick, 0);
+	mod_delayed_work(vss_resync_wq, &rs->commit_work, 0);
 	return 0;
 
 out_free_todo:
 	xa_destroy(todo);
 	kfree(todo);
 out_unquiesce:
+	mutex_unlock(&rs->commit_mutex);
 	if (fresh) {
 		vss_resync_free(fresh);
 		return ret;
@@ -1120,6 +1530,7 @@ out_unquiesce:
 	vss_resync_release(&quiesced, BLK_STS_OK);
 	return ret;
 }
+
 
 /* Is @devt the backing or store device (or a part of it) of a LUN? */
 static bool vss_resync_under_lun(dev_t devt)
@@ -1419,7 +1830,8 @@ int vss_resync_start(struct vss_resync_member *m, unsigned int nr, u32 flags,
 	for (i = 0; i < nr; i++) {
 		if (p[i].online)
 			ret = vss_resync_start_online(p[i].lun, p[i].snap,
-						      speed_min, speed_max,
+						      flags, speed_min,
+						      speed_max,
 						      session_id, extack);
 		else
 			ret = vss_resync_start_copy(&p[i], &m[i], speed_min,
@@ -1519,12 +1931,21 @@ int vss_resync_cancel(const char *dest, struct netlink_ext_ack *extack)
 		vss_set_hresult(extack, VSS_E_OBJECT_NOT_FOUND);
 		return -ENOENT;
 	}
+	if (rs->online)	/* the state record and the end are ordered */
+		mutex_lock(&rs->commit_mutex);
 	spin_lock_irq(&rs->lock);
 	if (rs->state == VSS_RESYNC_RUNNING) {
 		rs->state = VSS_RESYNC_CANCELLED;
+		rs->state_dirty = rs->online;
 		cancelled = true;
 	}
 	spin_unlock_irq(&rs->lock);
+	if (rs->online) {
+		/* durable on return: the work set stays, routed (see top) */
+		if (cancelled)
+			vss_resync_commit(rs, 0);
+		mutex_unlock(&rs->commit_mutex);
+	}
 	if (cancelled) {
 		wait_event(rs->idle_wq, !READ_ONCE(rs->inflight) ||
 			   rs->online);
@@ -1596,19 +2017,241 @@ void vss_resync_lun_gone(struct vss_lun *lun)
 		if (rs->lun != lun)
 			continue;
 		spin_lock_irq(&rs->lock);
+		/* in memory only: the store keeps a revert's state */
 		if (rs->state == VSS_RESYNC_RUNNING)
 			rs->state = VSS_RESYNC_CANCELLED;
+		rs->state_dirty = false;
 		spin_unlock_irq(&rs->lock);
 		list_move(&rs->node, &gone);
 	}
 	mutex_unlock(&vss_resyncs_lock);
 	list_for_each_entry_safe(rs, tmp, &gone, node) {
 		wait_event(rs->idle_wq, !READ_ONCE(rs->inflight));
+		if (rs->online && lun->store) {
+			/* what is done is recorded; nothing waits any more */
+			cancel_delayed_work_sync(&rs->commit_work);
+			mutex_lock(&rs->commit_mutex);
+			vss_resync_commit(rs, 0);
+			mutex_unlock(&rs->commit_mutex);
+		}
 		list_del(&rs->node);
 		if (rs->online) /* no I/O any more; pairs with vss_resync_of() */
 			smp_store_release(&lun->resync, NULL);
 		vss_resync_free(rs);
 	}
+}
+
+/**
+ * vss_resync_lun_pause() - stop a LUN's revert before the LUN goes away
+ * @lun: the LUN being removed; its device is no longer open
+ *
+ * The background copies stop, those in flight finish, and the progress is
+ * committed, so re-adding the LUN resumes where this one stopped (the
+ * store keeps the revert running).  Before del_gendisk(): the copies
+ * write through the LUN device.
+ *
+ * Context: process, sleeps.
+ */
+void vss_resync_lun_pause(struct vss_lun *lun)
+{
+	struct vss_resync *rs = vss_resync_of(lun);
+
+	if (!rs)
+		return;
+	spin_lock_irq(&rs->lock);
+	rs->quiesce = true;
+	spin_unlock_irq(&rs->lock);
+	cancel_delayed_work_sync(&rs->kick);
+	wait_event(rs->idle_wq, !READ_ONCE(rs->inflight));
+	mutex_lock(&rs->commit_mutex);
+	vss_resync_commit(rs, 0);
+	mutex_unlock(&rs->commit_mutex);
+	if (READ_ONCE(rs->state) == VSS_RESYNC_RUNNING)
+		pr_info("%s: revert to snapshot %pUb paused, %llu of %llu bytes done\n",
+			lun->name, &rs->snap->ps.id, rs->done_bytes,
+			rs->total_bytes);
+}
+
+/**
+ * vss_resync_blocks_remove() - must removing the LUN wait for a resync?
+ * @lun: the LUN
+ *
+ * A revert of the LUN does not (it is paused and resumes when the LUN is
+ * added again); a copy of one of its snapshots onto another device does.
+ *
+ * Context: process.
+ * Return: true while such a copy runs.
+ */
+bool vss_resync_blocks_remove(struct vss_lun *lun)
+{
+	struct vss_resync *rs;
+	bool busy = false;
+
+	mutex_lock(&vss_resyncs_lock);
+	list_for_each_entry(rs, &vss_resyncs, node)
+		if (rs->lun == lun && !rs->online &&
+		    READ_ONCE(rs->state) == VSS_RESYNC_RUNNING)
+			busy = true;
+	mutex_unlock(&vss_resyncs_lock);
+	return busy;
+}
+
+/**
+ * vss_resync_lun_replayed() - bring back the revert the store records
+ * @lun: the LUN being added, its store replayed, no device yet
+ * @extack: reason of a refusal
+ *
+ * From here the LUN routes I/O for the revert, so its device, once added,
+ * reads as the target snapshot at once; the copies resume in
+ * vss_resync_lun_resume().  Called before the snapshots' replay is
+ * finished, so a checkpoint then carries the revert over.
+ *
+ * Context: process, LUN add.
+ * Return: 0, -EUCLEAN (the store names a snapshot that is not there),
+ * -ENOMEM.
+ */
+int vss_resync_lun_replayed(struct vss_lun *lun, struct netlink_ext_ack *extack)
+{
+	struct vss_store_resync x;
+	struct vss_snapshot *snap;
+	struct vss_resync *rs;
+	struct xarray *work;
+	unsigned long idx;
+	u64 left = 0, n = 0;
+	void *e;
+
+	if (vss_store_resync_take(lun->store, &x, &work))
+		return 0;
+	snap = x.slot < VSS_MAX_SNAPSHOTS ? lun->slot_snap[x.slot] : NULL;
+	if (!snap) {
+		xa_destroy(work);
+		kfree(work);
+		NL_SET_ERR_MSG(extack, "store metadata corrupt: the resync's snapshot is missing");
+		return -EUCLEAN;
+	}
+	rs = vss_resync_alloc_online(lun);
+	if (!rs) {
+		xa_destroy(work);
+		kfree(work);
+		return -ENOMEM;
+	}
+	xa_for_each(work, idx, e) {
+		if (idx >= lun->nr_chunks) {
+			xa_destroy(work);
+			kfree(work);
+			vss_resync_free(rs);
+			NL_SET_ERR_MSG(extack, "store metadata corrupt: resync chunk beyond the LUN");
+			return -EUCLEAN;
+		}
+		left += vss_resync_chunk_bytes(rs, idx, 1);
+		n++;
+	}
+	xa_destroy(rs->todo);
+	kfree(rs->todo);
+	rs->todo = work;
+	vss_snap_get(snap);
+	spin_lock_irq(&rs->lock);
+	vss_resync_reset_locked(rs, snap, x.speed_min, x.speed_max);
+	rs->state = x.state;
+	rs->error = x.error;
+	rs->flags = x.flags;
+	rs->total_bytes = max(x.total_bytes, left);
+	rs->done_bytes = rs->total_bytes - left;
+	rs->unsynced = n;
+	rs->routing = true;
+	if (snap->state != VSS_SNAP_READY && rs->state == VSS_RESYNC_RUNNING) {
+		/* the target lost its data (store overflow): nothing to copy */
+		rs->state = VSS_RESYNC_FAILED;
+		rs->error = ENODATA;
+		rs->state_dirty = true;
+	}
+	spin_unlock_irq(&rs->lock);
+	rs->started_ns = x.started_ns;
+	/* pairs with vss_resync_of(): hooks see it initialised */
+	smp_store_release(&lun->resync, rs);
+	mutex_lock(&vss_resyncs_lock);
+	rs->serial = ++vss_resync_serial;
+	list_add_tail(&rs->node, &vss_resyncs);
+	mutex_unlock(&vss_resyncs_lock);
+	pr_info("%s: revert to snapshot %pUb found in the store (%s): %llu of %llu bytes left\n",
+		lun->name, &snap->ps.id,
+		x.state == VSS_RESYNC_RUNNING ? "resuming" :
+		x.state == VSS_RESYNC_FAILED ? "failed" : "cancelled",
+		left, rs->total_bytes);
+	return 0;
+}
+
+/**
+ * vss_resync_lun_resume() - restart a replayed revert's copies
+ * @lun: the LUN, its device just added
+ *
+ * Context: process, LUN add.
+ */
+void vss_resync_lun_resume(struct vss_lun *lun)
+{
+	struct vss_resync *rs = vss_resync_of(lun);
+
+	if (!rs)
+		return;
+	vss_resync_report(rs, VSS_EV_RESYNC_STARTED);
+	mod_delayed_work(vss_resync_wq, &rs->kick, 0);
+}
+
+/**
+ * vss_resync_cp_enumerate() - emit the LUN's revert into a checkpoint
+ * @lun: the LUN
+ * @st: its store, in vss_store_checkpoint()
+ *
+ * Every chunk still in the work set is emitted, dirty ones included (their
+ * DONE records are not written yet: a commit waits for the checkpoint),
+ * then the revert.  Nothing when there is no revert or it is done.
+ *
+ * Context: the enumerate callback of a checkpoint.
+ * Return: 0 or the store's error.
+ */
+int vss_resync_cp_enumerate(struct vss_lun *lun, struct vss_store *st)
+{
+	struct vss_resync *rs = vss_resync_of(lun);
+	struct vss_store_resync x = {};
+	unsigned long idx;
+	u64 first = 0, nr = 0;
+	void *e;
+	int ret;
+
+	if (!rs)
+		return 0;
+	spin_lock_irq(&rs->lock);
+	if (!rs->routing) {
+		spin_unlock_irq(&rs->lock);
+		return 0;
+	}
+	x = (struct vss_store_resync){
+		.slot = rs->snap->ps.slot, .flags = rs->flags,
+		.state = rs->state, .error = rs->error,
+		.total_bytes = rs->total_bytes, .started_ns = rs->started_ns,
+		.speed_min = rs->speed_min, .speed_max = rs->speed_max,
+	};
+	spin_unlock_irq(&rs->lock);
+	/* entries leave only after a commit, which waits for us */
+	xa_for_each(rs->todo, idx, e) {
+		if (nr && first + nr == idx) {
+			nr++;
+			continue;
+		}
+		if (nr) {
+			ret = vss_store_cp_resync_run(st, x.slot, first, nr);
+			if (ret)
+				return ret;
+		}
+		first = idx;
+		nr = 1;
+	}
+	if (nr) {
+		ret = vss_store_cp_resync_run(st, x.slot, first, nr);
+		if (ret)
+			return ret;
+	}
+	return vss_store_cp_resync(st, &x);
 }
 
 /**

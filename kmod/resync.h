@@ -19,6 +19,7 @@ struct block_device;
 struct vss_snapshot;
 struct vss_lun;
 struct vss_resync;
+struct vss_store;
 
 /* resync-start flags (VSS's RecoverSet flags) */
 #define VSS_RESYNC_F_REVERT_IDENTITY_ALL	0x100
@@ -93,6 +94,13 @@ bool vss_resync_write_bio(struct vss_lun *lun, struct bio *bio);
 bool vss_resync_lun_busy(struct vss_lun *lun);
 bool vss_resync_pins(struct vss_snapshot *snap);
 void vss_resync_lun_gone(struct vss_lun *lun);
+void vss_resync_flush_bio(struct vss_lun *lun, struct bio *bio);
+void vss_resync_lun_pause(struct vss_lun *lun);
+bool vss_resync_blocks_remove(struct vss_lun *lun);
+int vss_resync_lun_replayed(struct vss_lun *lun,
+			    struct netlink_ext_ack *extack);
+void vss_resync_lun_resume(struct vss_lun *lun);
+int vss_resync_cp_enumerate(struct vss_lun *lun, struct vss_store *st);
 
 int vss_resync_init(void);
 void vss_resync_exit(void);

@@ -1692,6 +1692,9 @@ static int vss_snap_enumerate(void *arg, struct vss_store *st)
 				return ret;
 		}
 	}
+	ret = vss_resync_cp_enumerate(lun, st);	/* after the snapshots */
+	if (ret)
+		return ret;
 	if (READ_ONCE(test_checkpoint_delay_ms))
 		msleep_interruptible(READ_ONCE(test_checkpoint_delay_ms));
 	return 0;

@@ -297,6 +297,10 @@ struct vss_log {
  *	context not ours (interrupt, another driver's thread); never waits
  *	for the log lock; also runs @region_work
  * @end_work: runs that completion
+ * @rsx: the revert the replay found (valid while @rsx_work is set)
+ * @rsx_work: its work set, until vss_store_resync_take(); replay only
+ * @cp_rs_runs: resync runs emitted into @cp; under cp_lock
+ * @cp_rs_chunks: chunks in them; under cp_lock
  */
 struct vss_store {
 	struct block_device *bdev;
@@ -357,6 +361,11 @@ struct vss_store {
 	struct bio_vec log_bvec;
 	struct workqueue_struct *end_wq;
 	struct work_struct end_work;
+
+	struct vss_store_resync rsx;
+	struct xarray *rsx_work;
+	u64 cp_rs_runs;
+	u64 cp_rs_chunks;
 };
 
 /* ---------------------------------------------------------------- I/O */
@@ -823,9 +832,53 @@ static u16 vss_rec_size(u8 type)
 	case VSS_REC_DELETE:
 	case VSS_REC_INVALIDATE:
 	case VSS_REC_BREAK:
+	case VSS_REC_RESYNC_ABORT:
 		return sizeof(struct vss_rec_hdr);
+	case VSS_REC_RESYNC_TODO:
+	case VSS_REC_RESYNC_DONE:
+		return sizeof(struct vss_rec_resync_run);
+	case VSS_REC_RESYNC_START:
+		return sizeof(struct vss_rec_resync_start);
+	case VSS_REC_RESYNC_STATE:
+		return sizeof(struct vss_rec_resync_state);
 	}
 	return 0;
+}
+
+/* The resync records (run: first/nr in lun_chunk/store_chunk). */
+static void vss_log_append_resync(u8 *p, const struct vss_store_rec *r)
+{
+	const struct vss_store_resync *x = r->resync;
+
+	switch (r->type) {
+	case VSS_REC_RESYNC_TODO:
+	case VSS_REC_RESYNC_DONE: {
+		struct vss_rec_resync_run *e = (void *)p;
+
+		e->first = cpu_to_le64(r->lun_chunk);
+		e->nr = cpu_to_le64(r->store_chunk);
+		break;
+	}
+	case VSS_REC_RESYNC_START: {
+		struct vss_rec_resync_start *e = (void *)p;
+
+		e->flags = cpu_to_le32(x->flags);
+		e->runs = cpu_to_le64(x->runs);
+		e->chunks = cpu_to_le64(x->chunks);
+		e->total_bytes = cpu_to_le64(x->total_bytes);
+		e->started_ns = cpu_to_le64(x->started_ns);
+		e->speed_min = cpu_to_le64(x->speed_min);
+		e->speed_max = cpu_to_le64(x->speed_max);
+		break;
+	}
+	case VSS_REC_RESYNC_STATE: {
+		struct vss_rec_resync_state *e = (void *)p;
+
+		e->state = cpu_to_le32(x->state);
+		e->error = cpu_to_le32(x->error);
+		break;
+	}
+	}
 }
 
 /* Serialise @r into the open block; false if it does not fit. */
@@ -853,6 +906,8 @@ static bool vss_log_append(struct vss_log *log, const struct vss_store_rec *r)
 		memcpy(c->id, &r->snap->id, 16);
 		memcpy(c->set_id, &r->snap->set_id, 16);
 		c->created_ns = cpu_to_le64(r->snap->created_ns);
+	} else {
+		vss_log_append_resync(p, r);
 	}
 	log->bytes += size;
 	log->count++;
@@ -1062,6 +1117,21 @@ static int vss_rec_check(struct vss_store *st, struct vss_store_rec *r)
 	case VSS_REC_BREAK:
 		/* replay refuses a break of a slot that is not live */
 		return *state == VSS_SLOT_FREE ? -ENOENT : 0;
+	case VSS_REC_RESYNC_TODO:
+	case VSS_REC_RESYNC_DONE:
+		if (!r->store_chunk || r->lun_chunk >= st->lun_chunks ||
+		    r->store_chunk > st->lun_chunks - r->lun_chunk)
+			return -EINVAL;
+		/* a new work set only for a live target (as replay checks) */
+		if (r->type == VSS_REC_RESYNC_TODO)
+			return *state == VSS_SLOT_LIVE ? 0 : -ENOENT;
+		fallthrough;
+	case VSS_REC_RESYNC_STATE:
+		return *state == VSS_SLOT_FREE ? -ENOENT : 0;
+	case VSS_REC_RESYNC_ABORT:
+		return 0;
+	case VSS_REC_RESYNC_START:
+		return *state == VSS_SLOT_LIVE ? 0 : -ENOENT;
 	}
 	return -EINVAL;
 }
@@ -1643,6 +1713,237 @@ int vss_store_snapshot_break(struct vss_store *st, u16 slot)
 	return vss_store_sync_rec(st, VSS_REC_BREAK, slot, NULL);
 }
 
+/* ------------------------------------------------------- resync records */
+
+static int vss_cp_add(struct vss_store *st, const struct vss_store_rec *r);
+
+/* records per commit of a resync group */
+#define VSS_RESYNC_BATCH	128
+
+struct vss_batch_wait {
+	struct completion done;
+	atomic_t left;
+	int err;
+};
+
+static void vss_batch_done(void *ctx, int err)
+{
+	struct vss_batch_wait *w = ctx;
+
+	if (err)
+		WRITE_ONCE(w->err, err);
+	if (atomic_dec_and_test(&w->left))
+		complete(&w->done);
+}
+
+/* Commit @n records of @recs behind every earlier one; wait until durable. */
+static int vss_store_sync_batch(struct vss_store *st,
+				struct vss_store_rec *recs, unsigned int n)
+{
+	struct vss_batch_wait w = { .err = 0 };
+	unsigned int i;
+
+	if (!n)
+		return 0;
+	init_completion(&w.done);
+	atomic_set(&w.left, n);
+	for (i = 0; i < n; i++) {
+		recs[i].done = vss_batch_done;
+		recs[i].ctx = &w;
+		vss_store_queue(st, &recs[i]);
+	}
+	vss_store_flush_once(st);
+	wait_for_completion(&w.done);
+	return w.err;
+}
+
+/*
+ * Write the resync runs @runs as @type records, then @last (if given);
+ * under cp_lock, so no checkpoint runs meanwhile (it would have to carry
+ * them over) and the group is never split by one.
+ */
+static int vss_store_resync_write(struct vss_store *st, u8 type, u16 slot,
+				  const struct vss_store_run *runs,
+				  unsigned int n, u8 last_type,
+				  const struct vss_store_resync *last)
+{
+	struct vss_store_rec *recs;
+	unsigned int noio, i, k = 0;
+	bool wrote = false;
+	int err = 0;
+
+	if (slot >= VSS_MAX_SNAPSHOTS)
+		return -EINVAL;
+	/* all or nothing: a bad run is refused before anything is written */
+	for (i = 0; i < n; i++)
+		if (!runs[i].nr || runs[i].first >= st->lun_chunks ||
+		    runs[i].nr > st->lun_chunks - runs[i].first)
+			return -EINVAL;
+	noio = memalloc_noio_save();
+	recs = kcalloc(VSS_RESYNC_BATCH, sizeof(*recs), GFP_NOIO);
+	if (!recs) {
+		memalloc_noio_restore(noio);
+		return -ENOMEM;
+	}
+	mutex_lock(&st->cp_lock);
+	for (i = 0; !err && i < n; i++) {
+		recs[k++] = (struct vss_store_rec){
+			.type = type, .slot = slot,
+			.lun_chunk = runs[i].first, .store_chunk = runs[i].nr,
+		};
+		if (k == VSS_RESYNC_BATCH || i == n - 1) {
+			err = vss_store_sync_batch(st, recs, k);
+			wrote = true;
+			k = 0;
+		}
+	}
+	/* the closing record alone, once every run is durable */
+	if (!err && last) {
+		recs[0] = (struct vss_store_rec){
+			.type = last_type, .slot = slot, .resync = last,
+		};
+		err = vss_store_sync_batch(st, recs, 1);
+	}
+	if (err && wrote && type == VSS_REC_RESYNC_TODO) {
+		/* runs of a group without its START: drop them at replay */
+		recs[0] = (struct vss_store_rec){
+			.type = VSS_REC_RESYNC_ABORT, .slot = slot,
+		};
+		vss_store_sync_batch(st, recs, 1);
+	}
+	mutex_unlock(&st->cp_lock);
+	kfree(recs);
+	memalloc_noio_restore(noio);
+	return err;
+}
+
+/**
+ * vss_store_resync_start - make a revert's new work set durable
+ * @st: the store
+ * @rs: the revert (@rs->runs and @rs->chunks count @runs)
+ * @runs: the work set, @n runs, ascending, not overlapping
+ * @n: how many
+ *
+ * Replaces the previous work set (and state) once the START record is
+ * durable; a crash before leaves the previous one in force.
+ *
+ * Context: process context, sleeps; not from a completion of this store.
+ * Return: 0 when durable, -EINVAL (a run out of bounds: the records are
+ * refused, the group has no effect), -ENOENT (slot not live), -ENOMEM,
+ * -EIO.
+ */
+int vss_store_resync_start(struct vss_store *st,
+			   const struct vss_store_resync *rs,
+			   const struct vss_store_run *runs, unsigned int n)
+{
+	return vss_store_resync_write(st, VSS_REC_RESYNC_TODO, rs->slot, runs,
+				      n, VSS_REC_RESYNC_START, rs);
+}
+
+/**
+ * vss_store_resync_done - record chunks that left a revert's work set
+ * @st: the store
+ * @slot: the revert's target snapshot
+ * @runs: the runs; their data is durable on the LUN's backing device
+ * @n: how many (may be 0)
+ * @state: NULL, or the revert's new state (done, failed, cancelled),
+ *	recorded after the runs
+ *
+ * Context: process context, sleeps; not from a completion of this store.
+ * Return: 0 when durable, -EINVAL, -ENOENT, -ENOMEM, -EIO.
+ */
+int vss_store_resync_done(struct vss_store *st, u16 slot,
+			  const struct vss_store_run *runs, unsigned int n,
+			  const struct vss_store_resync *state)
+{
+	return vss_store_resync_write(st, VSS_REC_RESYNC_DONE, slot, runs, n,
+				      VSS_REC_RESYNC_STATE, state);
+}
+
+/**
+ * vss_store_resync_take - the revert the replay found
+ * @st: the store, just opened
+ * @rs: receives its state
+ * @work: receives its work set (chunk -> xa_mk_value(1)), the caller's
+ *	from now on (xa_destroy() and kfree())
+ *
+ * Context: process context, LUN add.
+ * Return: 0, or -ENOENT if the log holds no revert that is not done.
+ */
+int vss_store_resync_take(struct vss_store *st, struct vss_store_resync *rs,
+			  struct xarray **work)
+{
+	if (!st->rsx_work)
+		return -ENOENT;
+	*rs = st->rsx;
+	*work = st->rsx_work;
+	st->rsx_work = NULL;
+	return 0;
+}
+
+/**
+ * vss_store_cp_resync_run - emit a run of a revert's work set into a
+ * checkpoint
+ * @st: the store
+ * @slot: the target snapshot, emitted before
+ * @first: first chunk
+ * @nr: chunks
+ *
+ * Context: only from the enumerate callback of vss_store_checkpoint().
+ * Return: 0, -EINVAL, -ENOSPC, -EIO.
+ */
+int vss_store_cp_resync_run(struct vss_store *st, u16 slot, u64 first,
+			    u64 nr)
+{
+	struct vss_store_rec r = { .type = VSS_REC_RESYNC_TODO, .slot = slot,
+				   .lun_chunk = first, .store_chunk = nr };
+	int err;
+
+	lockdep_assert_held(&st->cp_lock);
+	if (!st->cp || slot >= VSS_MAX_SNAPSHOTS ||
+	    !test_bit(slot, st->cp_snaps) || test_bit(slot, st->cp_invalid) ||
+	    vss_rec_check(st, &r))
+		return -EINVAL;
+	err = vss_cp_add(st, &r);
+	if (!err) {
+		st->cp_rs_runs++;
+		st->cp_rs_chunks += nr;
+	}
+	return err;
+}
+
+/**
+ * vss_store_cp_resync - emit a revert into a checkpoint, after its runs
+ * @st: the store
+ * @rs: the revert (@rs->runs and @rs->chunks are ignored: the runs
+ *	emitted count); a failed or cancelled state is recorded too
+ *
+ * Context: only from the enumerate callback of vss_store_checkpoint().
+ * Return: 0, -EINVAL, -ENOSPC, -EIO.
+ */
+int vss_store_cp_resync(struct vss_store *st,
+			const struct vss_store_resync *rs)
+{
+	struct vss_store_resync x = *rs;
+	struct vss_store_rec r = { .type = VSS_REC_RESYNC_START,
+				   .slot = rs->slot, .resync = &x };
+	int err;
+
+	lockdep_assert_held(&st->cp_lock);
+	if (!st->cp || rs->slot >= VSS_MAX_SNAPSHOTS ||
+	    !test_bit(rs->slot, st->cp_snaps) ||
+	    test_bit(rs->slot, st->cp_invalid))
+		return -EINVAL;
+	x.runs = st->cp_rs_runs;
+	x.chunks = st->cp_rs_chunks;
+	err = vss_cp_add(st, &r);
+	if (!err && rs->state != VSS_RS_RUNNING) {
+		r.type = VSS_REC_RESYNC_STATE;
+		err = vss_cp_add(st, &r);
+	}
+	return err;
+}
+
 /* ---------------------------------------------------------- superblock */
 
 static void vss_sb_fill(struct vss_store *st, struct vss_sb_disk *sb,
@@ -1727,6 +2028,11 @@ struct vss_orphan {
  * @nr_orphans: used entries of @orphans
  * @max_orphans: allocated entries of @orphans
  * @records: records replayed
+ * @staged: resync TODO runs read since the last START (a work set being
+ *	written), NULL if none
+ * @staged_runs: TODO records in @staged
+ * @staged_chunks: chunks in them
+ * @staged_slot: their target slot
  */
 struct vss_replay {
 	struct vss_store *st;
@@ -1739,6 +2045,10 @@ struct vss_replay {
 	u32 nr_orphans;
 	u32 max_orphans;
 	u64 records;
+	struct xarray *staged;
+	u64 staged_runs;
+	u64 staged_chunks;
+	u16 staged_slot;
 };
 
 static int vss_replay_orphan(struct vss_replay *rp, u16 slot, u64 lc, u64 sc)
@@ -1795,6 +2105,169 @@ static int vss_replay_engine_err(struct vss_replay *rp, int err)
 	vss_refuse(rp->extack, "store replay refused by the engine",
 		   "error %d after %llu records", err, rp->records);
 	return err;
+}
+
+static struct xarray *vss_work_new(void)
+{
+	struct xarray *xa = kmalloc(sizeof(*xa), GFP_KERNEL);
+
+	if (xa)
+		xa_init(xa);
+	return xa;
+}
+
+static void vss_work_free(struct xarray *xa)
+{
+	if (xa) {
+		xa_destroy(xa);
+		kfree(xa);
+	}
+}
+
+/* A TODO run joins the staged work set, a DONE run leaves the current one. */
+static int vss_replay_resync_run(struct vss_replay *rp, u8 type, u16 slot,
+				 const struct vss_rec_resync_run *e, u64 pos)
+{
+	struct vss_store *st = rp->st;
+	u64 first = le64_to_cpu(e->first), nr = le64_to_cpu(e->nr), c;
+	int err;
+
+	if (!nr || first >= st->lun_chunks || nr > st->lun_chunks - first) {
+		vss_refuse(rp->extack, "store metadata corrupt",
+			   "log block %llu: resync run %llu+%llu out of bounds",
+			   pos, first, nr);
+		return -EUCLEAN;
+	}
+	if (type == VSS_REC_RESYNC_DONE) {
+		if (!st->rsx_work || st->rsx.slot != slot) {
+			vss_refuse(rp->extack, "store metadata corrupt",
+				   "log block %llu: resync done run without a revert",
+				   pos);
+			return -EUCLEAN;
+		}
+		for (c = first; c < first + nr; c++)
+			xa_erase(st->rsx_work, c);
+		return 0;
+	}
+	if (rp->slot[slot] != VSS_SLOT_LIVE ||
+	    (rp->staged_runs && rp->staged_slot != slot)) {
+		vss_refuse(rp->extack, "store metadata corrupt",
+			   "log block %llu: resync run of slot %u", pos, slot);
+		return -EUCLEAN;
+	}
+	if (!rp->staged) {
+		rp->staged = vss_work_new();
+		if (!rp->staged)
+			return -ENOMEM;
+	}
+	for (c = first; c < first + nr; c++) {
+		if (xa_load(rp->staged, c)) {
+			vss_refuse(rp->extack, "store metadata corrupt",
+				   "log block %llu: resync runs overlap at chunk %llu",
+				   pos, c);
+			return -EUCLEAN;
+		}
+		err = xa_err(xa_store(rp->staged, c, xa_mk_value(1),
+				      GFP_KERNEL));
+		if (err)
+			return err;
+	}
+	rp->staged_slot = slot;
+	rp->staged_runs++;
+	rp->staged_chunks += nr;
+	cond_resched();
+	return 0;
+}
+
+/*
+ * Resync records: the revert's work set and state end up in st->rsx and
+ * st->rsx_work (see struct vss_rec_resync_start for the rules).
+ */
+static int vss_replay_resync(struct vss_replay *rp, const u8 *p, u64 pos,
+			     u16 slot)
+{
+	const struct vss_rec_hdr *h = (const void *)p;
+	struct vss_store *st = rp->st;
+	struct vss_store_resync *x = &st->rsx;
+
+	if (h->type == VSS_REC_RESYNC_ABORT) {
+		/* a RecoverSet that failed after writing some of its runs */
+		vss_work_free(rp->staged);
+		rp->staged = NULL;
+		rp->staged_runs = 0;
+		rp->staged_chunks = 0;
+		return 0;
+	}
+	if (rp->staged_runs && h->type != VSS_REC_RESYNC_TODO &&
+	    h->type != VSS_REC_RESYNC_START) {
+		vss_refuse(rp->extack, "store metadata corrupt",
+			   "log block %llu: resync runs without their start",
+			   pos);
+		return -EUCLEAN;
+	}
+	switch (h->type) {
+	case VSS_REC_RESYNC_TODO:
+	case VSS_REC_RESYNC_DONE:
+		return vss_replay_resync_run(rp, h->type, slot,
+					     (const void *)p, pos);
+	case VSS_REC_RESYNC_START: {
+		const struct vss_rec_resync_start *e = (const void *)p;
+
+		if (rp->slot[slot] != VSS_SLOT_LIVE ||
+		    le64_to_cpu(e->runs) != rp->staged_runs ||
+		    le64_to_cpu(e->chunks) != rp->staged_chunks ||
+		    (rp->staged_runs && rp->staged_slot != slot) ||
+		    le32_to_cpu(e->flags) & ~0x300U) {
+			vss_refuse(rp->extack, "store metadata corrupt",
+				   "log block %llu: resync start does not match its %llu runs",
+				   pos, rp->staged_runs);
+			return -EUCLEAN;
+		}
+		vss_work_free(st->rsx_work);
+		st->rsx_work = rp->staged ? rp->staged : vss_work_new();
+		rp->staged = NULL;
+		if (!st->rsx_work)
+			return -ENOMEM;
+		*x = (struct vss_store_resync){
+			.slot = slot,
+			.flags = le32_to_cpu(e->flags),
+			.state = VSS_RS_RUNNING,
+			.runs = rp->staged_runs,
+			.chunks = rp->staged_chunks,
+			.total_bytes = le64_to_cpu(e->total_bytes),
+			.started_ns = le64_to_cpu(e->started_ns),
+			.speed_min = le64_to_cpu(e->speed_min),
+			.speed_max = le64_to_cpu(e->speed_max),
+		};
+		rp->staged_runs = 0;
+		rp->staged_chunks = 0;
+		return 0;
+	}
+	case VSS_REC_RESYNC_STATE: {
+		const struct vss_rec_resync_state *e = (const void *)p;
+		u32 state = le32_to_cpu(e->state);
+
+		if (!st->rsx_work || x->slot != slot ||
+		    state < VSS_RS_DONE ||
+		    state > VSS_RS_CANCELLED ||
+		    (state == VSS_RS_DONE &&
+		     !xa_empty(st->rsx_work))) {
+			vss_refuse(rp->extack, "store metadata corrupt",
+				   "log block %llu: bad resync state %u", pos,
+				   state);
+			return -EUCLEAN;
+		}
+		if (state == VSS_RS_DONE) {
+			vss_work_free(st->rsx_work);
+			st->rsx_work = NULL;
+			return 0;
+		}
+		x->state = state;
+		x->error = le32_to_cpu(e->error);
+		return 0;
+	}
+	}
+	return -EUCLEAN;
 }
 
 static int vss_replay_rec(struct vss_replay *rp, const u8 *p, u64 pos)
@@ -1863,6 +2336,13 @@ static int vss_replay_rec(struct vss_replay *rp, const u8 *p, u64 pos)
 		break;
 	}
 	case VSS_REC_DELETE:
+		if (st->rsx_work && st->rsx.slot == slot &&
+		    !xa_empty(st->rsx_work)) {
+			vss_refuse(rp->extack, "store metadata corrupt",
+				   "log block %llu: delete of slot %u, which a revert reads from",
+				   pos, slot);
+			return -EUCLEAN;
+		}
 		clear_bit(slot, rp->pending_invalid);
 		if (*state == VSS_SLOT_FREE)
 			return vss_replay_claim(rp, slot, false);
@@ -1889,6 +2369,12 @@ static int vss_replay_rec(struct vss_replay *rp, const u8 *p, u64 pos)
 		}
 		err = rp->ops->snapshot_break(rp->arg, slot);
 		break;
+	case VSS_REC_RESYNC_TODO:
+	case VSS_REC_RESYNC_START:
+	case VSS_REC_RESYNC_DONE:
+	case VSS_REC_RESYNC_STATE:
+	case VSS_REC_RESYNC_ABORT:
+		return vss_replay_resync(rp, p, pos, slot);
 	default:
 		vss_refuse(rp->extack, "store metadata corrupt",
 			   "log block %llu: unknown record type %u", pos,
@@ -2313,6 +2799,8 @@ int vss_store_checkpoint(struct vss_store *st,
 	st->cp = cp;
 	bitmap_zero(st->cp_snaps, VSS_MAX_SNAPSHOTS);
 	bitmap_zero(st->cp_invalid, VSS_MAX_SNAPSHOTS);
+	st->cp_rs_runs = 0;
+	st->cp_rs_chunks = 0;
 	/* from here on, what the live log takes is carried over */
 	st->tail_on = true;
 	st->tail_bad = false;
@@ -2697,6 +3185,7 @@ static void vss_store_destroy(struct vss_store *st)
 	xa_destroy(&st->regions);
 	xa_destroy(&st->logx);
 	vss_log_destroy(&st->log);
+	vss_work_free(st->rsx_work);
 	kfree(st);
 }
 
@@ -2799,6 +3288,8 @@ struct vss_store *vss_store_open(const struct vss_store_params *p,
 	if (ops->attach)
 		ops->attach(arg, st);
 	err = vss_replay(rp, pg);
+	/* a work set whose START never became durable: not in force */
+	vss_work_free(rp->staged);
 	/* Provisional exceptions of snapshots never created: drop them. */
 	while (!err && rp->nr_orphans)
 		vss_replay_claim(rp, rp->orphans[0].slot, false);

@@ -62,6 +62,43 @@ struct vss_store_snap {
 };
 
 /**
+ * struct vss_store_resync - persistent state of a LUN's online revert
+ * @slot: target snapshot's slot
+ * @flags: RecoverSet flags
+ * @state: enum vss_resync_state (running, failed, cancelled; done ends
+ *	it); the same values as on disk (VSS_RS_* in store_format.h)
+ * @error: errno of a failure
+ * @runs: runs of the work set as written by its START (replay: as read)
+ * @chunks: chunks of the work set at START
+ * @total_bytes: bytes of the work set at START
+ * @started_ns: CLOCK_REALTIME of RecoverSet
+ * @speed_min: guaranteed rate, bytes/s
+ * @speed_max: ceiling, bytes/s, 0 = none
+ */
+struct vss_store_resync {
+	u16 slot;
+	u32 flags;
+	u32 state;
+	u32 error;
+	u64 runs;
+	u64 chunks;
+	u64 total_bytes;
+	u64 started_ns;
+	u64 speed_min;
+	u64 speed_max;
+};
+
+/**
+ * struct vss_store_run - a run of LUN chunks
+ * @first: first chunk
+ * @nr: chunks
+ */
+struct vss_store_run {
+	u64 first;
+	u64 nr;
+};
+
+/**
  * struct vss_store_rec - a metadata record on its way to the log
  * @list: in the store's pending list, then in a commit batch
  * @done: completion, called once the record is durable or failed
@@ -69,6 +106,7 @@ struct vss_store_snap {
  * @lun_chunk: exception: LUN chunk
  * @store_chunk: exception: store chunk
  * @snap: create: the snapshot (the caller's, valid until the call returns)
+ * @resync: resync start and state records: the state (as @snap)
  * @err: result; set before the commit when the record is refused
  * @slot: snapshot slot
  * @type: enum vss_rec_type (store_format.h)
@@ -83,6 +121,7 @@ struct vss_store_rec {
 	u64 lun_chunk;
 	u64 store_chunk;
 	const struct vss_store_snap *snap;
+	const struct vss_store_resync *resync;
 	int err;
 	u16 slot;
 	u8 type;
@@ -184,5 +223,35 @@ int vss_store_cp_snapshot(struct vss_store *st, const struct vss_store_snap *s,
 			  bool invalid);
 int vss_store_cp_exception(struct vss_store *st, u16 slot, u64 lun_chunk,
 			   u64 store_chunk);
+
+/*
+ * Resync records (online revert, see Documentation/resync.rst).  All are
+ * synchronous (durable on return) and serialised with checkpoints.
+ *  - vss_store_resync_start(): a new work set (@n runs, non-overlapping,
+ *    ascending) for a revert to @rs->slot; replaces the previous one
+ *    atomically (TODO records, then a START record that counts them).
+ *  - vss_store_resync_done(): runs that left the work set; the caller has
+ *    flushed the LUN's backing device after their copies (or overwrites)
+ *    completed.  With @state, a STATE record follows (done, failed,
+ *    cancelled).
+ *  - after vss_store_open(), vss_store_resync_take() hands over what the
+ *    log holds: the revert's state and its work set (chunk ->
+ *    xa_mk_value(1)), which the caller then owns (xa_destroy + kfree).
+ *  - a checkpoint's enumerate callback emits a revert that is not done
+ *    with vss_store_cp_resync_run() for every run of the work set, then
+ *    vss_store_cp_resync() once.
+ */
+int vss_store_resync_start(struct vss_store *st,
+			   const struct vss_store_resync *rs,
+			   const struct vss_store_run *runs, unsigned int n);
+int vss_store_resync_done(struct vss_store *st, u16 slot,
+			  const struct vss_store_run *runs, unsigned int n,
+			  const struct vss_store_resync *state);
+int vss_store_resync_take(struct vss_store *st, struct vss_store_resync *rs,
+			  struct xarray **work);
+int vss_store_cp_resync_run(struct vss_store *st, u16 slot, u64 first,
+			    u64 nr);
+int vss_store_cp_resync(struct vss_store *st,
+			const struct vss_store_resync *rs);
 
 #endif /* _VSS_STORE_H */

@@ -129,6 +129,11 @@ enum vss_rec_type {
 	VSS_REC_DELETE = 3,
 	VSS_REC_INVALIDATE = 4,
 	VSS_REC_BREAK = 5,
+	VSS_REC_RESYNC_TODO = 6,
+	VSS_REC_RESYNC_START = 7,
+	VSS_REC_RESYNC_DONE = 8,
+	VSS_REC_RESYNC_STATE = 9,
+	VSS_REC_RESYNC_ABORT = 10,
 };
 
 /**
@@ -180,5 +185,75 @@ static_assert(sizeof(struct vss_rec_create) == 48);
  * its set: its set id is all zeros from then on) are a bare
  * struct vss_rec_hdr.
  */
+
+/*
+ * Resync (online revert) records.  @hdr.slot is always the target
+ * snapshot's slot.  A new work set is written as its TODO runs followed by
+ * one START record, which replaces the previous work set only when it is
+ * durable and its counts match the TODO runs read since the last START:
+ * a crash in the middle leaves the previous work set in force.  A group
+ * that failed after some of its TODO runs were written is closed by an
+ * ABORT record (a bare struct vss_rec_hdr): its runs are dropped.
+ */
+
+/**
+ * struct vss_rec_resync_run - a run of LUN chunks
+ * @hdr: type VSS_REC_RESYNC_TODO (in the work set being written) or
+ *	VSS_REC_RESYNC_DONE (copied, or overwritten, and flushed: left the
+ *	work set)
+ * @first: first LUN chunk
+ * @nr: chunks, at least 1; @first + @nr <= LUN chunks
+ */
+struct vss_rec_resync_run {
+	struct vss_rec_hdr hdr;
+	__le64 first;
+	__le64 nr;
+} __packed;
+static_assert(sizeof(struct vss_rec_resync_run) == 20);
+
+/**
+ * struct vss_rec_resync_start - the TODO runs just before form the work
+ * set of a revert to snapshot @hdr.slot (state: running)
+ * @hdr: type VSS_REC_RESYNC_START
+ * @flags: RecoverSet flags (0x100, 0x200)
+ * @runs: TODO records since the previous START record
+ * @chunks: chunks in them (runs do not overlap)
+ * @total_bytes: bytes of the work set (the last chunk may be partial)
+ * @started_ns: CLOCK_REALTIME of RecoverSet
+ * @speed_min: guaranteed rate, bytes/s
+ * @speed_max: rate ceiling, bytes/s, 0 = none
+ */
+struct vss_rec_resync_start {
+	struct vss_rec_hdr hdr;
+	__le32 flags;
+	__le64 runs;
+	__le64 chunks;
+	__le64 total_bytes;
+	__le64 started_ns;
+	__le64 speed_min;
+	__le64 speed_max;
+} __packed;
+static_assert(sizeof(struct vss_rec_resync_start) == 56);
+
+/* revert states on disk: the values of the uAPI's enum vss_resync_state */
+#define VSS_RS_RUNNING		1
+#define VSS_RS_DONE		2
+#define VSS_RS_FAILED		3
+#define VSS_RS_CANCELLED	4
+
+/**
+ * struct vss_rec_resync_state - the revert stopped or ended
+ * @hdr: type VSS_REC_RESYNC_STATE
+ * @state: 2 done (the work set must be empty), 3 failed, 4 cancelled
+ *	(enum vss_resync_state); a failed or cancelled revert keeps its work
+ *	set: the LUN still reads its chunks from the snapshot
+ * @error: errno of a failure, else 0
+ */
+struct vss_rec_resync_state {
+	struct vss_rec_hdr hdr;
+	__le32 state;
+	__le32 error;
+} __packed;
+static_assert(sizeof(struct vss_rec_resync_state) == 12);
 
 #endif /* _VSS_STORE_FORMAT_H */

@@ -681,9 +681,11 @@ TEST_F(rs, errors)
 	EXPECT_HR(-EBUSY, VSS_E_RESYNC_IN_PROGRESS,
 		  vss_backup_recover_set(b2, 0, &a));
 	vss_backup_free(b2);
-	/* no new snapshot, no removal of the LUN, target pinned */
+	/*
+	 * no new snapshot, target pinned (removing the LUN pauses the
+	 * revert: resync_persist_test.sh)
+	 */
 	EXPECT_NE(0, snapshot(self->ctx, &s2, cmd, sizeof(cmd)));
-	EXPECT_EQ(-EBUSY, vss_lun_remove(self->ctx, LUN));
 	EXPECT_HR(-EBUSY, VSS_E_RESYNC_IN_PROGRESS,
 		  vss_snapshot_delete(self->ctx, &s1));
 	/* cancel: stays consistent, can be started again */
@@ -692,7 +694,6 @@ TEST_F(rs, errors)
 	vss_async_free(sa);
 	EXPECT_EQ(0, check_range(_metadata, LUNDEV, self->map0, 0, 256));
 	EXPECT_EQ(-EALREADY, vss_resync_cancel(self->ctx, LUN));
-	EXPECT_EQ(-EBUSY, vss_lun_remove(self->ctx, LUN));
 	EXPECT_EQ(0, vss_backup_add_snapshot_to_recovery_set(b, &s1, 0, NULL));
 	ASSERT_EQ(0, vss_backup_recover_set(b, 0, &a));
 	EXPECT_EQ(0, finish(a));

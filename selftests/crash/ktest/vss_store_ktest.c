@@ -1477,12 +1477,142 @@ static bool t_contexts(void)
 	return with_kb(1ULL << 30, contexts);
 }
 
+/*
+ * Resync records: a work set and its progress survive a reopen and a
+ * checkpoint; a group cut before its START leaves the previous state; a
+ * DONE record without a revert refuses the store.
+ */
+static const struct vss_store_run rs_runs[] = { { 10, 5 }, { 100, 1 } };
+static struct vss_store_resync rs_cp;
+
+static int enumerate_resync(void *arg, struct vss_store *st)
+{
+	int err = enumerate(arg, st);
+	unsigned long idx;
+	struct xarray *w = arg;
+	void *e;
+
+	xa_for_each(w, idx, e) {
+		if (err)
+			break;
+		err = vss_store_cp_resync_run(st, 0, idx, 1);
+	}
+	return err ?: vss_store_cp_resync(st, &rs_cp);
+}
+
+/* the work set the replay found, as a bitmap of the first 128 chunks */
+static bool rs_take(struct vss_store *st, u32 state, u64 expect,
+		    struct xarray **keep)
+{
+	struct vss_store_resync x;
+	struct xarray *w;
+	unsigned long idx;
+	u64 got = 0;
+	void *e;
+
+	if (vss_store_resync_take(st, &x, &w))
+		return false;
+	xa_for_each(w, idx, e)
+		if (idx < 64)
+			got |= 1ULL << idx;
+		else if (idx == 100)
+			got |= 1ULL << 63;
+	if (keep)
+		*keep = w;
+	else {
+		xa_destroy(w);
+		kfree(w);
+	}
+	if (x.slot != 0 || x.state != state || got != expect ||
+	    x.total_bytes != 6 * 4096 || x.speed_max != 7) {
+		pr_info("# resync: slot %u state %u total %llu set %llx (want %llx)\n",
+			x.slot, x.state, x.total_bytes, got, expect);
+		return false;
+	}
+	return true;
+}
+
+static bool t_resync(void)
+{
+	struct vss_store_resync x = { .slot = 0, .state = 1, .runs = 2,
+				      .chunks = 6, .total_bytes = 6 * 4096,
+				      .speed_max = 7 };
+	const struct vss_store_run done1 = { 10, 2 }, rest[] = {
+		{ 12, 3 }, { 100, 1 } }, bad[] = { { 20, 1 }, { 1ULL << 40, 1 } };
+	u64 all = 0x1fULL << 10 | 1ULL << 63, left = 0x7ULL << 12 | 1ULL << 63;
+	struct vss_store *st;
+	struct xarray *w = NULL;
+	int err;
+
+	st = st_open(true, chunk, LUN_NAME, LUN_SIZE, &err);
+	CHECK(st);
+	CHECK(!snap_create(st, 0, 1));
+	/* the target must be live */
+	x.slot = 3;
+	CHECK(vss_store_resync_start(st, &x, rs_runs, 2) == -ENOENT);
+	x.slot = 0;
+	CHECK(!vss_store_resync_start(st, &x, rs_runs, 2));
+	CHECK(reopen_same(&st));
+	CHECK(rs_take(st, 1, all, NULL));
+	CHECK(!vss_store_resync_done(st, 0, &done1, 1, NULL));
+	CHECK(reopen_same(&st));
+	CHECK(rs_take(st, 1, left, NULL));
+	/* a run out of bounds: refused, nothing written */
+	CHECK(vss_store_resync_start(st, &x, bad, 2) == -EINVAL);
+	CHECK(reopen_same(&st));
+	CHECK(rs_take(st, 1, left, NULL));
+	/*
+	 * a work set whose START is refused (target invalid) after its
+	 * runs were written: an ABORT drops them, the first stays in force
+	 */
+	CHECK(!snap_create(st, 1, 2));
+	CHECK(!vss_store_snapshot_invalidate(st, 1));
+	km->s[1].invalid = true;
+	x.slot = 1;
+	CHECK(vss_store_resync_start(st, &x, bad, 1) == -ENOENT);
+	x.slot = 0;
+	CHECK(reopen_same(&st));
+	CHECK(rs_take(st, 1, left, NULL));
+	/* cancelled: the work set stays */
+	x.state = 4;
+	CHECK(!vss_store_resync_done(st, 0, NULL, 0, &x));
+	CHECK(reopen_same(&st));
+	CHECK(rs_take(st, 4, left, &w));
+	/* a checkpoint carries it over */
+	rs_cp = x;
+	CHECK(!vss_store_checkpoint(st, enumerate_resync, w));
+	xa_destroy(w);
+	kfree(w);
+	w = NULL;
+	CHECK(reopen_same(&st));
+	CHECK(rs_take(st, 4, left, NULL));
+	/* the rest done, then the end: no revert any more */
+	x.state = 2;
+	CHECK(!vss_store_resync_done(st, 0, rest, 2, &x));
+	CHECK(reopen_same(&st));
+	CHECK(vss_store_resync_take(st, &x, &w) == -ENOENT);
+	/* a DONE run with no revert in force: the store is refused */
+	CHECK(!vss_store_resync_done(st, 0, &done1, 1, NULL));
+	vss_store_close(st);
+	st = st_open(false, 0, LUN_NAME, LUN_SIZE, &err);
+	CHECK(!st && err == -EUCLEAN);
+	return true;
+fail:
+	if (w) {
+		xa_destroy(w);
+		kfree(w);
+	}
+	if (st)
+		vss_store_close(st);
+	return false;
+}
+
 static int run_unit(void)
 {
 	tap_n = 0;
 	tap_fail = 0;
 	pr_info("TAP version 13\n");
-	pr_info("1..14\n");
+	pr_info("1..15\n");
 	tap(t_format_empty(), "format_empty");
 	tap(t_persist(), "persist");
 	tap(t_group_commit(), "group_commit");
@@ -1497,6 +1627,7 @@ static int run_unit(void)
 	tap(t_enospc(), "enospc");
 	tap(t_big_store(), "big_store");
 	tap(t_contexts(), "completion_contexts");
+	tap(t_resync(), "resync_records");
 	pr_info("VSS-KTEST: %d passed, %d failed\n", tap_n - tap_fail,
 		tap_fail);
 	return tap_fail ? -EINVAL : 0;
