@@ -160,6 +160,10 @@ bool vss_store_chunk_in_log(struct vss_store *st, u64 store_chunk);
 void vss_store_add_exception(struct vss_store *st, struct vss_store_rec *rec,
 			     u16 slot, u64 lun_chunk, u64 store_chunk,
 			     void (*done)(void *ctx, int err), void *ctx);
+void vss_store_add_exception_own(struct vss_store *st,
+				 struct vss_store_rec *rec, u16 slot,
+				 u64 lun_chunk, u64 store_chunk,
+				 void (*done)(void *ctx, int err), void *ctx);
 /* synchronous; durable on return */
 int vss_store_snapshot_create(struct vss_store *st,
 			      const struct vss_store_snap *s);
