@@ -26,7 +26,10 @@
  *    bounded by the engine's copies in flight (one record per copy).
  *  - A completion (@done of vss_store_add_exception()) runs in one of: the
  *    store's own workers; the thread of a synchronous store call or of a
- *    checkpoint that committed the batch; or, when the store device
+ *    checkpoint that committed the batch; the caller's own worker that
+ *    queued a record with vss_store_add_exception_own() and found the log
+ *    idle, when the store device completed the write inside submit_bio();
+ *    or, when the store device
  *    completed the log write inside the submit_bio() call chain of the
  *    very task that queued it (brd), right there (current->bio_list is set
  *    then: bios submitted from @done are queued, not started).  Never in
