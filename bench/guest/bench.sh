@@ -74,7 +74,7 @@ fi
 if [ "$QUICK" = 1 ]; then
 	# make bench QUICK=1: every device class, W1 and W2 of the one-snapshot
 	# cases and their baselines, half the first writes; under 15 minutes
-	W1_IOS_4K=2048 W1_IOS_64K=256
+	W1_IOS_4K=2048 W1_IOS_64K=256 REGION_MB=64
 fi
 W7ROLL_ROUNDS=${BENCH_W7ROLL_ROUNDS:-$W7ROLL_ROUNDS}
 SECTORS=$((DISK_MB * MB / 512))
@@ -129,9 +129,10 @@ VIRTIO_NAMES="vda vdb vdc vdd vde vdf vdg vdh vdi vdj"
 nullb_disks() {
 	local i d dev
 	if [ ! -d "$NULLB_CFS" ]; then
+		# null_blk pulls in configfs, whose module makes the mount point
+		modprobe null_blk nr_devices=0 || return 1
 		grep -q ' /sys/kernel/config ' /proc/mounts ||
 			mount -t configfs none /sys/kernel/config || return 1
-		modprobe null_blk nr_devices=0 || return 1
 	fi
 	for i in $(seq 0 $(($1 - 1))); do
 		d=$NULLB_CFS/bnb$i
@@ -343,7 +344,7 @@ io_case() { # REP TARGET NSNAP CHUNK
 	[ "$chunk" -lt 65536 ] && ios=$W1_IOS_4K
 	r1=0 r2=$((ios * chunk))
 	passes=1
-	[ "$n" = 0 ] && passes=$(((8192 + ios - 1) / ios))
+	[ "$n" = 0 ] && passes=$(((2 * W1_IOS_4K + ios - 1) / ios))
 	perm_log "$WORK/w1a" "$ORIG" $r1 "$chunk" "$ios" $passes
 	perm_log "$WORK/w1b" "$ORIG" $r2 "$chunk" "$ios" $passes
 	JOBS=$WORK/case.fio
