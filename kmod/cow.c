@@ -572,7 +572,10 @@ static void vss_cow_write_endio(struct bio *bio)
 	}
 }
 
-/* The old data is in @cow->buf: write it to the store chunk. */
+/*
+ * The old data is in @cow->buf: write it to the store chunk.  (@worker:
+ * the signature of a deferred step; the write goes out the same way.)
+ */
 static void vss_cow_write_copy(struct vss_cow *cow, bool worker)
 {
 	struct vss_lun *lun = cow->lun;
