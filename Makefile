@@ -115,7 +115,7 @@ check-crash: setup
 	@tools/check --crash
 
 bench: setup
-	@tools/bench
+	@tools/bench $(if $(filter 1,$(QUICK)),--quick) $(if $(CLASSES),--classes "$(CLASSES)")
 
 demo: setup
 	@tools/run-demo

@@ -19,11 +19,17 @@
 #                     w9: LUN resync, w9.sh)
 #   BENCH_TARGETS="raw linear vss0 vss1 vss8 dmsnap1 dmsnap8 thin1 thin8"
 #   BENCH_CHUNKS="4096 65536"
+#   BENCH_CLASSES="brd nullb10 nullb100 virtio"   device classes of the
+#                     I/O cases (see fresh_disks); virtio needs the disks
+#                     tools/bench attaches
+#   BENCH_WLS="W1 W2 W3 W4 W5"   workloads of the I/O cases (W1 always runs)
+#   BENCH_QUICK=0      1: half the W1 writes (tools/bench --quick)
 #   BENCH_W7ROLL_ROUNDS=6     rounds of W7 rolling
 #   BENCH_W8_SETS=50   W8: snapshot sets per writer count
 #
 # Method (Documentation/bench.rst has the full story): every I/O case gets
-# new brd disks (rmmod/modprobe brd), the first REGION bytes of the device
+# new disks of its device class (brd: rmmod/modprobe brd; null_blk: new
+# configfs devices; virtio: headers zeroed), the first REGION bytes of the device
 # under test are written once, then the snapshots are taken, then:
 #   W1  first writes: one 4 KiB write in each chunk of a region, chunks in
 #       a random permutation (fio iolog replay), so every write hits a chunk
@@ -45,6 +51,9 @@ SMOKE=${BENCH_SMOKE:-0}
 GROUPS_RUN=${BENCH_GROUPS:-io w6 w7 w8 w9}
 TARGETS=${BENCH_TARGETS:-raw linear vss0 vss1 vss8 dmsnap1 dmsnap8 thin1 thin8}
 CHUNKS=${BENCH_CHUNKS:-4096 65536}
+CLASSES=${BENCH_CLASSES:-brd nullb10 nullb100 virtio}
+WLS=${BENCH_WLS:-W1 W2 W3 W4 W5}
+QUICK=${BENCH_QUICK:-0}
 
 MB=$((1024 * 1024))
 DISK_MB=512		# every brd disk (allocated lazily: only written pages cost RAM)
@@ -62,6 +71,11 @@ if [ "$SMOKE" = 1 ]; then
 	DISK_MB=64 REGION_MB=32 W1_IOS_4K=256 W1_IOS_64K=64 W3_MB=8 W7_MB=16 W7ROLL_ROUNDS=3 W7ROLL_SLICE_MB=5
 	W8_SETS=3
 fi
+if [ "$QUICK" = 1 ]; then
+	# make bench QUICK=1: every device class, W1 and W2 of the one-snapshot
+	# cases and their baselines, half the first writes; under 15 minutes
+	W1_IOS_4K=2048 W1_IOS_64K=256 REGION_MB=64
+fi
 W7ROLL_ROUNDS=${BENCH_W7ROLL_ROUNDS:-$W7ROLL_ROUNDS}
 SECTORS=$((DISK_MB * MB / 512))
 WORK=/tmp/bench
@@ -76,7 +90,7 @@ now_ms() { date +%s%3N; }
 VSS_LUNS=()
 
 teardown() {
-	local l
+	local l d
 	dmsetup remove_all --force >/dev/null 2>&1
 	for l in "${VSS_LUNS[@]}"; do
 		vssctl lun remove "$l" >/dev/null 2>&1 || vss_stuck=1
@@ -90,15 +104,79 @@ teardown() {
 	if lsmod | grep -q '^brd '; then
 		rmmod brd || { log "rmmod brd failed"; return 1; }
 	fi
+	for d in "$NULLB_CFS"/bnb*; do
+		[ -d "$d" ] || continue
+		echo 0 > "$d/power" 2>/dev/null
+		rmdir "$d" || { log "cannot remove null_blk device $d"; return 1; }
+	done
+	DISK=()
 }
 
-# fresh_disks N SIZE_MB: /dev/ram0..N-1, empty.
+# Device classes (Documentation/bench.rst): the disks of the I/O cases.
+#   brd       ramdisks; every bio completes inside submit_bio()
+#   nullb10   null_blk, memory backed, timer completions after 10 us (NVMe-like)
+#   nullb100  the same after 100 us (SAN LUN-like)
+#   virtio    virtio-blk disks backed by host files (tools/bench attaches
+#             them); QEMU's I/O thread completes them asynchronously
+# The other parts (W6-W9) always run on brd.
+CLASS=brd
+DISK=()			# the disks of the current case, /dev/ram0.. for brd
+NULLB_CFS=/sys/kernel/config/nullb
+VIRTIO_NAMES="vda vdb vdc vdd vde vdf vdg vdh vdi vdj"
+
+# nullb_disks N SIZE_MB NSEC: N new memory-backed null_blk devices with
+# timer completions (irqmode=2) after NSEC ns.
+nullb_disks() {
+	local i d dev
+	if [ ! -d "$NULLB_CFS" ]; then
+		# null_blk pulls in configfs, whose module makes the mount point
+		modprobe null_blk nr_devices=0 || return 1
+		grep -q ' /sys/kernel/config ' /proc/mounts ||
+			mount -t configfs none /sys/kernel/config || return 1
+	fi
+	for i in $(seq 0 $(($1 - 1))); do
+		d=$NULLB_CFS/bnb$i
+		mkdir "$d" || return 1
+		echo "$2" > "$d/size" && echo 1 > "$d/memory_backed" && echo 2 > "$d/irqmode" &&
+			echo "$3" > "$d/completion_nsec" && echo 64 > "$d/hw_queue_depth" &&
+			echo 1 > "$d/power" || return 1
+		# 6.12 names the disk after the directory, 6.1 after its index
+		dev=/dev/bnb$i
+		[ -b "$dev" ] || dev=/dev/nullb$(cat "$d/index")
+		udev_wait "$dev" || return 1
+		DISK+=("$dev")
+	done
+}
+
+# virtio_disks N: the first N virtio disks (/dev/vda...), their first MiBs
+# zeroed so that no engine finds the previous case's metadata.
+virtio_disks() {
+	local n dev
+	for n in $(echo $VIRTIO_NAMES | cut -d' ' -f1-"$1"); do
+		dev=/dev/$n
+		[ -b "$dev" ] || { log "no virtio disk $dev (tools/bench attaches them)"; return 1; }
+		dd if=/dev/zero of="$dev" bs=1M count=4 oflag=direct status=none || return 1
+		DISK+=("$dev")
+	done
+	[ ${#DISK[@]} = "$1" ]
+}
+
+# fresh_disks N SIZE_MB: N empty disks of the current CLASS in DISK[]
+# (brd: /dev/ram0..N-1).
 fresh_disks() {
 	local i
 	teardown || return 1
-	modprobe brd rd_nr="$1" rd_size=$(($2 * 1024)) max_part=0 || return 1
-	for i in $(seq 50); do [ -b /dev/ram$(($1 - 1)) ] && return 0; sleep 0.1; done
-	return 1
+	case $CLASS in
+	brd)
+		modprobe brd rd_nr="$1" rd_size=$(($2 * 1024)) max_part=0 || return 1
+		for i in $(seq 0 $(($1 - 1))); do DISK+=("/dev/ram$i"); done
+		for i in $(seq 50); do [ -b /dev/ram$(($1 - 1)) ] && return 0; sleep 0.1; done
+		return 1 ;;
+	nullb10) nullb_disks "$1" "$2" 10000 ;;
+	nullb100) nullb_disks "$1" "$2" 100000 ;;
+	virtio) virtio_disks "$1" ;;
+	*) log "unknown device class $CLASS"; return 1 ;;
+	esac
 }
 
 dm_create() { # NAME TABLE
@@ -143,21 +221,21 @@ setup() {
 		local ns=1
 		[ "$t" = dmsnap ] && [ "$n" -gt 1 ] && ns=$n
 		for i in $(seq $ns); do
-			dd if=/dev/zero of=/dev/ram$i bs=1M count=$DISK_MB oflag=direct status=none || return 1
+			dd if=/dev/zero of=${DISK[i]} bs=1M count=$DISK_MB oflag=direct status=none || return 1
 		done
 	fi
 	case $t in
-	raw) ORIG=/dev/ram0 ;;
+	raw) ORIG=${DISK[0]} ;;
 	linear)
-		dm_create bench-lin "0 $SECTORS linear /dev/ram0 0" || return 1
+		dm_create bench-lin "0 $SECTORS linear ${DISK[0]} 0" || return 1
 		ORIG=/dev/mapper/bench-lin ;;
-	vss) vss_lun_add bench /dev/ram0 /dev/ram1 "$chunk" || return 1; ORIG=$LUN_DEV ;;
+	vss) vss_lun_add bench "${DISK[0]}" "${DISK[1]}" "$chunk" || return 1; ORIG=$LUN_DEV ;;
 	dmsnap)
-		dm_create bench-orig "0 $SECTORS snapshot-origin /dev/ram0" || return 1
+		dm_create bench-orig "0 $SECTORS snapshot-origin ${DISK[0]}" || return 1
 		ORIG=/dev/mapper/bench-orig ;;
 	thin)
-		# data on ram1, metadata on ram2; block size = chunk (>= 64 KiB).
-		dm_create bench-pool "0 $SECTORS thin-pool /dev/ram2 /dev/ram1 $cs 0 1 skip_block_zeroing" || return 1
+		# data on disk 1, metadata on disk 2; block size = chunk (>= 64 KiB).
+		dm_create bench-pool "0 $SECTORS thin-pool ${DISK[2]} ${DISK[1]} $cs 0 1 skip_block_zeroing" || return 1
 		dmsetup message bench-pool 0 "create_thin 0" || return 1
 		dm_create bench-thin "0 $SECTORS thin /dev/mapper/bench-pool 0" || return 1
 		ORIG=/dev/mapper/bench-thin ;;
@@ -169,7 +247,7 @@ setup() {
 		vss) vss_snap bench || return 1; SNAP=$SNAP_DEV ;;
 		dmsnap)
 			dmsetup suspend bench-orig || return 1
-			dm_create bench-s$i "0 $SECTORS snapshot /dev/ram0 /dev/ram$i P $cs"
+			dm_create bench-s$i "0 $SECTORS snapshot ${DISK[0]} ${DISK[i]} P $cs"
 			local rc=$?
 			dmsetup resume bench-orig || return 1
 			[ $rc = 0 ] || return 1
@@ -255,7 +333,7 @@ perm_log() {
 io_case() { # REP TARGET NSNAP CHUNK
 	local rep=$1 t=$2 n=$3 chunk=$4 l ios r1 r2 t0 wl3=1 passes d dn
 	t0=$(now_ms)
-	l=$(printf '{"target":"%s","snaps":%d,"chunk":%d,"rep":%d}' "$t" "$n" "$chunk" "$rep")
+	l=$(printf '{"class":"%s","target":"%s","snaps":%d,"chunk":%d,"rep":%d}' "$CLASS" "$t" "$n" "$chunk" "$rep")
 	if ! setup "$t" "$n" "$chunk"; then
 		emit "$(jq -cn --argjson l "$l" '$l + {type: "error", msg: "setup failed"}')"
 		teardown
@@ -266,19 +344,22 @@ io_case() { # REP TARGET NSNAP CHUNK
 	[ "$chunk" -lt 65536 ] && ios=$W1_IOS_4K
 	r1=0 r2=$((ios * chunk))
 	passes=1
-	[ "$n" = 0 ] && passes=$(((8192 + ios - 1) / ios))
+	[ "$n" = 0 ] && passes=$(((2 * W1_IOS_4K + ios - 1) / ios))
 	perm_log "$WORK/w1a" "$ORIG" $r1 "$chunk" "$ios" $passes
 	perm_log "$WORK/w1b" "$ORIG" $r2 "$chunk" "$ios" $passes
 	JOBS=$WORK/case.fio
 	printf '[global]\ndirect=1\nlat_percentiles=1\nrandrepeat=0\nnorandommap\ndisk_util=0\n' > "$JOBS"
 	job W1.qd1.origin read_iolog="$WORK/w1a" replay_no_stall=1 ioengine=psync
 	job W1.qd32.origin read_iolog="$WORK/w1b" replay_no_stall=1 ioengine=libaio iodepth=32
-	job W2.qd1.origin filename="$ORIG" rw=randwrite bs=4k ioengine=psync offset=0 \
-		size=$((2 * ios * chunk)) runtime="$RT" time_based
-	job W2.qd32.origin filename="$ORIG" rw=randwrite bs=4k ioengine=libaio iodepth=32 offset=0 \
-		size=$((2 * ios * chunk)) runtime="$RT" time_based
+	if [[ " $WLS " == *" W2 "* ]]; then
+		job W2.qd1.origin filename="$ORIG" rw=randwrite bs=4k ioengine=psync offset=0 \
+			size=$((2 * ios * chunk)) runtime="$RT" time_based
+		job W2.qd32.origin filename="$ORIG" rw=randwrite bs=4k ioengine=libaio iodepth=32 offset=0 \
+			size=$((2 * ios * chunk)) runtime="$RT" time_based
+	fi
 	[ "$chunk" -lt 65536 ] && wl3=0
 	[ "$n" -gt 1 ] && wl3=0
+	[[ " $WLS " == *" W3 "* ]] || wl3=0
 	if [ $wl3 = 1 ]; then
 		local off3=$((2 * ios * chunk))
 		[ $((off3 + W3_MB * MB)) -le $((REGION_MB * MB)) ] || off3=$((REGION_MB * MB - W3_MB * MB))
@@ -300,7 +381,7 @@ io_case() { # REP TARGET NSNAP CHUNK
 	fi
 	fio_jobs "$l" "$JOBS"
 	teardown
-	log "case $t n=$n chunk=$chunk rep=$rep: $(($(now_ms) - t0)) ms"
+	log "case $CLASS $t n=$n chunk=$chunk rep=$rep: $(($(now_ms) - t0)) ms"
 }
 
 # The cases of one repetition, in order; "target nsnap chunk".
@@ -608,7 +689,9 @@ emit "$(jq -cn --arg k "$(uname -r)" --argjson reps "$REPS" --argjson rt "$RT" \
 	--argjson w1a $W1_IOS_4K --argjson w1b $W1_IOS_64K --argjson mem "$(awk '/^MemTotal:/ { print $2 * 1024 }' /proc/meminfo)" \
 	--argjson cpus "$(nproc)" --arg fio "$(fio --version)" --argjson vss $have_vss \
 	--arg groups "$GROUPS_RUN" --argjson w7r "$W7ROLL_ROUNDS" --argjson w7k "$W7ROLL_KEEP" \
-	'{type: "meta", kernel: $k, reps: $reps, runtime_s: $rt, smoke: $smoke, disk_mb: $disk,
+	--arg classes "$CLASSES" --arg wls "$WLS" --argjson quick "$QUICK" \
+	'{type: "meta", kernel: $k, reps: $reps, runtime_s: $rt, smoke: $smoke, quick: $quick, disk_mb: $disk,
+	  classes: ($classes | split(" ") | map(select(. != ""))), workloads: ($wls | split(" ") | map(select(. != ""))),
 	  region_mb: $region, w1_ios_4k: $w1a, w1_ios_64k: $w1b, mem_bytes: $mem, cpus: $cpus,
 	  fio: $fio, vss_loaded: $vss, groups: ($groups | split(" ") | map(select(. != ""))),
 	  w7roll_rounds: $w7r, w7roll_keep: $w7k}')"
@@ -616,14 +699,19 @@ started=$(now_ms)
 
 if [[ " $GROUPS_RUN " == *" io "* ]]; then
 	for rep in $(seq "$REPS"); do
-		while read -r t n c; do
-			if [ $t = vss ] && [ $have_vss = 0 ]; then
-				emit "$(jq -cn --argjson n "$n" --argjson c "$c" --argjson r "$rep" \
-					'{type: "error", target: "vss", snaps: $n, chunk: $c, rep: $r, msg: "vss module not loaded"}')"
-				continue
-			fi
-			io_case "$rep" "$t" "$n" "$c"
-		done < <(io_cases)
+		# classes in turn inside a repetition: a slow minute of the host
+		# hurts one class's peers alike
+		for CLASS in $CLASSES; do
+			while read -r t n c; do
+				if [ $t = vss ] && [ $have_vss = 0 ]; then
+					emit "$(jq -cn --arg k "$CLASS" --argjson n "$n" --argjson c "$c" --argjson r "$rep" \
+						'{type: "error", class: $k, target: "vss", snaps: $n, chunk: $c, rep: $r, msg: "vss module not loaded"}')"
+					continue
+				fi
+				io_case "$rep" "$t" "$n" "$c"
+			done < <(io_cases)
+		done
+		CLASS=brd
 	done
 fi
 
