@@ -675,6 +675,8 @@ w7roll_case() {
 # ---- W9: LUN resync (bench/guest/w9.sh) -----------------------------------------
 
 . "$(dirname "$0")/w9.sh"
+# W10, scale (issue 12): bench/guest/w10.sh
+. "$(dirname "$0")/w10.sh"
 
 # ---- main -----------------------------------------------------------------------
 
@@ -753,6 +755,10 @@ fi
 
 if [[ " $GROUPS_RUN " == *" w9 "* ]] && [ $have_vss = 1 ]; then
 	w9_run
+fi
+
+if [[ " $GROUPS_RUN " == *" w10 "* ]] && [ $have_vss = 1 ]; then
+	w10_run
 fi
 
 emit "$(jq -cn --argjson ms $(($(now_ms) - started)) '{type: "end", ms: $ms}')"
