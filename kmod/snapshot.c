@@ -287,6 +287,16 @@ static void vss_snap_read_endio(struct bio *clone)
 	/* not over an error a chained split already reported */
 	if (clone->bi_status)
 		orig->bi_status = clone->bi_status;
+	/*
+	 * The store lost a preserved chunk: no snapshot that may read it can
+	 * be trusted.  The completion may run in an interrupt, where
+	 * map_lock cannot be taken: the reclaim work invalidates.
+	 */
+	if (io->from_store && clone->bi_status &&
+	    clone->bi_status != BLK_STS_AGAIN) {
+		atomic_set(&lun->store_read_err, 1);
+		queue_work(lun->reclaim_wq, &lun->reclaim_work);
+	}
 	bio_end_io_acct(orig, io->start);
 	wake = vss_lun_read_end(lun, io);
 	/* the clone goes back to the bio set before a waiter can free it */
@@ -356,6 +366,7 @@ static void vss_snap_submit_bio(struct bio *bio)
 	sector = bio->bi_iter.bi_sector;
 	io->first = vss_sector_to_chunk(lun, sector);
 	io->last = vss_sector_to_chunk(lun, bio_end_sector(bio) - 1);
+	io->from_store = false;
 	clone->bi_end_io = vss_snap_read_endio;
 	clone->bi_private = io;
 	vss_lun_read_start(lun, io);
@@ -372,6 +383,7 @@ static void vss_snap_submit_bio(struct bio *bio)
 		bdev = lun->store_dev.bdev;
 		target = vss_store_chunk_sector(lun->store, sc) +
 			 (sector & mask);
+		io->from_store = true;
 		n = 1;
 	} else {
 		bdev = lun->backing.bdev;
@@ -969,6 +981,13 @@ void vss_snap_reclaim_work(struct work_struct *work)
 	spin_unlock(&lun->map_lock);
 	if (nospc)
 		vss_event_lun(VSS_EV_STORE_FULL, lun);
+	if (atomic_xchg(&lun->store_read_err, 0)) {
+		pr_err("%s: a snapshot read from the store failed, snapshots invalidated\n",
+		       lun->name);
+		spin_lock(&lun->map_lock);
+		vss_snap_fail_all_locked(lun);
+		spin_unlock(&lun->map_lock);
+	}
 
 	mutex_lock(&lun->snap_mutex);
 	vss_snap_finish_invalidations(lun);
