@@ -1,14 +1,15 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Corrupted stores: a real store (4 snapshots, a deleted one, a log
-# checkpoint behind it) is damaged by store_mutate (bit flips, zeroed
+# Corrupted stores: a real store (3 snapshots left of 4, so a delete
+# record, and in full runs a log checkpoint behind it) is damaged by store_mutate (bit flips, zeroed
 # sectors, torn 4 KiB blocks, stale blocks of an older epoch, well-formed
 # lying headers and records with their crc fixed up, damage in the free
 # chunk area) and re-added, FAULT_CORRUPT_STORES times (50 under
 # VSS_QUICK, 400 otherwise), 3 mutations each.  Every time the engine
 # either refuses with a message, adding no device, or accepts: then the
 # LUN holds its data, only snapshots that existed are listed, and every
-# snapshot listed ready reads exactly its point in time.  Never a kernel
+# snapshot listed ready reads exactly its point in time.  The checkpoint
+# (older epoch) is made in full runs only.  Never a kernel
 # warning (the VM runner fails on any).
 . "$(dirname "$0")/lib.sh"
 
@@ -16,10 +17,10 @@ ctl=engine_ctl
 work=/tmp/fault_corrupt
 if [ -n "${VSS_QUICK:-}" ]; then n=${FAULT_CORRUPT_STORES:-50}; else n=${FAULT_CORRUPT_STORES:-400}; fi
 muts=3
-plan 6
+plan 5
 
 load_vss || die "cannot load vss"
-test_devs brd 2 8 || die "devices"
+test_devs brd 1 4 || die "devices"
 L=${DEVS[0]} S=${DEVS[1]}
 rm -rf $work && mkdir -p $work
 cleanup() {
@@ -40,34 +41,45 @@ snap() { # snap: one snapshot; its map saved as map.s<seq>
 $ctl lun-add cs $L $S 4096 >/dev/null && udev_settle /dev/vss-cs || die "lun add"
 stamp fill /dev/vss-cs $work/map 1 >/dev/null || die "fill"
 snap || die "snapshot 1"
-stamp write /dev/vss-cs $work/map 2 40 2 >/dev/null || die "write 2"
+stamp write /dev/vss-cs $work/map 2 12 2 >/dev/null || die "write 2"
 snap || die "snapshot 2"
 dd if=$S of=$work/old.img bs=1M iflag=direct status=none || die "old image"
 read -r _ e0 _ _ _ < <(store_mutate info $work/old.img)
-stamp write /dev/vss-cs $work/map 3 40 3 >/dev/null || die "write 3"
+stamp write /dev/vss-cs $work/map 3 12 3 >/dev/null || die "write 3"
 snap || die "snapshot 3"
-# snapshots made and dropped until the log is checkpointed (a new epoch),
-# so that the old image holds blocks of an older epoch
-for i in $(seq 80); do
-	read -r _ e _ _ _ < <(store_mutate info $S)
-	[ "$e" != "$e0" ] && break
-	out=$($ctl snap cs) || die "snapshot: $out"
-	stamp write /dev/vss-cs $work/map $((i + 10)) 2 $((i + 10)) >/dev/null || die "write"
-	$ctl snap-del "$(echo "$out" | awk '{print $3}')" >/dev/null || die "snap-del"
-done
-echo "# log epoch $e0 -> $e after $i snapshots made and dropped"
-[ "$e" != "$e0" ] && ok "a checkpoint made a new log epoch" || fail "a checkpoint made a new log epoch" "epoch $e"
+# full runs: snapshots made, the LUN rewritten, and dropped until the log
+# is checkpointed (a new epoch: it takes some 33 blocks of records), so
+# that the old image holds blocks of an older epoch; quick runs keep one
+# epoch (the old image then holds older commits of it)
+e=$e0 i=0
+if [ -z "${VSS_QUICK:-}" ]; then
+	for i in $(seq 40); do
+		read -r _ e _ _ _ < <(store_mutate info $S)
+		[ "$e" != "$e0" ] && break
+		out=$($ctl snap cs) || die "snapshot: $out"
+		stamp fill /dev/vss-cs $work/map $((i + 10)) >/dev/null || die "fill"
+		$ctl snap-del "$(echo "$out" | awk '{print $3}')" >/dev/null || die "snap-del"
+	done
+	echo "# log epoch $e0 -> $e after $i snapshots made, the LUN rewritten, dropped"
+fi
 snap || die "snapshot 4"
-stamp write /dev/vss-cs $work/map 99 40 99 >/dev/null || die "write 99"
+stamp write /dev/vss-cs $work/map 99 12 99 >/dev/null || die "write 99"
+# snapshot 2 deleted: a delete record, its chunks handed over to 1
+$ctl snap-del "$($ctl snap-list cs | awk '$4 == 2 {print $1}')" >/dev/null || die "delete s2"
 $ctl snap-list cs | awk '{print $4}' | sort -n | tr '\n' ' ' >$work/seqs
 echo "# snapshots on the store: $(cat $work/seqs)"
 $ctl lun-del cs >/dev/null || die "lun del"
 dd if=$S of=$work/base.img bs=1M iflag=direct status=none || die "base image"
-check "the intact store is accepted, every snapshot exact" bash -c "
-	$ctl lun-add cs $L $S 4096 keep >/dev/null && udev_settle /dev/vss-cs &&
-	for s in \$($ctl snap-list cs | awk '{print \$4 \":\" \$3}'); do
-		stamp verify /dev/\${s#*:} $work/map.s\${s%%:*} >/dev/null || exit 1
-	done && $ctl lun-del cs >/dev/null"
+intact() {
+	local s
+	$ctl lun-add cs $L $S 4096 keep >/dev/null && udev_settle /dev/vss-cs || return 1
+	for s in $($ctl snap-list cs | awk '{print $4 ":" $3}'); do
+		stamp verify /dev/${s#*:} $work/map.s${s%%:*} >/dev/null || { $ctl lun-del cs; return 1; }
+	done
+	[ "$($ctl snap-list cs | wc -l)" = "$(wc -w <$work/seqs)" ] && $ctl lun-del cs >/dev/null
+}
+check "the intact store is accepted, every snapshot exact" intact
+dd if=$work/base.img of=$S bs=1M oflag=direct status=none || die "restore"
 
 # ---- damaged copies -------------------------------------------------------
 refused=0 accepted=0 wrong=0 dropped=0 badmsg=0 noluns=0 t0=$SECONDS

@@ -25,8 +25,9 @@
  *   sb-stale, log-stale    a whole block from the OLD image (an older
  *                          commit or log epoch)
  *   chunk-flip, chunk-zero a block of the chunk area that holds neither
- *                          metadata nor preserved data (the engine must
- *                          not trust or even read it)
+ *                          a log block nor a chunk an exception record of
+ *                          the log names: free chunks, which may hold
+ *                          stale data (the engine must not read them)
  * Preserved data chunks are not damaged: the format has no data
  * checksums, so no engine could tell (as dm-snapshot cannot).
  *
@@ -134,6 +135,8 @@ struct geo {
 	uint32_t chunk_size, unit_chunks;
 	uint64_t log[MAX_LOG];		/* byte offsets of the log blocks */
 	size_t nlog;
+	uint64_t data[MAX_LOG];		/* store chunks named by exceptions */
+	size_t ndata;
 };
 
 static struct geo g;
@@ -144,6 +147,33 @@ static int is_log_off(uint64_t off)
 		if (g.log[i] == off)
 			return 1;
 	return 0;
+}
+
+static int is_data_chunk(uint64_t c)
+{
+	for (size_t i = 0; i < g.ndata; i++)
+		if (g.data[i] == c)
+			return 1;
+	return 0;
+}
+
+/* the store chunks of a log block's exception records */
+static void scan_records(const uint8_t *b)
+{
+	uint16_t count, bytes;
+	size_t p = 112;
+
+	memcpy(&count, b + 104, 2);
+	memcpy(&bytes, b + 106, 2);
+	if (bytes > BS - 112)
+		return;
+	while (count-- && p + 4 <= 112 + (size_t)bytes) {
+		size_t len = b[p] == 1 ? 20 : b[p] == 2 ? 48 : 4;
+
+		if (b[p] == 1 && p + 20 <= BS && g.ndata < MAX_LOG)
+			g.data[g.ndata++] = le64(b + p + 12);
+		p += len;
+	}
 }
 
 /* The current superblock and the log chain, as the engine reads them. */
@@ -194,6 +224,8 @@ static int scan(void)
 			g.log[g.nlog++] = off;
 			if (rd(fd, buf, off))
 				return -1;
+			if (le32(buf) == LOG_MAGIC && le64(buf + 24) == g.epoch)
+				scan_records(buf);
 			if (!have_next && le32(buf) == LOG_MAGIC &&
 			    le64(buf + 24) == g.epoch) {
 				for (int i = 0; i < 4; i++)
@@ -250,7 +282,10 @@ static int mutate_one(void)
 	else if (!strncmp(k, "log", 3))
 		off = pick_log();
 	else {
-		/* chunk area: neither metadata nor preserved data */
+		/*
+		 * chunk area: neither metadata nor data an exception names
+		 * (free chunks, stale data of dropped snapshots included)
+		 */
 		uint64_t first = (8192 + g.chunk_size - 1) / g.chunk_size;
 		uint64_t blocks = g.nr_chunks * (g.chunk_size / BS);
 		int t;
@@ -258,12 +293,10 @@ static int mutate_one(void)
 		for (t = 0; t < 64; t++) {
 			off = (first * (g.chunk_size / BS) +
 			       rnd_below(blocks - first * (g.chunk_size / BS))) * BS;
-			if (off + BS > dev_bytes || is_log_off(off))
+			if (off + BS > dev_bytes || is_log_off(off) ||
+			    is_data_chunk(off / g.chunk_size))
 				continue;
-			if (rd(fd, buf, off))
-				return -1;
-			if (le64(buf) != STAMP_MAGIC)
-				break;
+			break;
 		}
 		if (t == 64) {
 			k = "sb-flip";
