@@ -838,6 +838,78 @@ void vss_snap_gate_release(struct vss_lun *lun)
 		queue_work(lun->cow_wq, &lun->requeue_work);
 }
 
+/*
+ * Snapshots whose invalidation the store could not record (its writes
+ * failed, or it is gone): on the store they are still valid.  The module
+ * remembers their ids while it is loaded, so that adding the store again
+ * (once the device works) records the invalidation before the snapshot
+ * can be read; a reboot or an rmmod forgets them (the kernel log said
+ * so).  Bounded: past VSS_MAX_UNRECORDED ids, only the log message is left.
+ */
+struct vss_unrecorded {
+	struct list_head node;
+	uuid_t id;
+};
+
+#define VSS_MAX_UNRECORDED	4096
+static DEFINE_MUTEX(vss_unrecorded_lock);	/* protects the two below */
+static LIST_HEAD(vss_unrecorded);
+static unsigned int vss_nr_unrecorded;
+
+static void vss_snap_remember_unrecorded(const uuid_t *id)
+{
+	struct vss_unrecorded *u = kmalloc(sizeof(*u), GFP_NOIO);
+
+	if (!u)
+		return;
+	uuid_copy(&u->id, id);
+	mutex_lock(&vss_unrecorded_lock);
+	if (vss_nr_unrecorded < VSS_MAX_UNRECORDED) {
+		list_add_tail(&u->node, &vss_unrecorded);
+		vss_nr_unrecorded++;
+		u = NULL;
+	}
+	mutex_unlock(&vss_unrecorded_lock);
+	kfree(u);
+}
+
+/* Was @id's invalidation lost?  Forgets it. */
+static bool vss_snap_take_unrecorded(const uuid_t *id)
+{
+	struct vss_unrecorded *u;
+	bool found = false;
+
+	mutex_lock(&vss_unrecorded_lock);
+	list_for_each_entry(u, &vss_unrecorded, node) {
+		if (uuid_equal(&u->id, id)) {
+			list_del(&u->node);
+			vss_nr_unrecorded--;
+			kfree(u);
+			found = true;
+			break;
+		}
+	}
+	mutex_unlock(&vss_unrecorded_lock);
+	return found;
+}
+
+/**
+ * vss_snap_exit - forget the unrecorded invalidations at module unload
+ *
+ * Context: process context, module exit.
+ */
+void vss_snap_exit(void)
+{
+	struct vss_unrecorded *u, *tmp;
+
+	mutex_lock(&vss_unrecorded_lock);
+	list_for_each_entry_safe(u, tmp, &vss_unrecorded, node)
+		kfree(u);
+	INIT_LIST_HEAD(&vss_unrecorded);
+	vss_nr_unrecorded = 0;
+	mutex_unlock(&vss_unrecorded_lock);
+}
+
 /* Make an invalidation durable and free the chunks.  Under snap_mutex. */
 static void vss_snap_finish_invalidate(struct vss_snapshot *snap)
 {
@@ -862,6 +934,7 @@ static void vss_snap_finish_invalidate(struct vss_snapshot *snap)
 		/* keep the chunks: the store may still name them */
 		pr_err("%s: snapshot s%u: invalidate record failed (%d): after a crash it may come back as if valid; do not trust it\n",
 		       lun->name, snap->ps.seq, ret);
+		vss_snap_remember_unrecorded(&snap->ps.id);
 		vss_event_snapshot(VSS_EV_SNAPSHOT_INVALIDATED, snap);
 		return;
 	}
@@ -1874,6 +1947,20 @@ int vss_snap_replay_done(struct vss_lun *lun)
 		    !vss_store_chunk_in_log(lun->store, idx))
 			vss_store_free(lun->store, idx);
 	xa_destroy(&lun->replay_dropped);
+
+	/* invalidations the store missed while this module ran: record them */
+	list_for_each_entry(snap, &lun->snaps, lun_node) {
+		if (snap->state != VSS_SNAP_READY ||
+		    !vss_snap_take_unrecorded(&snap->ps.id))
+			continue;
+		pr_warn("%s: snapshot s%u was invalidated while the store failed: recorded now\n",
+			lun->name, snap->ps.seq);
+		spin_lock(&lun->map_lock);
+		vss_snap_stop_locked(snap, VSS_SNAP_INVALID);
+		spin_unlock(&lun->map_lock);
+		vss_snap_finish_invalidate(snap);
+	}
+	vss_snap_gate_release(lun);
 
 	/* No I/O can reach the LUN yet: compact a log much larger than its state. */
 	vss_snap_checkpoint_locked(lun, false);
