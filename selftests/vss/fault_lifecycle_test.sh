@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Lifecycle: FAULT_CYCLES cycles (10 under VSS_QUICK, 200 otherwise) of
+# Lifecycle: FAULT_CYCLES cycles (4 under VSS_QUICK, 200 otherwise) of
 # modprobe vss, lun add (the same store: its snapshots come back), write,
 # snapshot, check, delete the oldest, lun remove, rmmod vss.  Every snapshot
 # is exact at every cycle; afterwards the module references of dm-mod,
@@ -11,7 +11,7 @@
 
 ctl=engine_ctl
 work=/tmp/fault_lifecycle
-if [ -n "${VSS_QUICK:-}" ]; then n=${FAULT_CYCLES:-10}; else n=${FAULT_CYCLES:-200}; fi
+if [ -n "${VSS_QUICK:-}" ]; then n=${FAULT_CYCLES:-4}; else n=${FAULT_CYCLES:-200}; fi
 plan 4
 
 unload_vss
