@@ -1,22 +1,22 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Corrupted stores: a real store (3 snapshots left of 4, so a delete
-# record, and in full runs a log checkpoint behind it) is damaged by store_mutate (bit flips, zeroed
-# sectors, torn 4 KiB blocks, stale blocks of an older epoch, well-formed
-# lying headers and records with their crc fixed up, damage in the free
-# chunk area) and re-added, FAULT_CORRUPT_STORES times (50 under
-# VSS_QUICK, 400 otherwise), 3 mutations each.  Every time the engine
-# either refuses with a message, adding no device, or accepts: then the
-# LUN holds its data, only snapshots that existed are listed, and every
-# snapshot listed ready reads exactly its point in time.  The checkpoint
-# (older epoch) is made in full runs only.  Never a kernel
-# warning (the VM runner fails on any).
+# record; in full runs a log checkpoint behind it) is damaged by
+# store_mutate (bit flips, zeroed sectors, torn 4 KiB blocks, stale blocks
+# of an older epoch, well-formed lying headers and records with their crc
+# fixed up, damage in the free chunk area) and re-added,
+# FAULT_CORRUPT_STORES times (50 under VSS_QUICK, 400 otherwise),
+# FAULT_CORRUPT_MUTATIONS (3) mutations each.  Every time the engine either
+# refuses with a message, adding no device, or accepts: then the LUN holds
+# its data, only snapshots that existed are listed, and every snapshot
+# listed ready reads exactly its point in time.  Never a kernel warning
+# (the VM runner fails on any).
 . "$(dirname "$0")/lib.sh"
 
 ctl=engine_ctl
 work=/tmp/fault_corrupt
 if [ -n "${VSS_QUICK:-}" ]; then n=${FAULT_CORRUPT_STORES:-50}; else n=${FAULT_CORRUPT_STORES:-400}; fi
-muts=3
+muts=${FAULT_CORRUPT_MUTATIONS:-3}
 plan 5
 
 load_vss || die "cannot load vss"
@@ -105,7 +105,7 @@ for i in $(seq "$n"); do
 		wrong=$((wrong + 1))
 		echo "# store $i: the LUN's data changed ($(tr '\n' ';' <$work/m))"
 	fi
-	while read -r id _ dev seq state _; do
+	while read -r _ _ dev seq state _; do
 		# a lost tail of the log may bring back a deleted snapshot (an
 		# older consistent state); it must then read its point in time
 		if [ ! -e $work/map.s$seq ]; then

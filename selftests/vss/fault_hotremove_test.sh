@@ -115,7 +115,7 @@ for r in $(seq "$rounds"); do
 	s=$(snap) || die "snapshot"
 	cp $work/map $work/map.pre
 	stamp write /dev/vss-hr $work/map $((10 * r + 1)) 600 $((r + 7)) >/dev/null 2>$work/werr & bg=$!
-	( dd if=/dev/$($ctl snap-list hr | awk -v s=$s '$4 == s {print $3}') of=/dev/null bs=64k iflag=direct \
+	( dd if="/dev/$($ctl snap-list hr | awk -v s="$s" '$4 == s {print $3}')" of=/dev/null bs=64k iflag=direct \
 		status=none 2>/dev/null ) &
 	rd=$!
 	sleep 0.$((RANDOM % 8 + 1))

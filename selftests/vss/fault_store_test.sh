@@ -130,7 +130,6 @@ monitor
 echo 1500 >$delay
 table fs_st "0 $ss flakey $S 0 0 1 1 error_writes" || die "flakey table"
 ( sleep 0.5; st_ok ) & bg+=($!)
-t0=$SECONDS
 stamp write /dev/vss-fs $work/map 4 1 4 0 "$(stamp blocks /dev/vss-fs)" 1 >/dev/null
 rc=$?
 wait "${bg[@]}"; bg=()
@@ -202,8 +201,8 @@ for r in $(seq "$rounds"); do
 	s=$(snap) || die "round $r: snapshot"
 	stamp write /dev/vss-fs $work/map $((100 + 2 * r)) 40 $r >/dev/null || die "round $r: write"
 	# reads of the first snapshot and writes that copy, in the background
-	( for i in 1 2 3 4 5 6; do
-		dd if=/dev/$(dev_of $s) of=/dev/null bs=64k iflag=direct status=none 2>/dev/null; done ) & bg+=($!)
+	( for _ in 1 2 3 4 5 6; do
+		dd if="/dev/$(dev_of "$s")" of=/dev/null bs=64k iflag=direct status=none 2>/dev/null; done ) & bg+=($!)
 	cp $work/map $work/map.pre
 	# odd rounds under the store, even ones under the LUN
 	if [ $((r % 2)) = 1 ]; then what=store; else what=lun; fi
