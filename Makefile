@@ -22,7 +22,7 @@ USER_CFLAGS := -O2 -g -Wall -Wextra -std=gnu11 -D_GNU_SOURCE
 export CC
 
 .PHONY: all help setup kmod userspace selftests check check-host check-vm \
-	check-crash bench demo vm-shell lint regen clean install FORCE
+	check-crash check-faults bench demo vm-shell lint regen clean install FORCE
 
 all: kmod userspace selftests
 
@@ -33,6 +33,7 @@ help:
 	@echo "make demo             backup and resync scenario in a VM"
 	@echo "make bench            benchmarks against raw, dm-linear, dm-snapshot, dm-thin"
 	@echo "make check-crash      long crash-consistency suite"
+	@echo "make check-faults     long fault suite (device errors, hot removal, corrupted stores)"
 	@echo "make fuzz             libFuzzer on the message parser (FUZZ_SECONDS=300)"
 	@echo "make vm-shell         a shell in the test VM with everything installed"
 	@echo "make lint             checkpatch, kernel-doc, cppcheck"
@@ -113,6 +114,9 @@ check-vm: setup
 
 check-crash: setup
 	@tools/check --crash
+
+check-faults: setup
+	@tools/check-faults
 
 bench: setup
 	@tools/bench $(if $(filter 1,$(QUICK)),--quick) $(if $(CLASSES),--classes "$(CLASSES)")

@@ -1119,6 +1119,8 @@ static void vss_lun_teardown(struct vss_lun *lun)
 	flush_workqueue(lun->cow_wq);
 	vss_snap_remove_all(lun);
 	vss_lun_read_sync(lun, U64_MAX, VSS_ALL_CHUNKS);
+	/* a snapshot read that failed on the store queued it meanwhile */
+	flush_workqueue(lun->reclaim_wq);
 	spin_lock(&lun->info_lock);
 	lun->store_closed = true;
 	spin_unlock(&lun->info_lock);

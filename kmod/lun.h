@@ -55,6 +55,8 @@ struct vss_bdev {
  * @first: first LUN chunk the read covers (snapshot reads only)
  * @last: last LUN chunk the read covers (snapshot reads only)
  * @start: I/O accounting start time of @orig (bio_start_io_acct())
+ * @from_store: a snapshot read served from the store (its failure
+ *	invalidates the snapshots)
  * @clone: the clone submitted to the backing or store device; must be last
  */
 struct vss_io {
@@ -65,6 +67,7 @@ struct vss_io {
 	u64 first;
 	u64 last;
 	unsigned long start;
+	bool from_store;
 	struct bio clone;
 };
 
@@ -148,6 +151,8 @@ struct vss_io {
  * @next_seq: next snapshot sequence number
  * @preparing: a snapshot prepared or committed but not yet persisted
  * @store_low: VSS_EV_STORE_LOW was sent and usage did not drop since
+ * @store_read_err: a snapshot read from the store failed; the reclaim work
+ *	invalidates the snapshots (set in completions, so atomic)
  * @cow_buf_pool: chunk-sized buffers of the COW copies (high-order pages)
  * @bs: bio set for the clones (front pad &struct vss_io)
  * @split_bs: bio set for splitting snapshot reads
@@ -221,6 +226,7 @@ struct vss_lun {
 	u32 next_seq;
 	struct vss_snapshot *preparing;
 	atomic_t store_low;
+	atomic_t store_read_err;
 
 	mempool_t *cow_buf_pool;
 	struct bio_set bs;

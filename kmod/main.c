@@ -11,6 +11,7 @@
 
 #include <linux/module.h>
 #include "resync.h"
+#include "snapshot.h"
 #include "vss.h"
 #include "writer.h"
 
@@ -54,6 +55,7 @@ static void __exit vss_exit(void)
 	vss_writer_exit();
 	vss_lun_exit();
 	vss_resync_exit();
+	vss_snap_exit();
 	pr_info("unloaded\n");
 }
 

@@ -287,6 +287,16 @@ static void vss_snap_read_endio(struct bio *clone)
 	/* not over an error a chained split already reported */
 	if (clone->bi_status)
 		orig->bi_status = clone->bi_status;
+	/*
+	 * The store lost a preserved chunk: no snapshot that may read it can
+	 * be trusted.  The completion may run in an interrupt, where
+	 * map_lock cannot be taken: the reclaim work invalidates.
+	 */
+	if (io->from_store && clone->bi_status &&
+	    clone->bi_status != BLK_STS_AGAIN) {
+		atomic_set(&lun->store_read_err, 1);
+		queue_work(lun->reclaim_wq, &lun->reclaim_work);
+	}
 	bio_end_io_acct(orig, io->start);
 	wake = vss_lun_read_end(lun, io);
 	/* the clone goes back to the bio set before a waiter can free it */
@@ -356,6 +366,7 @@ static void vss_snap_submit_bio(struct bio *bio)
 	sector = bio->bi_iter.bi_sector;
 	io->first = vss_sector_to_chunk(lun, sector);
 	io->last = vss_sector_to_chunk(lun, bio_end_sector(bio) - 1);
+	io->from_store = false;
 	clone->bi_end_io = vss_snap_read_endio;
 	clone->bi_private = io;
 	vss_lun_read_start(lun, io);
@@ -372,6 +383,7 @@ static void vss_snap_submit_bio(struct bio *bio)
 		bdev = lun->store_dev.bdev;
 		target = vss_store_chunk_sector(lun->store, sc) +
 			 (sector & mask);
+		io->from_store = true;
 		n = 1;
 	} else {
 		bdev = lun->backing.bdev;
@@ -826,6 +838,78 @@ void vss_snap_gate_release(struct vss_lun *lun)
 		queue_work(lun->cow_wq, &lun->requeue_work);
 }
 
+/*
+ * Snapshots whose invalidation the store could not record (its writes
+ * failed, or it is gone): on the store they are still valid.  The module
+ * remembers their ids while it is loaded, so that adding the store again
+ * (once the device works) records the invalidation before the snapshot
+ * can be read; a reboot or an rmmod forgets them (the kernel log said
+ * so).  Bounded: past VSS_MAX_UNRECORDED ids, only the log message is left.
+ */
+struct vss_unrecorded {
+	struct list_head node;
+	uuid_t id;
+};
+
+#define VSS_MAX_UNRECORDED	4096
+static DEFINE_MUTEX(vss_unrecorded_lock);	/* protects the two below */
+static LIST_HEAD(vss_unrecorded);
+static unsigned int vss_nr_unrecorded;
+
+static void vss_snap_remember_unrecorded(const uuid_t *id)
+{
+	struct vss_unrecorded *u = kmalloc(sizeof(*u), GFP_NOIO);
+
+	if (!u)
+		return;
+	uuid_copy(&u->id, id);
+	mutex_lock(&vss_unrecorded_lock);
+	if (vss_nr_unrecorded < VSS_MAX_UNRECORDED) {
+		list_add_tail(&u->node, &vss_unrecorded);
+		vss_nr_unrecorded++;
+		u = NULL;
+	}
+	mutex_unlock(&vss_unrecorded_lock);
+	kfree(u);
+}
+
+/* Was @id's invalidation lost?  Forgets it. */
+static bool vss_snap_take_unrecorded(const uuid_t *id)
+{
+	struct vss_unrecorded *u;
+	bool found = false;
+
+	mutex_lock(&vss_unrecorded_lock);
+	list_for_each_entry(u, &vss_unrecorded, node) {
+		if (uuid_equal(&u->id, id)) {
+			list_del(&u->node);
+			vss_nr_unrecorded--;
+			kfree(u);
+			found = true;
+			break;
+		}
+	}
+	mutex_unlock(&vss_unrecorded_lock);
+	return found;
+}
+
+/**
+ * vss_snap_exit - forget the unrecorded invalidations at module unload
+ *
+ * Context: process context, module exit.
+ */
+void vss_snap_exit(void)
+{
+	struct vss_unrecorded *u, *tmp;
+
+	mutex_lock(&vss_unrecorded_lock);
+	list_for_each_entry_safe(u, tmp, &vss_unrecorded, node)
+		kfree(u);
+	INIT_LIST_HEAD(&vss_unrecorded);
+	vss_nr_unrecorded = 0;
+	mutex_unlock(&vss_unrecorded_lock);
+}
+
 /* Make an invalidation durable and free the chunks.  Under snap_mutex. */
 static void vss_snap_finish_invalidate(struct vss_snapshot *snap)
 {
@@ -850,6 +934,7 @@ static void vss_snap_finish_invalidate(struct vss_snapshot *snap)
 		/* keep the chunks: the store may still name them */
 		pr_err("%s: snapshot s%u: invalidate record failed (%d): after a crash it may come back as if valid; do not trust it\n",
 		       lun->name, snap->ps.seq, ret);
+		vss_snap_remember_unrecorded(&snap->ps.id);
 		vss_event_snapshot(VSS_EV_SNAPSHOT_INVALIDATED, snap);
 		return;
 	}
@@ -969,6 +1054,13 @@ void vss_snap_reclaim_work(struct work_struct *work)
 	spin_unlock(&lun->map_lock);
 	if (nospc)
 		vss_event_lun(VSS_EV_STORE_FULL, lun);
+	if (atomic_xchg(&lun->store_read_err, 0)) {
+		pr_err("%s: a snapshot read from the store failed, snapshots invalidated\n",
+		       lun->name);
+		spin_lock(&lun->map_lock);
+		vss_snap_fail_all_locked(lun);
+		spin_unlock(&lun->map_lock);
+	}
 
 	mutex_lock(&lun->snap_mutex);
 	vss_snap_finish_invalidations(lun);
@@ -1858,6 +1950,20 @@ int vss_snap_replay_done(struct vss_lun *lun)
 		    !vss_store_chunk_in_log(lun->store, idx))
 			vss_store_free(lun->store, idx);
 	xa_destroy(&lun->replay_dropped);
+
+	/* invalidations the store missed while this module ran: record them */
+	list_for_each_entry(snap, &lun->snaps, lun_node) {
+		if (snap->state != VSS_SNAP_READY ||
+		    !vss_snap_take_unrecorded(&snap->ps.id))
+			continue;
+		pr_warn("%s: snapshot s%u was invalidated while the store failed: recorded now\n",
+			lun->name, snap->ps.seq);
+		spin_lock(&lun->map_lock);
+		vss_snap_stop_locked(snap, VSS_SNAP_INVALID);
+		spin_unlock(&lun->map_lock);
+		vss_snap_finish_invalidate(snap);
+	}
+	vss_snap_gate_release(lun);
 
 	/* No I/O can reach the LUN yet: compact a log much larger than its state. */
 	vss_snap_checkpoint_locked(lun, false);

@@ -72,6 +72,7 @@ int vss_snap_any_inc_locked(struct vss_lun *lun, u64 chunk, gfp_t gfp);
 void vss_snap_any_dec_locked(struct vss_lun *lun, u64 chunk);
 int vss_snap_replay_done(struct vss_lun *lun);
 void vss_snap_remove_all(struct vss_lun *lun);
+void vss_snap_exit(void);
 bool vss_snap_any_open(struct vss_lun *lun);
 void vss_snap_fail_all_locked(struct vss_lun *lun);
 void vss_snap_reclaim_work(struct work_struct *work);
