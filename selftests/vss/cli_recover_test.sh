@@ -27,9 +27,9 @@ plan 42
 load_vss || die "cannot load vss"
 # ram0 LUN, ram1 store, ram2 a plain destination, ram3 one in use
 if [ -n "${VSS_QUICK:-}" ]; then
-	SZ=48 JMB=16 JRATE=6M BMB=16 BSEEK=24
+	SZ=48 JMB=16 JRATE=6M BMB=16 BSEEK=24 BRATE=256K
 else
-	SZ=128 JMB=48 JRATE=16M BMB=32 BSEEK=40
+	SZ=128 JMB=48 JRATE=16M BMB=32 BSEEK=40 BRATE=2M
 fi
 ramdisks 4 $SZ
 rm -rf $work && mkdir -p $work /mnt/rv /mnt/rvu
@@ -173,7 +173,8 @@ vssctl snapshot delete "$KEPT" >/dev/null 2>&1
 
 # ---- resync list while running, busy LUN, speed, wait ----
 dd if=/dev/urandom of=$LUN bs=1M count=$BMB seek=$BSEEK oflag=direct status=none || die "dd failed"
-expect "recover without --wait returns at once" 0 "" vssctl -j recover --speed-max 2M "$S1"
+# slow enough that the checks below see it running; sped up after them
+expect "recover without --wait returns at once" 0 "" vssctl -j recover --speed-max $BRATE "$S1"
 if jqe '.type == "result" and .state == "running" and .resyncs[0].state == "running"' $work/out; then
 	ok "recover without --wait: the resync is running"
 else
