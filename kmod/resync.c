@@ -42,8 +42,13 @@
  * (event, foreground I/O goes on, writes needing that chunk get EIO); a new
  * RecoverSet restarts it.
  *
- * Onto another device: every chunk of S is copied, in ascending order, to
- * a block device opened exclusively, with the same rate control.
+ * Onto another protected LUN D: online, as a revert routes its own LUN
+ * (D's resync routes D's I/O to S's image); the work set is every chunk S
+ * covers, or, onto a standby provably holding an earlier copy, only the
+ * chunks changed since (vss_resync_standby_base()).  Onto a plain block
+ * device: every chunk of S, in ascending order, the device opened
+ * exclusively.  Both keep the destination's partition-table identity
+ * unless REVERT_IDENTITY_ALL (vss_resync_identity(), identity.c).
  *
  * The work set lives in memory: removing the LUN is refused while it is
  * not empty (see vss_resync_lun_busy()).
