@@ -42,8 +42,13 @@
  * (event, foreground I/O goes on, writes needing that chunk get EIO); a new
  * RecoverSet restarts it.
  *
- * Onto another device: every chunk of S is copied, in ascending order, to
- * a block device opened exclusively, with the same rate control.
+ * Onto another protected LUN D: online, as a revert routes its own LUN
+ * (D's resync routes D's I/O to S's image); the work set is every chunk S
+ * covers, or, onto a standby provably holding an earlier copy, only the
+ * chunks changed since (vss_resync_standby_base()).  Onto a plain block
+ * device: every chunk of S, in ascending order, the device opened
+ * exclusively.  Both keep the destination's partition-table identity
+ * unless REVERT_IDENTITY_ALL (vss_resync_identity(), identity.c).
  *
  * Persistence (online revert; Documentation/resync.rst, "Crash and
  * reboot"): the work set is written to the store as TODO runs and a START
@@ -63,6 +68,8 @@
 
 #include <linux/bio.h>
 #include <linux/blkdev.h>
+#include <linux/delay.h>
+#include <linux/highmem.h>
 #include <linux/jiffies.h>
 #include <linux/module.h>
 #include <linux/namei.h>
@@ -72,6 +79,7 @@
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
 
+#include "identity.h"
 #include "lun.h"
 #include "resync.h"
 #include "snapshot.h"
@@ -113,11 +121,23 @@ enum vss_resync_kind {
 };
 
 /**
+ * struct vss_resync_idpatch - copied bytes carrying the destination's identity
+ * @off: byte offset on the disk
+ * @data: VSS_ID_HEAD bytes of the snapshot, patched
+ */
+struct vss_resync_idpatch {
+	u64 off;
+	u8 *data;
+};
+
+/**
  * struct vss_resync - one resync
  * @node: on vss_resyncs, under vss_resyncs_lock
  * @serial: dump cursor
- * @lun: the source LUN (a reference)
- * @online: reverts @lun itself; else copies onto @dest
+ * @lun: the LUN whose I/O is routed (online), else the source LUN (a
+ *	reference)
+ * @online: routes @lun's I/O: a revert of @lun itself, or a copy onto
+ *	@lun, another protected LUN; else a copy onto @dest
  * @dest: the other destination, opened exclusively
  * @dest_name: disk name of the destination
  * @has_session: @session_id is set
@@ -135,6 +155,10 @@ enum vss_resync_kind {
  *	a copy or overwrite is in flight for.  Replaced whole (under @lock)
  *	by a new RecoverSet, so readers always see one complete work set
  * @next: next chunk the background walk looks at
+ * @src_sectors: the size of the snapshot's LUN: what is copied
+ * @idp: the destination's identity written into the copied partition
+ *	table (vss_resync_identity())
+ * @nr_idp: how many of @idp are used
  * @error: errno of the failure
  * @inflight: copies and overwrites in flight
  * @copies: those, &vss_resync_copy.node
@@ -159,6 +183,9 @@ enum vss_resync_kind {
  * @commit_work: runs a commit: resync_commit_ms after a chunk became
  *	dirty, at once for what waits on one
  * @cw_pool: struct vss_resync_cwait for flush/FUA bios
+ * @written: a write other than the resync's own reached @lun since the
+ *	resync started: after a copy onto another LUN, that LUN no longer
+ *	holds exactly @snap (see vss_resync_standby_base())
  */
 struct vss_resync {
 	struct list_head node;
@@ -180,6 +207,9 @@ struct vss_resync {
 	struct bio_list quiesced;
 	struct xarray *todo;
 	u64 next;
+	sector_t src_sectors;
+	struct vss_resync_idpatch idp[2];
+	unsigned int nr_idp;
 	u32 error;
 	unsigned int inflight;
 	struct list_head copies;
@@ -197,6 +227,7 @@ struct vss_resync {
 	u64 unsynced;
 	u64 dirty;
 	bool state_dirty;
+	bool written;
 	struct list_head cw_next;
 	struct list_head ow_next;
 
@@ -237,6 +268,7 @@ struct vss_resync_cwait {
  * @end_io: the overwrite's own completion, restored when it is done
  * @private: the overwrite's own bi_private
  * @work: continues a completion
+ * @done: completed when the copy ends (a synchronous identity copy)
  * @nr_pages: pages of @pages in use
  * @pages: the data
  */
@@ -254,6 +286,7 @@ struct vss_resync_copy {
 	bio_end_io_t *end_io;
 	void *private;
 	struct work_struct work;
+	struct completion *done;
 	unsigned int nr_pages;
 	struct page *pages[];
 };
@@ -268,12 +301,13 @@ static void vss_resync_fill_info(struct vss_resync *rs,
 				 struct vss_resync_info *ri)
 {
 	memset(ri, 0, sizeof(*ri));
-	strscpy(ri->lun, rs->lun->name, sizeof(ri->lun));
 	strscpy(ri->dest, rs->dest_name, sizeof(ri->dest));
 	ri->started_ns = rs->started_ns;
 	ri->has_session = rs->has_session;
 	uuid_copy(&ri->session_id, &rs->session_id);
 	spin_lock_irq(&rs->lock);
+	/* the source LUN: a snapshot holds a reference on its LUN */
+	strscpy(ri->lun, rs->snap->lun->name, sizeof(ri->lun));
 	uuid_copy(&ri->snap_id, &rs->snap->ps.id);
 	ri->state = rs->state;
 	ri->done_bytes = rs->done_bytes;
@@ -297,13 +331,19 @@ static void vss_resync_report(struct vss_resync *rs, enum vss_resync_event ev)
 
 /* ---- the work set ---- */
 
-static u64 vss_resync_chunk_bytes(struct vss_resync *rs, u64 first, u64 nr)
+/* Bytes copied for chunks [@first, @first + @nr) of @lun from @src_sectors. */
+static u64 vss_resync_span_bytes(struct vss_lun *lun, sector_t src_sectors,
+				 u64 first, u64 nr)
 {
-	struct vss_lun *lun = rs->lun;
 	u64 end = min(first + nr, lun->nr_chunks);
 
-	return min_t(u64, (u64)lun->sectors << SECTOR_SHIFT,
+	return min_t(u64, (u64)src_sectors << SECTOR_SHIFT,
 		     end * lun->chunk_size) - first * lun->chunk_size;
+}
+
+static u64 vss_resync_chunk_bytes(struct vss_resync *rs, u64 first, u64 nr)
+{
+	return vss_resync_span_bytes(rs->lun, rs->src_sectors, first, nr);
 }
 
 /* The copy run or overwrite in flight for @chunk, or NULL.  Under lock. */
@@ -513,8 +553,36 @@ static void vss_resync_finish_copy(struct vss_resync_copy *cp, bool ok)
 			mod_delayed_work(vss_resync_wq, &rs->commit_work, 0);
 	}
 	vss_resync_release(&waiters, ok ? BLK_STS_OK : BLK_STS_IOERR);
+	if (cp->done)
+		complete(cp->done);
 	vss_resync_copy_free(cp);
 	mod_delayed_work(vss_resync_wq, &rs->kick, 0);
+}
+
+/*
+ * Writes the destination's identity into the data read for @cp where it
+ * holds the snapshot's partition table (see vss_resync_identity()).
+ */
+static void vss_resync_copy_patch(struct vss_resync_copy *cp)
+{
+	struct vss_resync *rs = cp->rs;
+	u64 start = (u64)cp->first * rs->lun->chunk_size;
+	u64 end = start + vss_resync_chunk_bytes(rs, cp->first, cp->nr);
+	u64 from, to, pos;
+	unsigned int i, n;
+
+	for (i = 0; i < rs->nr_idp; i++) {
+		from = max(start, rs->idp[i].off);
+		to = min(end, rs->idp[i].off + VSS_ID_HEAD);
+		for (pos = from; pos < to; pos += n) {
+			n = min_t(u64, to - pos,
+				  PAGE_SIZE - offset_in_page(pos - start));
+			memcpy_to_page(cp->pages[(pos - start) >> PAGE_SHIFT],
+				       offset_in_page(pos - start),
+				       rs->idp[i].data + (pos - rs->idp[i].off),
+				       n);
+		}
+	}
 }
 
 static void vss_resync_copy_work(struct work_struct *work)
@@ -535,6 +603,7 @@ static void vss_resync_copy_work(struct work_struct *work)
 		return;
 	}
 	if (!cp->writing) {
+		vss_resync_copy_patch(cp);
 		vss_resync_copy_submit(cp, true);
 		return;
 	}
@@ -688,7 +757,8 @@ static int vss_resync_commit(struct vss_resync *rs, u32 final)
 		/* durable before released: the data first */
 		ret = blkdev_issue_flush(lun->backing.bdev);
 	}
-	if (!ret && (n || state))
+	/* a copy from another LUN's snapshot is not recorded (not resumable) */
+	if (!ret && (n || state) && rs->snap->lun == lun)
 		ret = vss_store_resync_done(lun->store, x.slot, runs, nr,
 					    state ? &x : NULL);
 out:
@@ -1062,11 +1132,19 @@ struct block_device *vss_resync_read_route(struct vss_lun *lun,
 	for (n = 1; first + n <= last; n++)
 		if (vss_resync_unsynced(rs, first + n) != unsynced)
 			break;
-	if (unsynced)	/* no device: an invalid target (lun_replayed) */
+	/* a copy onto a larger LUN: the snapshot ends inside a chunk */
+	if (unsynced && b->bi_iter.bi_sector >= rs->src_sectors) {
+		unsynced = false;
+		n = 1;
+	}
+	len = vss_chunk_to_sector(lun, first + n) - b->bi_iter.bi_sector;
+	if (unsynced) {	/* no device: an invalid target (lun_replayed) */
 		bdev = rs->snap->disk ? rs->snap->disk->part0 : NULL;
+		len = min_t(sector_t, len,
+			    rs->src_sectors - b->bi_iter.bi_sector);
+	}
 	spin_unlock_irq(&rs->lock);
 
-	len = vss_chunk_to_sector(lun, first + n) - b->bi_iter.bi_sector;
 	if (len < bio_sectors(b)) {
 		split = bio_split(b, len, GFP_NOIO, &lun->split_bs);
 		if (IS_ERR_OR_NULL(split))
@@ -1078,12 +1156,13 @@ struct block_device *vss_resync_read_route(struct vss_lun *lun,
 	return bdev;
 }
 
-/* Does @bio cover chunk @c of the LUN whole? */
-static bool vss_resync_covers(struct vss_lun *lun, struct bio *bio, u64 c)
+/* Does @bio cover the part of chunk @c of the LUN that is copied whole? */
+static bool vss_resync_covers(struct vss_resync *rs, struct bio *bio, u64 c)
 {
+	struct vss_lun *lun = rs->lun;
 	sector_t start = vss_chunk_to_sector(lun, c);
 	sector_t end = min_t(sector_t, vss_chunk_to_sector(lun, c + 1),
-			     lun->sectors);
+			     rs->src_sectors);
 
 	return bio->bi_iter.bi_sector <= start && bio_end_sector(bio) >= end &&
 	       (bio_op(bio) == REQ_OP_WRITE || bio_op(bio) == REQ_OP_DISCARD ||
@@ -1111,9 +1190,13 @@ bool vss_resync_write_bio(struct vss_lun *lun, struct bio *bio)
 	bool partial;
 
 	/* our copies, and overwrites already registered (back from a hold) */
-	if (!rs || !READ_ONCE(rs->routing) ||
-	    bio->bi_end_io == vss_resync_copy_endio ||
+	if (!rs || bio->bi_end_io == vss_resync_copy_endio ||
 	    bio->bi_end_io == vss_resync_overwrite_endio)
+		return false;
+	/* the standby record: written since the last copy */
+	if (!READ_ONCE(rs->written))
+		WRITE_ONCE(rs->written, true);
+	if (!READ_ONCE(rs->routing))
 		return false;
 	atomic_inc(&rs->fg);
 	vss_resync_flush_bio(lun, bio);
@@ -1134,7 +1217,7 @@ again:
 			bio_list_add(&cp->waiters, bio);
 			goto out_taken;
 		}
-		if (!vss_resync_covers(lun, bio, c)) {
+		if (!vss_resync_covers(rs, bio, c)) {
 			partial = true;
 			break;
 		}
@@ -1208,7 +1291,8 @@ out_pass:
  *
  * Context: any.
  * Return: true while a resync reads from or writes to the LUN: its work
- * set is not empty (online), or a copy from one of its snapshots runs.
+ * set is not empty (online), a copy from one of its snapshots runs, or
+ * another LUN still reads unsynced chunks from one of its snapshots.
  */
 bool vss_resync_lun_busy(struct vss_lun *lun)
 {
@@ -1219,10 +1303,16 @@ bool vss_resync_lun_busy(struct vss_lun *lun)
 	if (rs && READ_ONCE(rs->routing))
 		return true;
 	mutex_lock(&vss_resyncs_lock);
-	list_for_each_entry(rs, &vss_resyncs, node)
+	list_for_each_entry(rs, &vss_resyncs, node) {
 		if (rs->lun == lun && !rs->online &&
 		    READ_ONCE(rs->state) == VSS_RESYNC_RUNNING)
 			busy = true;
+		spin_lock_irq(&rs->lock);
+		if (rs->online && rs->lun != lun && rs->routing &&
+		    rs->snap->lun == lun)
+			busy = true;
+		spin_unlock_irq(&rs->lock);
+	}
 	mutex_unlock(&vss_resyncs_lock);
 	return busy;
 }
@@ -1313,12 +1403,20 @@ static struct vss_resync *vss_resync_alloc_online(struct vss_lun *lun)
 	return rs;
 }
 
+static void vss_resync_idp_free(struct vss_resync_idpatch *idp,
+				unsigned int nr)
+{
+	while (nr--)
+		kfree(idp[nr].data);
+}
+
 /* Only once nothing is in flight and the LUN no longer routes through it. */
 static void vss_resync_free(struct vss_resync *rs)
 {
 	cancel_delayed_work_sync(&rs->kick);
 	cancel_delayed_work_sync(&rs->commit_work);
 	mempool_destroy(rs->cw_pool);
+	vss_resync_idp_free(rs->idp, rs->nr_idp);
 	xa_destroy(rs->todo);
 	kfree(rs->todo);
 	if (rs->dest.bdev)
@@ -1340,6 +1438,7 @@ static void vss_resync_reset_locked(struct vss_resync *rs,
 				    u64 smax)
 {
 	rs->snap = snap;
+	rs->src_sectors = snap->lun->sectors;
 	rs->state = VSS_RESYNC_RUNNING;
 	rs->error = 0;
 	rs->next = 0;
@@ -1350,6 +1449,148 @@ static void vss_resync_reset_locked(struct vss_resync *rs,
 	rs->last_event = jiffies;
 	rs->speed_min = vss_resync_speed(smin, resync_speed_min_kb);
 	rs->speed_max = vss_resync_speed(smax, resync_speed_max_kb);
+}
+
+/* Reads @len bytes at byte @off of @bdev into @buf (kmalloc'ed, aligned). */
+static int vss_resync_read_sync(struct block_device *bdev, u64 off, u8 *buf,
+				size_t len)
+{
+	unsigned int i, n = DIV_ROUND_UP(len, PAGE_SIZE);
+	struct bio *bio;
+	int ret;
+
+	bio = bio_alloc(bdev, n, REQ_OP_READ, GFP_KERNEL);
+	bio->bi_iter.bi_sector = off >> SECTOR_SHIFT;
+	for (i = 0; i < n; i++)
+		__bio_add_page(bio, virt_to_page(buf + i * PAGE_SIZE),
+			       min_t(size_t, len - i * PAGE_SIZE, PAGE_SIZE),
+			       0);
+	ret = submit_bio_wait(bio);
+	bio_put(bio);
+	return ret;
+}
+
+/* the destination's identity cannot be kept: VSS_E_CANNOT_REVERT_DISKID */
+#define vss_resync_no_identity(extack, msg) ({			\
+	NL_SET_ERR_MSG(extack, msg);				\
+	vss_set_hresult(extack, VSS_E_CANNOT_REVERT_DISKID);	\
+	-EXDEV;							\
+})
+
+/**
+ * vss_resync_identity() - the destination's identity, ready to be copied
+ * @snap: the snapshot about to be copied
+ * @dest: the destination, with its current content
+ * @flags: VSS_RESYNC_F_*; with REVERT_IDENTITY_ALL the snapshot's identity
+ *	is copied as it is
+ * @idp: receives the snapshot's blocks holding its partition table (the
+ *	first VSS_ID_HEAD bytes, and those ending with the backup GPT header)
+ *	with the destination's identity written in
+ * @nr: receives how many of @idp are used
+ * @extack: the reason it cannot be kept (VSS_E_CANNOT_REVERT_DISKID)
+ *
+ * Context: process, sleeps (reads both devices).
+ * Return: 0 or a negative errno.
+ */
+static int vss_resync_identity(struct vss_snapshot *snap,
+			       struct block_device *dest, u32 flags,
+			       struct vss_resync_idpatch *idp,
+			       unsigned int *nr,
+			       struct netlink_ext_ack *extack)
+{
+	struct block_device *sb = snap->disk->part0;
+	unsigned int lbs = bdev_logical_block_size(sb);
+	u64 src_bytes = (u64)snap->lun->sectors << SECTOR_SHIFT, toff;
+	struct vss_identity *sid, *did;
+	u8 *head, *tail = NULL;
+	int ret;
+
+	*nr = 0;
+	if (flags & VSS_RESYNC_F_REVERT_IDENTITY_ALL)
+		return 0;
+	sid = kmalloc_array(2, sizeof(*sid), GFP_KERNEL);
+	head = kmalloc(VSS_ID_HEAD, GFP_KERNEL);
+	if (!sid || !head) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	did = sid + 1;
+	ret = vss_resync_read_sync(dest, 0, head, VSS_ID_HEAD);
+	if (ret) {
+		NL_SET_ERR_MSG(extack, "cannot read the destination's partition table");
+		vss_set_hresult(extack, VSS_E_VOLUME_NOT_SUPPORTED);
+		goto out;
+	}
+	if (vss_identity_parse(head, VSS_ID_HEAD, bdev_logical_block_size(dest),
+			       did)) {
+		ret = vss_resync_no_identity(extack, "the destination's GPT is not valid: its identity cannot be kept");
+		goto out;
+	}
+	if (did->kind == VSS_ID_NONE)
+		goto out;	/* no partition table: nothing to keep */
+	if (bdev_logical_block_size(dest) != lbs ||
+	    src_bytes < 2 * VSS_ID_HEAD) {
+		ret = vss_resync_no_identity(extack, "the destination's identity cannot be kept: block sizes differ or the LUN is too small");
+		goto out;
+	}
+	ret = vss_resync_read_sync(sb, 0, head, VSS_ID_HEAD);
+	if (ret) {
+		NL_SET_ERR_MSG(extack, "cannot read the snapshot");
+		vss_set_hresult(extack, VSS_E_PROVIDER_VETO);
+		goto out;
+	}
+	if (vss_identity_parse(head, VSS_ID_HEAD, lbs, sid) ||
+	    vss_identity_can_keep(sid, did) ||
+	    vss_identity_patch(did, head, 0, VSS_ID_HEAD,
+			       sid->kind == VSS_ID_GPT ? 1 : 0, lbs)) {
+		ret = vss_resync_no_identity(extack, "the snapshot's partition table cannot carry the destination's identity (a different kind of table, or partitions the destination has not)");
+		goto out;
+	}
+	idp[0].off = 0;
+	idp[0].data = head;
+	head = NULL;
+	*nr = 1;
+	/* the backup GPT at the end of the snapshot's LUN */
+	if (sid->kind != VSS_ID_GPT || !sid->alt_lba ||
+	    sid->alt_lba >= div_u64(src_bytes, lbs) ||
+	    (sid->alt_lba + 1) * lbs < 2 * VSS_ID_HEAD)
+		goto out;
+	toff = (sid->alt_lba + 1) * lbs - VSS_ID_HEAD;
+	tail = kmalloc(VSS_ID_HEAD, GFP_KERNEL);
+	if (!tail) {
+		ret = -ENOMEM;
+		goto out_idp;
+	}
+	ret = vss_resync_read_sync(sb, toff, tail, VSS_ID_HEAD);
+	if (ret) {
+		NL_SET_ERR_MSG(extack, "cannot read the snapshot");
+		vss_set_hresult(extack, VSS_E_PROVIDER_VETO);
+		goto out_idp;
+	}
+	ret = vss_identity_patch(did, tail, toff, VSS_ID_HEAD, sid->alt_lba,
+				 lbs);
+	if (ret == -ENOENT) {
+		ret = 0;	/* no valid backup in the snapshot: as it is */
+		goto out;
+	}
+	if (ret) {
+		ret = vss_resync_no_identity(extack, "the snapshot's backup GPT cannot carry the destination's identity");
+		goto out_idp;
+	}
+	idp[1].off = toff;
+	idp[1].data = tail;
+	tail = NULL;
+	*nr = 2;
+	goto out;
+
+out_idp:
+	vss_resync_idp_free(idp, *nr);
+	*nr = 0;
+out:
+	kfree(tail);
+	kfree(head);
+	kfree(sid);
+	return ret;
 }
 
 /*
@@ -1387,22 +1628,134 @@ static struct vss_store_run *vss_resync_runs(struct xarray *todo, u64 *n,
 }
 
 /*
- * Revert @lun to @snap online.  The work set is built, recorded in the
- * store and published while the LUN's writes are held, so no write lands
- * between the three and a crash after RecoverSet returned finds it.
+ * Copies chunks [@first, @first + @nr) of the work set now and waits: the
+ * blocks carrying the destination's identity, before RecoverSet returns.
+ */
+static int vss_resync_copy_now(struct vss_resync *rs, u64 first, u64 nr)
+{
+	DECLARE_COMPLETION_ONSTACK(done);
+	struct vss_resync_copy *cp;
+	bool busy = false;
+	u64 c;
+
+	cp = vss_resync_copy_alloc(rs, VSS_COPY_RUN, first, nr, GFP_KERNEL);
+	if (!cp)
+		return -ENOMEM;
+	cp->done = &done;
+	spin_lock_irq(&rs->lock);
+	for (c = first; c < first + nr; c++)
+		if (!vss_resync_unsynced(rs, c) ||
+		    xa_get_mark(rs->todo, c, XA_MARK_0))
+			busy = true;
+	if (!busy)
+		vss_resync_copy_link(cp);
+	spin_unlock_irq(&rs->lock);
+	if (busy) {
+		/* a write copied some already: wait until none is left */
+		vss_resync_copy_free(cp);
+		for (c = first; c < first + nr; c++) {
+			while (READ_ONCE(rs->state) == VSS_RESYNC_RUNNING) {
+				spin_lock_irq(&rs->lock);
+				busy = vss_resync_unsynced(rs, c);
+				spin_unlock_irq(&rs->lock);
+				if (!busy)
+					break;
+				msleep(20);
+			}
+		}
+	} else {
+		vss_resync_copy_submit(cp, false);
+		wait_for_completion(&done);
+	}
+	return READ_ONCE(rs->state) == VSS_RESYNC_FAILED ? -EIO : 0;
+}
+
+/**
+ * vss_resync_standby_base() - may a copy onto a standby LUN be incremental?
+ * @rs: the standby's resync, quiesced, its writes held
+ * @snap: the snapshot about to be copied onto it
+ *
+ * The record that proves what a standby holds is its last resync: if that
+ * copied a snapshot B of @snap's LUN and finished (done), and no write
+ * other than the copy's own reached the standby since it started
+ * (@rs->written, set by every foreground write, kept while the LUN is
+ * added), the standby holds B exactly, and differs from @snap only in
+ * chunks changed between B and @snap: a subset of those changed since the
+ * older of the two (vss_snapshot_changes()).  The record lives in memory:
+ * once the standby LUN is removed (or the module reloaded), the next copy
+ * is a full one.
+ *
+ * Context: process.
+ * Return: the older of B and @snap (a reference), or NULL: a full copy.
+ */
+static struct vss_snapshot *vss_resync_standby_base(struct vss_resync *rs,
+						    struct vss_snapshot *snap)
+{
+	struct vss_snapshot_info bi, si;
+	struct vss_snapshot *b;
+
+	spin_lock_irq(&rs->lock);
+	b = rs->snap;
+	if (rs->state != VSS_RESYNC_DONE || rs->written || !b ||
+	    b->lun != snap->lun || b->lun == rs->lun ||
+	    rs->lun->chunk_size != snap->lun->chunk_size)
+		b = NULL;
+	else
+		vss_snap_get(b);
+	spin_unlock_irq(&rs->lock);
+	if (!b)
+		return NULL;
+	vss_snapshot_get_info(b, &bi);
+	vss_snapshot_get_info(snap, &si);
+	if (bi.state != VSS_SNAP_READY) {
+		vss_snapshot_put(b);
+		return NULL;
+	}
+	if (si.seq < bi.seq) {
+		vss_snapshot_put(b);
+		vss_snap_get(snap);
+		return snap;
+	}
+	return b;
+}
+
+/* Adds the chunks of @lun overlapping bytes [@off, @off + @len) to @todo. */
+static int vss_resync_todo_range(struct vss_lun *lun, sector_t src_sectors,
+				 struct xarray *todo, u64 off, u64 len)
+{
+	u64 end = min_t(u64, off + len, (u64)src_sectors << SECTOR_SHIFT);
+	u64 first = div_u64(off, lun->chunk_size);
+
+	if (off >= end)
+		return 0;
+	return vss_resync_todo_add(todo, first,
+				   div_u64(end - 1, lun->chunk_size) - first + 1);
+}
+
+/*
+ * Revert @lun to @snap online, or copy @snap of another LUN onto @lun
+ * online.  The work set is built, recorded in the store (a revert only)
+ * and published while the LUN's writes are held, so no write lands
+ * between them and a crash after RecoverSet returned finds the revert.  @idp (@nr_idp of them, from
+ * vss_resync_identity()) are taken over; the caller frees what they hold
+ * on return.
  */
 static int vss_resync_start_online(struct vss_lun *lun,
 				   struct vss_snapshot *snap, u32 flags,
-				   u64 smin, u64 smax, const uuid_t *sid,
+				   struct vss_resync_idpatch *idp,
+				   unsigned int *nr_idp, u64 smin, u64 smax,
+				   const uuid_t *sid,
 				   struct netlink_ext_ack *extack)
 {
 	struct vss_resync *rs = vss_resync_of(lun), *fresh = NULL;
-	struct vss_snapshot *old = NULL;
+	sector_t src_sectors = snap->lun->sectors;
+	bool other = snap->lun != lun;
+	struct vss_snapshot *old = NULL, *base = NULL;
 	struct vss_store_resync x = {};
 	struct vss_store_run *runs;
 	struct bio_list quiesced;
+	unsigned int noio, i;
 	struct xarray *todo;
-	unsigned int noio;
 	unsigned long idx;
 	u64 nr, nruns, chunks;
 	void *e;
@@ -1438,9 +1791,36 @@ static int vss_resync_start_online(struct vss_lun *lun,
 		vss_set_hresult(extack, VSS_E_PROVIDER_VETO);
 		goto out_free_todo;
 	}
-	/* the work set: every chunk changed since @snap */
+	if (other && !fresh)
+		base = vss_resync_standby_base(rs, snap);
 	noio = memalloc_noio_save();
-	ret = vss_snapshot_changes(snap, 0, vss_resync_todo_add, todo);
+	if (base) {	/* a standby: the differences, and the tables */
+		u64 src_bytes = (u64)src_sectors << SECTOR_SHIFT;
+
+		ret = vss_snapshot_changes(base, 0, vss_resync_todo_add, todo);
+		for (i = 0; i < *nr_idp && !ret; i++)
+			ret = vss_resync_todo_range(lun, src_sectors, todo,
+						    idp[i].off, VSS_ID_HEAD);
+		for (i = 0; i < rs->nr_idp && !ret; i++)
+			ret = vss_resync_todo_range(lun, src_sectors, todo,
+						    rs->idp[i].off,
+						    VSS_ID_HEAD);
+		if (!ret)
+			ret = vss_resync_todo_range(lun, src_sectors, todo, 0,
+						    VSS_ID_HEAD);
+		if (!ret && src_bytes > VSS_ID_HEAD)
+			ret = vss_resync_todo_range(lun, src_sectors, todo,
+						    src_bytes - VSS_ID_HEAD,
+						    VSS_ID_HEAD);
+	} else if (other) {	/* every chunk the snapshot covers */
+		ret = vss_resync_todo_add(todo, 0,
+					  DIV_ROUND_UP_ULL(src_sectors,
+							   1U << lun->chunk_shift));
+	} else {	/* every chunk changed since @snap */
+		ret = vss_snapshot_changes(snap, 0, vss_resync_todo_add, todo);
+	}
+	if (base)
+		vss_snapshot_put(base);
 	if (ret) {
 		memalloc_noio_restore(noio);
 		vss_lun_release(lun);
@@ -1449,21 +1829,28 @@ static int vss_resync_start_online(struct vss_lun *lun,
 		goto out_free_todo;
 	}
 	nr = 0;
-	xa_for_each(todo, idx, e)
-		nr += vss_resync_chunk_bytes(rs, idx, 1);
-	/* durable before the LUN reads as @snap */
-	runs = vss_resync_runs(todo, &nruns, &chunks);
-	x = (struct vss_store_resync){
-		.slot = snap->ps.slot, .flags = flags,
-		.state = VSS_RESYNC_RUNNING, .runs = nruns, .chunks = chunks,
-		.total_bytes = nr, .started_ns = ktime_get_real_ns(),
-		.speed_min = vss_resync_speed(smin, resync_speed_min_kb),
-		.speed_max = vss_resync_speed(smax, resync_speed_max_kb),
-	};
-	ret = (nruns && !runs) ? -ENOMEM :
-	      vss_store_resync_start(lun->store, &x, runs, nruns);
+	chunks = 0;
+	xa_for_each(todo, idx, e) {
+		nr += vss_resync_span_bytes(lun, src_sectors, idx, 1);
+		chunks++;
+	}
+	x.started_ns = ktime_get_real_ns();
+	if (!other) {
+		/* durable before the LUN reads as @snap */
+		runs = vss_resync_runs(todo, &nruns, &chunks);
+		x = (struct vss_store_resync){
+			.slot = snap->ps.slot, .flags = flags,
+			.state = VSS_RESYNC_RUNNING, .runs = nruns,
+			.chunks = chunks, .total_bytes = nr,
+			.started_ns = x.started_ns,
+			.speed_min = vss_resync_speed(smin, resync_speed_min_kb),
+			.speed_max = vss_resync_speed(smax, resync_speed_max_kb),
+		};
+		ret = (nruns && !runs) ? -ENOMEM :
+		      vss_store_resync_start(lun->store, &x, runs, nruns);
+		kvfree(runs);
+	}
 	memalloc_noio_restore(noio);
-	kvfree(runs);
 	if (ret) {
 		vss_lun_release(lun);
 		NL_SET_ERR_MSG(extack, "cannot record the resync in the LUN's store");
@@ -1476,6 +1863,10 @@ static int vss_resync_start_online(struct vss_lun *lun,
 	swap(todo, rs->todo);
 	vss_resync_reset_locked(rs, snap, smin, smax);
 	rs->flags = flags;
+	for (i = 0; i < 2; i++)
+		swap(idp[i], rs->idp[i]);
+	swap(*nr_idp, rs->nr_idp);
+	rs->written = false;
 	rs->total_bytes = nr;
 	rs->unsynced = chunks;
 	rs->dirty = 0;
@@ -1505,13 +1896,30 @@ static int vss_resync_start_online(struct vss_lun *lun,
 		vss_snapshot_put(old);
 	xa_destroy(todo);	/* the old work set */
 	kfree(todo);
-	pr_info("%s: reverting to snapshot %pUb: %llu bytes to copy\n",
-		lun->name, &snap->ps.id, nr);
+	if (other)
+		pr_info("%s: copying snapshot %pUb of %s online%s: %llu bytes\n",
+			lun->name, &snap->ps.id, snap->lun->name,
+			base ? " (incremental)" : "", nr);
+	else
+		pr_info("%s: reverting to snapshot %pUb: %llu bytes to copy\n",
+			lun->name, &snap->ps.id, nr);
 	vss_resync_report(rs, VSS_EV_RESYNC_STARTED);
 	vss_resync_release(&quiesced, BLK_STS_OK);
+	/* the destination's identity is in place before RecoverSet returns */
+	for (i = 0, ret = 0; i < rs->nr_idp && !ret; i++) {
+		u64 first = div_u64(rs->idp[i].off, lun->chunk_size);
+		u64 last = div_u64(rs->idp[i].off + VSS_ID_HEAD - 1,
+				   lun->chunk_size);
+
+		ret = vss_resync_copy_now(rs, first, last - first + 1);
+	}
 	mod_delayed_work(vss_resync_wq, &rs->kick, 0);
 	mod_delayed_work(vss_resync_wq, &rs->commit_work, 0);
-	return 0;
+	if (ret) {
+		NL_SET_ERR_MSG(extack, "copying the partition table failed");
+		vss_set_hresult(extack, VSS_E_PROVIDER_VETO);
+	}
+	return ret;
 
 out_free_todo:
 	xa_destroy(todo);
@@ -1632,18 +2040,48 @@ static struct vss_resync *vss_resync_find_locked(const char *name)
  * struct vss_resync_plan - one member being validated and started
  * @snap: the snapshot (a reference)
  * @lun: its LUN (not a reference of its own)
- * @online: the destination is the LUN itself
+ * @online: the destination is a protected LUN: @lun itself, or @dlun
+ * @dlun: another protected LUN as the destination (a reference), or NULL
  * @dest: the other destination, once opened
+ * @idp: the destination's identity to write in the copy
+ * @nr_idp: how many of @idp are used
  */
 struct vss_resync_plan {
 	struct vss_snapshot *snap;
 	struct vss_lun *lun;
 	bool online;
+	struct vss_lun *dlun;
 	struct vss_bdev dest;
+	struct vss_resync_idpatch idp[2];
+	unsigned int nr_idp;
 };
 
-static int vss_resync_check_member(struct vss_resync_member *m, bool check,
-				   struct vss_resync_plan *p,
+/*
+ * Checks another protected LUN @d as the destination of a copy of @lun's
+ * snapshot.  It is copied online, so the "in use" check is the one that
+ * VSS_RECOVERY_NO_VOLUME_CHECK skips (and AddSnapshotToRecoverySet leaves
+ * to RecoverSet, which knows the flags); its size cannot be skipped.
+ */
+static int vss_resync_check_lun_dest(struct vss_lun *lun, struct vss_lun *d,
+				     u32 flags, bool check,
+				     struct netlink_ext_ack *extack)
+{
+	if (d->sectors < lun->sectors) {
+		NL_SET_ERR_MSG(extack, "destination LUN is smaller than the snapshot's LUN");
+		vss_set_hresult(extack, VSS_E_VOLUME_NOT_SUPPORTED);
+		return -ENOSPC;
+	}
+	if (!check && !(flags & VSS_RESYNC_F_NO_VOLUME_CHECK) &&
+	    disk_openers(d->disk)) {
+		NL_SET_ERR_MSG(extack, "destination LUN is open or mounted");
+		vss_set_hresult(extack, VSS_E_VOLUME_IN_USE);
+		return -EBUSY;
+	}
+	return 0;
+}
+
+static int vss_resync_check_member(struct vss_resync_member *m, u32 flags,
+				   bool check, struct vss_resync_plan *p,
 				   struct netlink_ext_ack *extack)
 {
 	struct vss_snapshot_info si;
@@ -1693,21 +2131,43 @@ static int vss_resync_check_member(struct vss_resync_member *m, bool check,
 		struct vss_lun *other = vss_lun_find(d);
 
 		if (other) {
-			vss_lun_put(other);
-			NL_SET_ERR_MSG(extack, "resync onto another protected LUN: not supported");
-			vss_set_hresult(extack, VSS_E_VOLUME_NOT_SUPPORTED);
-			return -EOPNOTSUPP;
+			p->dlun = other;
+			p->online = true;
+			snprintf(m->dest_name, sizeof(m->dest_name), "vss-%s",
+				 other->name);
+			ret = vss_resync_check_lun_dest(lun, other, flags,
+							check, extack);
+			if (ret)
+				return ret;
+			if (!check) {
+				ret = vss_resync_identity(snap,
+							  other->disk->part0,
+							  flags, p->idp,
+							  &p->nr_idp, extack);
+				if (ret)
+					return ret;
+			}
+		} else {
+			ret = vss_resync_open_dest(lun, d, check,
+						   check ? NULL : &p->dest,
+						   extack);
+			if (ret)
+				return ret;
+			if (p->dest.bdev)
+				strscpy(m->dest_name,
+					p->dest.bdev->bd_disk->disk_name,
+					sizeof(m->dest_name));
+			else
+				strscpy(m->dest_name, kbasename(d),
+					sizeof(m->dest_name));
+			if (p->dest.bdev) {
+				ret = vss_resync_identity(snap, p->dest.bdev,
+							  flags, p->idp,
+							  &p->nr_idp, extack);
+				if (ret)
+					return ret;
+			}
 		}
-		ret = vss_resync_open_dest(lun, d, check,
-					   check ? NULL : &p->dest, extack);
-		if (ret)
-			return ret;
-		if (p->dest.bdev)
-			strscpy(m->dest_name, p->dest.bdev->bd_disk->disk_name,
-				sizeof(m->dest_name));
-		else
-			strscpy(m->dest_name, kbasename(d),
-				sizeof(m->dest_name));
 	}
 	/* one running resync per LUN, and per destination */
 	mutex_lock(&vss_resyncs_lock);
@@ -1737,6 +2197,9 @@ static int vss_resync_start_copy(struct vss_resync_plan *p,
 		return -ENOMEM;
 	rs->dest = p->dest;
 	p->dest.bdev = NULL;
+	swap(rs->idp[0], p->idp[0]);
+	swap(rs->idp[1], p->idp[1]);
+	swap(rs->nr_idp, p->nr_idp);
 	strscpy(rs->dest_name, m->dest_name, sizeof(rs->dest_name));
 	vss_snap_get(p->snap);
 	spin_lock_irq(&rs->lock);
@@ -1804,7 +2267,8 @@ int vss_resync_start(struct vss_resync_member *m, unsigned int nr, u32 flags,
 		return -ENOMEM;
 	mutex_lock(&vss_resync_start_lock);
 	for (i = 0; i < nr; i++) {
-		ret = vss_resync_check_member(&m[i], check, &p[i], extack);
+		ret = vss_resync_check_member(&m[i], flags, check, &p[i],
+					      extack);
 		if (ret)
 			goto out;
 		for (j = 0; j < i; j++) {
@@ -1815,8 +2279,10 @@ int vss_resync_start(struct vss_resync_member *m, unsigned int nr, u32 flags,
 				ret = -EEXIST;
 				goto out;
 			}
-			if (p[j].lun == p[i].lun && (p[i].online ||
-						     p[j].online)) {
+			/* a revert routes its LUN: nothing else reads it */
+			if (p[j].lun == p[i].lun &&
+			    ((p[i].online && !p[i].dlun) ||
+			     (p[j].online && !p[j].dlun))) {
 				NL_SET_ERR_MSG(extack, "a LUN reverted in the set is also copied");
 				vss_set_hresult(extack,
 						VSS_E_RESYNC_IN_PROGRESS);
@@ -1829,9 +2295,10 @@ int vss_resync_start(struct vss_resync_member *m, unsigned int nr, u32 flags,
 		goto out;
 	for (i = 0; i < nr; i++) {
 		if (p[i].online)
-			ret = vss_resync_start_online(p[i].lun, p[i].snap,
-						      flags, speed_min,
-						      speed_max,
+			ret = vss_resync_start_online(p[i].dlun ?: p[i].lun,
+						      p[i].snap, flags,
+						      p[i].idp, &p[i].nr_idp,
+						      speed_min, speed_max,
 						      session_id, extack);
 		else
 			ret = vss_resync_start_copy(&p[i], &m[i], speed_min,
@@ -1851,6 +2318,9 @@ out:
 			vss_bdev_close(&p[i].dest);
 		if (p[i].snap)
 			vss_snapshot_put(p[i].snap);
+		if (p[i].dlun)
+			vss_lun_put(p[i].dlun);
+		vss_resync_idp_free(p[i].idp, p[i].nr_idp);
 	}
 	kfree(p);
 	return ret;
@@ -2077,7 +2547,9 @@ void vss_resync_lun_pause(struct vss_lun *lun)
  * @lun: the LUN
  *
  * A revert of the LUN does not (it is paused and resumes when the LUN is
- * added again); a copy of one of its snapshots onto another device does.
+ * added again); a copy of one of its snapshots onto another device does,
+ * and so does an online copy onto it from another LUN (neither is
+ * recorded in a store).
  *
  * Context: process.
  * Return: true while such a copy runs.
@@ -2088,10 +2560,17 @@ bool vss_resync_blocks_remove(struct vss_lun *lun)
 	bool busy = false;
 
 	mutex_lock(&vss_resyncs_lock);
-	list_for_each_entry(rs, &vss_resyncs, node)
+	list_for_each_entry(rs, &vss_resyncs, node) {
 		if (rs->lun == lun && !rs->online &&
 		    READ_ONCE(rs->state) == VSS_RESYNC_RUNNING)
 			busy = true;
+		spin_lock_irq(&rs->lock);
+		/* an online copy onto another LUN is not persistent */
+		if (rs->online && rs->routing && rs->snap->lun != rs->lun &&
+		    (rs->lun == lun || rs->snap->lun == lun))
+			busy = true;
+		spin_unlock_irq(&rs->lock);
+	}
 	mutex_unlock(&vss_resyncs_lock);
 	return busy;
 }
@@ -2221,7 +2700,8 @@ int vss_resync_cp_enumerate(struct vss_lun *lun, struct vss_store *st)
 	if (!rs)
 		return 0;
 	spin_lock_irq(&rs->lock);
-	if (!rs->routing) {
+	/* a copy from another LUN's snapshot is not recorded */
+	if (!rs->routing || rs->snap->lun != lun) {
 		spin_unlock_irq(&rs->lock);
 		return 0;
 	}

@@ -17,6 +17,8 @@
 #    malformed id, bad destinations (missing, a file, too small, in use,
 #    the LUN's own backing device, twice in one set), unknown DEST for
 #    wait/cancel; nothing on stdout with -j.
+# A 128 MiB LUN and changes of 48 and 32 MiB; under VSS_QUICK a 48 MiB LUN
+# and changes of 16 MiB (the same cases, less data to copy and checksum).
 . "$(dirname "$0")/lib.sh"
 
 work=/tmp/cli_recover
@@ -24,7 +26,12 @@ plan 42
 
 load_vss || die "cannot load vss"
 # ram0 LUN, ram1 store, ram2 a plain destination, ram3 one in use
-ramdisks 4 128
+if [ -n "${VSS_QUICK:-}" ]; then
+	SZ=48 JMB=16 JRATE=6M BMB=16 BSEEK=24 BRATE=256K
+else
+	SZ=128 JMB=48 JRATE=16M BMB=32 BSEEK=40 BRATE=2M
+fi
+ramdisks 4 $SZ
 rm -rf $work && mkdir -p $work /mnt/rv /mnt/rvu
 cleanup() {
 	umount /mnt/rv 2>/dev/null
@@ -43,7 +50,7 @@ LUN=/dev/vss-rv
 vssctl lun add /dev/ram0 --store /dev/ram1 --name rv --chunk-size 64K --format >/dev/null ||
 	die "lun add failed"
 udev_settle $LUN || die "no LUN device"
-sha_dev() { dd if="$1" bs=1M count=128 iflag=direct status=none | sha256sum | cut -d' ' -f1; }
+sha_dev() { dd if="$1" bs=1M count=$SZ iflag=direct status=none | sha256sum | cut -d' ' -f1; }
 resync_field() { # DEST FIELD (from the JSON listing)
 	vssctl -j resync list | jq -r --arg d "$1" --arg f "$2" '[.[] | select(.destination == $d)] | last | .[$f] // empty'
 }
@@ -117,10 +124,10 @@ else
 fi
 
 # ---- -j: progress lines and the final object ----
-# 48 MiB changed at 16 MiB/s at most: a few seconds, several progress lines
-dd if=/dev/urandom of=$LUN bs=1M count=48 seek=8 oflag=direct status=none || die "dd failed"
+# 48 MiB changed at 16 MiB/s at most (16 at 6): a few seconds, several progress lines
+dd if=/dev/urandom of=$LUN bs=1M count=$JMB seek=8 oflag=direct status=none || die "dd failed"
 changed=$(vssctl -j snapshot changes "$S1" | jq .changed_bytes)
-vssctl -j recover --wait --speed-max 16M "$S1" > $work/jout 2> $work/jerr
+vssctl -j recover --wait --speed-max $JRATE "$S1" > $work/jout 2> $work/jerr
 rc=$?
 if [ $rc = 0 ] && [ -s $work/jout ] && while read -r l; do echo "$l" | jq -e . >/dev/null 2>&1 || exit 1; done < $work/jout; then
 	ok "-j recover --wait: exit 0, every line is JSON ($(wc -l < $work/jout) lines)"
@@ -165,8 +172,9 @@ fi
 vssctl snapshot delete "$KEPT" >/dev/null 2>&1
 
 # ---- resync list while running, busy LUN, speed, wait ----
-dd if=/dev/urandom of=$LUN bs=1M count=32 seek=40 oflag=direct status=none || die "dd failed"
-expect "recover without --wait returns at once" 0 "" vssctl -j recover --speed-max 2M "$S1"
+dd if=/dev/urandom of=$LUN bs=1M count=$BMB seek=$BSEEK oflag=direct status=none || die "dd failed"
+# slow enough that the checks below see it running; sped up after them
+expect "recover without --wait returns at once" 0 "" vssctl -j recover --speed-max $BRATE "$S1"
 if jqe '.type == "result" and .state == "running" and .resyncs[0].state == "running"' $work/out; then
 	ok "recover without --wait: the resync is running"
 else
@@ -203,7 +211,7 @@ else
 fi
 
 # ---- cancel ----
-dd if=/dev/urandom of=$LUN bs=1M count=32 seek=40 oflag=direct status=none || die "dd failed"
+dd if=/dev/urandom of=$LUN bs=1M count=$BMB seek=$BSEEK oflag=direct status=none || die "dd failed"
 vssctl recover --speed-max 1M "$S1" >/dev/null 2>&1 || die "recover failed"
 expect "resync cancel (by LUN name)" 0 "" vssctl resync cancel rv
 if wait_state $LUN cancelled; then ok "state cancelled"; else fail "state cancelled" "$(vssctl resync list)"; fi

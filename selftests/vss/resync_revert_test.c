@@ -7,7 +7,8 @@
  * see the snapshot, writes during it survive, a newer snapshot keeps its
  * point in time, the target is reverted to twice; a copy onto another
  * device; the events; every error code the library and kernel give for
- * AddSnapshotToRecoverySet and RecoverSet.
+ * AddSnapshotToRecoverySet and RecoverSet, those of another protected LUN
+ * as the destination included (identity, in use).
  *
  * Every 4 KiB block carries its block number, a generation and a payload
  * derived from both: content is compared block by block against the map of
@@ -34,6 +35,8 @@
 #define LUN		"rs0"
 #define LUNDEV		"/dev/vss-rs0"
 #define LOOPFILE	"/tmp/resync-lun.img"
+#define LUN2		"rs1"		/* a protected LUN as destination */
+#define LUN2DEV		"/dev/vss-rs1"
 
 static int sh(const char *cmd)
 {
@@ -292,6 +295,7 @@ FIXTURE_TEARDOWN(rs)
 			free(snaps);
 		}
 		vss_lun_remove(self->ctx, LUN);
+		vss_lun_remove(self->ctx, LUN2);
 		vss_ctx_unref(self->ctx);
 	}
 	if (self->loop[0]) {
@@ -723,6 +727,62 @@ TEST_F(rs, errors)
 	EXPECT_HR(-ENOENT, VSS_E_OBJECT_NOT_FOUND,
 		  vss_backup_add_snapshot_to_recovery_set(b, &s2, 0, NULL));
 	vss_backup_free(b);
+}
+
+/*
+ * The codes of a protected LUN as the destination: its identity (an MBR
+ * it has, none in the snapshot) cannot be kept, VSS_E_CANNOT_REVERT_DISKID
+ * unless REVERT_IDENTITY_ALL; open, VSS_E_VOLUME_IN_USE unless
+ * NO_VOLUME_CHECK, and then copied online in full.
+ */
+TEST_F(rs, errors_lun_dest)
+{
+	struct vss_lun_params p = {
+		.name = LUN2, .backing = "/dev/ram1", .store = "/dev/ram2",
+		.chunk_size = CHUNK, .format = true,
+	};
+	struct vss_backup *b;
+	struct vss_async *a;
+	char s1dev[48];
+	vss_id_t s1;
+	int fd;
+
+	add_lun(_metadata, self);
+	fd = open_dev(LUNDEV, O_RDWR);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, put(fd, 0, NBLK, 1, self->map0));
+	close(fd);
+	ASSERT_EQ(0, snapshot(self->ctx, &s1, s1dev, sizeof(s1dev)));
+	ASSERT_EQ(0, vss_lun_add(self->ctx, &p, NULL))
+		TH_LOG("lun add: %s", vss_ctx_last_error_msg(self->ctx));
+	ASSERT_TRUE(wait_path(LUN2DEV));
+	ASSERT_EQ(0, sh("printf 'label: dos\\nlabel-id: 0xcafe0001\\nsize=1M\\n' | sfdisk -q --no-reread --no-tell-kernel " LUN2DEV " >/dev/null 2>&1"));
+
+	/* Add checks neither: they depend on RecoverSet's flags */
+	ASSERT_EQ(0, vss_backup_new_restore(self->ctx, &b));
+	EXPECT_EQ(0, vss_backup_add_snapshot_to_recovery_set(b, &s1, 0, LUN2));
+	EXPECT_HR(-EXDEV, VSS_E_CANNOT_REVERT_DISKID,
+		  vss_backup_recover_set(b, 0, &a));
+	vss_backup_free(b);
+
+	fd = open(LUN2DEV, O_RDONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, vss_backup_new_restore(self->ctx, &b));
+	EXPECT_EQ(0, vss_backup_add_snapshot_to_recovery_set(b, &s1, 0, LUN2DEV));
+	EXPECT_HR(-EBUSY, VSS_E_VOLUME_IN_USE,
+		  vss_backup_recover_set(b, VSS_RECOVERY_REVERT_IDENTITY_ALL, &a));
+	vss_backup_free(b);
+	ASSERT_EQ(0, vss_backup_new_restore(self->ctx, &b));
+	EXPECT_EQ(0, vss_backup_add_snapshot_to_recovery_set(b, &s1, 0, LUN2DEV));
+	ASSERT_EQ(0, vss_backup_recover_set(b, VSS_RECOVERY_REVERT_IDENTITY_ALL |
+					    VSS_RECOVERY_NO_VOLUME_CHECK, &a))
+		TH_LOG("%s", vss_ctx_last_error_msg(self->ctx) ?: "");
+	vss_backup_free(b);
+	EXPECT_EQ(0, finish(a));
+	vss_async_free(a);
+	close(fd);
+	EXPECT_EQ(0, check_dev(_metadata, LUN2DEV, self->map0));
+	EXPECT_EQ(0, check_dev(_metadata, s1dev, self->map0));
 }
 
 TEST_HARNESS_MAIN
