@@ -18,9 +18,9 @@ ok() { # NAME COMMAND... : the command must succeed
 		failed=$((failed + 1))
 	fi
 }
-eq() { # NAME GOT EXPECTED
+eq() { # NAME GOT EXPECTED (an empty expectation fails: nothing to compare)
 	n=$((n + 1))
-	if [ "$2" = "$3" ]; then
+	if [ -n "$3" ] && [ "$2" = "$3" ]; then
 		echo "ok $n - $1"
 	else
 		echo "not ok $n - $1: got '$2', expected '$3'"
