@@ -22,7 +22,7 @@ USER_CFLAGS := -O2 -g -Wall -Wextra -std=gnu11 -D_GNU_SOURCE
 export CC
 
 .PHONY: all help setup kmod userspace selftests check check-host check-vm \
-	check-crash check-faults bench demo vm-shell lint regen clean install FORCE
+	check-crash check-faults bench demo vm-shell lint regen clean install deb check-system FORCE
 
 all: kmod userspace selftests
 
@@ -38,6 +38,8 @@ help:
 	@echo "make vm-shell         a shell in the test VM with everything installed"
 	@echo "make lint             checkpatch, kernel-doc, cppcheck"
 	@echo "make regen            regenerate code from the netlink spec"
+	@echo "make deb              Debian packages in build/deb (vss-dkms, libvssctl1, libvssctl-dev, vssctl)"
+	@echo "make check-system     the packages on a Debian 12 system booted in a VM"
 
 # Install build and test dependencies from Debian (fast when present).
 setup:
@@ -131,6 +133,14 @@ vm-shell: all
 # vss.ko for KVER into /lib/modules/<release>/extra (then depmod).
 install: all libvssctl-install vssctl-install
 	@tools/kbuild $(KBUILD_ARGS) INSTALL_MOD_PATH=$(DESTDIR) INSTALL_MOD_DIR=extra modules_install
+
+# Debian packages (debhelper, dh-dkms; lintian-checked) in build/deb/.
+deb: setup
+	@tools/mkdeb
+
+# The packages installed, booted and used on a Debian 12 system in a VM.
+check-system: deb
+	@tools/system-vm/check
 
 # ---- maintenance --------------------------------------------------------------
 

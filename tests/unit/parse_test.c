@@ -203,6 +203,9 @@ static void test_ack_missing_attr(void)
 	CHECK_STR(vss__attr_name(VSS_CMD_LUN_DEL, e.miss_type), "name");
 	CHECK_STR(vss__attr_name(VSS_CMD_SET_ADD, VSS_A_SET_LUN), "lun");
 	CHECK_STR(vss__attr_name(VSS_CMD_SET_ADD, 999), "unknown");
+	/* every request's set, from the spec (names-gen.c) */
+	CHECK_STR(vss__attr_name(VSS_CMD_SET_BREAK, VSS_A_SET_SNAPSHOT_COUNT), "snapshot-count");
+	CHECK_STR(vss__attr_name(VSS_CMD_LUN_ADD, VSS_A_LUN_CHUNK_SIZE), "chunk-size");
 	CHECK_STR(vss__attr_name(200, 1), "unknown");
 	nlmsg_free(req);
 }
