@@ -26,13 +26,6 @@
 
 static const char *const luns[] = { "lb0", "lb1" };
 
-static int sh(const char *cmd)
-{
-	int rc = system(cmd);
-
-	return rc == -1 ? -1 : WEXITSTATUS(rc);
-}
-
 static int knob(const char *name, const char *val)
 {
 	char path[128];
