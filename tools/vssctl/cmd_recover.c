@@ -147,6 +147,9 @@ static int keep_current(struct vss_ctx *ctx, struct recover *r)
 	if (!r->kept)
 		return report_error("recover: --keep-current", -ENOMEM);
 	rc = vss_backup_new(ctx, &b);
+	/* the kept set must outlive vssctl: persistent, not auto-release */
+	if (!rc)
+		rc = vss_backup_set_context(b, VSS_CTX_APP_ROLLBACK);
 	if (!rc)
 		rc = vss_backup_start_snapshot_set(b, NULL);
 	for (size_t i = 0; !rc && i < n; i++)
