@@ -70,14 +70,14 @@ fi
 dmesg | grep -q "store full" && ok "store-full policy ran" || fail "store-full policy ran"
 st="$(state s1) $(state s2) $(state s3)"
 case "$st" in
-"gone 3 3")
+"gone $SNAP_READY $SNAP_READY")
 	# s1 (2 MiB) makes room for the 5 MiB; s2 must not go as well
 	ok "only the oldest snapshot dropped ($st)" ;;
 *)	fail "only the oldest snapshot dropped" "states s1 s2 s3: $st" ;;
 esac
 bad=""
 for s in s2 s3; do
-	[ "$(state $s)" = 3 ] || continue
+	[ "$(state $s)" = $SNAP_READY ] || continue
 	udev_settle "$(cat $work/$s.dev)"
 	stamp verify "$(cat $work/$s.dev)" $work/$s.map >/dev/null || bad="$bad $s"
 done
@@ -104,7 +104,7 @@ if fio_load 16M 7M; then
 else
 	fail "origin writes succeed with the oldest snapshot open" "$(tail -5 $work/fio.out)"
 fi
-[ "$(state o1)" = 4 ] && ok "open oldest snapshot invalidated, not deleted" ||
+[ "$(state o1)" = $SNAP_INVALID ] && ok "open oldest snapshot invalidated, not deleted" ||
 	fail "open oldest snapshot invalidated, not deleted" "state $(state o1)"
 if ! dd if="$(cat $work/o1.dev)" of=/dev/null bs=4096 count=1 iflag=direct 2>/dev/null; then
 	ok "reads of the invalid snapshot fail"
@@ -117,21 +117,21 @@ check "lun remove and re-add (replay)" eval "$ctl lun-del eo && $ctl lun-add eo 
 udev_settle /dev/vss-eo
 st="$(state o1) $(state o2)"
 o2ok=1	# o2 may have been dropped by the overflow too; if it lives, it is exact
-if [ "$(state o2)" = 3 ]; then
+if [ "$(state o2)" = $SNAP_READY ]; then
 	udev_settle "$(cat $work/o2.dev)" &&
 		stamp verify "$(cat $work/o2.dev)" $work/o2.map >/dev/null || o2ok=0
 fi
 o1dev=absent
 sleep 0.5
 [ -e "$(cat $work/o1.dev)" ] && o1dev=present
-if [ "$(state o1)" = 4 ] && [ $o2ok = 1 ] && [ $o1dev = absent ]; then
+if [ "$(state o1)" = $SNAP_INVALID ] && [ $o2ok = 1 ] && [ $o1dev = absent ]; then
 	ok "after replay: o1 listed invalid without a device, o2 exact ($st)"
 else
 	fail "after replay: o1 listed invalid without a device, o2 exact" \
 		"states o1 o2: $st, o2 verified: $o2ok, o1 device $o1dev"
 fi
 check "invalid snapshot deleted once closed" $ctl snap-del "$(cat $work/o1.id)"
-[ "$(state o2)" = 3 ] && $ctl snap-del "$(cat $work/o2.id)" >/dev/null
+[ "$(state o2)" = $SNAP_READY ] && $ctl snap-del "$(cat $work/o2.id)" >/dev/null
 if [ -n "$mpid" ]; then
 	sleep 1
 	kill $mpid 2>/dev/null

@@ -45,7 +45,7 @@ fi
 check "LUN holds the latest data" stamp verify /dev/vss-es $work/map
 sleep 1
 states=$($ctl snap-list es | awk '{print $5}' | sort -u | tr '\n' ' ')
-[ "$states" = "4 " ] && ok "every snapshot invalidated" || fail "every snapshot invalidated" "states: $states"
+[ "$states" = "$SNAP_INVALID " ] && ok "every snapshot invalidated" || fail "every snapshot invalidated" "states: $states"
 bad=""
 while read -r id dev; do
 	dd if=/dev/$dev of=/dev/null bs=4096 count=1 iflag=direct 2>/dev/null && bad="$bad $dev"

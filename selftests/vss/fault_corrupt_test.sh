@@ -111,7 +111,7 @@ for i in $(seq "$n"); do
 		if [ ! -e $work/map.s$seq ]; then
 			wrong=$((wrong + 1))
 			echo "# store $i: snapshot s$seq never existed ($(tr '\n' ';' <$work/m))"
-		elif [ "$state" = 3 ]; then
+		elif [ "$state" = $SNAP_READY ]; then
 			udev_settle /dev/$dev
 			if ! stamp verify /dev/$dev $work/map.s$seq >$work/v 2>&1; then
 				wrong=$((wrong + 1))

@@ -52,8 +52,8 @@ snaps_ok() {
 	local id dev seq st
 	bad=
 	while read -r id _ dev seq st _; do
-		[ "$st" = 4 ] && continue
-		if [ "$st" = 3 ] && udev_settle /dev/$dev && stamp verify /dev/$dev $work/map.s$seq >/dev/null 2>&1; then
+		[ "$st" = $SNAP_INVALID ] && continue
+		if [ "$st" = $SNAP_READY ] && udev_settle /dev/$dev && stamp verify /dev/$dev $work/map.s$seq >/dev/null 2>&1; then
 			continue
 		fi
 		if grep -q "hr: snapshot s$seq: invalidate record failed" $work/dmesg.round; then

@@ -43,7 +43,7 @@ for i in $(seq "$n"); do
 	fi
 	# every snapshot of the store came back exact
 	while read -r _ _ dev seq st _; do
-		if [ "$st" != 3 ] || ! udev_settle /dev/$dev || ! stamp verify /dev/$dev $work/map.s$seq >/dev/null 2>&1; then
+		if [ "$st" != $SNAP_READY ] || ! udev_settle /dev/$dev || ! stamp verify /dev/$dev $work/map.s$seq >/dev/null 2>&1; then
 			bad=$((bad + 1))
 			echo "# cycle $i: s$seq (state $st) is not exact"
 		fi

@@ -109,7 +109,7 @@ fi
 sleep 1
 unmonitor
 r1=0
-[ "$(state $s)" = 4 ] && ok "store read error: the snapshot is invalid" ||
+[ "$(state $s)" = $SNAP_INVALID ] && ok "store read error: the snapshot is invalid" ||
 	{ r1=1; fail "store read error: the snapshot is invalid" "state $(state $s)"; }
 invalidated_event $s && ok "store read error: snapshot-invalidated event" ||
 	{ r1=1; fail "store read error: snapshot-invalidated event" "$(head -c 300 $work/events)"; }
@@ -118,7 +118,7 @@ stamp write /dev/vss-fs $work/map 3 20 3 >/dev/null && stamp verify /dev/vss-fs 
 	{ r1=1; fail "store read error: the LUN works and holds its data"; }
 st_ok || die "store table"
 readd || die "re-add"
-[ "$(state $s)" = 4 ] && ok "store read error: invalid after a re-add (durable)" ||
+[ "$(state $s)" = $SNAP_INVALID ] && ok "store read error: invalid after a re-add (durable)" ||
 	{ r1=1; fail "store read error: invalid after a re-add (durable)" "state $(state $s)"; }
 table_line store-read-error 1 $((1 - r1)) 0
 del_all
@@ -138,12 +138,12 @@ sleep 1
 unmonitor
 r2=0
 [ $rc = 0 ] && ok "store write error: the write succeeds" || { r2=1; fail "store write error: the write succeeds" "rc $rc"; }
-[ "$(state $s)" = 4 ] && invalidated_event $s && ok "store write error: the snapshot is invalid, event sent" ||
+[ "$(state $s)" = $SNAP_INVALID ] && invalidated_event $s && ok "store write error: the snapshot is invalid, event sent" ||
 	{ r2=1; fail "store write error: the snapshot is invalid, event sent" "state $(state $s)"; }
 stamp verify /dev/vss-fs $work/map >/dev/null && ok "store write error: the LUN holds its data" ||
 	{ r2=1; fail "store write error: the LUN holds its data"; }
 readd || die "re-add"
-[ "$(state $s)" = 4 ] && ok "store write error: invalid after a re-add (durable)" ||
+[ "$(state $s)" = $SNAP_INVALID ] && ok "store write error: invalid after a re-add (durable)" ||
 	{ r2=1; fail "store write error: invalid after a re-add (durable)" "state $(state $s)"; }
 table_line store-write-error 1 $((1 - r2)) 0
 del_all
@@ -161,14 +161,14 @@ lun_ok || die "LUN table"
 sleep 1
 unmonitor
 r3=0
-[ "$(state $s)" = 4 ] && invalidated_event $s && ok "LUN read error: the snapshot is invalid, event sent" ||
+[ "$(state $s)" = $SNAP_INVALID ] && invalidated_event $s && ok "LUN read error: the snapshot is invalid, event sent" ||
 	{ r3=1; fail "LUN read error: the snapshot is invalid, event sent" "state $(state $s)"; }
 # the failed write changed nothing below (error target): the map stands
 stamp write /dev/vss-fs $work/map 5 20 5 >/dev/null && stamp verify /dev/vss-fs $work/map >/dev/null &&
 	ok "LUN read error: other writes go on, the LUN holds its data" ||
 	{ r3=1; fail "LUN read error: other writes go on, the LUN holds its data"; }
 readd || die "re-add"
-[ "$(state $s)" = 4 ] && ok "LUN read error: invalid after a re-add (durable)" ||
+[ "$(state $s)" = $SNAP_INVALID ] && ok "LUN read error: invalid after a re-add (durable)" ||
 	{ r3=1; fail "LUN read error: invalid after a re-add (durable)" "state $(state $s)"; }
 table_line lun-read-error 1 $((1 - r3)) 0
 del_all
@@ -181,9 +181,9 @@ check_snaps() {
 	local id dev seq st
 	while read -r id _ dev seq st _; do
 		checked=$((checked + 1))
-		if [ "$st" = 4 ]; then
+		if [ "$st" = $SNAP_INVALID ]; then
 			invalid=$((invalid + 1))
-		elif [ "$st" = 3 ] && udev_settle /dev/$dev && stamp verify /dev/$dev $work/map.s$seq >$work/v 2>&1; then
+		elif [ "$st" = $SNAP_READY ] && udev_settle /dev/$dev && stamp verify /dev/$dev $work/map.s$seq >$work/v 2>&1; then
 			exact=$((exact + 1))
 		elif [ "$1" = re-added ] && grep -q "fs: snapshot s$seq: invalidate record failed" $work/dmesg.round; then
 			untrusted=$((untrusted + 1))

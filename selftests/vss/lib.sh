@@ -3,6 +3,11 @@
 #   plan N; ok "name"; fail "name" "why"; skip "name" "why"; finish
 # finish exits 0 when nothing failed, 1 otherwise, 4 when all skipped.
 
+# Snapshot states as the netlink API gives them (engine_ctl snap-list's
+# fifth column): the VSS_SNAPSHOT_STATE numbers of include/uapi/linux/vss.h.
+SNAP_READY=12		# VSS_SS_CREATED
+SNAP_INVALID=13		# VSS_SS_ABORTED, the nearest VSS state
+
 _tap_n=0
 _tap_fail=0
 _tap_skip=0
