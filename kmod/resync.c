@@ -2622,7 +2622,8 @@ int vss_resync_lun_replayed(struct vss_lun *lun, struct netlink_ext_ack *extack)
 			NL_SET_ERR_MSG(extack, "store metadata corrupt: resync chunk beyond the LUN");
 			return -EUCLEAN;
 		}
-		left += vss_resync_chunk_bytes(rs, idx, 1);
+		/* a revert: the source is the LUN itself (no src_sectors yet) */
+		left += vss_resync_span_bytes(lun, lun->sectors, idx, 1);
 		n++;
 	}
 	xa_destroy(rs->todo);
