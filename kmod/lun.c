@@ -1173,7 +1173,7 @@ int vss_lun_remove(struct vss_lun *lun, struct netlink_ext_ack *extack)
 	if (vss_resync_blocks_remove(lun)) {
 		/* a revert pauses; a copy onto another device is not kept */
 		mutex_unlock(&vss_luns_lock);
-		NL_SET_ERR_MSG(extack, "a copy of a snapshot of the LUN onto another device is running");
+		NL_SET_ERR_MSG(extack, "a resync copying from or onto this LUN is running (not resumable: wait or cancel it)");
 		return -EBUSY;
 	}
 	if (!vss_lun_mark_removed(lun)) {
