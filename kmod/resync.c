@@ -485,7 +485,7 @@ static void vss_resync_chunks_done_locked(struct vss_resync *rs, u64 first,
 			/* committed one interval after the first became dirty */
 			if (!rs->dirty++)
 				queue_delayed_work(vss_resync_wq, &rs->commit_work,
-					msecs_to_jiffies(resync_commit_ms));
+						   msecs_to_jiffies(resync_commit_ms));
 			bytes += vss_resync_chunk_bytes(rs, c, 1);
 		}
 	} else {
@@ -1393,7 +1393,7 @@ static struct vss_resync *vss_resync_alloc_online(struct vss_lun *lun)
 	if (!rs)
 		return NULL;
 	rs->cw_pool = mempool_create_kmalloc_pool(16,
-					sizeof(struct vss_resync_cwait));
+						  sizeof(struct vss_resync_cwait));
 	if (!rs->cw_pool) {
 		vss_resync_free(rs);
 		return NULL;
@@ -1938,7 +1938,6 @@ out_unquiesce:
 	vss_resync_release(&quiesced, BLK_STS_OK);
 	return ret;
 }
-
 
 /* Is @devt the backing or store device (or a part of it) of a LUN? */
 static bool vss_resync_under_lun(dev_t devt)
