@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # The SQLite example writer (examples/sqlite-writer) under load: an
 # inserter commits transactions continuously into a database on ext4 on a
-# protected LUN while 20 snapshot sets are taken (8 under VSS_QUICK;
+# protected LUN while 20 snapshot sets are taken (5 under VSS_QUICK;
 # SQLITE_SETS overrides both).
 #  - With the writer: every snapshot, copied out, passes PRAGMA
 #    integrity_check, has no hot journal (no -journal to roll back, no
@@ -27,7 +27,7 @@ stop_pid() {
 }
 
 work=/tmp/cli_writer_sqlite
-sets=${SQLITE_SETS:-$([ -n "${VSS_QUICK:-}" ] && echo 8 || echo 20)}
+sets=${SQLITE_SETS:-$([ -n "${VSS_QUICK:-}" ] && echo 5 || echo 20)}
 db=/mnt/sq/app.db
 plan 8
 

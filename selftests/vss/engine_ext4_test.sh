@@ -8,7 +8,7 @@
 
 ctl=engine_ctl
 work=/tmp/engine_ext4
-N=${VSS_QUICK:+3}
+N=${VSS_QUICK:+2}
 N=${N:-6}
 plan $((3 + 3 * N + 1))
 

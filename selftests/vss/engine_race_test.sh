@@ -9,10 +9,10 @@
 
 ctl=engine_ctl
 work=/tmp/engine_race
-ROUNDS=${VSS_QUICK:+4}
+ROUNDS=${VSS_QUICK:+2}
 ROUNDS=${ROUNDS:-10}
 # random runs per stamp write (each up to 32 blocks): fewer under VSS_QUICK
-RUNS=${VSS_QUICK:+75}
+RUNS=${VSS_QUICK:+50}
 RUNS=${RUNS:-150}
 plan 5
 

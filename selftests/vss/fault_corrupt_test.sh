@@ -5,7 +5,7 @@
 # store_mutate (bit flips, zeroed sectors, torn 4 KiB blocks, stale blocks
 # of an older epoch, well-formed lying headers and records with their crc
 # fixed up, damage in the free chunk area) and re-added,
-# FAULT_CORRUPT_STORES times (50 under VSS_QUICK, 400 otherwise),
+# FAULT_CORRUPT_STORES times (20 under VSS_QUICK, 400 otherwise),
 # FAULT_CORRUPT_MUTATIONS (3) mutations each.  Every time the engine either
 # refuses with a message, adding no device, or accepts: then the LUN holds
 # its data, only snapshots that existed are listed, and every snapshot
@@ -15,7 +15,7 @@
 
 ctl=engine_ctl
 work=/tmp/fault_corrupt
-if [ -n "${VSS_QUICK:-}" ]; then n=${FAULT_CORRUPT_STORES:-50}; else n=${FAULT_CORRUPT_STORES:-400}; fi
+if [ -n "${VSS_QUICK:-}" ]; then n=${FAULT_CORRUPT_STORES:-20}; else n=${FAULT_CORRUPT_STORES:-400}; fi
 muts=${FAULT_CORRUPT_MUTATIONS:-3}
 plan 5
 

@@ -8,7 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 
 work=/tmp/lun_remove_race
-rounds=${VSS_QUICK:+4}
+rounds=${VSS_QUICK:+2}
 rounds=${rounds:-10}
 plan $((rounds * 2 + 2))
 

@@ -11,13 +11,13 @@
 # half the checkpoint.  Then the snapshot still holds its point in time,
 # also after a re-add replays the new log (the carried-over records).
 #
-# CP_STALL_MB (default 128): MiB of LUN preserved, half of it live in the
+# CP_STALL_MB (default 128, 64 under VSS_QUICK): MiB of LUN preserved, half of it live in the
 # checkpoint (4 KiB chunks: 256 records per MiB).  CP_STALL_DELAY_MS
 # (default 4000): the stretch.
 . "$(dirname "$0")/lib.sh"
 
 work=/tmp/snap_cp_stall
-mb=${CP_STALL_MB:-128}
+mb=${CP_STALL_MB:-$([ -n "${VSS_QUICK:-}" ] && echo 64 || echo 128)}
 stretch=${CP_STALL_DELAY_MS:-4000}
 plan 9
 
