@@ -49,6 +49,22 @@ ramdisks() {
 	modprobe brd rd_nr="$1" rd_size=$(($2 * 1024)) max_part=0
 	udev_settle /dev/ram$(($1 - 1))
 }
+
+# now_ms: the wall clock in milliseconds
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# dm_linear_luns DM A B: LUN A on a dm-linear device DM over /dev/ram0
+# (store /dev/ram1; a test suspends DM to stall A's I/O), LUN B on
+# /dev/ram2 (store /dev/ram3); dies if a step fails
+dm_linear_luns() {
+	local sectors
+	sectors=$(($(blockdev --getsize64 /dev/ram0) / 512))
+	dmsetup create --noudevsync "$1" --table "0 $sectors linear /dev/ram0 0" &&
+		dmsetup mknodes >/dev/null 2>&1 || die "dmsetup create"
+	vssctl lun add "/dev/mapper/$1" --store /dev/ram1 --name "$2" >/dev/null &&
+		vssctl lun add /dev/ram2 --store /dev/ram3 --name "$3" >/dev/null &&
+		udev_settle "/dev/vss-$2" && udev_settle "/dev/vss-$3" || die "lun add"
+}
 udev_settle() { local i; for i in $(seq 50); do [ -e "$1" ] && return 0; sleep 0.1; done; return 1; }
 
 # sha_range DEV OFFSET_BYTES LEN_BYTES: sha256 of a byte range (O_DIRECT).

@@ -31,14 +31,8 @@ cleanup() {
 	rmmod brd 2>/dev/null
 }
 trap cleanup EXIT
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
-sectors=$(($(blockdev --getsize64 /dev/ram0) / 512))
-dmsetup create --noudevsync fz_a --table "0 $sectors linear /dev/ram0 0" &&
-	dmsetup mknodes >/dev/null 2>&1 || die "dmsetup create"
-vssctl lun add /dev/mapper/fz_a --store /dev/ram1 --name fa >/dev/null &&
-	vssctl lun add /dev/ram2 --store /dev/ram3 --name fb >/dev/null &&
-	udev_settle /dev/vss-fa && udev_settle /dev/vss-fb || die "lun add"
+dm_linear_luns fz_a fa fb
 mkfs.ext4 -q -F /dev/vss-fa && mount /dev/vss-fa $work/mnt || die "mkfs/mount"
 stamp fill /dev/vss-fb $work/b.map 1 >/dev/null || die "stamp fill"
 [ "$(cat $param)" = 60000 ] && ok "freeze limit is 60 s by default" ||

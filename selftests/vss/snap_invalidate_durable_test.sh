@@ -27,7 +27,6 @@ cleanup() {
 	rmmod brd 2>/dev/null
 }
 trap cleanup EXIT
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
 sb=$(($(blockdev --getsize64 /dev/ram0) / 512))
 ss=$(($(blockdev --getsize64 /dev/ram1) / 512))
 table() { # table DEV NAME TABLE
