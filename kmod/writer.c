@@ -1829,8 +1829,10 @@ void vss_wrestore_end(struct vss_wrestore *grp, u32 state, u32 error)
  * Sent to every writer the session's filters allow with a LUN in @luns,
  * in registration order, each with its own reply deadline.  A veto or a
  * writer not answering fails the call (FAILED_AT_PRE_RESTORE, the
- * writer's hrWriter as the HRESULT): the caller must then start nothing.
- * A non-fatal failure is only recorded.
+ * writer's hrWriter as the HRESULT): the caller must then start nothing,
+ * and the writers that took PreRestore get PostRestore at once, failed
+ * (errno EIO for a veto, ETIMEDOUT for no answer, ECANCELED).  A
+ * non-fatal failure is only recorded.
  *
  * Context: process, session mutex held; sleeps.
  * Return: 0; -EIO (veto) or -ETIMEDOUT (not responding); -ECANCELED;
@@ -1863,21 +1865,26 @@ int vss_wsession_pre_restore(struct vss_wsession *ws, const char *const *luns,
 	ret = vss_wsession_phase(ws, VSS_WRITER_EVENT_PRE_RESTORE, c, extack,
 				 "A writer vetoed PreRestore; no resync started",
 				 "A writer did not answer PreRestore in time; no resync started");
-	if (ret) {
-		kfree(g);
-		return ret;
-	}
 	kref_init(&g->kref);
 	g->session_id = ws->session_id;
 	INIT_WORK(&g->work, vss_wrestore_work);
 	mutex_lock(&vss_writer_mutex);
 	list_for_each_entry(rec, &ws->recs, ws_node) {
-		if (!rec->sel || g->nr == n)
+		/* a writer that failed it is not restored */
+		if (!rec->sel || g->nr == n ||
+		    (ret && vss_writer_state_failed(rec->state)))
 			continue;
 		kref_get(&rec->w->kref);
 		g->w[g->nr++] = rec->w;
 	}
 	mutex_unlock(&vss_writer_mutex);
+	if (ret) {
+		/* those that took it hear that nothing was restored */
+		vss_wrestore_end(g, VSS_RESYNC_STATE_FAILED,
+				 ret == -ECANCELED ? ECANCELED :
+				 ret == -ETIMEDOUT ? ETIMEDOUT : EIO);
+		return ret;
+	}
 	*grp = g;
 	return 0;
 }
