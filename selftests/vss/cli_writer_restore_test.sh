@@ -161,7 +161,7 @@ wrc=$?
 cp $work/app.log $work/app.log.waited
 for i in $(seq 100); do grep -q '^post-restore' $work/app.log && break; sleep 0.1; done
 [ $wrc = 0 ] && grep -q '^post-restore done 0$' $work/app.log &&
-	[ "$(grep -c . $work/app.log)" = 2 ] &&
+	[ "$(grep -c restore $work/app.log)" = 2 ] &&
 	ok "post-restore (done) after the resync ended ($(grep -c '^post-restore' $work/app.log.waited) seen when resync wait returned)" ||
 	fail "post-restore (done) after the resync ended" "wait exit $wrc: $(paste -sd, $work/app.log)"
 [ "$(sha_lun)" = "$snapsha" ] && ok "the LUN equals the snapshot" ||
