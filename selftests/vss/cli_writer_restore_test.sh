@@ -22,7 +22,7 @@ work=/tmp/cli_wrestore
 plan 21
 
 load_vss || die "cannot load vss"
-ramdisks 2 16
+ramdisks 2 8
 rm -rf $work && mkdir -p $work
 wpid=
 cleanup() {
@@ -44,19 +44,21 @@ LUN=/dev/vss-wr
 vssctl lun add /dev/ram0 --store /dev/ram1 --name wr --chunk-size 64K --format >/dev/null ||
 	die "lun add"
 udev_settle $LUN || die "no LUN device"
-sha_lun() { dd if=$LUN bs=1M count=16 iflag=direct status=none | sha256sum | cut -d' ' -f1; }
+sha_lun() { dd if=$LUN bs=1M count=8 iflag=direct status=none | sha256sum | cut -d' ' -f1; }
 # change MB: MB of new random data at the start of the LUN
 change() { dd if=/dev/urandom of=$LUN bs=1M count="$1" oflag=direct conv=fsync status=none; }
 status() { vssctl -j writer list | jq -c '.[] | select(.name == "app")'; }
 nresyncs() { vssctl -j resync list | jq '[.[] | select(.lun == "wr")] | length'; }
 
-change 16 || die "fill"
+T0=$(date +%s%N)
+tick() { echo "# $1: $(( ($(date +%s%N) - T0) / 1000000 )) ms"; }
+change 8 || die "fill"
 vssctl -j snapshot create wr --no-writers >$work/set || die "snapshot create"
 S=$(jq -r '.snapshots[0].id' $work/set)
 SDEV=$(jq -r '.snapshots[0].device' $work/set)
 udev_settle "$SDEV" || die "no snapshot device"
-snapsha=$(dd if="$SDEV" bs=1M count=16 iflag=direct status=none | sha256sum | cut -d' ' -f1)
-change 4 || die "change"
+snapsha=$(dd if="$SDEV" bs=1M count=8 iflag=direct status=none | sha256sum | cut -d' ' -f1)
+change 2 || die "change"
 before=$(sha_lun)
 [ "$before" != "$snapsha" ] || die "the change changed nothing"
 
@@ -108,6 +110,7 @@ for v in "exit1 $RETRYABLE 1 RETRYABLE database_busy" \
 		fail "$mode: recover -j prints the writer's status" "$(cat $work/out)"
 done
 rm -f $work/mode.pre-restore
+tick "vetoes done"
 
 # ---- no answer ----
 echo 1500 > /sys/module/vss/parameters/writer_event_timeout_ms
@@ -141,21 +144,26 @@ grep -q '^post-restore failed 110$' $work/app.log &&
 kill $mpid 2>/dev/null
 wait $mpid 2>/dev/null
 echo 30000 > /sys/module/vss/parameters/writer_event_timeout_ms
+tick "not responding done"
 
 # ---- a revert with the writer taking part ----
 : > $work/app.log
-vssctl -j recover --speed-min 2M --speed-max 2M "$S" >$work/out 2>$work/err
+# 64 KiB/s: 2 MiB take 32 s, sped up once the log was read
+vssctl -j recover --speed-min 64K --speed-max 64K "$S" >$work/out 2>$work/err
 rc=$?
-running=$(vssctl -j resync list | jq -r '[.[] | select(.lun == "wr")] | last | .state_name // .state')
+# the log first: if the resync still runs afterwards, it ran when read
 cp $work/app.log $work/app.log.during
+running=$(vssctl -j resync list | jq -r '[.[] | select(.lun == "wr")] | last | .state')
 [ $rc = 0 ] && ok "recover with the writer: exit 0" || fail "recover with the writer: exit 0" "exit $rc: $(cat $work/err)"
-grep -q '^pre-restore' $work/app.log.during && ! grep -q '^post-restore' $work/app.log.during &&
+[ "$running" = running ] &&
+	grep -q '^pre-restore' $work/app.log.during && ! grep -q '^post-restore' $work/app.log.during &&
 	ok "pre-restore before the resync, no post-restore while it runs ($running)" ||
 	fail "pre-restore before the resync, no post-restore while it runs ($running)" \
 		"$(paste -sd, $work/app.log.during)"
 jqe '.writers | length == 1 and .[0].name == "app" and .[0].state == 1 and .[0].hr_writer == 0' $work/out &&
 	ok "recover -j: the writer took pre-restore, stable" ||
 	fail "recover -j: the writer took pre-restore, stable" "$(cat $work/out)"
+vssctl resync speed wr --min 512M --max 512M >/dev/null 2>&1
 vssctl resync wait wr >/dev/null 2>$work/err
 wrc=$?
 cp $work/app.log $work/app.log.waited
@@ -172,6 +180,8 @@ echo "$s" | jqe --arg sid "$sid" '.state == 1 and .hr_writer == 0 and .session_i
 	ok "writer list: stable after post-restore, the restore's session" ||
 	fail "writer list: stable after post-restore, the restore's session" "$s (session $sid)"
 
+tick "revert done"
+
 # ---- a failing post-restore ----
 change 1 || die "change"
 echo exit2 > $work/mode.post-restore
@@ -186,10 +196,11 @@ echo "$s" | jqe --argjson hr $NONRETRYABLE '.state == 14 and .state_name == "fai
 	.hr_writer == $hr and .hr_application == 2 and .message == "restore not supported here"' &&
 	ok "a failing post-restore: failed-at-post-restore in writer list" ||
 	fail "a failing post-restore: failed-at-post-restore in writer list" "$s"
-st=$(vssctl -j resync list | jq -r '[.[] | select(.lun == "wr")] | last | .state_name // .state')
+st=$(vssctl -j resync list | jq -r '[.[] | select(.lun == "wr")] | last | .state')
 [ "$st" = done ] && [ "$(sha_lun)" = "$snapsha" ] &&
 	ok "the resync itself is done, the LUN equals the snapshot" ||
 	fail "the resync itself is done, the LUN equals the snapshot" "state $st"
+tick "failing post-restore done"
 
 # ---- the writer's own log ----
 grep -q '"event":"pre-restore"' $work/app.out && grep -q '"event":"post-restore"' $work/app.out &&
