@@ -1846,7 +1846,7 @@ int vss_nl_resync_start_doit(struct sk_buff *skb, struct genl_info *info)
 				VSS_CMD_RESYNC_START);
 	if (!hdr)
 		goto out_msgsize;
-	if (!check) {
+	if (!check && vss_writer_any()) {
 		ret = vss_nl_resync_pre_restore(&sid, m, nr, flags, &wgrp,
 						info->extack);
 		if (ret)

@@ -573,6 +573,25 @@ out_unlock:
 }
 
 /**
+ * vss_writer_any() - is any writer registered?
+ *
+ * A hint (a writer may register right after): lets RecoverSet skip its
+ * PreRestore preparation when there is nobody to tell.
+ *
+ * Context: process.
+ * Return: true if at least one writer is registered.
+ */
+bool vss_writer_any(void)
+{
+	bool any;
+
+	mutex_lock(&vss_writer_mutex);
+	any = !list_empty(&vss_writers);
+	mutex_unlock(&vss_writer_mutex);
+	return any;
+}
+
+/**
  * vss_writer_get_info() - one registered writer and its last status
  * @instance_id: the writer
  * @info: filled in

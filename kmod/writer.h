@@ -131,6 +131,7 @@ int vss_writer_answer(const struct vss_writer_reply *r,
 int vss_writer_get_info(const uuid_t *instance_id, struct vss_writer_info *info,
 			struct netlink_ext_ack *extack);
 int vss_writer_next_info(u64 *cursor, struct vss_writer_info *info);
+bool vss_writer_any(void);
 
 struct vss_wsession *vss_wsession_new(const uuid_t *session_id);
 void vss_wsession_get(struct vss_wsession *ws);
