@@ -90,6 +90,8 @@ say "(its database is a stand-in in /tmp: what it shows is PreRestore before the
 say " revert starts -- a veto would start nothing -- and PostRestore after it ended)"
 command -v sqlite-writer >/dev/null || die "sqlite-writer is not built (examples/sqlite-writer)"
 rm -f /tmp/restore-app.db /tmp/restore-sqlw.log
+sqlite3 /tmp/restore-app.db 'CREATE TABLE inserts (id INTEGER PRIMARY KEY, txn INTEGER NOT NULL, payload BLOB NOT NULL)' ||
+	die "cannot create the stand-in database"
 printf '%s$ %s%s\n' "$bold" "sqlite-writer run --db /tmp/restore-app.db --lun db --name sqlite-app &" "$off"
 sqlite-writer run --db /tmp/restore-app.db --lun db --name sqlite-app >/tmp/restore-sqlw.log 2>&1 &
 sqlw=$!
