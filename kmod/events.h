@@ -83,6 +83,10 @@ void vss_event_objects_changed(void);
  * @timeout_ms: how long the sender waits for the reply (0: not at all)
  * @nr_luns: entries of @luns
  * @luns: the writer's LUNs in the set
+ * @has_restore: PostRestore: @restore_state and @restore_error are valid
+ * @restore_state: how the recovery set's resyncs ended (enum
+ *	vss_resync_state, the worst of them)
+ * @restore_error: errno (positive) of the first failed resync, or 0
  */
 struct vss_writer_ev {
 	uuid_t instance_id;
@@ -94,6 +98,9 @@ struct vss_writer_ev {
 	u32 timeout_ms;
 	unsigned int nr_luns;
 	const char *luns[VSS_WRITER_EV_MAX_LUNS];
+	bool has_restore;
+	u32 restore_state;
+	u32 restore_error;
 };
 
 /**

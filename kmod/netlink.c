@@ -1758,6 +1758,35 @@ static int vss_nl_resync_members(struct genl_info *info,
 	return nr;
 }
 
+/*
+ * RecoverSet's PreRestore: the members are validated (names filled in),
+ * then the writers of their destination LUNs (a revert's is its own LUN)
+ * are asked.  Returns 0 with @grp (or NULL), or the failure.
+ */
+static int vss_nl_resync_pre_restore(const uuid_t *sid,
+				     struct vss_resync_member *m, int nr,
+				     u32 flags, struct vss_wrestore **grp,
+				     struct netlink_ext_ack *extack)
+{
+	const char **luns;
+	unsigned int n = 0;
+	int i, ret;
+
+	*grp = NULL;
+	ret = vss_resync_start(m, nr, flags, true, 0, 0, sid, NULL, extack);
+	if (ret)
+		return ret;
+	luns = kcalloc(nr, sizeof(*luns), GFP_KERNEL);
+	if (!luns)
+		return -ENOMEM;
+	for (i = 0; i < nr; i++)
+		if (!strncmp(m[i].dest_name, "vss-", 4))
+			luns[n++] = m[i].dest_name + 4;
+	ret = n ? vss_session_pre_restore(sid, luns, n, grp, extack) : 0;
+	kfree(luns);
+	return ret;
+}
+
 /**
  * vss_nl_resync_start_doit() - RecoverSet (or validate a member)
  * @skb: request
@@ -1768,6 +1797,8 @@ static int vss_nl_resync_members(struct genl_info *info,
  */
 int vss_nl_resync_start_doit(struct sk_buff *skb, struct genl_info *info)
 {
+	bool check = nla_get_flag(info->attrs[VSS_A_RESYNC_CHECK]);
+	struct vss_wrestore *wgrp = NULL;
 	struct vss_session_info si;
 	struct vss_resync_member *m;
 	u64 smin = 0, smax = 0;
@@ -1815,9 +1846,16 @@ int vss_nl_resync_start_doit(struct sk_buff *skb, struct genl_info *info)
 				VSS_CMD_RESYNC_START);
 	if (!hdr)
 		goto out_msgsize;
-	ret = vss_resync_start(m, nr, flags,
-			       nla_get_flag(info->attrs[VSS_A_RESYNC_CHECK]),
-			       smin, smax, &sid, info->extack);
+	if (!check && vss_writer_any()) {
+		ret = vss_nl_resync_pre_restore(&sid, m, nr, flags, &wgrp,
+						info->extack);
+		if (ret)
+			goto out_free;
+	}
+	ret = vss_resync_start(m, nr, flags, check, smin, smax, &sid, wgrp,
+			       info->extack);
+	/* PostRestore once every resync started ended (now if none did) */
+	vss_wrestore_end(wgrp, ret ? VSS_RESYNC_STATE_FAILED : 0, -ret);
 	if (ret)
 		goto out_free;
 	for (i = 0; i < nr; i++) {
@@ -2146,6 +2184,10 @@ int vss_event_writer(u32 portid, const struct vss_writer_ev *ev)
 	for (i = 0; i < ev->nr_luns; i++)
 		if (nla_put_string(skb, VSS_A_WRITER_LUN, ev->luns[i]))
 			goto out_free;
+	if (ev->has_restore &&
+	    (nla_put_u32(skb, VSS_A_WRITER_RESTORE_STATE, ev->restore_state) ||
+	     nla_put_u32(skb, VSS_A_WRITER_RESTORE_ERROR, ev->restore_error)))
+		goto out_free;
 	genlmsg_end(skb, hdr);
 	rcu_read_lock();
 	if (READ_ONCE(vss_nl_registered)) {

@@ -84,6 +84,7 @@
 #include "resync.h"
 #include "snapshot.h"
 #include "store.h"
+#include "writer.h"
 
 #define VSS_RESYNC_COPY_MAX	(1024 * 1024)	/* bytes per copy run */
 #define VSS_RESYNC_PAGES	(VSS_RESYNC_COPY_MAX / PAGE_SIZE)
@@ -186,6 +187,8 @@ struct vss_resync_idpatch {
  * @written: a write other than the resync's own reached @lun since the
  *	resync started: after a copy onto another LUN, that LUN no longer
  *	holds exactly @snap (see vss_resync_standby_base())
+ * @wgrp: the writers of the RecoverSet, held until this resync ends
+ *	(their PostRestore waits for it), or NULL
  */
 struct vss_resync {
 	struct list_head node;
@@ -228,6 +231,7 @@ struct vss_resync {
 	u64 dirty;
 	bool state_dirty;
 	bool written;
+	struct vss_wrestore *wgrp;
 	struct list_head cw_next;
 	struct list_head ow_next;
 
@@ -321,12 +325,32 @@ static void vss_resync_fill_info(struct vss_resync *rs,
 	spin_unlock_irq(&rs->lock);
 }
 
+/* The resync ended (or goes away): its writers' group may send PostRestore. */
+static void vss_resync_wgrp_end(struct vss_resync *rs)
+{
+	struct vss_wrestore *g;
+	u32 state, error;
+
+	spin_lock_irq(&rs->lock);
+	g = rs->wgrp;
+	rs->wgrp = NULL;
+	state = rs->state;
+	error = rs->error;
+	spin_unlock_irq(&rs->lock);
+	if (state == VSS_RESYNC_RUNNING)	/* freed unfinished */
+		state = VSS_RESYNC_FAILED;
+	vss_wrestore_end(g, state, error);
+}
+
 static void vss_resync_report(struct vss_resync *rs, enum vss_resync_event ev)
 {
 	struct vss_resync_info ri;
 
 	vss_resync_fill_info(rs, &ri);
 	vss_event_resync(ev, &ri);
+	if (ev == VSS_EV_RESYNC_DONE || ev == VSS_EV_RESYNC_FAILED ||
+	    ev == VSS_EV_RESYNC_CANCELLED)
+		vss_resync_wgrp_end(rs);
 }
 
 /* ---- the work set ---- */
@@ -1413,6 +1437,7 @@ static void vss_resync_idp_free(struct vss_resync_idpatch *idp,
 /* Only once nothing is in flight and the LUN no longer routes through it. */
 static void vss_resync_free(struct vss_resync *rs)
 {
+	vss_resync_wgrp_end(rs);
 	cancel_delayed_work_sync(&rs->kick);
 	cancel_delayed_work_sync(&rs->commit_work);
 	mempool_destroy(rs->cw_pool);
@@ -2233,6 +2258,37 @@ static int vss_resync_start_copy(struct vss_resync_plan *p,
 /* serialises starts, so that the checks and the starts are one step */
 static DEFINE_MUTEX(vss_resync_start_lock);
 
+/*
+ * The resync just started onto @dest holds @g until it ends; one that
+ * already ended drops it at once.  Caller holds vss_resync_start_lock.
+ */
+static void vss_resync_wgrp_attach(const char *dest, struct vss_wrestore *g)
+{
+	struct vss_wrestore *old = NULL;
+	u32 state = VSS_RESYNC_FAILED, error = ENOENT;
+	struct vss_resync *rs;
+
+	if (!g)
+		return;
+	vss_wrestore_get(g);
+	mutex_lock(&vss_resyncs_lock);
+	rs = vss_resync_find_locked(dest);
+	if (rs) {
+		spin_lock_irq(&rs->lock);
+		state = rs->state;
+		error = rs->error;
+		if (state == VSS_RESYNC_RUNNING) {
+			old = rs->wgrp;
+			rs->wgrp = g;
+			g = NULL;
+		}
+		spin_unlock_irq(&rs->lock);
+	}
+	mutex_unlock(&vss_resyncs_lock);
+	vss_wrestore_end(old, VSS_RESYNC_CANCELLED, 0);
+	vss_wrestore_end(g, state, error);
+}
+
 /**
  * vss_resync_start() - RecoverSet, or AddSnapshotToRecoverySet's checks
  * @m: the members; on success their lun and dest_name are filled in
@@ -2242,6 +2298,8 @@ static DEFINE_MUTEX(vss_resync_start_lock);
  * @speed_min: bytes/s, 0 = the module default
  * @speed_max: bytes/s, 0 = the module default
  * @session_id: the requester's session, or NULL
+ * @wgrp: the writers that took PreRestore, or NULL: each resync started
+ *	holds the group until it ends (PostRestore)
  * @extack: reason of a refusal, with the VSS HRESULT
  *
  * Every member is validated before any starts; all start or none.
@@ -2251,7 +2309,8 @@ static DEFINE_MUTEX(vss_resync_start_lock);
  */
 int vss_resync_start(struct vss_resync_member *m, unsigned int nr, u32 flags,
 		     bool check, u64 speed_min, u64 speed_max,
-		     const uuid_t *session_id, struct netlink_ext_ack *extack)
+		     const uuid_t *session_id, struct vss_wrestore *wgrp,
+		     struct netlink_ext_ack *extack)
 {
 	struct vss_resync_plan *p;
 	unsigned int i, j;
@@ -2309,6 +2368,7 @@ int vss_resync_start(struct vss_resync_member *m, unsigned int nr, u32 flags,
 			vss_set_hresult(extack, VSS_E_PROVIDER_VETO);
 			break;
 		}
+		vss_resync_wgrp_attach(m[i].dest_name, wgrp);
 	}
 out:
 	mutex_unlock(&vss_resync_start_lock);

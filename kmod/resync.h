@@ -20,6 +20,7 @@ struct vss_snapshot;
 struct vss_lun;
 struct vss_resync;
 struct vss_store;
+struct vss_wrestore;
 
 /* resync-start flags (VSS's RecoverSet flags) */
 #define VSS_RESYNC_F_REVERT_IDENTITY_ALL	0x100
@@ -80,7 +81,8 @@ struct vss_resync_info {
 
 int vss_resync_start(struct vss_resync_member *m, unsigned int nr, u32 flags,
 		     bool check, u64 speed_min, u64 speed_max,
-		     const uuid_t *session_id, struct netlink_ext_ack *extack);
+		     const uuid_t *session_id, struct vss_wrestore *wgrp,
+		     struct netlink_ext_ack *extack);
 int vss_resync_get_info(const char *dest, struct vss_resync_info *info);
 int vss_resync_next_info(u64 *cursor, struct vss_resync_info *info);
 int vss_resync_cancel(const char *dest, struct netlink_ext_ack *extack);

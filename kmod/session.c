@@ -1475,6 +1475,47 @@ int vss_session_backup_complete(const uuid_t *sid,
 }
 
 /**
+ * vss_session_pre_restore() - PreRestore, for RecoverSet
+ * @sid: session id (the requester's restore object)
+ * @luns: the LUNs the recovery set writes
+ * @nr: entries of @luns
+ * @grp: receives the writers that took it (see vss_wsession_pre_restore())
+ * @extack: reason of a failure
+ *
+ * Sent to the writers the session's filters allow with a LUN in @luns.
+ * Not while a snapshot set is being committed or after an abort.
+ *
+ * Context: process; sleeps.
+ * Return: 0; -EIO (veto) or -ETIMEDOUT (not responding) with the
+ * writer's hrWriter; -ENOENT; -EINVAL (VSS_E_BAD_STATE); -ECANCELED;
+ * -ENOMEM.
+ */
+int vss_session_pre_restore(const uuid_t *sid, const char *const *luns,
+			    unsigned int nr, struct vss_wrestore **grp,
+			    struct netlink_ext_ack *extack)
+{
+	struct vss_wcancel wc = { .fn = vss_session_wcancel };
+	struct vss_session *s;
+	int ret;
+
+	*grp = NULL;
+	s = vss_session_lock_writers(sid,
+				     BIT(VSS_SESSION_STATE_INITIALIZED) |
+				     BIT(VSS_SESSION_STATE_SET_BUILDING) |
+				     BIT(VSS_SESSION_STATE_SNAPSHOTS_DONE) |
+				     BIT(VSS_SESSION_STATE_BACKUP_COMPLETE),
+				     extack);
+	if (IS_ERR(s))
+		return PTR_ERR(s);
+	wc.arg = s;
+	ret = vss_wsession_pre_restore(s->ws, luns, nr, &wc, grp, extack);
+	if (ret == -ECANCELED)
+		vss_session_phase_cancelled(extack);
+	vss_session_unlock(s);
+	return ret;
+}
+
+/**
  * vss_session_wsession() - the writer side of a session, for queries
  * @sid: session id
  * @extack: reason of a failure

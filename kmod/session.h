@@ -92,6 +92,10 @@ int vss_session_prepare_backup(const uuid_t *sid,
 			       struct netlink_ext_ack *extack);
 int vss_session_backup_complete(const uuid_t *sid,
 				struct netlink_ext_ack *extack);
+struct vss_wrestore;
+int vss_session_pre_restore(const uuid_t *sid, const char *const *luns,
+			    unsigned int nr, struct vss_wrestore **grp,
+			    struct netlink_ext_ack *extack);
 struct vss_wsession *vss_session_wsession(const uuid_t *sid,
 					  struct netlink_ext_ack *extack);
 

@@ -27,6 +27,15 @@
  * for all replies; Freeze goes to one writer after the other in
  * registration order, Thaw in reverse order.
  *
+ * Restores: RecoverSet sends PreRestore, from the requester's session, to
+ * the allowed writers with a LUN among the recovery set's destination
+ * LUNs (a veto starts no resync).  The writers that took it are kept in a
+ * restore group (struct vss_wrestore) that the RecoverSet request and
+ * each resync it started hold; when the last resync ended, a worker of
+ * this file sends PostRestore, with the outcome, through a private
+ * wsession of its own (the requester may be long gone), so that replies,
+ * deadlines and statuses work as in any session.
+ *
  * Locking: vss_writer_mutex protects the writer list, each writer's @dead,
  * @recs and @last, and every record's fields except where noted.  It is
  * never held while sending an event or waiting.  The phases of one session
@@ -47,6 +56,7 @@
 #include <linux/string.h>
 #include <linux/timer.h>
 #include <linux/wait.h>
+#include <linux/workqueue.h>
 #include <net/net_namespace.h>
 
 #include "events.h"
@@ -178,6 +188,9 @@ struct vss_wrec {
  *	session's own waits (fs freeze, I/O hold)
  * @wake_arg: its argument
  * @released: the session is gone
+ * @restore: a restore group's PostRestore (no BackupShutdown); immutable
+ * @restore_state: PostRestore's outcome, enum vss_resync_state; immutable
+ * @restore_error: errno of a failed resync, or 0; immutable
  */
 struct vss_wsession {
 	struct kref kref;
@@ -198,6 +211,9 @@ struct vss_wsession {
 	void (*wake)(void *arg);
 	void *wake_arg;
 	bool released;
+	bool restore;
+	u32 restore_state;
+	u32 restore_error;
 };
 
 static LIST_HEAD(vss_writers);
@@ -557,6 +573,25 @@ out_unlock:
 }
 
 /**
+ * vss_writer_any() - is any writer registered?
+ *
+ * A hint (a writer may register right after): lets RecoverSet skip its
+ * PreRestore preparation when there is nobody to tell.
+ *
+ * Context: process.
+ * Return: true if at least one writer is registered.
+ */
+bool vss_writer_any(void)
+{
+	bool any;
+
+	mutex_lock(&vss_writer_mutex);
+	any = !list_empty(&vss_writers);
+	mutex_unlock(&vss_writer_mutex);
+	return any;
+}
+
+/**
  * vss_writer_get_info() - one registered writer and its last status
  * @instance_id: the writer
  * @info: filled in
@@ -894,6 +929,11 @@ static void vss_wrec_send(struct vss_wrec *rec, u32 ev, bool wait)
 			e->nr_luns = w->p.nr_luns;
 			for (i = 0; i < w->p.nr_luns; i++)
 				e->luns[i] = w->p.luns[i];
+		}
+		if (ev == VSS_WRITER_EVENT_POST_RESTORE && rec->ws->restore) {
+			e->has_restore = true;
+			e->restore_state = rec->ws->restore_state;
+			e->restore_error = rec->ws->restore_error;
 		}
 	}
 	mutex_unlock(&vss_writer_mutex);
@@ -1599,7 +1639,8 @@ int vss_wsession_writer_info(struct vss_wsession *ws, const uuid_t *instance_id,
  * @ws: wsession; the session's reference is dropped
  *
  * BackupShutdown goes to every live writer that got an event in the
- * session (not waited for); the records leave their writers (whose last
+ * session (not waited for; not after a restore group's PostRestore); the
+ * records leave their writers (whose last
  * status they may stay).
  *
  * Context: process, after the session's last phase ended.
@@ -1616,7 +1657,7 @@ void vss_wsession_release(struct vss_wsession *ws)
 	mutex_lock(&vss_writer_mutex);
 	ws->released = true;
 	list_for_each_entry(rec, &ws->recs, ws_node) {
-		rec->sel = rec->got_events && !rec->w->dead;
+		rec->sel = !ws->restore && rec->got_events && !rec->w->dead;
 		rec->waiting = false;
 	}
 	mutex_unlock(&vss_writer_mutex);
@@ -1637,6 +1678,234 @@ void vss_wsession_release(struct vss_wsession *ws)
 		vss_wrec_put(rec);
 	}
 	vss_wsession_put(ws);
+}
+
+/* ---- restores: PreRestore and PostRestore ---- */
+
+/**
+ * struct vss_wrestore - the writers of one RecoverSet, until PostRestore
+ * @kref: the RecoverSet request holds one, and each resync it started
+ * @session_id: the requester's session, quoted by PostRestore
+ * @work: sends PostRestore once the last reference is gone
+ * @state: the worst outcome so far (0, or enum vss_resync_state:
+ *	failed, then cancelled, then done); under vss_wrestore_lock
+ * @error: errno of the first failed resync; under vss_wrestore_lock
+ * @nr: entries of @w
+ * @w: the writers that took PreRestore, referenced, in registration order
+ */
+struct vss_wrestore {
+	struct kref kref;
+	uuid_t session_id;
+	struct work_struct work;
+	u32 state;
+	u32 error;
+	unsigned int nr;
+	struct vss_writer *w[];
+};
+
+/* PostRestore is sent from here: its waits must not hold a shared worker */
+static struct workqueue_struct *vss_wrestore_wq;
+/* protects the outcome of every group and vss_wrestore_closed */
+static DEFINE_SPINLOCK(vss_wrestore_lock);
+/* module exit: groups ending from now on send nothing */
+static bool vss_wrestore_closed;
+
+static void vss_wrestore_free(struct vss_wrestore *g)
+{
+	unsigned int i;
+
+	for (i = 0; i < g->nr; i++)
+		vss_writer_put(g->w[i]);
+	kfree(g);
+}
+
+/* How bad an outcome is, to keep the worst one. */
+static unsigned int vss_wrestore_rank(u32 state)
+{
+	switch (state) {
+	case VSS_RESYNC_STATE_DONE:
+		return 1;
+	case VSS_RESYNC_STATE_CANCELLED:
+		return 2;
+	case VSS_RESYNC_STATE_FAILED:
+		return 3;
+	}
+	return 0;
+}
+
+/*
+ * The last resync of the group ended: PostRestore to every captured
+ * writer still registered, through a wsession of the group's own (no
+ * requester session: the resyncs outlive it), then statuses stay as the
+ * writers' last ones.
+ */
+static void vss_wrestore_work(struct work_struct *work)
+{
+	struct vss_wrestore *g = container_of(work, struct vss_wrestore, work);
+	struct vss_wsession *ws = vss_wsession_new(&g->session_id);
+	struct vss_wrec *rec;
+	unsigned int i, sent = 0;
+
+	if (!ws) {
+		pr_warn("session %pUb: no memory to send PostRestore\n",
+			&g->session_id);
+		vss_wrestore_free(g);
+		return;
+	}
+	ws->restore = true;
+	ws->restore_state = g->state ?: VSS_RESYNC_STATE_DONE;
+	ws->restore_error = g->error;
+	for (i = 0; i < g->nr; i++) {
+		/* NULL for a writer that unregistered or died: skipped */
+		rec = vss_wsession_rec_get(ws, g->w[i]);
+		if (rec) {
+			rec->sel = true;
+			sent++;
+		}
+	}
+	if (sent) {
+		pr_info("session %pUb: PostRestore (resyncs %s, error %u) to %u writers\n",
+			&g->session_id,
+			ws->restore_state == VSS_RESYNC_STATE_DONE ? "done" :
+			ws->restore_state == VSS_RESYNC_STATE_CANCELLED ?
+			"cancelled" : "failed", ws->restore_error, sent);
+		/* failures are only recorded (FAILED_AT_POST_RESTORE) */
+		vss_wsession_phase(ws, VSS_WRITER_EVENT_POST_RESTORE, NULL, NULL,
+				   "", "");
+	}
+	vss_wsession_release(ws);
+	vss_wrestore_free(g);
+}
+
+static void vss_wrestore_release(struct kref *kref)
+{
+	struct vss_wrestore *g = container_of(kref, struct vss_wrestore, kref);
+	unsigned long flags;
+	bool closed;
+
+	spin_lock_irqsave(&vss_wrestore_lock, flags);
+	closed = vss_wrestore_closed;
+	if (!closed)
+		queue_work(vss_wrestore_wq, &g->work);
+	spin_unlock_irqrestore(&vss_wrestore_lock, flags);
+	if (closed)
+		vss_wrestore_free(g);
+}
+
+/**
+ * vss_wrestore_get() - one more reference on a restore group
+ * @grp: the group, or NULL
+ *
+ * Context: any.
+ * Return: @grp.
+ */
+struct vss_wrestore *vss_wrestore_get(struct vss_wrestore *grp)
+{
+	if (grp)
+		kref_get(&grp->kref);
+	return grp;
+}
+
+/**
+ * vss_wrestore_end() - a holder of a restore group is done with it
+ * @grp: the group, or NULL
+ * @state: how its resync ended (enum vss_resync_state), or 0 for no
+ *	outcome (the RecoverSet request's own reference, all started)
+ * @error: errno (positive) of a failed resync, else 0
+ *
+ * The worst outcome of the group's holders goes with PostRestore, which
+ * is sent (from a worker) when the last reference is dropped.
+ *
+ * Context: any, without engine locks held.
+ */
+void vss_wrestore_end(struct vss_wrestore *grp, u32 state, u32 error)
+{
+	unsigned long flags;
+
+	if (!grp)
+		return;
+	spin_lock_irqsave(&vss_wrestore_lock, flags);
+	if (vss_wrestore_rank(state) > vss_wrestore_rank(grp->state))
+		grp->state = state;
+	if (state == VSS_RESYNC_STATE_FAILED && !grp->error)
+		grp->error = error ?: EIO;
+	spin_unlock_irqrestore(&vss_wrestore_lock, flags);
+	kref_put(&grp->kref, vss_wrestore_release);
+}
+
+/**
+ * vss_wsession_pre_restore() - PreRestore, before RecoverSet starts anything
+ * @ws: the requester's wsession
+ * @luns: the LUNs the recovery set writes (destination LUNs, reverted
+ *	LUNs)
+ * @nr: entries of @luns
+ * @c: cancellation
+ * @grp: receives the restore group (one reference, for the caller to
+ *	pass to the resyncs and drop with vss_wrestore_end()), or NULL when
+ *	no writer is involved
+ * @extack: reason of a failure
+ *
+ * Sent to every writer the session's filters allow with a LUN in @luns,
+ * in registration order, each with its own reply deadline.  A veto or a
+ * writer not answering fails the call (FAILED_AT_PRE_RESTORE, the
+ * writer's hrWriter as the HRESULT): the caller must then start nothing,
+ * and the writers that took PreRestore get PostRestore at once, failed
+ * (errno EIO for a veto, ETIMEDOUT for no answer, ECANCELED).  A
+ * non-fatal failure is only recorded.
+ *
+ * Context: process, session mutex held; sleeps.
+ * Return: 0; -EIO (veto) or -ETIMEDOUT (not responding); -ECANCELED;
+ * -ENOMEM.
+ */
+int vss_wsession_pre_restore(struct vss_wsession *ws, const char *const *luns,
+			     unsigned int nr, const struct vss_wcancel *c,
+			     struct vss_wrestore **grp,
+			     struct netlink_ext_ack *extack)
+{
+	struct vss_lun_list l = { .luns = luns, .nr = nr };
+	struct vss_wrestore *g;
+	struct vss_wrec *rec;
+	unsigned int n = 0;
+	int ret;
+
+	*grp = NULL;
+	ret = vss_wsession_select(ws, vss_writer_has_lun_in, &l);
+	if (ret)
+		return ret;
+	mutex_lock(&vss_writer_mutex);
+	list_for_each_entry(rec, &ws->recs, ws_node)
+		n += rec->sel;
+	mutex_unlock(&vss_writer_mutex);
+	if (!n)
+		return 0;
+	g = kzalloc(struct_size(g, w, n), GFP_KERNEL);
+	if (!g)
+		return -ENOMEM;
+	ret = vss_wsession_phase(ws, VSS_WRITER_EVENT_PRE_RESTORE, c, extack,
+				 "A writer vetoed PreRestore; no resync started",
+				 "A writer did not answer PreRestore in time; no resync started");
+	kref_init(&g->kref);
+	g->session_id = ws->session_id;
+	INIT_WORK(&g->work, vss_wrestore_work);
+	mutex_lock(&vss_writer_mutex);
+	list_for_each_entry(rec, &ws->recs, ws_node) {
+		/* a writer that failed it is not restored */
+		if (!rec->sel || g->nr == n ||
+		    (ret && vss_writer_state_failed(rec->state)))
+			continue;
+		kref_get(&rec->w->kref);
+		g->w[g->nr++] = rec->w;
+	}
+	mutex_unlock(&vss_writer_mutex);
+	if (ret) {
+		/* those that took it hear that nothing was restored */
+		vss_wrestore_end(g, VSS_RESYNC_STATE_FAILED,
+				 ret == -ECANCELED ? ECANCELED :
+				 ret == -ETIMEDOUT ? ETIMEDOUT : EIO);
+		return ret;
+	}
+	*grp = g;
+	return 0;
 }
 
 /* Unregister every writer bound to @portid (its socket is gone). */
@@ -1687,13 +1956,22 @@ static struct notifier_block vss_writer_netlink_nb = {
  */
 int vss_writer_init(void)
 {
-	return netlink_register_notifier(&vss_writer_netlink_nb);
+	int ret;
+
+	vss_wrestore_wq = alloc_workqueue("vss_wrestore", WQ_UNBOUND, 0);
+	if (!vss_wrestore_wq)
+		return -ENOMEM;
+	ret = netlink_register_notifier(&vss_writer_netlink_nb);
+	if (ret)
+		destroy_workqueue(vss_wrestore_wq);
+	return ret;
 }
 
 /**
  * vss_writer_exit() - unregister every writer
  *
- * Called after the sessions are gone.
+ * Called after the sessions are gone.  Restore groups that end later (the
+ * LUNs go after this) are freed without PostRestore.
  *
  * Context: module exit.
  */
@@ -1718,4 +1996,10 @@ void vss_writer_exit(void)
 		vss_writer_put(w);	/* the list's */
 		vss_writer_put(w);
 	}
+	wake_up_all(&vss_writer_wq);
+	/* PostRestores in flight end at once (every writer is gone) */
+	spin_lock_irq(&vss_wrestore_lock);
+	vss_wrestore_closed = true;
+	spin_unlock_irq(&vss_wrestore_lock);
+	destroy_workqueue(vss_wrestore_wq);
 }

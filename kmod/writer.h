@@ -7,6 +7,12 @@
  * (events, replies, per-writer VSS_WRITER_STATE, deadlines) lives in a
  * struct vss_wsession that the session owns; session.c decides when each
  * phase runs, this file runs it.
+ *
+ * Restores: RecoverSet sends PreRestore from the requester's session
+ * (vss_wsession_pre_restore()); the writers that took it form a restore
+ * group (struct vss_wrestore) that each resync of the recovery set holds
+ * until it ends, and the last one out sends PostRestore, with the
+ * outcome, from the kernel's own worker.
  */
 #ifndef _VSS_WRITER_H
 #define _VSS_WRITER_H
@@ -125,6 +131,7 @@ int vss_writer_answer(const struct vss_writer_reply *r,
 int vss_writer_get_info(const uuid_t *instance_id, struct vss_writer_info *info,
 			struct netlink_ext_ack *extack);
 int vss_writer_next_info(u64 *cursor, struct vss_writer_info *info);
+bool vss_writer_any(void);
 
 struct vss_wsession *vss_wsession_new(const uuid_t *session_id);
 void vss_wsession_get(struct vss_wsession *ws);
@@ -168,6 +175,16 @@ bool vss_wsession_frozen_writer_died(struct vss_wsession *ws);
 int vss_wsession_fail_frozen(struct vss_wsession *ws,
 			     struct netlink_ext_ack *extack);
 void vss_wsession_set_end(struct vss_wsession *ws, bool failed);
+
+/* RecoverSet: PreRestore now, PostRestore once its resyncs ended */
+struct vss_wrestore;
+
+int vss_wsession_pre_restore(struct vss_wsession *ws, const char *const *luns,
+			     unsigned int nr, const struct vss_wcancel *c,
+			     struct vss_wrestore **grp,
+			     struct netlink_ext_ack *extack);
+struct vss_wrestore *vss_wrestore_get(struct vss_wrestore *grp);
+void vss_wrestore_end(struct vss_wrestore *grp, u32 state, u32 error);
 
 int vss_writer_init(void);
 void vss_writer_exit(void);

@@ -956,7 +956,10 @@ VSS_EXPORT int vss_backup_gather_writer_status(struct vss_backup *b,
 	vss__clear_error(b->ctx);
 	/* also after BackupComplete: only a running operation is in the way */
 	pthread_mutex_lock(&b->lock);
-	if (b->running)
+	if (b->restore)
+		rc = vss__set_error(b->ctx, -EINVAL, VSS_E_BAD_STATE,
+				    "writer status is not available during a restore (vss_writer_list() has the restore's)");
+	else if (b->running)
 		rc = vss__set_error(b->ctx, -EBUSY,
 				    VSS_E_SNAPSHOT_SET_IN_PROGRESS,
 				    "an asynchronous operation is in progress");

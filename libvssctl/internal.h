@@ -185,8 +185,16 @@ int vss__parse_writer(const struct nlmsghdr *nlh, int family,
 int vss__writer_dump(struct vss_ctx *ctx, struct nl_sock *sk,
 		     const vss_id_t *sid, struct vss_writer_status **out,
 		     size_t *nr);
+/* PostRestore's outcome, which struct vss_writer_event_info cannot hold */
+struct vss__restore_outcome {
+	bool has;		/* the event carried one */
+	uint32_t state;		/* enum vss_resync_state */
+	uint32_t error;		/* errno of a failed resync, or 0 */
+};
+
 int vss__parse_writer_event(const struct nlmsghdr *nlh, int family,
-			    struct vss_writer_event_info *ev);
+			    struct vss_writer_event_info *ev,
+			    struct vss__restore_outcome *ro);
 int vss__parse_resync(const struct nlmsghdr *nlh, int family,
 		      struct vss_resync_info *info);
 int vss__parse_event_ext(const struct nlmsghdr *nlh, int family,

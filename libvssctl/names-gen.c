@@ -90,6 +90,8 @@ static const char *const attrs_writer[] = {
 	[VSS_A_WRITER_NON_FATAL] = "non-fatal",
 	[VSS_A_WRITER_TIMEOUT_MS] = "timeout-ms",
 	[VSS_A_WRITER_REGISTERED] = "registered",
+	[VSS_A_WRITER_RESTORE_STATE] = "restore-state",
+	[VSS_A_WRITER_RESTORE_ERROR] = "restore-error",
 };
 
 static const char *const attrs_resync[] = {

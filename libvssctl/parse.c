@@ -443,11 +443,13 @@ int vss__parse_writer(const struct nlmsghdr *nlh, int family,
  * @nlh: message
  * @family: family id
  * @ev: filled in (zeroed first)
+ * @ro: receives PostRestore's outcome (zeroed first when there is none)
  *
  * Return: 0, -ENOENT if @nlh is another message of the family, -EBADMSG.
  */
 int vss__parse_writer_event(const struct nlmsghdr *nlh, int family,
-			    struct vss_writer_event_info *ev)
+			    struct vss_writer_event_info *ev,
+			    struct vss__restore_outcome *ro)
 {
 	struct nlattr *tb[VSS_A_WRITER_MAX + 1];
 	struct vss_writer_event_info e;
@@ -467,6 +469,13 @@ int vss__parse_writer_event(const struct nlmsghdr *nlh, int family,
 		return -EBADMSG;
 	if (!e.type)
 		return -EBADMSG;
+	memset(ro, 0, sizeof(*ro));
+	if (tb[VSS_A_WRITER_RESTORE_STATE]) {
+		if (vss__attr_u32(tb[VSS_A_WRITER_RESTORE_STATE], &ro->state) ||
+		    opt_u32(tb[VSS_A_WRITER_RESTORE_ERROR], &ro->error))
+			return -EBADMSG;
+		ro->has = true;
+	}
 	*ev = e;
 	return 0;
 }

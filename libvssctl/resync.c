@@ -458,6 +458,35 @@ VSS_EXPORT int vss_backup_set_recovery_speed(struct vss_backup *b,
 	return rc;
 }
 
+/*
+ * RecoverSet failed at PreRestore (error @rc, HRESULT @hr): name the
+ * writer and its message, read from the session's writer statuses.
+ */
+static int pre_restore_error(struct vss_backup *b, int rc, uint32_t hr)
+{
+	struct vss_writer_status *st = NULL;
+	char msg[256];
+	size_t nr = 0;
+
+	snprintf(msg, sizeof(msg), "%s", vss_ctx_last_error_msg(b->ctx) ?: "");
+	if (vss__writer_dump(b->ctx, NULL, &b->session_id, &st, &nr))
+		nr = 0;
+	for (size_t i = 0; i < nr; i++) {
+		if (st[i].state != VSS_WRITER_STATE_FAILED_AT_PRE_RESTORE ||
+		    st[i].hr_writer != hr)
+			continue;
+		rc = vss__set_error(b->ctx, rc, hr,
+				    "%s: writer \"%s\" (%s): %s", msg,
+				    st[i].name, vss_hresult_name(hr),
+				    st[i].message[0] ? st[i].message :
+				    "no message");
+		free(st);
+		return rc;
+	}
+	free(st);
+	return vss__set_error(b->ctx, rc, hr, "%s", msg);
+}
+
 VSS_EXPORT int vss_backup_recover_set(struct vss_backup *b, uint32_t flags,
 				      struct vss_async **out)
 {
@@ -495,6 +524,14 @@ VSS_EXPORT int vss_backup_recover_set(struct vss_backup *b, uint32_t flags,
 					    r->nr, b->nr_recovery);
 	}
 	pthread_mutex_unlock(&b->lock);
+	if (rc == -EIO || rc == -ETIMEDOUT) {
+		uint32_t hr = vss_ctx_last_hresult(b->ctx);
+
+		if (hr == VSS_E_WRITER_NOT_RESPONDING ||
+		    (hr >= VSS_E_WRITERERROR_INCONSISTENTSNAPSHOT &&
+		     hr <= VSS_E_WRITERERROR_RECOVERY_FAILED))
+			rc = pre_restore_error(b, rc, hr);
+	}
 	if (rc) {
 		free(r);
 		free(a);

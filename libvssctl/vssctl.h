@@ -1022,6 +1022,31 @@ int vss_writer_next_event(struct vss_writer *writer,
 			  struct vss_writer_event_info *event, int timeout_ms);
 
 /**
+ * vss_writer_get_restore_outcome() - how a recovery set's resyncs ended
+ * @writer: writer
+ * @event: a PostRestore event this writer received
+ * @resync_state: receives enum vss_resync_state, the worst of the
+ *	recovery set's resyncs: VSS_RESYNC_STATE_FAILED, then
+ *	VSS_RESYNC_STATE_CANCELLED, then VSS_RESYNC_STATE_DONE
+ * @error: receives the errno (positive) of the first failed resync, 0 if
+ *	none failed
+ *
+ * PreRestore comes when RecoverSet starts (a veto starts no resync);
+ * PostRestore comes from the kernel, with no requester session, once
+ * every resync of that recovery set ended -- done, failed or cancelled,
+ * which this call tells.  A resync resumed from the store after its LUN
+ * was re-added sends no PostRestore.  The writer keeps the outcome of its
+ * last 16 PostRestore events.
+ *
+ * Return: 0; -EINVAL (VSS_E_INVALIDARG) for a NULL argument or an event
+ * that is not PostRestore; -ENOENT (VSS_E_OBJECT_NOT_FOUND) when the
+ * outcome is no longer kept.  Since LIBVSSCTL_1.6.
+ */
+int vss_writer_get_restore_outcome(const struct vss_writer *writer,
+				   const struct vss_writer_event_info *event,
+				   uint32_t *resync_state, int *error);
+
+/**
  * struct vss_writer_failure - SetWriterFailureEx
  * @hr_writer: the failure, a VSS_E_WRITERERROR_* code (0: none)
  * @hr_application: the application's own code, 0 if none

@@ -21,6 +21,7 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define DUMP_RETRIES 5
+#define RESTORE_KEPT 16		/* PostRestore outcomes a writer keeps */
 
 struct vss_writer {
 	struct vss_ctx *ctx;		/* reference */
@@ -31,6 +32,11 @@ struct vss_writer {
 	struct vss_writer_event_info *queue;	/* received, not yet handed out */
 	size_t q_head, q_nr, q_alloc;
 	int stop_pipe[2];		/* vss_writer_stop() -> vss_writer_run() */
+	struct {			/* the last PostRestore outcomes */
+		uint32_t seq;
+		struct vss__restore_outcome o;
+	} restore[RESTORE_KEPT];
+	unsigned int restore_next;	/* slot of the next one */
 };
 
 static const char *const state_names[] = {
@@ -169,13 +175,19 @@ static int queue_event_cb(const struct nlmsghdr *nlh, void *arg)
 {
 	struct vss_writer *w = arg;
 	struct vss_writer_event_info ev;
+	struct vss__restore_outcome ro;
 	int rc;
 
-	rc = vss__parse_writer_event(nlh, nlh->nlmsg_type, &ev);
+	rc = vss__parse_writer_event(nlh, nlh->nlmsg_type, &ev, &ro);
 	if (rc == -ENOENT)
 		return 0;	/* another message of the family */
 	if (rc)
 		return rc;
+	if (ev.type == VSS_WRITER_EVENT_POST_RESTORE && ro.has) {
+		w->restore[w->restore_next].seq = ev.seq;
+		w->restore[w->restore_next].o = ro;
+		w->restore_next = (w->restore_next + 1) % RESTORE_KEPT;
+	}
 	if (w->q_head && w->q_head == w->q_nr) {
 		w->q_head = 0;		/* empty: reuse the array */
 		w->q_nr = 0;
@@ -303,6 +315,31 @@ VSS_EXPORT int vss_writer_get_instance_id(const struct vss_writer *w,
 	vss__clear_error(w->ctx);
 	*id = w->instance_id;
 	return 0;
+}
+
+VSS_EXPORT int vss_writer_get_restore_outcome(const struct vss_writer *w,
+					      const struct vss_writer_event_info *ev,
+					      uint32_t *resync_state,
+					      int *error)
+{
+	VSS_NEED(NULL, w);
+	VSS_NEED(w->ctx, ev);
+	VSS_NEED(w->ctx, resync_state);
+	VSS_NEED(w->ctx, error);
+	vss__clear_error(w->ctx);
+	if (ev->type != VSS_WRITER_EVENT_POST_RESTORE)
+		return vss__set_error(w->ctx, -EINVAL, VSS_E_INVALIDARG,
+				      "not a PostRestore event");
+	for (unsigned int i = 0; i < RESTORE_KEPT; i++) {
+		if (!w->restore[i].o.has || w->restore[i].seq != ev->seq)
+			continue;
+		*resync_state = w->restore[i].o.state;
+		*error = (int)w->restore[i].o.error;
+		return 0;
+	}
+	return vss__set_error(w->ctx, -ENOENT, VSS_E_OBJECT_NOT_FOUND,
+			      "the outcome of PostRestore %u is not kept (the last %d are)",
+			      ev->seq, RESTORE_KEPT);
 }
 
 VSS_EXPORT int vss_writer_fd(const struct vss_writer *w)

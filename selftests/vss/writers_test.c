@@ -24,7 +24,12 @@
  *    stays;
  *  - set-do is asynchronous: its handler answers before a slow writer has
  *    answered Freeze, the session can be queried meanwhile (on the same
- *    socket), and the outcome comes as set-done-ntf.
+ *    socket), and the outcome comes as set-done-ntf;
+ *  - in a restore object GatherWriterStatus, GetWriterStatusCount and
+ *    GetWriterStatusEx give VSS_E_BAD_STATE, before and after RecoverSet;
+ *    RecoverSet sends PreRestore, and PostRestore (with the outcome of
+ *    vss_writer_get_restore_outcome()) follows the revert; writer list
+ *    shows the writer's restore status.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -152,7 +157,18 @@ static void writer_main(const struct wspec *sp, int ready_fd)
 
 		if (vss_writer_next_event(w, &ev, -1))
 			continue;
-		wlog(sp->name, vss_writer_event_name(ev.type));
+		if (ev.type == VSS_WRITER_EVENT_POST_RESTORE) {
+			char what[48] = "post-restore:none";
+			uint32_t rs;
+			int err;
+
+			if (!vss_writer_get_restore_outcome(w, &ev, &rs, &err))
+				snprintf(what, sizeof(what), "post-restore:%s:%d",
+					 vss_resync_state_name(rs), err);
+			wlog(sp->name, what);
+		} else {
+			wlog(sp->name, vss_writer_event_name(ev.type));
+		}
 		if (ev.type == VSS_WRITER_EVENT_ABORT ||
 		    ev.type == VSS_WRITER_EVENT_BACKUP_SHUTDOWN)
 			continue;
@@ -1241,6 +1257,73 @@ TEST_F_TIMEOUT(wr, context_auto_release, 120)
 	ASSERT_EQ(0, vss_backup_start_snapshot_set(b, NULL));
 	EXPECT_EQ(-EINVAL, vss_backup_set_context(b, VSS_CTX_BACKUP));
 	EXPECT_EQ(VSS_E_BAD_STATE, vss_ctx_last_hresult(self->ctx));
+	vss_backup_free(b);
+}
+
+
+/*
+ * GetWriterStatusEx keeps the seed contract in a restore object:
+ * VSS_E_BAD_STATE before and after RecoverSet.  The writer's restore
+ * outcome is read another way: its events and writer list.
+ */
+TEST_F_TIMEOUT(wr, restore_object_status, 120)
+{
+	struct wspec sp = { .name = "rst", .only_lun = "lw0",
+			    .event_timeout_ms = 10000 };
+	struct vss_writer_status *st = NULL;
+	struct vss_set_result res;
+	vss_id_t inst, cls, rsid;
+	uint32_t state, hrw;
+	struct vss_async *a;
+	struct vss_backup *b;
+	long long tpre, tpost;
+	unsigned int count;
+	size_t nr = 0;
+	char *name;
+	int i;
+
+	ASSERT_EQ(0, start_writer(self, &sp));
+	b = new_set(self->ctx, 1);
+	ASSERT_NE(NULL, b);
+	ASSERT_EQ(0, vss_backup_do_snapshot_set(b, &a));
+	ASSERT_EQ(VSS_S_ASYNC_FINISHED, finish(a));
+	ASSERT_EQ(0, vss_backup_get_set_result(b, &res));
+	ASSERT_EQ(1U, res.nr_members);
+	vss_backup_free(b);
+
+	ASSERT_EQ(0, vss_backup_new_restore(self->ctx, &b));
+	vss_backup_get_session_id(b, &rsid);
+	for (i = 0; i < 2; i++) {
+		/* i == 0 before RecoverSet, 1 after */
+		EXPECT_EQ(-EINVAL, vss_backup_gather_writer_status(b, &a));
+		EXPECT_EQ(VSS_E_BAD_STATE, vss_ctx_last_hresult(self->ctx));
+		EXPECT_EQ(-EINVAL, vss_backup_get_writer_status_count(b, &count));
+		EXPECT_EQ(VSS_E_BAD_STATE, vss_ctx_last_hresult(self->ctx));
+		EXPECT_EQ(-EINVAL, vss_backup_get_writer_status_ex(b, 0, &inst,
+				&cls, &name, &state, &hrw, NULL, NULL));
+		EXPECT_EQ(VSS_E_BAD_STATE, vss_ctx_last_hresult(self->ctx));
+		if (i)
+			break;
+		ASSERT_EQ(0, vss_backup_add_snapshot_to_recovery_set(b,
+				&res.members[0].snapshot_id, 0, NULL));
+		ASSERT_EQ(0, vss_backup_recover_set(b, 0, &a))
+			TH_LOG("%s", vss_ctx_last_error_msg(self->ctx));
+		ASSERT_EQ(VSS_S_ASYNC_FINISHED, finish(a));
+	}
+	/* PreRestore came with RecoverSet, PostRestore after the revert */
+	tpre = log_time("rst", "pre-restore", 0);
+	tpost = log_time("rst", "post-restore:done:0", 10000);
+	EXPECT_LT(0, tpre);
+	EXPECT_LE(tpre, tpost);
+	/* writer list: the writer's status is the restore session's */
+	ASSERT_EQ(0, vss_writer_list(self->ctx, &st, &nr));
+	i = find_st(st, nr, "rst");
+	ASSERT_LE(0, i);
+	EXPECT_TRUE(st[i].has_session_id);
+	EXPECT_TRUE(vss_id_equal(&st[i].session_id, &rsid));
+	EXPECT_EQ((uint32_t)VSS_WRITER_STATE_STABLE, st[i].state);
+	EXPECT_EQ(0U, st[i].hr_writer);
+	free(st);
 	vss_backup_free(b);
 }
 

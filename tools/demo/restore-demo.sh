@@ -85,11 +85,25 @@ if [ "$damaged_db" != "$want_db" ]; then verdict "db is damaged" yes yes; else v
 say "the filesystem must not be mounted while its device changes under it"
 run umount /mnt/home
 
+step "The SQLite example writer, registered for the db LUN, hears the restore"
+say "(its database is a stand-in in /tmp: what it shows is PreRestore before the"
+say " revert starts -- a veto would start nothing -- and PostRestore after it ended)"
+command -v sqlite-writer >/dev/null || die "sqlite-writer is not built (examples/sqlite-writer)"
+rm -f /tmp/restore-app.db /tmp/restore-sqlw.log
+sqlite3 /tmp/restore-app.db 'CREATE TABLE inserts (id INTEGER PRIMARY KEY, txn INTEGER NOT NULL, payload BLOB NOT NULL)' ||
+	die "cannot create the stand-in database"
+printf '%s$ %s%s\n' "$bold" "sqlite-writer run --db /tmp/restore-app.db --lun db --name sqlite-app &" "$off"
+sqlite-writer run --db /tmp/restore-app.db --lun db --name sqlite-app >/tmp/restore-sqlw.log 2>&1 &
+sqlw=$!
+for i in $(seq 100); do grep -q 'registered writer' /tmp/restore-sqlw.log && break; sleep 0.1; done
+grep -q 'registered writer' /tmp/restore-sqlw.log || die "the SQLite writer did not register: $(cat /tmp/restore-sqlw.log)"
+
 step "Revert the three LUNs to the set, online; keep the damaged state as a snapshot"
 say "(at most 1 MiB/s per LUN, so that the copy can be watched)"
 run_to /tmp/restore-rec.json vssctl -j recover --keep-current --speed-max 1M \
 	"$(snap_id db)" "$(snap_id logs)" "$(snap_id home)" || die "recover failed"
 jq -r '.kept[]? | "  damaged \(.lun) kept as snapshot \(.id)"' /tmp/restore-rec.json
+jq -r '.writers[]? | "  writer \(.name): \(.state_name) after PreRestore"' /tmp/restore-rec.json
 say "RecoverSet returned: the devices read as the snapshots now, while the resync copies"
 verdict "db reads as the snapshot at once" "$want_db" "$(sha /dev/vss-db)"
 run vssctl resync list
@@ -103,6 +117,14 @@ run umount /mnt/home
 step "Wait for the copies to finish"
 run vssctl resync wait /dev/vss-db /dev/vss-logs /dev/vss-home || { failed=1; say "resync wait failed"; }
 run vssctl resync list
+for i in $(seq 100); do grep -q 'post-restore' /tmp/restore-sqlw.log && break; sleep 0.1; done
+say "the SQLite writer's log of the restore:"
+grep -E 'pre-restore|post-restore' /tmp/restore-sqlw.log | sed 's/^/    /'
+verdict "the SQLite writer got pre-restore, then post-restore" "pre-restore post-restore" \
+	"$(grep -oE 'pre-restore|post-restore' /tmp/restore-sqlw.log | paste -sd' ')"
+run vssctl writer list
+kill -TERM $sqlw
+wait $sqlw
 
 step "Check: every LUN is byte-equal to its snapshot, the snapshots are intact"
 verdict "db == snapshot" "$want_db" "$(sha /dev/vss-db)"

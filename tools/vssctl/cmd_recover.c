@@ -9,6 +9,11 @@
  * more "vssctl recover".  --wait follows the resyncs to their end with a
  * progress bar (or JSON progress lines); without it the resyncs go on in
  * the kernel ("vssctl resync wait|cancel DEST").
+ *
+ * RecoverSet first sends PreRestore to the writers of the LUNs it writes:
+ * a veto starts nothing.  The involved writers' statuses are printed
+ * ("writers"), as snapshot create does; PostRestore's outcome comes later
+ * (after the resyncs end) and shows in "vssctl writer list".
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -222,6 +227,46 @@ static void hint_kept(const struct recover *r)
 			vss_id_to_string(&r->kept->members[i].snapshot_id, id));
 }
 
+/*
+ * The writers of this restore session (those sent PreRestore), each with
+ * its newest status in the session: "writer list" has PostRestore's once
+ * it came.
+ */
+static void print_restore_writers(struct vss_ctx *ctx,
+				  const vss_id_t *session_id)
+{
+	struct vss_writer_status *ws = NULL, *reg = NULL;
+	size_t nws = 0, nreg = 0;
+
+	if (vss_session_writer_status(ctx, session_id, &ws, &nws))
+		nws = 0;
+	if (nws && vss_writer_list(ctx, &reg, &nreg))
+		nreg = 0;
+	for (size_t i = 0; i < nws; i++)
+		for (size_t j = 0; j < nreg; j++)
+			if (vss_id_equal(&ws[i].instance_id,
+					 &reg[j].instance_id) &&
+			    reg[j].has_session_id &&
+			    vss_id_equal(&reg[j].session_id, session_id))
+				ws[i] = reg[j];
+	pr_open_array("writers");
+	for (size_t i = 0; i < nws; i++) {
+		pr_text("writer ");
+		print_writer_status(NULL, &ws[i]);
+	}
+	pr_close_array();
+	free(ws);
+	free(reg);
+}
+
+/* A writer's failure code: PreRestore was vetoed or not answered. */
+static bool is_writer_failure(uint32_t hr)
+{
+	return (hr >= VSS_E_WRITERERROR_INCONSISTENTSNAPSHOT &&
+		hr <= VSS_E_WRITERERROR_RECOVERY_FAILED) ||
+	       hr == VSS_E_WRITER_NOT_RESPONDING;
+}
+
 /* The resyncs the set started, by destination (the LUN for a revert). */
 static int watch_members(struct vss_ctx *ctx, const struct recover *r,
 			 struct resync_watch *w, const char *what)
@@ -332,7 +377,18 @@ static int recover(int argc, char **argv)
 		      wait);
 	rc = vss_backup_recover_set(b, flags, &a);
 	if (rc) {
+		uint32_t hr = vss_ctx_last_hresult(ctx);
+
 		rc = report_error("recover", rc);
+		if (is_writer_failure(hr)) {
+			/* which writer vetoed PreRestore, and why */
+			rc = VSSCTL_EXIT_WRITER;
+			pr_open_object(NULL);
+			pr_string("session_id", "session %s\n",
+				  vss_id_to_string(&session_id, sid));
+			print_restore_writers(ctx, &session_id);
+			pr_close_object();
+		}
 		goto fail;
 	}
 
@@ -394,6 +450,7 @@ static int recover(int argc, char **argv)
 		  vss_id_to_string(&session_id, sid));
 	print_kept(ctx, r);
 	rc = print_resync_outcome(&p, w);
+	print_restore_writers(ctx, &session_id);
 	pr_close_object();
 	if (wait) {
 		uint32_t hr;

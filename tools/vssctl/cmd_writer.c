@@ -176,6 +176,24 @@ static bool hooks_dir_event(uint32_t type)
 	       type == VSS_WRITER_EVENT_ABORT;
 }
 
+/*
+ * post-restore: how the recovery set's resyncs ended, for the program:
+ * VSS_RESTORE_STATE=done|failed|cancelled, VSS_RESTORE_ERROR=errno.
+ */
+static void restore_env(struct exec_state *st,
+			const struct vss_writer_event_info *ev)
+{
+	uint32_t state;
+	char num[16];
+	int err;
+
+	if (vss_writer_get_restore_outcome(st->w, ev, &state, &err))
+		return;
+	snprintf(num, sizeof(num), "%d", err);
+	setenv("VSS_RESTORE_STATE", vss_resync_state_name(state), 1);
+	setenv("VSS_RESTORE_ERROR", num, 1);
+}
+
 static int exec_event(struct exec_state *st, const struct vss_writer_event_info *ev,
 		      long long received)
 {
@@ -188,10 +206,14 @@ static int exec_event(struct exec_state *st, const struct vss_writer_event_info 
 	deadline = ev->timeout_ms ?
 		received + ev->timeout_ms - EXEC_REPLY_MARGIN_MS :
 		received + EXEC_UNBOUNDED_EVENT_MS;
+	if (ev->type == VSS_WRITER_EVENT_POST_RESTORE)
+		restore_env(st, ev);
 	if (st->hooks.dir && !hooks_dir_event(ev->type))
 		memset(&res, 0, sizeof(res));	/* not theirs: success */
 	else
 		exec_run(st, name, deadline, &res);
+	unsetenv("VSS_RESTORE_STATE");
+	unsetenv("VSS_RESTORE_ERROR");
 
 	memset(&failure, 0, sizeof(failure));
 	if (res.hr_writer) {
