@@ -22,7 +22,7 @@ USER_CFLAGS := -O2 -g -Wall -Wextra -std=gnu11 -D_GNU_SOURCE
 export CC
 
 .PHONY: all help setup kmod userspace selftests check check-host check-vm \
-	check-crash check-faults check-rt bench demo vm-shell lint regen clean install deb check-system FORCE
+	check-crash check-faults check-rt check-debug bench demo vm-shell lint regen clean install deb check-system FORCE
 
 all: kmod userspace selftests
 
@@ -35,6 +35,7 @@ help:
 	@echo "make check-crash      long crash-consistency suite"
 	@echo "make check-faults     long fault suite (device errors, hot removal, corrupted stores)"
 	@echo "make check-rt         every selftest on Debian's PREEMPT_RT kernel (6.12-rt)"
+	@echo "make check-debug      selftests, fault-injection sweeps, kmemleak on the debug kernel"
 	@echo "make fuzz             libFuzzer on the message parser (FUZZ_SECONDS=300)"
 	@echo "make vm-shell         a shell in the test VM with everything installed"
 	@echo "make lint             checkpatch, kernel-doc, cppcheck"
@@ -103,6 +104,14 @@ $(CRASH_BINS): build/selftests/%: selftests/crash/%.c selftests/vss/crc32.h | se
 	@echo "  CC      $@"
 	@$(CC) $(USER_CFLAGS) -o $@ $< -lpthread
 
+# LD_PRELOAD helper of the debug kernel's fault-injection sweeps
+# (selftests/vss/debug_sweep.sh); in the guest with the selftests.
+selftests: build/selftests/libvss_failon.so
+build/selftests/libvss_failon.so: selftests/debug/failon.c | setup
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	@$(CC) $(USER_CFLAGS) -shared -fPIC -o $@ $<
+
 # ---- running ----------------------------------------------------------------
 
 # Host tests, then the selftests in a VM on every kernel of KVERS.
@@ -125,6 +134,12 @@ check-faults: setup
 # make check, which would pass its 20 minutes with a third kernel.
 check-rt: setup
 	@KVERS=6.12-rt tools/check --vm-only
+
+# The engine's selftests, failslab/fail_make_request sweeps and a kmemleak
+# scan on a KASAN/lockdep/kmemleak 6.12 kernel (tools/debug-kernel builds
+# and caches it; Documentation/testing.rst).
+check-debug: setup
+	@tools/check-debug
 
 bench: setup
 	@tools/bench $(if $(filter 1,$(QUICK)),--quick) $(if $(CLASSES),--classes "$(CLASSES)")

@@ -650,6 +650,15 @@ static void vss_cow_start(struct vss_cow *cow, bool direct)
 	    xa_reserve(&lun->any, cow->chunk, GFP_NOIO)) {
 		vss_cow_release_slots(lun, cow->chunk, snap);
 		vss_store_free(lun->store, sc);
+		if (current->bio_list) {
+			/*
+			 * The submitter's allocation failed: the worker may
+			 * wait for memory.  Failing here would invalidate
+			 * every snapshot for a transient shortage.
+			 */
+			queue_work(lun->cow_wq, &cow->start_work);
+			return;
+		}
 		vss_cow_fail(cow, -ENOMEM);
 		return;
 	}
