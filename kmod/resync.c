@@ -143,6 +143,11 @@ struct vss_resync_idpatch {
  * @has_session: @session_id is set
  * @session_id: the session that started it
  * @started_ns: CLOCK_REALTIME at the start
+ * @arrive_ns: ktime_get_ns() when resync-start reached vss_resync_start()
+ *	(0: resumed from the store, no such time)
+ * @activate_ns: ktime_get_ns() when the routing took effect (online) or
+ *	the copy was queued
+ * @ended_ns: ktime_get_ns() when the state left running, 0 before
  * @kick: runs the dispatcher (vss_resync_dispatch())
  * @lock: protects every field below and the copies' lists
  * @snap: the snapshot copied (a reference)
@@ -197,6 +202,9 @@ struct vss_resync {
 	bool has_session;
 	uuid_t session_id;
 	u64 started_ns;
+	u64 arrive_ns;
+	u64 activate_ns;
+	u64 ended_ns;
 	struct delayed_work kick;
 
 	spinlock_t lock;		/* everything below */
@@ -318,6 +326,13 @@ static void vss_resync_fill_info(struct vss_resync *rs,
 	ri->speed_min = rs->speed_min;
 	ri->speed_max = rs->speed_max;
 	ri->error = rs->error;
+	if (rs->arrive_ns && rs->activate_ns) {
+		ri->has_times = true;
+		ri->activate_us = div_u64(rs->activate_ns - rs->arrive_ns,
+					  NSEC_PER_USEC);
+		ri->elapsed_us = div_u64((rs->ended_ns ?: ktime_get_ns()) -
+					 rs->arrive_ns, NSEC_PER_USEC);
+	}
 	spin_unlock_irq(&rs->lock);
 }
 
@@ -534,6 +549,7 @@ static void vss_resync_finish_copy(struct vss_resync_copy *cp, bool ok)
 				xa_clear_mark(rs->todo, c, XA_MARK_0);
 		if (rs->state == VSS_RESYNC_RUNNING) {
 			rs->state = VSS_RESYNC_FAILED;
+			rs->ended_ns = ktime_get_ns();
 			rs->error = EIO;
 			rs->state_dirty = rs->online;
 			failed = true;
@@ -778,6 +794,7 @@ out:
 		rs->state_dirty |= state && !final;
 		if (rs->state == VSS_RESYNC_RUNNING) {
 			rs->state = VSS_RESYNC_FAILED;
+			rs->ended_ns = ktime_get_ns();
 			rs->error = -ret;
 			failed = true;
 		}
@@ -940,6 +957,7 @@ static unsigned long vss_resync_throttle(struct vss_resync *rs, bool fg,
 static void vss_resync_complete_locked(struct vss_resync *rs)
 {
 	rs->state = VSS_RESYNC_DONE;
+	rs->ended_ns = ktime_get_ns();
 	rs->routing = false;
 	rs->done_bytes = rs->total_bytes;
 }
@@ -1744,7 +1762,7 @@ static int vss_resync_start_online(struct vss_lun *lun,
 				   struct vss_snapshot *snap, u32 flags,
 				   struct vss_resync_idpatch *idp,
 				   unsigned int *nr_idp, u64 smin, u64 smax,
-				   const uuid_t *sid,
+				   const uuid_t *sid, u64 arrive_ns,
 				   struct netlink_ext_ack *extack)
 {
 	struct vss_resync *rs = vss_resync_of(lun), *fresh = NULL;
@@ -1880,9 +1898,17 @@ static int vss_resync_start_online(struct vss_lun *lun,
 	if (sid)
 		uuid_copy(&rs->session_id, sid);
 	rs->started_ns = x.started_ns;
+	rs->arrive_ns = arrive_ns;
+	rs->activate_ns = ktime_get_ns();
+	rs->ended_ns = 0;
 	spin_unlock_irq(&rs->lock);
-	if (fresh) /* pairs with vss_resync_of(): hooks see it initialised */
+	if (fresh) { /* pairs with vss_resync_of(): hooks see it initialised */
 		smp_store_release(&lun->resync, rs);
+		/* reads are routed from here on: the stamp follows */
+		spin_lock_irq(&rs->lock);
+		rs->activate_ns = ktime_get_ns();
+		spin_unlock_irq(&rs->lock);
+	}
 	vss_lun_release(lun);
 	mutex_unlock(&rs->commit_mutex);
 
@@ -2187,7 +2213,7 @@ in_progress:
 
 static int vss_resync_start_copy(struct vss_resync_plan *p,
 				 struct vss_resync_member *m, u64 smin,
-				 u64 smax, const uuid_t *sid)
+				 u64 smax, const uuid_t *sid, u64 arrive_ns)
 {
 	struct vss_resync *rs, *old, *tmp;
 
@@ -2209,6 +2235,8 @@ static int vss_resync_start_copy(struct vss_resync_plan *p,
 	if (sid)
 		uuid_copy(&rs->session_id, sid);
 	rs->started_ns = ktime_get_real_ns();
+	rs->arrive_ns = arrive_ns;
+	rs->activate_ns = ktime_get_ns();
 
 	mutex_lock(&vss_resyncs_lock);
 	/* the finished resyncs of this destination make room */
@@ -2253,6 +2281,7 @@ int vss_resync_start(struct vss_resync_member *m, unsigned int nr, u32 flags,
 		     bool check, u64 speed_min, u64 speed_max,
 		     const uuid_t *session_id, struct netlink_ext_ack *extack)
 {
+	u64 arrive_ns = ktime_get_ns();	/* for activate-us, elapsed-us */
 	struct vss_resync_plan *p;
 	unsigned int i, j;
 	int ret = 0;
@@ -2298,10 +2327,12 @@ int vss_resync_start(struct vss_resync_member *m, unsigned int nr, u32 flags,
 						      p[i].snap, flags,
 						      p[i].idp, &p[i].nr_idp,
 						      speed_min, speed_max,
-						      session_id, extack);
+						      session_id, arrive_ns,
+						      extack);
 		else
 			ret = vss_resync_start_copy(&p[i], &m[i], speed_min,
-						    speed_max, session_id);
+						    speed_max, session_id,
+						    arrive_ns);
 		if (ret) {
 			/* the ones started go on: say which failed */
 			if (i)
@@ -2405,6 +2436,7 @@ int vss_resync_cancel(const char *dest, struct netlink_ext_ack *extack)
 	spin_lock_irq(&rs->lock);
 	if (rs->state == VSS_RESYNC_RUNNING) {
 		rs->state = VSS_RESYNC_CANCELLED;
+		rs->ended_ns = ktime_get_ns();
 		rs->state_dirty = rs->online;
 		cancelled = true;
 	}
@@ -2487,8 +2519,10 @@ void vss_resync_lun_gone(struct vss_lun *lun)
 			continue;
 		spin_lock_irq(&rs->lock);
 		/* in memory only: the store keeps a revert's state */
-		if (rs->state == VSS_RESYNC_RUNNING)
+		if (rs->state == VSS_RESYNC_RUNNING) {
 			rs->state = VSS_RESYNC_CANCELLED;
+			rs->ended_ns = ktime_get_ns();
+		}
 		rs->state_dirty = false;
 		spin_unlock_irq(&rs->lock);
 		list_move(&rs->node, &gone);
