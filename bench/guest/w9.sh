@@ -20,11 +20,13 @@
 #           W9_FG_MIN, speed-max W9_FG_MAX so that it is still running at
 #           the end of the window), then idle again (A B A), and how far
 #           the resync advanced in the window;
+#   (BENCH_W9_PARTS="lin fg ready" selects them)
 #   w9ready the kernel's time from resync-start's arrival to the LUN's
 #           reads being routed to the snapshot (resync-get's activate-us),
 #           and, from the start of `vssctl recover`, the wall times to its
 #           return and to a first read of a changed chunk that returns the
-#           snapshot's data, on LUNs of W9_READY_SIZES MiB with 1 % changed.
+#           snapshot's data, on LUNs of W9_READY_SIZES MiB with 1 % changed
+#           (or W9_READY_CHUNKS chunks on every size).
 # Records: {"type":"w9", "part": ..., "t": guest epoch s, ...} (tools/bench
 # pairs "t" with the host's load average); failures: {"type":"error","wl":"W9"}.
 
@@ -33,6 +35,10 @@ W9_CHUNK=65536
 W9_FRACS=${BENCH_W9_FRACS:-0.1 1 10 25 50 100}
 W9_MERGE_FRACS=${BENCH_W9_MERGE_FRACS:-1 10 100}
 W9_READY_SIZES=${BENCH_W9_READY_SIZES:-64 512 4096}
+# the readiness case changes 1 % of each LUN's chunks, or this many
+# chunks whatever the LUN's size (the same work set on every size)
+W9_READY_CHUNKS=${BENCH_W9_READY_CHUNKS:-}
+W9_PARTS=${BENCH_W9_PARTS:-lin fg ready}
 if [ "$SMOKE" = 1 ]; then
 	W9_MB=32 W9_FRACS="1 100" W9_MERGE_FRACS=100 W9_READY_SIZES="32 128"
 fi
@@ -239,14 +245,16 @@ w9fg_case() {
 
 # w9ready_case REP SIZE_MB: RecoverSet until the LUN reads as the snapshot.
 w9ready_case() {
-	local rep=$1 mb=$2 l id snapdev n off want got t0 t1 t2 act
-	l=$(jq -cn --argjson r "$rep" --argjson mb "$mb" '{type: "w9", part: "ready", rep: $r, lun_mb: $mb, chunk: 65536, frac_pct: 1}')
+	local rep=$1 mb=$2 l id snapdev n off want got t0 t1 t2 act frac=1
+	[ -n "$W9_READY_CHUNKS" ] &&
+		frac=$(awk -v n="$W9_READY_CHUNKS" -v c=$((mb * MB / W9_CHUNK)) 'BEGIN { printf "%.10f", n * 100 / c }')
+	l=$(jq -cn --argjson r "$rep" --argjson mb "$mb" --argjson f "$frac" '{type: "w9", part: "ready", rep: $r, lun_mb: $mb, chunk: 65536, frac_pct: $f}')
 	fresh_disks 2 "$mb" || { w9_err ready "brd" "$l"; return 1; }
 	vss_lun_add bench /dev/ram0 /dev/ram1 $W9_CHUNK || { w9_err ready "lun add" "$l"; teardown; return 1; }
 	vss_snap bench || { w9_err ready "snapshot" "$l"; teardown; return 1; }
 	id=$(echo "$SNAP_OUT" | jq -r '.snapshots[0].id')
 	snapdev=$SNAP_DEV
-	n=$(w9_change "$LUN_DEV" "$mb" 1) || { w9_err ready "change" "$l"; teardown; return 1; }
+	n=$(w9_change "$LUN_DEV" "$mb" "$frac") || { w9_err ready "change" "$l"; teardown; return 1; }
 	# the last changed extent: read right after RecoverSet returns
 	off=$(vssctl -j snapshot changes "$id" | jq '.extents | last | .offset')
 	want=$(dd if="$snapdev" bs=$W9_CHUNK skip=$((off / W9_CHUNK)) count=1 iflag=direct status=none | sha256sum)
@@ -270,14 +278,16 @@ w9_run() {
 	local rep f s t0
 	for rep in $(seq "$REPS"); do
 		t0=$(now_ms)
-		for f in $W9_FRACS; do
+		[[ " $W9_PARTS " == *" lin "* ]] && for f in $W9_FRACS; do
 			w9lin_case "$rep" "$f" || log "W9 lin $f% rep $rep failed"
 			if [[ " $W9_MERGE_FRACS " == *" $f "* ]]; then
 				w9merge_case "$rep" "$f" || log "W9 merge $f% rep $rep failed"
 			fi
 		done
-		w9fg_case "$rep" || log "W9 fg rep $rep failed"
-		for s in $W9_READY_SIZES; do
+		if [[ " $W9_PARTS " == *" fg "* ]]; then
+			w9fg_case "$rep" || log "W9 fg rep $rep failed"
+		fi
+		[[ " $W9_PARTS " == *" ready "* ]] && for s in $W9_READY_SIZES; do
 			w9ready_case "$rep" "$s" || log "W9 ready ${s} MiB rep $rep failed"
 		done
 		log "W9 rep $rep: $(($(now_ms) - t0)) ms"
