@@ -1707,6 +1707,12 @@ static int vss_nl_put_resync(struct sk_buff *skb,
 		return -EMSGSIZE;
 	if (ri->error && nla_put_u32(skb, VSS_A_RESYNC_ERROR, ri->error))
 		return -EMSGSIZE;
+	if (ri->has_times &&
+	    (nla_put_u64_64bit(skb, VSS_A_RESYNC_ACTIVATE_US, ri->activate_us,
+			       VSS_A_RESYNC_PAD) ||
+	     nla_put_u64_64bit(skb, VSS_A_RESYNC_ELAPSED_US, ri->elapsed_us,
+			       VSS_A_RESYNC_PAD)))
+		return -EMSGSIZE;
 	if (ri->has_session &&
 	    nla_put(skb, VSS_A_RESYNC_SESSION_ID, sizeof(ri->session_id),
 		    &ri->session_id))

@@ -20,7 +20,7 @@
  *    (started at once, ahead of the background order);
  *  - the background copies walk the work set in ascending order,
  *    coalesced into runs of up to VSS_RESYNC_COPY_MAX bytes, with up to
- *    VSS_RESYNC_INFLIGHT runs in flight.
+ *    VSS_RESYNC_INFLIGHT runs (VSS_RESYNC_INFLIGHT_PAGES pages) in flight.
  *
  * A copy reads S's image through S's device and writes it to the LUN's own
  * device, so the write takes the normal COW path: snapshots newer than S
@@ -88,7 +88,9 @@
 
 #define VSS_RESYNC_COPY_MAX	(1024 * 1024)	/* bytes per copy run */
 #define VSS_RESYNC_PAGES	(VSS_RESYNC_COPY_MAX / PAGE_SIZE)
-#define VSS_RESYNC_INFLIGHT	8		/* runs in flight */
+#define VSS_RESYNC_INFLIGHT	16		/* runs in flight, as fio's QD16 */
+/* and their pages: scattered 64 KiB chunks keep 16 in flight, 1 MiB runs 8 */
+#define VSS_RESYNC_INFLIGHT_PAGES	(8 * VSS_RESYNC_PAGES)
 #define VSS_RESYNC_TRIES	3		/* attempts per copy */
 
 /* @todo marks: copy in flight; done, DONE not durable; being committed */
@@ -144,6 +146,11 @@ struct vss_resync_idpatch {
  * @has_session: @session_id is set
  * @session_id: the session that started it
  * @started_ns: CLOCK_REALTIME at the start
+ * @arrive_ns: ktime_get_ns() when resync-start reached vss_resync_start()
+ *	(0: resumed from the store, no such time)
+ * @activate_ns: ktime_get_ns() when the routing took effect (online) or
+ *	the copy was queued
+ * @ended_ns: ktime_get_ns() when the state left running, 0 before
  * @kick: runs the dispatcher (vss_resync_dispatch())
  * @lock: protects every field below and the copies' lists
  * @snap: the snapshot copied (a reference)
@@ -162,6 +169,7 @@ struct vss_resync_idpatch {
  * @nr_idp: how many of @idp are used
  * @error: errno of the failure
  * @inflight: copies and overwrites in flight
+ * @inflight_pages: the pages of the copy runs among them
  * @copies: those, &vss_resync_copy.node
  * @idle_wq: woken when @inflight drops to zero
  * @done_bytes: bytes copied or made unnecessary
@@ -200,6 +208,9 @@ struct vss_resync {
 	bool has_session;
 	uuid_t session_id;
 	u64 started_ns;
+	u64 arrive_ns;
+	u64 activate_ns;
+	u64 ended_ns;
 	struct delayed_work kick;
 
 	spinlock_t lock;		/* everything below */
@@ -215,6 +226,7 @@ struct vss_resync {
 	unsigned int nr_idp;
 	u32 error;
 	unsigned int inflight;
+	unsigned int inflight_pages;
 	struct list_head copies;
 	wait_queue_head_t idle_wq;
 	u64 done_bytes;
@@ -322,6 +334,13 @@ static void vss_resync_fill_info(struct vss_resync *rs,
 	ri->speed_min = rs->speed_min;
 	ri->speed_max = rs->speed_max;
 	ri->error = rs->error;
+	if (rs->arrive_ns && rs->activate_ns) {
+		ri->has_times = true;
+		ri->activate_us = div_u64(rs->activate_ns - rs->arrive_ns,
+					  NSEC_PER_USEC);
+		ri->elapsed_us = div_u64((rs->ended_ns ?: ktime_get_ns()) -
+					 rs->arrive_ns, NSEC_PER_USEC);
+	}
 	spin_unlock_irq(&rs->lock);
 }
 
@@ -439,6 +458,7 @@ static void vss_resync_copy_link(struct vss_resync_copy *cp)
 
 	list_add_tail(&cp->node, &rs->copies);
 	rs->inflight++;
+	rs->inflight_pages += cp->nr_pages;
 	if (rs->online)
 		for (c = cp->first; c < cp->first + cp->nr; c++)
 			xa_set_mark(rs->todo, c, XA_MARK_0);
@@ -558,12 +578,14 @@ static void vss_resync_finish_copy(struct vss_resync_copy *cp, bool ok)
 				xa_clear_mark(rs->todo, c, XA_MARK_0);
 		if (rs->state == VSS_RESYNC_RUNNING) {
 			rs->state = VSS_RESYNC_FAILED;
+			rs->ended_ns = ktime_get_ns();
 			rs->error = EIO;
 			rs->state_dirty = rs->online;
 			failed = true;
 		}
 	}
 	bio_list_merge(&waiters, &cp->waiters);
+	rs->inflight_pages -= cp->nr_pages;
 	if (!--rs->inflight)
 		wake_up(&rs->idle_wq);
 	spin_unlock_irq(&rs->lock);
@@ -802,6 +824,7 @@ out:
 		rs->state_dirty |= state && !final;
 		if (rs->state == VSS_RESYNC_RUNNING) {
 			rs->state = VSS_RESYNC_FAILED;
+			rs->ended_ns = ktime_get_ns();
 			rs->error = -ret;
 			failed = true;
 		}
@@ -941,21 +964,26 @@ static bool vss_resync_next_run(struct vss_resync *rs, u64 *first, u64 *nr)
 	return true;
 }
 
-/* How long the rate limits ask the dispatcher to wait, in jiffies.  Locked. */
+/*
+ * How long the rate limits ask the dispatcher to wait, in jiffies.  The
+ * copies in flight count as copied: without them each window would start
+ * with up to VSS_RESYNC_INFLIGHT_PAGES dispatched at once, past either
+ * limit.  Locked.
+ */
 static unsigned long vss_resync_throttle(struct vss_resync *rs, bool fg,
 					 unsigned int *limit)
 {
 	unsigned long el = jiffies - rs->win_start + 1;
+	u64 b = rs->win_bytes + ((u64)rs->inflight_pages << PAGE_SHIFT);
 
 	*limit = VSS_RESYNC_INFLIGHT;
-	if (rs->speed_max && rs->win_bytes * HZ >= rs->speed_max * el)
+	if (rs->speed_max && b * HZ >= rs->speed_max * el)
 		return max_t(unsigned long,
-			     div64_u64(rs->win_bytes * HZ, rs->speed_max) -
-			     el + 1, 1);
+			     div64_u64(b * HZ, rs->speed_max) - el + 1, 1);
 	if (fg) {
 		/* foreground I/O first, down to the guaranteed minimum */
 		*limit = 1;
-		if (rs->win_bytes * HZ >= rs->speed_min * el)
+		if (b * HZ >= rs->speed_min * el)
 			return max_t(unsigned long, HZ / 100, 1);
 	}
 	return 0;
@@ -964,6 +992,7 @@ static unsigned long vss_resync_throttle(struct vss_resync *rs, bool fg,
 static void vss_resync_complete_locked(struct vss_resync *rs)
 {
 	rs->state = VSS_RESYNC_DONE;
+	rs->ended_ns = ktime_get_ns();
 	rs->routing = false;
 	rs->done_bytes = rs->total_bytes;
 }
@@ -1046,7 +1075,8 @@ static void vss_resync_dispatch(struct work_struct *work)
 			rs->win_bytes = 0;
 		}
 		delay = vss_resync_throttle(rs, fg, &limit);
-		if (delay || rs->inflight >= limit) {
+		if (delay || rs->inflight >= limit ||
+		    rs->inflight_pages >= VSS_RESYNC_INFLIGHT_PAGES) {
 			spin_unlock_irq(&rs->lock);
 			break;
 		}
@@ -1769,7 +1799,7 @@ static int vss_resync_start_online(struct vss_lun *lun,
 				   struct vss_snapshot *snap, u32 flags,
 				   struct vss_resync_idpatch *idp,
 				   unsigned int *nr_idp, u64 smin, u64 smax,
-				   const uuid_t *sid,
+				   const uuid_t *sid, u64 arrive_ns,
 				   struct netlink_ext_ack *extack)
 {
 	struct vss_resync *rs = vss_resync_of(lun), *fresh = NULL;
@@ -1905,9 +1935,17 @@ static int vss_resync_start_online(struct vss_lun *lun,
 	if (sid)
 		uuid_copy(&rs->session_id, sid);
 	rs->started_ns = x.started_ns;
+	rs->arrive_ns = arrive_ns;
+	rs->activate_ns = ktime_get_ns();
+	rs->ended_ns = 0;
 	spin_unlock_irq(&rs->lock);
-	if (fresh) /* pairs with vss_resync_of(): hooks see it initialised */
+	if (fresh) { /* pairs with vss_resync_of(): hooks see it initialised */
 		smp_store_release(&lun->resync, rs);
+		/* reads are routed from here on: the stamp follows */
+		spin_lock_irq(&rs->lock);
+		rs->activate_ns = ktime_get_ns();
+		spin_unlock_irq(&rs->lock);
+	}
 	vss_lun_release(lun);
 	mutex_unlock(&rs->commit_mutex);
 
@@ -2212,7 +2250,7 @@ in_progress:
 
 static int vss_resync_start_copy(struct vss_resync_plan *p,
 				 struct vss_resync_member *m, u64 smin,
-				 u64 smax, const uuid_t *sid)
+				 u64 smax, const uuid_t *sid, u64 arrive_ns)
 {
 	struct vss_resync *rs, *old, *tmp;
 
@@ -2234,6 +2272,8 @@ static int vss_resync_start_copy(struct vss_resync_plan *p,
 	if (sid)
 		uuid_copy(&rs->session_id, sid);
 	rs->started_ns = ktime_get_real_ns();
+	rs->arrive_ns = arrive_ns;
+	rs->activate_ns = ktime_get_ns();
 
 	mutex_lock(&vss_resyncs_lock);
 	/* the finished resyncs of this destination make room */
@@ -2312,6 +2352,7 @@ int vss_resync_start(struct vss_resync_member *m, unsigned int nr, u32 flags,
 		     const uuid_t *session_id, struct vss_wrestore *wgrp,
 		     struct netlink_ext_ack *extack)
 {
+	u64 arrive_ns = ktime_get_ns();	/* for activate-us, elapsed-us */
 	struct vss_resync_plan *p;
 	unsigned int i, j;
 	int ret = 0;
@@ -2357,10 +2398,12 @@ int vss_resync_start(struct vss_resync_member *m, unsigned int nr, u32 flags,
 						      p[i].snap, flags,
 						      p[i].idp, &p[i].nr_idp,
 						      speed_min, speed_max,
-						      session_id, extack);
+						      session_id, arrive_ns,
+						      extack);
 		else
 			ret = vss_resync_start_copy(&p[i], &m[i], speed_min,
-						    speed_max, session_id);
+						    speed_max, session_id,
+						    arrive_ns);
 		if (ret) {
 			/* the ones started go on: say which failed */
 			if (i)
@@ -2465,6 +2508,7 @@ int vss_resync_cancel(const char *dest, struct netlink_ext_ack *extack)
 	spin_lock_irq(&rs->lock);
 	if (rs->state == VSS_RESYNC_RUNNING) {
 		rs->state = VSS_RESYNC_CANCELLED;
+		rs->ended_ns = ktime_get_ns();
 		rs->state_dirty = rs->online;
 		cancelled = true;
 	}
@@ -2547,8 +2591,10 @@ void vss_resync_lun_gone(struct vss_lun *lun)
 			continue;
 		spin_lock_irq(&rs->lock);
 		/* in memory only: the store keeps a revert's state */
-		if (rs->state == VSS_RESYNC_RUNNING)
+		if (rs->state == VSS_RESYNC_RUNNING) {
 			rs->state = VSS_RESYNC_CANCELLED;
+			rs->ended_ns = ktime_get_ns();
+		}
 		rs->state_dirty = false;
 		spin_unlock_irq(&rs->lock);
 		list_move(&rs->node, &gone);

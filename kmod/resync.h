@@ -60,6 +60,10 @@ struct vss_resync_member {
  * @speed_max: ceiling, bytes/s, 0 = none
  * @error: errno (positive) of a failed resync
  * @started_ns: CLOCK_REALTIME at the start
+ * @has_times: @activate_us and @elapsed_us are set (not for a revert
+ *	resumed from the store)
+ * @activate_us: resync-start's arrival to the routing taking effect
+ * @elapsed_us: resync-start's arrival to the end, or to now
  * @has_session: @session_id is set
  * @session_id: the session that started it
  */
@@ -75,6 +79,9 @@ struct vss_resync_info {
 	u64 speed_max;
 	u32 error;
 	u64 started_ns;
+	bool has_times;
+	u64 activate_us;
+	u64 elapsed_us;
 	bool has_session;
 	uuid_t session_id;
 };

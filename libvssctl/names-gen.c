@@ -111,6 +111,8 @@ static const char *const attrs_resync[] = {
 	[VSS_A_RESYNC_SPEED_MAX] = "speed-max",
 	[VSS_A_RESYNC_ERROR] = "error",
 	[VSS_A_RESYNC_STARTED] = "started",
+	[VSS_A_RESYNC_ACTIVATE_US] = "activate-us",
+	[VSS_A_RESYNC_ELAPSED_US] = "elapsed-us",
 };
 
 /**

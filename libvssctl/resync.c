@@ -74,6 +74,13 @@ int vss__parse_resync(const struct nlmsghdr *nlh, int family,
 			return -EBADMSG;
 		ri.has_session_id = true;
 	}
+	if (tb[VSS_A_RESYNC_ACTIVATE_US] && tb[VSS_A_RESYNC_ELAPSED_US]) {
+		if (vss__attr_u64(tb[VSS_A_RESYNC_ACTIVATE_US],
+				  &ri.activate_us) ||
+		    vss__attr_u64(tb[VSS_A_RESYNC_ELAPSED_US], &ri.elapsed_us))
+			return -EBADMSG;
+		ri.has_times = true;
+	}
 	*info = ri;
 	return 0;
 }

@@ -1534,6 +1534,12 @@ int vss_async_get_progress(struct vss_async *async, uint64_t *done_bytes,
  * @started_ns: start time, ns since the epoch (UTC)
  * @has_session_id: @session_id is set
  * @session_id: the session that started it, while that session lives
+ * @has_times: @activate_us and @elapsed_us are set (a revert resumed from
+ *	the store has neither); since LIBVSSCTL_1.5
+ * @activate_us: the kernel's time from RecoverSet reaching it until the
+ *	destination read as the snapshot, microseconds; since LIBVSSCTL_1.5
+ * @elapsed_us: the kernel's time from RecoverSet until the resync ended,
+ *	or until now while it runs, microseconds; since LIBVSSCTL_1.5
  */
 struct vss_resync_info {
 	char lun[VSS_LUN_NAME_MAX + 1];
@@ -1549,6 +1555,9 @@ struct vss_resync_info {
 	uint64_t started_ns;
 	bool has_session_id;
 	vss_id_t session_id;
+	bool has_times;
+	uint64_t activate_us;
+	uint64_t elapsed_us;
 };
 
 /**

@@ -7,28 +7,49 @@
 # first W9_MB of a vss LUN (64 KiB chunks, prefilled; disks of twice that,
 # so that the store holds a change of every chunk), one snapshot, then a
 # changed fraction of its chunks (random, each written once, whole chunks):
-#   w9lin   resync time of `vssctl recover --wait` against the changed
-#           fraction; the same extents copied by fio with direct I/O (read
-#           from the snapshot image, written to a scratch brd disk, libaio
-#           QD16: the floor any copy pays); dm-snapshot's snapshot-merge of
-#           the same change (same fio seed, so the same chunks);
-#   w9fg    foreground 4 KiB random 70/30 IOPS (libaio QD16) on the LUN
-#           while a resync of every chunk runs, against the same run with
-#           no resync, and how far the resync advanced meanwhile;
-#   w9ready time from the start of `vssctl recover` (RecoverSet) to its
+#   w9lin   resync time against the changed fraction, the kernel's own
+#           (resync-get's elapsed-us: resync-start's arrival to done), and
+#           the wall time of `vssctl recover --wait`; right after it, as
+#           the B of an A-B pair, the same extents copied by fio with
+#           direct I/O (read from the snapshot image, written to a scratch
+#           brd disk, libaio QD16: the floor any copy pays); dm-snapshot's
+#           snapshot-merge of the same change (same fio seed, so the same
+#           chunks);
+#   w9fg    foreground 4 KiB random 70/30 IOPS (libaio QD16) on the LUN,
+#           idle, then while a resync of every chunk runs (speed-min
+#           W9_FG_MIN, speed-max W9_FG_MAX so that it is still running at
+#           the end of the window), then idle again (A B A), and how far
+#           the resync advanced in the window;
+#   (BENCH_W9_PARTS="lin fg ready" selects them)
+#   w9ready the kernel's time from resync-start's arrival to the LUN's
+#           reads being routed to the snapshot (resync-get's activate-us),
+#           and, from the start of `vssctl recover`, the wall times to its
 #           return and to a first read of a changed chunk that returns the
-#           snapshot's data, on LUNs of W9_READY_SIZES MiB with 1 % changed.
-# Records: {"type":"w9", "part": ..., ...}; failures: {"type":"error","wl":"W9"}.
+#           snapshot's data, on LUNs of W9_READY_SIZES MiB with 1 % changed
+#           (or W9_READY_CHUNKS chunks on every size).
+# Records: {"type":"w9", "part": ..., "t": guest epoch s, ...} (tools/bench
+# pairs "t" with the host's load average); failures: {"type":"error","wl":"W9"}.
 
 W9_MB=${BENCH_W9_MB:-256}
 W9_CHUNK=65536
 W9_FRACS=${BENCH_W9_FRACS:-0.1 1 10 25 50 100}
 W9_MERGE_FRACS=${BENCH_W9_MERGE_FRACS:-1 10 100}
 W9_READY_SIZES=${BENCH_W9_READY_SIZES:-64 512 4096}
+# the readiness case changes 1 % of each LUN's chunks, or this many
+# chunks whatever the LUN's size (the same work set on every size)
+W9_READY_CHUNKS=${BENCH_W9_READY_CHUNKS:-}
+W9_PARTS=${BENCH_W9_PARTS:-lin fg ready}
 if [ "$SMOKE" = 1 ]; then
 	W9_MB=32 W9_FRACS="1 100" W9_MERGE_FRACS=100 W9_READY_SIZES="32 128"
 fi
 W9_SEED=4242
+W9_FG_MIN=${BENCH_W9_FG_MIN:-2M}	# the fg case's guaranteed resync rate
+W9_FG_MAX=${BENCH_W9_FG_MAX:-8M}	# and its ceiling outside the window
+
+# w9_emit JSON: a W9 record, stamped with the guest's time.
+w9_emit() {
+	emit "$(echo "$1" | jq -c --argjson t "$(date +%s)" '. + {t: $t}')"
+}
 
 w9_err() { # PART MSG [LABELS_JSON]
 	local lab='{}'
@@ -73,7 +94,9 @@ w9_copy_log() {
 }
 
 # w9_recover_wait ID: `vssctl -j recover --wait ID`; the final object in
-# $WORK/w9rec.json; prints the wall time in ms.
+# $WORK/w9rec.json, the resync's entry of `vssctl -j resync list` (the
+# kernel's activate_us, elapsed_us) in $WORK/w9rs.json; prints the wall
+# time in ms.
 w9_recover_wait() {
 	local t0 t1
 	t0=$(now_ms)
@@ -81,7 +104,14 @@ w9_recover_wait() {
 	t1=$(now_ms)
 	tail -n 1 "$WORK/w9rec.out" > "$WORK/w9rec.json"
 	jq -e '.type == "result" and .done_bytes == .total_bytes' "$WORK/w9rec.json" >/dev/null || return 1
+	w9_resync_entry "$LUN_DEV" > "$WORK/w9rs.json" || return 1
+	jq -e '.state == "done" and .elapsed_us != null' "$WORK/w9rs.json" >/dev/null || return 1
 	echo $((t1 - t0))
+}
+
+# w9_resync_entry DEV: the last resync onto DEV in `vssctl -j resync list`.
+w9_resync_entry() {
+	vssctl -j resync list | jq -ce --arg d "$1" '[.[] | select(.destination == $d)] | last'
 }
 
 # w9lin_case REP FRAC
@@ -114,10 +144,11 @@ w9lin_case() {
 		--read_iolog="$WORK/w9copy.log" --replay_no_stall=1 --ioengine=libaio --iodepth=16 2>"$WORK/fio.err")
 	copy_ms=$(echo "$out" | jq '.jobs[0].job_runtime' 2>/dev/null)
 	[ -n "$copy_ms" ] && [ "$copy_ms" != null ] || copy_ms=null
-	emit "$(jq -cn --argjson l "$l" --argjson n "$n" --argjson b "$bytes" --argjson t "$total" \
-		--argjson ms "$ms" --argjson c "$copy_ms" --argjson k "$(jq -c '.elapsed_ms // null' "$WORK/w9rec.json")" \
+	w9_emit "$(jq -cn --argjson l "$l" --argjson n "$n" --argjson b "$bytes" --argjson t "$total" \
+		--argjson ms "$ms" --argjson c "$copy_ms" --slurpfile k "$WORK/w9rs.json" \
 		'$l + {engine: "vss", changed_chunks: $n, changed_bytes: $b, total_bytes: $t,
-		       resync_ms: $ms, resync_kernel_ms: $k, fio_copy_ms: $c}')"
+		       resync_ms: $ms, resync_kernel_ms: ($k[0].elapsed_us / 1000),
+		       activate_us: $k[0].activate_us, fio_copy_ms: $c}')"
 	teardown
 }
 
@@ -154,7 +185,7 @@ w9merge_case() {
 	if [ "$alloc" != "$meta" ]; then
 		w9_err merge "merge did not finish: $st" "$l"; teardown; return 1
 	fi
-	emit "$(jq -cn --argjson l "$l" --argjson n "$n" --argjson ms $((t1 - t0)) \
+	w9_emit "$(jq -cn --argjson l "$l" --argjson n "$n" --argjson ms $((t1 - t0)) \
 		'$l + {changed_chunks: $n, changed_bytes: ($n * 65536), resync_ms: $ms}')"
 	teardown
 }
@@ -167,15 +198,16 @@ w9_fio_fg() {
 		jq '.jobs[0] | .read.iops + .write.iops'
 }
 
-# w9_resync_done DEV: done_bytes of the resync onto DEV (0 if none listed).
-w9_resync_field() { # DEV FIELD
+# w9_resync_field DEV FIELD: FIELD of the last resync onto DEV.
+w9_resync_field() {
 	vssctl -j resync list | jq -r --arg d "$1" --arg f "$2" \
 		'[.[] | select(.destination == $d)] | last | .[$f] // empty'
 }
 
-# w9fg_case REP
+# w9fg_case REP: idle, during a resync held between W9_FG_MIN and
+# W9_FG_MAX, idle again.
 w9fg_case() {
-	local rep=$1 l id idle busy d0 d1 t0 t1 st total
+	local rep=$1 l id idle idle2 busy d0 d1 t0 t1 st total smin
 	l=$(jq -cn --argjson r "$rep" --argjson mb $W9_MB '{type: "w9", part: "fg", rep: $r, lun_mb: $mb, chunk: 65536}')
 	fresh_disks 2 $((2 * W9_MB)) || { w9_err fg "brd" "$l"; return 1; }
 	vss_lun_add bench /dev/ram0 /dev/ram1 $W9_CHUNK || { w9_err fg "lun add" "$l"; teardown; return 1; }
@@ -185,7 +217,8 @@ w9fg_case() {
 	id=$(echo "$SNAP_OUT" | jq -r '.snapshots[0].id')
 	w9_change "$LUN_DEV" $W9_MB 100 >/dev/null || { w9_err fg "change" "$l"; teardown; return 1; }
 	idle=$(w9_fio_fg "$LUN_DEV")
-	vssctl -j recover "$id" > "$WORK/w9rec.out" 2> "$WORK/w9rec.err" ||
+	vssctl -j recover --speed-min "$W9_FG_MIN" --speed-max "$W9_FG_MAX" "$id" \
+		> "$WORK/w9rec.out" 2> "$WORK/w9rec.err" ||
 		{ w9_err fg "recover: $(head -c 300 "$WORK/w9rec.err")" "$l"; teardown; return 1; }
 	d0=$(w9_resync_field "$LUN_DEV" done_bytes)
 	t0=$(now_ms)
@@ -194,26 +227,34 @@ w9fg_case() {
 	d1=$(w9_resync_field "$LUN_DEV" done_bytes)
 	st=$(w9_resync_field "$LUN_DEV" state)
 	total=$(w9_resync_field "$LUN_DEV" total_bytes)
+	smin=$(w9_resync_field "$LUN_DEV" speed_min)
+	# the rest at full speed (0: the module's default ceiling, none)
+	vssctl resync speed "$LUN_DEV" --max 0 >/dev/null 2>&1 || { w9_err fg "resync speed" "$l"; teardown; return 1; }
 	vssctl resync wait "$LUN_DEV" >/dev/null 2>&1 || { w9_err fg "resync wait" "$l"; teardown; return 1; }
-	emit "$(jq -cn --argjson l "$l" --argjson i "${idle:-null}" --argjson b "${busy:-null}" \
-		--argjson d0 "${d0:-null}" --argjson d1 "${d1:-null}" --argjson ms $((t1 - t0)) \
-		--arg st "$st" --argjson t "${total:-null}" \
-		'$l + {idle_iops: $i, resync_iops: $b, window_ms: $ms, resync_done_before: $d0,
-		       resync_done_after: $d1, resync_total: $t, state_after: $st,
+	idle2=$(w9_fio_fg "$LUN_DEV")
+	w9_emit "$(jq -cn --argjson l "$l" --argjson i "${idle:-null}" --argjson i2 "${idle2:-null}" \
+		--argjson b "${busy:-null}" --argjson d0 "${d0:-null}" --argjson d1 "${d1:-null}" \
+		--argjson ms $((t1 - t0)) --arg st "$st" --argjson t "${total:-null}" \
+		--argjson smin "${smin:-null}" \
+		'$l + {idle_iops: $i, idle_after_iops: $i2, resync_iops: $b, window_ms: $ms,
+		       resync_done_before: $d0, resync_done_after: $d1, resync_total: $t,
+		       state_after: $st, speed_min: $smin,
 		       resync_rate_in_window: (if $d0 != null and $d1 != null then ($d1 - $d0) * 1000 / $ms else null end)}')"
 	teardown
 }
 
 # w9ready_case REP SIZE_MB: RecoverSet until the LUN reads as the snapshot.
 w9ready_case() {
-	local rep=$1 mb=$2 l id snapdev n off want got t0 t1 t2
-	l=$(jq -cn --argjson r "$rep" --argjson mb "$mb" '{type: "w9", part: "ready", rep: $r, lun_mb: $mb, chunk: 65536, frac_pct: 1}')
+	local rep=$1 mb=$2 l id snapdev n off want got t0 t1 t2 act frac=1
+	[ -n "$W9_READY_CHUNKS" ] &&
+		frac=$(awk -v n="$W9_READY_CHUNKS" -v c=$((mb * MB / W9_CHUNK)) 'BEGIN { printf "%.10f", n * 100 / c }')
+	l=$(jq -cn --argjson r "$rep" --argjson mb "$mb" --argjson f "$frac" '{type: "w9", part: "ready", rep: $r, lun_mb: $mb, chunk: 65536, frac_pct: $f}')
 	fresh_disks 2 "$mb" || { w9_err ready "brd" "$l"; return 1; }
 	vss_lun_add bench /dev/ram0 /dev/ram1 $W9_CHUNK || { w9_err ready "lun add" "$l"; teardown; return 1; }
 	vss_snap bench || { w9_err ready "snapshot" "$l"; teardown; return 1; }
 	id=$(echo "$SNAP_OUT" | jq -r '.snapshots[0].id')
 	snapdev=$SNAP_DEV
-	n=$(w9_change "$LUN_DEV" "$mb" 1) || { w9_err ready "change" "$l"; teardown; return 1; }
+	n=$(w9_change "$LUN_DEV" "$mb" "$frac") || { w9_err ready "change" "$l"; teardown; return 1; }
 	# the last changed extent: read right after RecoverSet returns
 	off=$(vssctl -j snapshot changes "$id" | jq '.extents | last | .offset')
 	want=$(dd if="$snapdev" bs=$W9_CHUNK skip=$((off / W9_CHUNK)) count=1 iflag=direct status=none | sha256sum)
@@ -224,10 +265,12 @@ w9ready_case() {
 	t1=$(now_ms)
 	got=$(dd if="$LUN_DEV" bs=$W9_CHUNK skip=$((off / W9_CHUNK)) count=1 iflag=direct status=none | sha256sum)
 	t2=$(now_ms)
+	act=$(w9_resync_field "$LUN_DEV" activate_us)
 	vssctl resync wait "$LUN_DEV" >/dev/null 2>&1 || { w9_err ready "resync wait" "$l"; teardown; return 1; }
-	emit "$(jq -cn --argjson l "$l" --argjson n "$n" --argjson a $((t1 - t0)) --argjson b $((t2 - t0)) \
-		--argjson ok "$([ "$want" = "$got" ] && echo true || echo false)" \
-		'$l + {changed_chunks: $n, recover_ms: $a, first_read_ms: $b, reads_as_snapshot: $ok}')"
+	w9_emit "$(jq -cn --argjson l "$l" --argjson n "$n" --argjson a $((t1 - t0)) --argjson b $((t2 - t0)) \
+		--argjson ok "$([ "$want" = "$got" ] && echo true || echo false)" --argjson act "${act:-null}" \
+		'$l + {changed_chunks: $n, activate_us: $act, recover_ms: $a, first_read_ms: $b,
+		       reads_as_snapshot: $ok}')"
 	teardown
 }
 
@@ -235,14 +278,16 @@ w9_run() {
 	local rep f s t0
 	for rep in $(seq "$REPS"); do
 		t0=$(now_ms)
-		for f in $W9_FRACS; do
+		[[ " $W9_PARTS " == *" lin "* ]] && for f in $W9_FRACS; do
 			w9lin_case "$rep" "$f" || log "W9 lin $f% rep $rep failed"
 			if [[ " $W9_MERGE_FRACS " == *" $f "* ]]; then
 				w9merge_case "$rep" "$f" || log "W9 merge $f% rep $rep failed"
 			fi
 		done
-		w9fg_case "$rep" || log "W9 fg rep $rep failed"
-		for s in $W9_READY_SIZES; do
+		if [[ " $W9_PARTS " == *" fg "* ]]; then
+			w9fg_case "$rep" || log "W9 fg rep $rep failed"
+		fi
+		[[ " $W9_PARTS " == *" ready "* ]] && for s in $W9_READY_SIZES; do
 			w9ready_case "$rep" "$s" || log "W9 ready ${s} MiB rep $rep failed"
 		done
 		log "W9 rep $rep: $(($(now_ms) - t0)) ms"

@@ -64,6 +64,11 @@ void print_resync(const char *key, const struct vss_resync_info *ri)
 		pr_u64("errno", NULL, (uint64_t)resync_errno(ri));
 	}
 	pr_time("started", " started %s", ri->started_ns);
+	if (ri->has_times) {
+		pr_u64("activate_us", " activated in %" PRIu64 " us",
+		       ri->activate_us);
+		pr_u64("elapsed_us", " elapsed %" PRIu64 " us", ri->elapsed_us);
+	}
 	if (ri->has_session_id)
 		pr_string("session_id", " session %s",
 			  vss_id_to_string(&ri->session_id, id));
