@@ -187,6 +187,9 @@ after() {
 report() { # report OP: TAP line and sweep line
 	local o=${res[$1.ok]:-0} f=${res[$1.failed]:-0} b=${res[$1.bad]:-0}
 	echo "# sweep: $1 $rounds $o $f $b"
+	# on the console at once too (run_selftests.sh prints a program's
+	# output only when it ends; a run cut short still shows these)
+	echo "vss-debug-sweep: $1 $rounds $o $f $b" > /dev/kmsg 2>/dev/null
 	if [ $b = 0 ] && [ $((o + f)) -ge "$rounds" ] && [ $f -gt 0 ]; then
 		ok "$1: $rounds rounds, $o succeeded, $f failed cleanly (errors reported), data intact"
 	elif [ $b = 0 ] && [ $((o + f)) -ge "$rounds" ]; then
