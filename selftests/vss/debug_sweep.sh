@@ -5,7 +5,7 @@
 # CONFIG_FAIL_MAKE_REQUEST, debugfs).  Not a *_test: it cannot run on
 # Debian's kernels, and a test that cannot run fails.
 #
-# failslab and fail_page_alloc (sleeping allocations included) hit the
+# failslab (sleeping allocations included) and fail_page_alloc hit the
 # operation's own task: libvss_failon.so (LD_PRELOAD) arms
 # /proc/thread-self/fail-nth once the program is loaded, so that the N-th
 # fault site it reaches fails (N spread over 2..300 across the rounds):
@@ -72,9 +72,10 @@ for a in failslab fail_page_alloc fail_make_request; do
 done
 fa failslab task-filter Y
 fa failslab ignore-gfp-wait N
+# page allocations keep their defaults (sleeping and order-0 ones are not
+# failed): otherwise the program's own page faults (page tables) take most
+# of the fail-nth sites, and are retried anyway
 fa fail_page_alloc task-filter Y
-fa fail_page_alloc ignore-gfp-wait N
-fa fail_page_alloc min-order 0
 fa fail_make_request task-filter N
 # task_alloc N: the N-th fault site (slab or page allocation, bio to a
 # make-it-fail disk) that the next "failing" command reaches after it is
@@ -86,8 +87,12 @@ task_alloc() { nth=$1; }
 bio_fail() { echo 1 > /sys/block/$1/make-it-fail && fa fail_make_request probability "$2"; }
 # failing CMD...: CMD with make-it-fail and fail-nth set once it is loaded
 failing() { VSS_FAIL_NTH=$nth LD_PRELOAD=$pre "$@"; }
-# the fault site of round R: spread over the first few hundred sites
-site() { local n=(2 5 9 14 20 28 38 50 65 85 110 140 180 230 300); echo ${n[$((($1 - 1) % 15))]}; }
+# the fault site of round R of $rounds: spread over the first few hundred
+# sites whatever the number of rounds (6 rounds: 2 9 28 50 110 180)
+site() {
+	local n=(2 5 9 14 20 28 38 50 65 85 110 140 180 230 300)
+	echo ${n[$(( (($1 - 1) * 15 / rounds) % 15 ))]}
+}
 prob() { local p=(2 5 10 20 50); echo ${p[$(($1 % 5))]}; }
 
 # ---- state: two LUNs of stamped blocks; snapshots with their maps ----
@@ -187,6 +192,9 @@ after() {
 report() { # report OP: TAP line and sweep line
 	local o=${res[$1.ok]:-0} f=${res[$1.failed]:-0} b=${res[$1.bad]:-0}
 	echo "# sweep: $1 $rounds $o $f $b"
+	# on the console at once too (run_selftests.sh prints a program's
+	# output only when it ends; a run cut short still shows these)
+	echo "vss-debug-sweep: $1 $rounds $o $f $b" > /dev/kmsg 2>/dev/null
 	if [ $b = 0 ] && [ $((o + f)) -ge "$rounds" ] && [ $f -gt 0 ]; then
 		ok "$1: $rounds rounds, $o succeeded, $f failed cleanly (errors reported), data intact"
 	elif [ $b = 0 ] && [ $((o + f)) -ge "$rounds" ]; then
