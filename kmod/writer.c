@@ -72,6 +72,11 @@ module_param(writer_freeze_max_ms, uint, 0644);
 MODULE_PARM_DESC(writer_freeze_max_ms,
 		 "Hard cap of a writer's Freeze->Thaw window in ms (default 300000): a registration asking for more is refused");
 
+static bool writer_timing;
+module_param(writer_timing, bool, 0644);
+MODULE_PARM_DESC(writer_timing,
+		 "Log, at the end of each snapshot set, when each writer's Freeze and Thaw were sent, handed to its socket, answered and seen answered (CLOCK_MONOTONIC ns; make bench W8)");
+
 #define VSS_WRITER_FREEZE_DEFAULT_MS	60000
 #define VSS_WSESSION_MAX_FILTER		64
 
@@ -97,6 +102,20 @@ struct vss_writer {
 	bool dead;
 	struct list_head recs;
 	struct vss_wrec *last;
+};
+
+/**
+ * struct vss_wtiming - one Freeze or Thaw round trip (writer_timing)
+ * @send: vss_wrec_send() called
+ * @sent: the event handed to the writer's socket
+ * @reply: the reply accepted by vss_writer_answer() (0: none)
+ * @resume: the set's wait saw the outcome
+ */
+struct vss_wtiming {
+	ktime_t send;
+	ktime_t sent;
+	ktime_t reply;
+	ktime_t resume;
 };
 
 /**
@@ -132,6 +151,10 @@ struct vss_writer {
  * @frozen: between Freeze sent and Thaw answered: its window runs
  * @window_end: end of its Freeze->Thaw window (jiffies)
  * @got_events: was sent at least one event in this session
+ * @replied_at: when the reply to @ev arrived (writer_timing)
+ * @t: Freeze ([0]) and Thaw ([1]) of the last set: sent, handed to the
+ *	socket, answered, seen answered by the set (writer_timing; session
+ *	mutex)
  */
 struct vss_wrec {
 	struct kref kref;
@@ -165,6 +188,8 @@ struct vss_wrec {
 	bool frozen;
 	unsigned long window_end;
 	bool got_events;
+	ktime_t replied_at;
+	struct vss_wtiming t[2];
 };
 
 /**
@@ -548,6 +573,7 @@ int vss_writer_answer(const struct vss_writer_reply *r,
 		if (time_after_eq(jiffies, rec->deadline))
 			break;
 		rec->replied = true;
+		rec->replied_at = ktime_get();
 		rec->rep_hr = r->hr_writer;
 		rec->rep_app = r->hr_application;
 		rec->rep_non_fatal = r->non_fatal;
@@ -1259,6 +1285,7 @@ int vss_wsession_set_begin(struct vss_wsession *ws, const uuid_t *set_id,
 		rec->freeze_vetoed = false;
 		rec->thaw_sent = false;
 		rec->frozen = false;
+		memset(rec->t, 0, sizeof(rec->t));
 		if (!rec->sel)
 			continue;
 		in = vss_writer_luns_in(rec->w, luns, nr);
@@ -1330,6 +1357,7 @@ static int vss_wsession_one(struct vss_wsession *ws, struct vss_wrec *rec,
 			    struct netlink_ext_ack *extack)
 {
 	struct vss_wrec *r;
+	struct vss_wtiming *tm;
 	int ret;
 
 	mutex_lock(&vss_writer_mutex);
@@ -1346,8 +1374,12 @@ static int vss_wsession_one(struct vss_wsession *ws, struct vss_wrec *rec,
 	}
 	mutex_unlock(&vss_writer_mutex);
 
+	tm = &rec->t[ev == VSS_WRITER_EVENT_THAW];
+	tm->send = ktime_get();
 	vss_wrec_send(rec, ev, true);
+	tm->sent = ktime_get();
 	ret = vss_wsession_wait(ws, c);
+	tm->resume = ktime_get();
 	if (ret) {
 		vss_wsession_forget(ws);
 		return ret;
@@ -1360,6 +1392,7 @@ static int vss_wsession_one(struct vss_wsession *ws, struct vss_wrec *rec,
 		ret = vss_wsession_resolve(ws, extack, "A writer vetoed Thaw",
 					   "A writer did not answer Thaw in time");
 	mutex_lock(&vss_writer_mutex);
+	tm->reply = rec->replied ? rec->replied_at : 0;
 	if (ev == VSS_WRITER_EVENT_THAW || rec->freeze_vetoed)
 		rec->frozen = false;	/* its window is closed */
 	vss_wsession_arm_locked(ws);
@@ -1531,6 +1564,31 @@ int vss_wsession_fail_frozen(struct vss_wsession *ws,
 	return -ETIMEDOUT;
 }
 
+/*
+ * writer_timing: one line per writer that was sent Freeze, with the
+ * instants of its Freeze and Thaw round trips (CLOCK_MONOTONIC ns, as the
+ * writer's own clock_gettime()), logged after the set so that the log does
+ * not widen the windows it measures.
+ */
+static void vss_wsession_log_timing(struct vss_wsession *ws, bool failed)
+{
+	const struct vss_wtiming *f, *t;
+	struct vss_wrec *rec;
+
+	list_for_each_entry(rec, &ws->recs, ws_node) {
+		if (!rec->involved || !rec->freeze_sent)
+			continue;
+		f = &rec->t[0];
+		t = &rec->t[1];
+		pr_info("timing: session %pUb%s writer \"%s\" freeze %lld %lld %lld %lld thaw %lld %lld %lld %lld\n",
+			&ws->session_id, failed ? " (failed)" : "", rec->w->p.name,
+			ktime_to_ns(f->send), ktime_to_ns(f->sent),
+			ktime_to_ns(f->reply), ktime_to_ns(f->resume),
+			ktime_to_ns(t->send), ktime_to_ns(t->sent),
+			ktime_to_ns(t->reply), ktime_to_ns(t->resume));
+	}
+}
+
 /**
  * vss_wsession_set_end() - the snapshot set is over
  * @ws: wsession
@@ -1543,6 +1601,8 @@ void vss_wsession_set_end(struct vss_wsession *ws, bool failed)
 {
 	struct vss_wrec *rec;
 
+	if (READ_ONCE(writer_timing))
+		vss_wsession_log_timing(ws, failed);
 	mutex_lock(&vss_writer_mutex);
 	WRITE_ONCE(ws->wake, NULL);
 	mutex_unlock(&vss_writer_mutex);

@@ -236,22 +236,28 @@ int vss__recv(struct nl_sock *sk, void **buf, size_t *len, int timeout_ms)
 
 	for (;;) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		int r = poll(&pfd, 1, timeout_ms);
+		int r;
 
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (r == 0)
-			return -ETIMEDOUT;
-
-		/* size the datagram first: dumps can exceed a page */
+		/*
+		 * Size the datagram first (dumps can exceed a page).  Tried
+		 * before poll(): an ACK is queued before sendmsg() returns and
+		 * a writer is woken for an event already queued, so poll()
+		 * would only cost a system call more (writers' round trips).
+		 */
 		n = recv(fd, NULL, 0, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT);
 		if (n < 0) {
-			if (errno == EINTR || errno == EAGAIN)
+			if (errno == EINTR)
 				continue;
-			return -errno;
+			if (errno != EAGAIN)
+				return -errno;
+			if (timeout_ms == 0)
+				return -ETIMEDOUT;
+			r = poll(&pfd, 1, timeout_ms);
+			if (r < 0 && errno != EINTR)
+				return -errno;
+			if (r == 0)
+				return -ETIMEDOUT;
+			continue;
 		}
 		p = malloc(n > 0 ? (size_t)n : 1);
 		if (!p)

@@ -392,7 +392,10 @@ static int ms_left(const struct timespec *deadline)
 	return ms < 0 ? 0 : ms > INT32_MAX ? INT32_MAX : (int)ms;
 }
 
-/* Receive one datagram and queue its events.  Returns 0 or -errno. */
+/*
+ * Receive one datagram, if one is queued, and queue its events.  Returns 1
+ * (received), 0 (nothing queued) or -errno.
+ */
 static int receive_events(struct vss_writer *w)
 {
 	struct vss_walk walk = {
@@ -418,7 +421,7 @@ static int receive_events(struct vss_writer *w)
 	if (rc)
 		return vss__set_error(w->ctx, -EBADMSG, 0,
 				      "malformed event from the kernel");
-	return 0;
+	return 1;
 }
 
 VSS_EXPORT int vss_writer_next_event(struct vss_writer *w,
@@ -446,18 +449,21 @@ VSS_EXPORT int vss_writer_next_event(struct vss_writer *w,
 	for (;;) {
 		if (queue_pop(w, ev))
 			return 0;
+		/* what is queued first: poll() only when nothing is */
+		rc = receive_events(w);
+		if (rc < 0)
+			return rc;
+		if (rc)
+			continue;
 		if (timeout_ms > 0)
 			wait_ms = ms_left(&deadline);
-		rc = poll(&pfd, 1, wait_ms);
+		rc = wait_ms ? poll(&pfd, 1, wait_ms) : 0;
 		if (rc < 0)
 			return vss__set_error(w->ctx, -errno, 0, "poll: %s",
 					      strerror(errno));
 		if (rc == 0)
 			return vss__set_error(w->ctx, -EAGAIN, 0,
 					      "no event came in time");
-		rc = receive_events(w);
-		if (rc)
-			return rc;
 	}
 }
 

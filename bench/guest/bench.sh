@@ -464,6 +464,86 @@ w6_case() {
 
 # ---- W8: Freeze->Thaw window of writers -------------------------------------
 
+# w8_breakdown NWRITERS: where the time of the Freeze and Thaw round trips
+# of the last w8_case went.  Joins the kernel's instants (vss.writer_timing:
+# event sent, handed to the socket, reply accepted, the set's wait resumed;
+# $WORK/w8_kmsg) with the writers' own (callback entered: "at T us" in
+# their logs), all CLOCK_MONOTONIC, per session, writer and event; only
+# the sessions of this case's writers count.  Emits p50/p99/mean in us of:
+#   unicast  the kernel builds the event and hands it to the socket
+#   deliver  event sent -> the writer's callback runs (unicast, writer
+#            wakeup, recvmsg, libvssctl parsing)
+#   answer   callback entered -> reply accepted by the kernel (the
+#            writer's own work and log line, the reply's sendmsg and
+#            netlink handling)
+#   work     the writer's callback itself (SQLite lock and row count at
+#            Freeze, unlock at Thaw), from the writers' logs
+#   resume   reply accepted -> the set's wait sees it (wakeup of the set)
+#   rtt      event sent -> the set's wait resumed (the whole round trip)
+#   hop      a Freeze resumed -> the next writer's Freeze sent, and a Thaw
+#            resumed -> the next Thaw sent
+#   set      the last Freeze resumed -> the first Thaw sent: file system
+#            freeze, snapshot prepare, hold, commit, release, thaw
+#   hold     of which the I/O hold and commit (the set's hold_us)
+w8_breakdown() {
+	local n=$1 comps
+	comps=$({
+		sed -n 's/.*vss-writer: timing: session \([0-9a-f-]*\) writer "\([^"]*\)" \(.*\)/K \1 \2 \3/p' "$WORK/w8_kmsg"
+		for i in $(seq "$n"); do
+			sed -n "s/^sqlite-writer: \(freeze\|thaw\) session \([0-9a-f-]*\): .*(at \([0-9]*\) us.*/W \2 w8-$i \1 \3/p" "$WORK/w8_$i.log"
+		done
+	} | awk '
+		# K SID NAME freeze s1 s2 s3 s4 thaw t1 t2 t3 t4 (ns)
+		$1 == "K" && NF == 13 {
+			k = $2 " " $3
+			for (i = 0; i < 4; i++) { F[k, i] = $(5 + i); T[k, i] = $(10 + i) }
+			K[k] = 1
+			# per session: Freeze order by send instant, Thaw order likewise
+			nf[$2]++; fs[$2, nf[$2]] = $5; fr[$2, $5] = $8
+			ts[$2, nf[$2]] = $10; tr[$2, $10] = $13
+			next
+		}
+		# W SID NAME EVENT US
+		$1 == "W" { E[$2 " " $3, $4] = $5 * 1000; S[$2] = 1 }
+		function out(c, v) { if (v > 0) printf "%s %.1f\n", c, v / 1000 }
+		function sort(a, m,   i, j, x) {
+			for (i = 2; i <= m; i++) { x = a[i]; for (j = i - 1; j > 0 && a[j] > x; j--) a[j + 1] = a[j]; a[j + 1] = x }
+		}
+		END {
+			for (k in K) {
+				split(k, kk, " ")
+				if (!(kk[1] in S)) continue
+				out("unicast", F[k, 1] - F[k, 0]); out("unicast", T[k, 1] - T[k, 0])
+				if ((k, "freeze") in E) { out("deliver", E[k, "freeze"] - F[k, 0]); if (F[k, 2]) out("answer", F[k, 2] - E[k, "freeze"]) }
+				if ((k, "thaw") in E) { out("deliver", E[k, "thaw"] - T[k, 0]); if (T[k, 2]) out("answer", T[k, 2] - E[k, "thaw"]) }
+				if (F[k, 2]) out("resume", F[k, 3] - F[k, 2])
+				if (T[k, 2]) out("resume", T[k, 3] - T[k, 2])
+				out("rtt", F[k, 3] - F[k, 0]); if (T[k, 0]) out("rtt", T[k, 3] - T[k, 0])
+			}
+			for (sid in nf) {
+				if (!(sid in S)) continue
+				m = nf[sid]
+				for (i = 1; i <= m; i++) { a[i] = fs[sid, i]; b[i] = ts[sid, i] }
+				sort(a, m); sort(b, m)
+				for (i = 2; i <= m; i++) { out("hop", a[i] - fr[sid, a[i - 1]]); if (b[i - 1]) out("hop", b[i] - tr[sid, b[i - 1]]) }
+				if (b[1]) out("set", b[1] - fr[sid, a[m]])
+			}
+		}'
+		# the writers' own work: the SQLite lock and count, the unlock
+		cat "$WORK"/w8_*.log | sed -n 's/.*database locked in \([0-9.]*\) ms.*/work \1/p; s/.*unlocked in \([0-9.]*\) ms.*/work \1/p' |
+			awk '{ printf "work %.1f\n", $2 * 1000 }'
+		# the I/O hold inside "set" (the set's own hold_us)
+		awk 'NF == 2 && $2 != "" { print }' "$WORK/w8_hold")
+	emit "$(echo "$comps" | jq -Rsc --argjson w "$n" '
+		def pct(a; q): (a | sort) as $v | if ($v | length) == 0 then null
+			else $v[([(($v | length) * q + 0.5 | floor) - 1, 0] | max)] end;
+		[split("\n")[] | select(length > 0) | split(" ") | {c: .[0], v: (.[1] | tonumber)}]
+		| group_by(.c) | map({key: .[0].c, value: ([.[].v] as $a |
+			{n: ($a | length), p50_us: pct($a; 0.5), p99_us: pct($a; 0.99),
+			 mean_us: (($a | add) / ($a | length) * 10 | round / 10)})}) | from_entries
+		| {type: "w8t", writers: $w, parts: .}')"
+}
+
 # w8_case NWRITERS: one LUN with ext4 and NWRITERS SQLite writers
 # (examples/sqlite-writer, one idle database each), W8_SETS snapshot sets
 # with the writer protocol.  Each writer logs its window from receiving
@@ -471,12 +551,12 @@ w6_case() {
 # p50/p99/max and those of the widest window per set (the first writer
 # frozen is thawed last).
 w8_case() {
-	local n=$1 i rep pids=() t0 cmd=() l ws sets
+	local n=$1 i rep pids=() t0 cmd=() l ws sets kmsg
 	fresh_disks 2 64 || return 1
 	vss_lun_add w8l /dev/ram0 /dev/ram1 65536 || return 1
 	mkdir -p "$WORK/w8mnt"
 	mkfs.ext4 -q -F "$LUN_DEV" && mount "$LUN_DEV" "$WORK/w8mnt" || return 1
-	rm -f "$WORK"/w8_*.log
+	rm -f "$WORK"/w8_*.log "$WORK/w8_hold"
 	for i in $(seq "$n"); do
 		sqlite3 "$WORK/w8mnt/db$i" 'CREATE TABLE inserts(id INTEGER PRIMARY KEY, txn INTEGER, payload BLOB)' ||
 			return 1
@@ -487,6 +567,10 @@ w8_case() {
 		[ "$(cat "$WORK"/w8_*.log | grep -c 'registered writer')" = "$n" ] && break
 		sleep 0.1
 	done
+	# the kernel's timing lines, followed as they come (dmesg's ring may
+	# not hold a whole case)
+	cat /dev/kmsg > "$WORK/w8_kmsg" 2>/dev/null &
+	kmsg=$!
 	t0=$(now_ms)
 	sets=0
 	for rep in $(seq "$W8_SETS"); do
@@ -495,11 +579,15 @@ w8_case() {
 			continue
 		fi
 		sets=$((sets + 1))
+		echo "hold $(hold_us)" >> "$WORK/w8_hold"
 		vssctl snapshot delete "$(echo "$SNAP_OUT" | jq -r '.snapshots[0].id')" >/dev/null
 	done
 	kill -TERM "${pids[@]}" 2>/dev/null
 	wait "${pids[@]}" 2>/dev/null
 	umount "$WORK/w8mnt"
+	kill "$kmsg" 2>/dev/null
+	wait "$kmsg" 2>/dev/null
+	w8_breakdown "$n"
 	# "thaw session SID: ... Freeze->Thaw window X ms" -> "SID X"
 	ws=$(cat "$WORK"/w8_*.log | sed -n 's/.*: thaw session \([0-9a-f-]*\): .*Freeze->Thaw window \([0-9.]*\) ms.*/\1 \2/p')
 	l=$(echo "$ws" | awk 'NF == 2 { print $2 }' | jq -sc .)
@@ -739,6 +827,8 @@ if [[ " $GROUPS_RUN " == *" w7 "* ]]; then
 fi
 
 if [[ " $GROUPS_RUN " == *" w8 "* ]] && [ $have_vss = 1 ]; then
+	# instants of every Freeze and Thaw round trip (w8_breakdown)
+	echo 1 > /sys/module/vss/parameters/writer_timing
 	for n in 1 8; do
 		w8_case "$n" || log "W8 $n writers failed"
 	done

@@ -23,6 +23,67 @@ static int exec_sql(sqlite3 *db, const char *sql, char *err, size_t errlen)
 	return rc;
 }
 
+/*
+ * The writer's statements, prepared once for its connection: under
+ * emulation, parsing the SQL at every Freeze and Thaw cost about as much
+ * as running it, and each writer's answer widens the window of the writers
+ * frozen before it (make bench W8).
+ */
+static struct {
+	sqlite3 *db;		/* whose statements these are */
+	sqlite3_stmt *begin;	/* BEGIN IMMEDIATE */
+	sqlite3_stmt *rollback;	/* ROLLBACK */
+	sqlite3_stmt *count;	/* SELECT count(*) FROM count_table */
+	char *count_table;
+} cache;
+
+static void cache_drop(void)
+{
+	sqlite3_finalize(cache.begin);
+	sqlite3_finalize(cache.rollback);
+	sqlite3_finalize(cache.count);
+	sqlite3_free(cache.count_table);
+	memset(&cache, 0, sizeof(cache));
+}
+
+/* *@st for @db, prepared from @sql unless it already is. */
+static int cached(sqlite3 *db, sqlite3_stmt **st, const char *sql)
+{
+	if (cache.db != db) {
+		cache_drop();
+		cache.db = db;
+	}
+	if (*st)
+		return SQLITE_OK;
+	return sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, st,
+				  NULL);
+}
+
+/* Run a cached statement that returns no row. */
+static int run_cached(sqlite3 *db, sqlite3_stmt **st, const char *sql,
+		      char *err, size_t errlen)
+{
+	int rc = cached(db, st, sql);
+
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(*st);
+		if (rc == SQLITE_DONE)
+			rc = SQLITE_OK;
+	}
+	if (rc != SQLITE_OK && err)
+		snprintf(err, errlen, "%s: %s", sql, sqlite3_errmsg(db));
+	if (*st)
+		sqlite3_reset(*st);
+	return rc;
+}
+
+void db_close(sqlite3 *db)
+{
+	if (db && cache.db == db)
+		cache_drop();
+	sqlite3_close(db);
+}
+
 int db_open(const char *path, int busy_ms, bool setup, sqlite3 **out,
 	    char *err, size_t errlen)
 {
@@ -63,41 +124,54 @@ done:
 int db_count(sqlite3 *db, const char *table, int64_t *count, char *err,
 	     size_t errlen)
 {
-	sqlite3_stmt *st = NULL;
-	char *sql;
-	int rc;
+	char *sql = NULL;
+	int rc = SQLITE_OK;
 
-	sql = sqlite3_mprintf("SELECT count(*) FROM \"%w\"", table);
-	if (!sql) {
-		snprintf(err, errlen, "out of memory");
-		return SQLITE_NOMEM;
+	if (cache.db != db) {
+		cache_drop();
+		cache.db = db;
 	}
-	rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-	sqlite3_free(sql);
+	if (cache.count && strcmp(cache.count_table, table)) {
+		sqlite3_finalize(cache.count);	/* another table */
+		cache.count = NULL;
+	}
+	if (!cache.count) {
+		sql = sqlite3_mprintf("SELECT count(*) FROM \"%w\"", table);
+		sqlite3_free(cache.count_table);
+		cache.count_table = sqlite3_mprintf("%s", table);
+		if (!sql || !cache.count_table) {
+			sqlite3_free(sql);
+			snprintf(err, errlen, "out of memory");
+			return SQLITE_NOMEM;
+		}
+		rc = cached(db, &cache.count, sql);
+		sqlite3_free(sql);
+	}
 	if (rc == SQLITE_OK) {
-		rc = sqlite3_step(st);
+		rc = sqlite3_step(cache.count);
 		if (rc == SQLITE_ROW) {
-			*count = sqlite3_column_int64(st, 0);
+			*count = sqlite3_column_int64(cache.count, 0);
 			rc = SQLITE_OK;
 		}
 	}
 	if (rc != SQLITE_OK)
 		snprintf(err, errlen, "count of %s: %s", table,
 			 sqlite3_errmsg(db));
-	sqlite3_finalize(st);
+	if (cache.count)
+		sqlite3_reset(cache.count);
 	return rc;
 }
 
 int db_lock(sqlite3 *db, char *err, size_t errlen)
 {
-	return exec_sql(db, "BEGIN IMMEDIATE", err, errlen);
+	return run_cached(db, &cache.begin, "BEGIN IMMEDIATE", err, errlen);
 }
 
 int db_unlock(sqlite3 *db, char *err, size_t errlen)
 {
 	if (sqlite3_get_autocommit(db))
 		return SQLITE_OK;	/* not in a transaction */
-	return exec_sql(db, "ROLLBACK", err, errlen);
+	return run_cached(db, &cache.rollback, "ROLLBACK", err, errlen);
 }
 
 static volatile sig_atomic_t insert_stop;

@@ -31,6 +31,14 @@ int db_open(const char *path, int busy_ms, bool setup, sqlite3 **out,
 	    char *err, size_t errlen);
 
 /**
+ * db_close() - close a connection of db_open()
+ *
+ * Finalizes the statements db_lock(), db_unlock() and db_count() keep
+ * prepared for it (one connection per process keeps them: the writer's).
+ */
+void db_close(sqlite3 *db);
+
+/**
  * db_count() - rows of @table
  *
  * Return: SQLITE_OK or an SQLite result code.
