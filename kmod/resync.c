@@ -2758,11 +2758,12 @@ int vss_resync_lun_replayed(struct vss_lun *lun, struct netlink_ext_ack *extack)
 	rs->serial = ++vss_resync_serial;
 	list_add_tail(&rs->node, &vss_resyncs);
 	mutex_unlock(&vss_resyncs_lock);
-	pr_info("%s: revert to snapshot %pUb found in the store (%s): %llu of %llu bytes left\n",
+	pr_info("%s: revert to snapshot %pUb found in the store (%s): %llu of %llu bytes left, flags %#x, speed %llu-%llu B/s\n",
 		lun->name, &snap->ps.id,
 		x.state == VSS_RESYNC_RUNNING ? "resuming" :
 		x.state == VSS_RESYNC_FAILED ? "failed" : "cancelled",
-		left, rs->total_bytes);
+		left, rs->total_bytes, rs->flags, rs->speed_min,
+		rs->speed_max);
 	return 0;
 }
 

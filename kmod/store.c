@@ -266,6 +266,9 @@ struct vss_log {
  * @nr_live: slots not VSS_SLOT_FREE
  * @sb_seq: sequence number of the current superblock
  * @sb_slot: slot (0/1) holding the current superblock
+ * @sb_log_seq: log_seq of the current superblock
+ * @version: format version of the current superblock (VSS_SB_VERSION_*);
+ *	raised before the first record that needs it is written
  * @last_seq: highest snapshot sequence created
  * @cp_lock: held by a checkpoint from start to end; protects @cp,
  *	@cp_snaps, @cp_invalid (the new log is written without the log lock)
@@ -301,6 +304,8 @@ struct vss_log {
  * @rsx_work: its work set, until vss_store_resync_take(); replay only
  * @cp_rs_runs: resync runs emitted into @cp; under cp_lock
  * @cp_rs_chunks: chunks in them; under cp_lock
+ * @cp_version: format version the records emitted into @cp need; under
+ *	cp_lock
  */
 struct vss_store {
 	struct block_device *bdev;
@@ -336,6 +341,8 @@ struct vss_store {
 	u32 nr_live;			/* under the log lock */
 	u64 sb_seq;			/* under the log lock */
 	int sb_slot;			/* under the log lock */
+	u64 sb_log_seq;			/* under the log lock */
+	u32 version;			/* under the log lock and cp_lock */
 	u32 last_seq;			/* under the log lock */
 	struct mutex cp_lock;		/* the checkpoint in progress */
 	struct vss_log *cp;		/* under cp_lock */
@@ -366,6 +373,7 @@ struct vss_store {
 	struct xarray *rsx_work;
 	u64 cp_rs_runs;
 	u64 cp_rs_chunks;
+	u32 cp_version;
 };
 
 /* ---------------------------------------------------------------- I/O */
@@ -1757,6 +1765,63 @@ static int vss_store_sync_batch(struct vss_store *st,
 	return w.err;
 }
 
+static int vss_sb_switch(struct vss_store *st, int slot, struct page *page,
+			 const struct vss_log *log, u64 log_seq);
+
+/**
+ * vss_store_upgrade() - raise the superblock to format @version
+ * @st: the store
+ * @version: the version the records about to be written need
+ *
+ * The superblock is written again, the same but for its version, into
+ * the slot not holding the current one (PREFLUSH|FUA), and the old slot
+ * is zeroed: a crash in between leaves the old version current (nothing
+ * of the new kind is written yet) or the new one (highest sb_seq).  Only
+ * then may the caller write records of the new kind, so a module that
+ * knows only the older version refuses the store as newer instead of
+ * misreading its log.
+ *
+ * Context: process context, sleeps; cp_lock held (no checkpoint writes
+ * the superblock meanwhile).
+ * Return: 0, -ENOMEM, -EIO (the store then stays read-only: the new
+ * superblock may or may not be durable).
+ */
+static int vss_store_upgrade(struct vss_store *st, u32 version)
+{
+	struct page *pg;
+	u32 old;
+	int err;
+
+	lockdep_assert_held(&st->cp_lock);
+	if (READ_ONCE(st->version) >= version)
+		return 0;
+	pg = alloc_page(GFP_NOIO);
+	if (!pg)
+		return -ENOMEM;
+	vss_log_lock(st);
+	old = st->version;
+	err = -EIO;
+	if (!READ_ONCE(st->failed)) {
+		st->version = version;
+		st->sb_seq++;
+		err = vss_sb_switch(st, 1 - st->sb_slot, pg, &st->log,
+				    st->sb_log_seq);
+		if (err) {
+			WRITE_ONCE(st->failed, true);
+			pr_err("superblock write failed (%d): store is read-only from now on\n",
+			       err);
+		} else {
+			st->sb_slot = 1 - st->sb_slot;
+		}
+	}
+	vss_log_unlock(st);
+	__free_page(pg);
+	if (!err)
+		pr_info("store %pU: format version %u -> %u (resync records)\n",
+			&st->uuid, old, version);
+	return err;
+}
+
 /*
  * Write the resync runs @runs as @type records, then @last (if given);
  * under cp_lock, so no checkpoint runs meanwhile (it would have to carry
@@ -1786,6 +1851,7 @@ static int vss_store_resync_write(struct vss_store *st, u8 type, u16 slot,
 		return -ENOMEM;
 	}
 	mutex_lock(&st->cp_lock);
+	err = vss_store_upgrade(st, VSS_SB_VERSION_RESYNC);
 	for (i = 0; !err && i < n; i++) {
 		recs[k++] = (struct vss_store_rec){
 			.type = type, .slot = slot,
@@ -1904,6 +1970,7 @@ int vss_store_cp_resync_run(struct vss_store *st, u16 slot, u64 first,
 	    !test_bit(slot, st->cp_snaps) || test_bit(slot, st->cp_invalid) ||
 	    vss_rec_check(st, &r))
 		return -EINVAL;
+	st->cp_version = max_t(u32, st->cp_version, VSS_SB_VERSION_RESYNC);
 	err = vss_cp_add(st, &r);
 	if (!err) {
 		st->cp_rs_runs++;
@@ -1936,6 +2003,7 @@ int vss_store_cp_resync(struct vss_store *st,
 		return -EINVAL;
 	x.runs = st->cp_rs_runs;
 	x.chunks = st->cp_rs_chunks;
+	st->cp_version = max_t(u32, st->cp_version, VSS_SB_VERSION_RESYNC);
 	err = vss_cp_add(st, &r);
 	if (!err && rs->state != VSS_RS_RUNNING) {
 		r.type = VSS_REC_RESYNC_STATE;
@@ -1953,7 +2021,7 @@ static void vss_sb_fill(struct vss_store *st, struct vss_sb_disk *sb,
 
 	memset(sb, 0, VSS_MD_BLOCK);
 	sb->magic = cpu_to_le64(VSS_SB_MAGIC);
-	sb->version = cpu_to_le32(VSS_SB_VERSION);
+	sb->version = cpu_to_le32(st->version);
 	sb->sb_seq = cpu_to_le64(st->sb_seq);
 	memcpy(sb->uuid, &st->uuid, 16);
 	sb->chunk_size = cpu_to_le32(st->chunk_size);
@@ -2003,7 +2071,7 @@ static enum vss_sb_class vss_sb_classify(struct vss_sb_disk *sb)
 	if (le32_to_cpu(sb->version) > VSS_SB_VERSION)
 		return VSS_SB_NEWER;
 	if (vss_block_crc(sb, &sb->crc) != le32_to_cpu(sb->crc) ||
-	    le32_to_cpu(sb->version) != VSS_SB_VERSION)
+	    le32_to_cpu(sb->version) < VSS_SB_VERSION_BASE)
 		return VSS_SB_BAD;
 	return VSS_SB_VALID;
 }
@@ -2033,6 +2101,9 @@ struct vss_orphan {
  * @staged_runs: TODO records in @staged
  * @staged_chunks: chunks in them
  * @staged_slot: their target slot
+ * @old_resync: resync records found in a version 1 store (written by
+ *	development builds before version 2 existed): accepted, and the
+ *	superblock is raised at the next resync record
  */
 struct vss_replay {
 	struct vss_store *st;
@@ -2049,6 +2120,7 @@ struct vss_replay {
 	u64 staged_runs;
 	u64 staged_chunks;
 	u16 staged_slot;
+	bool old_resync;
 };
 
 static int vss_replay_orphan(struct vss_replay *rp, u16 slot, u64 lc, u64 sc)
@@ -2190,6 +2262,11 @@ static int vss_replay_resync(struct vss_replay *rp, const u8 *p, u64 pos,
 	struct vss_store *st = rp->st;
 	struct vss_store_resync *x = &st->rsx;
 
+	if (st->version < VSS_SB_VERSION_RESYNC && !rp->old_resync) {
+		rp->old_resync = true;
+		pr_notice("store %pU: resync records in a version %u store; accepted, version %u from the next resync record\n",
+			  &st->uuid, st->version, VSS_SB_VERSION_RESYNC);
+	}
 	if (h->type == VSS_REC_RESYNC_ABORT) {
 		/* a RecoverSet that failed after writing some of its runs */
 		vss_work_free(rp->staged);
@@ -2801,6 +2878,7 @@ int vss_store_checkpoint(struct vss_store *st,
 	bitmap_zero(st->cp_invalid, VSS_MAX_SNAPSHOTS);
 	st->cp_rs_runs = 0;
 	st->cp_rs_chunks = 0;
+	st->cp_version = st->version;
 	/* from here on, what the live log takes is carried over */
 	st->tail_on = true;
 	st->tail_bad = false;
@@ -2839,6 +2917,8 @@ int vss_store_checkpoint(struct vss_store *st,
 		goto out_drop_new;
 
 	st->sb_seq++;
+	/* the version never goes down (an older module keeps refusing) */
+	st->version = st->cp_version;
 	err = vss_sb_switch(st, 1 - st->sb_slot, sbp, cp, log_seq);
 	if (err) {
 		/* The superblock may or may not be durable: stop writing. */
@@ -2848,6 +2928,7 @@ int vss_store_checkpoint(struct vss_store *st,
 		goto out_drop_new;
 	}
 	st->sb_slot = 1 - st->sb_slot;
+	st->sb_log_seq = log_seq;
 	/*
 	 * The slot table is now what the new log says (the tail holds only
 	 * exceptions: it changes no slot).
@@ -3043,6 +3124,9 @@ static int vss_store_format(struct vss_store *st,
 	memcpy(st->log.head, st->log.unit, sizeof(st->log.head));
 	st->log.head_nonce = st->log.unit_nonce;
 	st->sb_seq = 1;
+	/* raised when a record of a newer kind is first written */
+	st->version = VSS_SB_VERSION_BASE;
+	st->sb_log_seq = 0;
 	/*
 	 * Invalidate slot 1 first: an older store there must not outlive an
 	 * interrupted format (no magic at all then means "no store").
@@ -3149,6 +3233,8 @@ static int vss_store_load_sb(struct vss_store *st,
 	st->created_ns = le64_to_cpu(sb->created_ns);
 	st->sb_seq = le64_to_cpu(sb->sb_seq);
 	st->sb_slot = best;
+	st->version = le32_to_cpu(sb->version);
+	st->sb_log_seq = le64_to_cpu(sb->log_seq);
 	st->last_seq = le32_to_cpu(sb->last_snap_seq);
 	st->log.epoch = le64_to_cpu(sb->log_epoch);
 	st->log.seq = le64_to_cpu(sb->log_seq);

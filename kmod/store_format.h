@@ -1,7 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * vss store on-disk format (version 1).  Documentation/ondisk-format.rst
- * describes every byte; keep both in sync.
+ * vss store on-disk format (versions 1 and 2).
+ * Documentation/ondisk-format.rst describes every byte; keep both in sync.
+ *
+ * Version 2 is version 1 plus the resync records (types 6-10).  A store
+ * is written as version 1 until the first resync record is written: its
+ * superblock is raised to version 2 first (vss_store_upgrade()), so a
+ * module that knows only version 1 refuses it as newer instead of
+ * misreading its log.
  *
  * All integers are little-endian.  The store is addressed in "chunks" of
  * chunk_size bytes (4 KiB .. 1 MiB, power of two); metadata is written in
@@ -28,7 +34,9 @@
 #include <linux/build_bug.h>
 
 #define VSS_SB_MAGIC		0x45524f5453535356ULL	/* "VSSSTORE" */
-#define VSS_SB_VERSION		1
+#define VSS_SB_VERSION		2	/* the highest this module reads */
+#define VSS_SB_VERSION_BASE	1	/* records 1-5 */
+#define VSS_SB_VERSION_RESYNC	2	/* adds records 6-10 */
 #define VSS_LOG_MAGIC		0x4c535356U		/* "VSSL" */
 
 #define VSS_MD_BLOCK		4096	/* superblock and log block size */
@@ -42,7 +50,8 @@
 /**
  * struct vss_sb_disk - superblock, at byte 0 and byte 4096 of the store
  * @magic: VSS_SB_MAGIC
- * @version: VSS_SB_VERSION; a newer version is refused
+ * @version: VSS_SB_VERSION_BASE, or VSS_SB_VERSION_RESYNC once the log may
+ *	hold resync records; 0 and versions above VSS_SB_VERSION are refused
  * @crc: crc32c (seed ~0) of the whole 4 KiB block with this field zero
  * @sb_seq: incremented at every superblock write; the valid slot with the
  *	highest value wins

@@ -56,8 +56,26 @@
  * put a copy-on-write copy after the store record whose PREFLUSH made it
  * durable; the model cannot tell that from a record written too early, so
  * such a state would fail (conservatively; none seen so far).
+ *
+ * Revert mode (--revert 1): the same recording and crash states around an
+ * online revert.  Two snapshots T and O are taken (writers quiesced),
+ * then, writers quiesced again, "vssctl recover" reverts the LUN to T
+ * (rate-limited, resync_commit_ms lowered so the revert commits its
+ * progress many times) and the writers go on during the revert; once it
+ * is done, a second revert to O runs the same way.  Mark "a<N>" before
+ * RecoverSet is sent and after it returned.  Crash states are cut only
+ * after the first revert was sent.  For each, after the re-add (which
+ * resumes a revert the store holds), every LUN block must be, for the
+ * last revert acknowledged before the cut: a write made after that
+ * revert no older than the newest such write acknowledged, or, when no
+ * such write was acknowledged, the target's block (or a later write in
+ * flight); a revert sent but not acknowledged allows the whole LUN to be
+ * in the state before it instead (all blocks one way or all the other).
+ * Every snapshot stays exact as in the normal mode.
+ *
  *   lwcrash run --states N --seed S [--threads T] [--rounds R] [--writes W]
- *               [--base DEV] [--log DEV] [--scratch DEV] [--cow DEV]
+ *               [--revert 0|1] [--base DEV] [--log DEV] [--scratch DEV]
+ *               [--cow DEV]
  *
  * Prints "ok N - ..." / "not ok N - ..." per state and, last,
  * "lwcrash: N passed, N failed, N skipped".  Exit 0 when all passed.
@@ -104,6 +122,9 @@
 static const char *base_dev = "/dev/ram0", *log_dev = "/dev/ram1";
 static const char *scratch_dev = "/dev/ram2", *cow_dev = "/dev/ram3";
 static int nthreads = 3, nrounds = 10, round_writes = 160, nstates = 30;
+static int revert_mode;
+#define REVERT_SPEED	"256K"	/* bytes/s: a revert of ~1 MiB takes seconds */
+#define REVERT_COMMIT_MS 100	/* resync_commit_ms during the recording */
 static uint64_t seed = 1;
 
 /* ------------------------------------------------------------------ util */
@@ -253,7 +274,8 @@ static void dm_mark(const char *dev, const char *text)
 
 /* ----------------------------------------------------------------- model */
 
-enum { EV_READY, EV_ACKW, EV_SNAP, EV_DELSTART, EV_DEL };
+enum { EV_READY, EV_ACKW, EV_SNAP, EV_DELSTART, EV_DEL, EV_REVSTART,
+       EV_REVERT };
 
 struct event {
 	int type;
@@ -282,6 +304,17 @@ static int nseq;
 static int32_t cur[NBLK];	/* newest completed write per block */
 static struct snap snaps[MAXSNAP];
 static int nsnaps;
+
+/* revert mode: the reverts, in order */
+#define MAXREV	4
+struct revert {
+	int target;		/* snapshot index */
+	int start_ev;		/* mark logged before RecoverSet was sent */
+	int ack_ev;		/* mark logged after it returned */
+	int32_t last_seq;	/* every write <= this was issued before it */
+};
+static struct revert reverts[MAXREV];
+static int nreverts;
 
 static pthread_mutex_t mtx = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
@@ -454,6 +487,137 @@ static void json_str(const char *s, const char *key, char *out, size_t n)
 	out[q - p] = 0;
 }
 
+/* Wait until the writers completed @target writes, then quiesce them. */
+static void writers_run_then_pause(long target)
+{
+	for (;;) {
+		pthread_mutex_lock(&mtx);
+		long c = completed_writes;
+		pthread_mutex_unlock(&mtx);
+		if (c >= target)
+			break;
+		usleep(20000);
+	}
+	pthread_mutex_lock(&mtx);
+	pause_req = 1;
+	while (paused < nthreads)
+		pthread_cond_wait(&cond, &mtx);
+	pthread_mutex_unlock(&mtx);
+}
+
+static void writers_resume(void)
+{
+	pthread_mutex_lock(&mtx);
+	pause_req = 0;
+	pthread_cond_broadcast(&cond);
+	pthread_mutex_unlock(&mtx);
+}
+
+/*
+ * Revert to snapshot @target with the writers quiesced, resume them, and
+ * wait until the revert is done while they write (at most 4 phases'
+ * worth: a slow host must not fill the log device).  Returns the writes
+ * completed while it ran.
+ */
+static long revert_to(int target)
+{
+	struct revert *rv = &reverts[nreverts];
+	char out[4096];
+	long before, after;
+	int waited, held = 0;
+	time_t t0 = time(NULL);
+
+	if (nreverts == MAXREV)
+		die("too many reverts");
+	pthread_mutex_lock(&mtx);
+	rv->target = target;
+	rv->last_seq = nseq;
+	rv->ack_ev = -1;
+	rv->start_ev = event_locked(EV_REVSTART, nreverts, NULL, 0, -1);
+	nreverts++;
+	pthread_mutex_unlock(&mtx);
+	if (run(out, sizeof(out), "vssctl recover --speed-max %s %s", REVERT_SPEED,
+		snaps[target].id))
+		die("recover: %s", out);
+	pthread_mutex_lock(&mtx);
+	rv->ack_ev = event_locked(EV_REVERT, nreverts - 1, NULL, 0, -1);
+	before = completed_writes;
+	pthread_mutex_unlock(&mtx);
+	writers_resume();
+	for (waited = 0;; waited++) {
+		if (run(out, sizeof(out), "vssctl -j resync list"))
+			die("resync list: %s", out);
+		if (strstr(out, "\"done\""))
+			break;
+		pthread_mutex_lock(&mtx);
+		after = completed_writes;
+		pthread_mutex_unlock(&mtx);
+		if (!held && after - before >= 4L * round_writes) {
+			writers_run_then_pause(0);
+			held = 1;
+		}
+		if (!strstr(out, "\"running\""))
+			die("revert to snapshot %d neither running nor done: %s", target, out);
+		if (time(NULL) - t0 > 600)
+			die("revert to snapshot %d still running after 600 s (%d polls): %s", target, waited, out);
+		usleep(100000);
+	}
+	pthread_mutex_lock(&mtx);
+	after = completed_writes;
+	pthread_mutex_unlock(&mtx);
+	if (held)
+		writers_resume();
+	return after - before;
+}
+
+/* Take a snapshot of the quiesced LUN (its model: the writes completed). */
+static void snap_quiesced(void)
+{
+	struct snap *sn = &snaps[nsnaps];
+	char out[4096];
+
+	pthread_mutex_lock(&mtx);
+	sn->model = malloc(sizeof(cur));
+	memcpy(sn->model, cur, sizeof(cur));
+	sn->created_ev = sn->deleted_ev = sn->delstart_ev = -1;
+	sn->vss_seq = -1;
+	nsnaps++;
+	pthread_mutex_unlock(&mtx);
+	if (run(out, sizeof(out), "vssctl -j snapshot create c"))
+		die("snapshot create: %s", out);
+	pthread_mutex_lock(&mtx);
+	json_str(strstr(out, "\"snapshots\"") ?: out, "id", sn->id, sizeof(sn->id));
+	sn->vss_seq = json_int(strstr(out, "\"snapshots\"") ?: out, "seq");
+	sn->created_ev = event_locked(EV_SNAP, nsnaps - 1, NULL, 0, -1);
+	pthread_mutex_unlock(&mtx);
+	if (sn->vss_seq < 0) {
+		if (run(out, sizeof(out), "vssctl -j snapshot show %s", sn->id))
+			die("snapshot show: %s", out);
+		sn->vss_seq = json_int(out, "seq");
+	}
+}
+
+/* Revert mode: T, O, revert to T under writes, then to O under writes. */
+static void workload_revert(void)
+{
+	long w1, w2;
+
+	writers_run_then_pause(round_writes);
+	snap_quiesced();			/* T */
+	writers_resume();
+	writers_run_then_pause(2L * round_writes);
+	snap_quiesced();			/* O */
+	writers_resume();
+	writers_run_then_pause(3L * round_writes);
+	w1 = revert_to(0);
+	pthread_mutex_lock(&mtx);
+	long c = completed_writes;
+	pthread_mutex_unlock(&mtx);
+	writers_run_then_pause(c + round_writes / 2);
+	w2 = revert_to(1);
+	printf("# reverts: to T with %ld writes during it, to O with %ld\n", w1, w2);
+}
+
 static void workload(void)
 {
 	struct writer w[MAXT];
@@ -474,12 +638,20 @@ static void workload(void)
 	event_locked(EV_READY, 0, NULL, 0, -1);
 	pthread_mutex_unlock(&mtx);
 
+	if (revert_mode) {
+		/* many progress commits per revert: many cut points in them */
+		if (run(out, sizeof(out), "echo %d > /sys/module/vss/parameters/resync_commit_ms",
+			REVERT_COMMIT_MS))
+			die("resync_commit_ms: %s", out);
+	}
 	for (int i = 0; i < nthreads; i++) {
 		w[i].idx = i;
 		w[i].rng = seed * 0x9e3779b97f4a7c15ULL + i + 1;
 		pthread_create(&w[i].th, NULL, writer_main, &w[i]);
 	}
-	for (int r = 0; r < nrounds && nsnaps < MAXSNAP; r++) {
+	if (revert_mode)
+		workload_revert();
+	for (int r = 0; r < nrounds && nsnaps < MAXSNAP && !revert_mode; r++) {
 		struct snap *sn = &snaps[nsnaps];
 		long target = (long)(r + 1) * round_writes;
 
@@ -700,7 +872,12 @@ static void reorder_late_writes(void)
 			uint64_t seq;
 
 			memcpy(&seq, d + 16, 8);
-			if (seq && seq <= (uint64_t)nseq && unstamp(d, s / 8) == (int64_t)seq)
+			/*
+			 * the first entry: a revert's copy writes an old
+			 * stamp again, later (never moved: not a writer's)
+			 */
+			if (seq && seq <= (uint64_t)nseq && seq_ent[seq] < 0 &&
+			    unstamp(d, s / 8) == (int64_t)seq)
 				seq_ent[seq] = i;
 		}
 	}
@@ -871,6 +1048,114 @@ static int ack_event(int32_t seq)
 	return -1;
 }
 
+static void block_history(uint64_t b);
+
+/*
+ * Blocks of the LUN image @buf that break the rule of @mode: -1 no
+ * revert (every block a valid stamp no older than the newest write to it
+ * acknowledged), k: revert k was acknowledged (writes before it count
+ * only through its target's content).  The first bad block is described
+ * when @say.
+ */
+static int lun_bad(const uint8_t *buf, int mode, int nmarks, int say)
+{
+	static int32_t ack_after[NBLK];
+	int lost = 0, torn = 0, alien = 0;
+	const struct revert *rv = mode >= 0 ? &reverts[mode] : NULL;
+	const int32_t *base = rv ? snaps[rv->target].model : NULL;
+	int32_t after = rv ? rv->last_seq : 0;
+	uint64_t first = 0;
+
+	if (rv) {
+		memset(ack_after, 0, sizeof(ack_after));
+		for (int e = 0; e < nmarks; e++)
+			for (int k = 0; k < events[e].count; k++) {
+				int32_t s = ack_seqs[events[e].first + k];
+
+				if (s > after && s > ack_after[seq_block[s]])
+					ack_after[seq_block[s]] = s;
+			}
+	}
+	for (uint64_t b = 0; b < NBLK; b++) {
+		int64_t s = unstamp(buf + b * BS, b);
+		int32_t a = rv ? ack_after[b] : acked[b];
+
+		if (rv && !a) {
+			/* the target's block, or a later write in flight */
+			if (s == base[b] || (s > after && s <= nseq && seq_block[s] == (int32_t)b) ||
+			    (s < 0 && newest[b] > after))
+				continue;
+			if (s < 0)
+				torn++;
+			else if (s > nseq || (s > 0 && seq_block[s] != (int32_t)b))
+				alien++;
+			else
+				lost++;
+		} else if (s < 0) {
+			/* torn only where an unacknowledged write was in flight */
+			if (newest[b] > a)
+				continue;
+			torn++;
+		} else if (s > 0 && (s > nseq || seq_block[s] != (int32_t)b)) {
+			alien++;
+		} else if (s < a) {
+			lost++;
+		} else {
+			continue;
+		}
+		if (say && !first++) {
+			int we = find_write(b, a), ae = ack_event(a);
+
+			if (rv) {
+				because("[after revert %d to snapshot %d] ", mode, snaps[rv->target].vss_seq);
+				block_history(b);
+			}
+			because("LUN block %" PRIu64 " holds seq %" PRId64 ", acknowledged %d%s%d (%s write, logged at entry %d flags %#" PRIx64 ", its acknowledgement a%d at entry %d); ",
+				b, s, a, rv ? ", target's " : "", rv ? base[b] : 0,
+				a && seq_fua[a] ? "RWF_DSYNC" : "fdatasync'd",
+				we >= 0 ? ents[we].orig : -1, we >= 0 ? ents[we].flags : 0, ae,
+				ae >= 0 ? ents[mark_pos[ae]].orig : -1);
+		}
+	}
+	if ((lost || torn || alien) && say)
+		because("LUN: %d acknowledged writes lost, %d invalid, %d foreign blocks; ", lost, torn, alien);
+	return lost + torn + alien;
+}
+
+/* revert mode: states whose re-add resumed a running revert */
+static int resumed_running;
+/* the state being checked: entries kept, and its cut (flush entry) */
+static const uint8_t *state_inc;
+static int state_cut;
+
+/*
+ * Revert mode, a failing block: every log entry that wrote @b, where it
+ * is against the cut, whether the state holds it, and the flush entry
+ * it was logged with (dm-log-writes logs a cached write with the first
+ * flush mapped after it completed).
+ */
+static void block_history(uint64_t b)
+{
+	int shown = 0;
+
+	for (int i = 0; i < nents && shown < 12; i++) {
+		struct entry *e = &ents[i];
+		uint64_t sct = b * 8, v;
+		int f = i;
+
+		if ((e->flags & (LW_MARK | LW_DISCARD)) || sct < e->sector || sct + 8 > e->sector + e->nr)
+			continue;
+		memcpy(&v, logbuf + e->off + (sct - e->sector) * 512 + 16, 8);
+		while (f < nents && !(ents[f].flags & (LW_FLUSH | LW_FUA)))
+			f++;
+		printf("# block %" PRIu64 ": entry %d (%s cut %d, %s) seq %" PRIu64 " %" PRIu64 " sectors flags %#" PRIx64 ", logged with entry %d\n",
+		       b, e->orig, i < state_cut ? "before" : "after", ents[state_cut].orig,
+		       state_inc && state_inc[i] ? "kept" : "not kept", v, e->nr, e->flags,
+		       f < nents ? ents[f].orig : -1);
+		shown++;
+	}
+}
+
 /* Check one replayed state; marks [0, nmarks) were acknowledged before the cut. */
 static int check_state(int nmarks, int *nsnap_seen)
 {
@@ -913,39 +1198,40 @@ static int check_state(int nmarks, int *nsnap_seen)
 		goto out;
 	}
 	wait_dev("/dev/vss-c");
+	if (revert_mode) {
+		/* the revert the store holds resumes: it must be one we made */
+		char rs[4096];
+
+		if (run(rs, sizeof(rs), "vssctl -j resync list")) {
+			because("resync list failed: %.200s; ", rs);
+			bad = 1;
+		} else if (strstr(rs, "\"running\"")) {
+			resumed_running++;
+		} else if (strstr(rs, "\"failed\"") || strstr(rs, "\"cancelled\"")) {
+			because("revert came back %.200s; ", rs);
+			bad = 1;
+		}
+	}
 	if (read_dev("/dev/vss-c", buf)) {
 		because("LUN unreadable; ");
 		bad = 1;
 	} else {
-		int lost = 0, torn = 0, alien = 0;
-		uint64_t first = 0;
+		/* the last revert sent before the cut, and whether it returned */
+		int mode = -1, sent = 0;
 
-		for (uint64_t b = 0; b < NBLK; b++) {
-			int64_t s = unstamp(buf + b * BS, b);
-
-			if (s < 0) {
-				/* torn only where an unacknowledged write was in flight */
-				if (newest[b] > acked[b])
-					continue;
-				torn++;
-			} else if (s > 0 && (s > nseq || seq_block[s] != (int32_t)b)) {
-				alien++;
-			} else if (s < acked[b]) {
-				lost++;
-			} else {
-				continue;
+		for (int k = 0; k < nreverts; k++)
+			if (reverts[k].start_ev < nmarks) {
+				mode = k;
+				sent = !(reverts[k].ack_ev >= 0 && reverts[k].ack_ev < nmarks);
 			}
-			if (!first++) {
-				int we = find_write(b, acked[b]), ae = ack_event(acked[b]);
-
-				because("LUN block %" PRIu64 " holds seq %" PRId64 ", acknowledged %d (%s write, logged at entry %d flags %#" PRIx64 ", its acknowledgement a%d at entry %d); ",
-					b, s, acked[b], seq_fua[acked[b]] ? "RWF_DSYNC" : "fdatasync'd",
-					we >= 0 ? ents[we].orig : -1, we >= 0 ? ents[we].flags : 0, ae,
-					ae >= 0 ? ents[mark_pos[ae]].orig : -1);
-			}
-		}
-		if (lost || torn || alien) {
-			because("LUN: %d acknowledged writes lost, %d invalid, %d foreign blocks; ", lost, torn, alien);
+		if (!sent) {
+			if (lun_bad(buf, mode, nmarks, 1))
+				bad = 1;
+		} else if (lun_bad(buf, mode, nmarks, 0) && lun_bad(buf, mode - 1, nmarks, 0)) {
+			/* neither all reverted nor all as before: say both */
+			lun_bad(buf, mode, nmarks, 1);
+			because("[or, before that revert:] ");
+			lun_bad(buf, mode - 1, nmarks, 1);
 			bad = 1;
 		}
 	}
@@ -1056,7 +1342,8 @@ static void replay(void)
 			nfua++;
 		if (e->nr && !(e->flags & LW_MARK))
 			nwr++;
-		if (ready >= 0 && i > ready && (e->flags & LW_FLUSH))
+		if (ready >= 0 && i > ready && (e->flags & LW_FLUSH) &&
+		    (!revert_mode || (nreverts && i > mark_pos[reverts[0].start_ev])))
 			cuts[ncuts++] = i;
 	}
 	printf("# log: %d entries, %d writes, %d flushes, %d FUA, %d cut points after the LUN was added\n",
@@ -1091,6 +1378,8 @@ static void replay(void)
 			nin += inc[i];
 		}
 		apply_state(inc);
+		state_inc = inc;
+		state_cut = c;
 		if (check_state(nmarks, &nseen)) {
 			fail++;
 			/* the cached writes of the cut, for the record */
@@ -1106,6 +1395,9 @@ static void replay(void)
 		}
 		fflush(stdout);
 	}
+	if (revert_mode)
+		printf("# revert mode: %d of %d states came back with a revert running (resumed at re-add)\n",
+		       resumed_running, nstates);
 	printf("lwcrash: %d passed, %d failed, 0 skipped\n", pass, fail);
 	fflush(stdout);
 	exit(fail ? 1 : 0);
@@ -1116,7 +1408,7 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc < 2 || strcmp(argv[1], "run")) {
 		fprintf(stderr, "usage: lwcrash run --states N --seed S [--threads T] [--rounds R] [--writes W]\n"
-			"       [--base DEV] [--log DEV] [--scratch DEV] [--cow DEV]\n");
+			"       [--revert 0|1] [--base DEV] [--log DEV] [--scratch DEV] [--cow DEV]\n");
 		return 2;
 	}
 	for (int i = 2; i + 1 < argc; i += 2) {
@@ -1132,6 +1424,8 @@ int main(int argc, char **argv)
 			nrounds = atoi(v);
 		else if (!strcmp(o, "--writes"))
 			round_writes = atoi(v);
+		else if (!strcmp(o, "--revert"))
+			revert_mode = atoi(v);
 		else if (!strcmp(o, "--base"))
 			base_dev = v;
 		else if (!strcmp(o, "--log"))

@@ -10,11 +10,14 @@
 #  - module unload/reload resumes the same way;
 #  - cancel is durable: after remove/re-add the revert is still listed
 #    cancelled and the LUN still reads as the target; a new recover then
-#    completes it.
+#    completes it;
+#  - the START record's RecoverSet flags come back with the revert (the
+#    kernel log line of the resume names them), and the first resync
+#    record raised the store's format to version 2, once.
 . "$(dirname "$0")/lib.sh"
 
 work=/tmp/resync_persist
-plan 23
+plan 25
 # only this test's kernel messages count (earlier tests refuse stores on purpose)
 dmesg_start=$(dmesg | wc -l)
 
@@ -61,7 +64,9 @@ dd if="$S1DEV" of=$work/expect bs=1M iflag=direct status=none
 
 # ---- remove and re-add during a running revert ----
 # 64 KiB/s: still running after the remove, the reload and the checks
-expect "recover (64 KiB/s) starts" 0 "" vssctl -j recover --speed-max 64K "$S1"
+# with both RecoverSet flags: they change nothing for a revert onto the
+# LUN itself, but are recorded and must come back on resume
+expect "recover (64 KiB/s) starts" 0 "" vssctl -j recover --revert-identity --no-volume-check --speed-max 64K "$S1"
 [ "$(resync_field state)" = running ] && ok "the revert is running" ||
 	fail "the revert is running" "$(vssctl -j resync list)"
 # a whole-chunk write and a partial one into chunks not copied yet (the
@@ -85,6 +90,9 @@ total=$(resync_field total_bytes)
 [ "$(sha_dev $LUN)" = "$(sha256sum < $work/expect | cut -d' ' -f1)" ] &&
 	ok "right after re-add the LUN reads as the snapshot plus the writes" ||
 	fail "right after re-add the LUN reads as the snapshot plus the writes" "sha differs"
+line=$(dmesg | tail -n +$((dmesg_start + 1)) | grep -a "rp: revert to snapshot $S1 found in the store (resuming)" | tail -n 1)
+[[ "$line" == *"flags 0x300,"* ]] && ok "the resumed revert has the START record's flags (0x300)" ||
+	fail "the resumed revert has the START record's flags (0x300)" "${line:-no resume line}"
 
 # ---- module reload during the revert ----
 vssctl lun remove rp >/dev/null && unload_vss && load_vss && add_lun ||
@@ -124,6 +132,9 @@ expect "recover --wait after the cancel" 0 "" vssctl recover --wait "$S2"
 	fail "the restarted revert completes: the LUN equals the newer snapshot" "$(vssctl -j resync list)"
 [ "$(sha_dev "$S1DEV")" = "$s1sha" ] && ok "the older snapshot keeps its point in time" ||
 	fail "the older snapshot keeps its point in time" "sha differs"
+n=$(dmesg | tail -n +$((dmesg_start + 1)) | grep -a -c "format version 1 -> 2 (resync records)")
+[ "$n" = 1 ] && ok "the first resync record raised the store to format version 2, once" ||
+	fail "the first resync record raised the store to format version 2, once" "$n raises"
 if dmesg | tail -n +$((dmesg_start + 1)) | grep -q "store metadata corrupt"; then
 	fail "no store refused" "$(dmesg | tail -n +$((dmesg_start + 1)) | grep 'store metadata corrupt' | tail -n 2)"
 else

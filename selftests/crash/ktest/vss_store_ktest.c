@@ -24,6 +24,7 @@
 #define pr_fmt(fmt) "vss_store_ktest: " fmt
 
 #include <linux/blkdev.h>
+#include <linux/crc32c.h>
 #include <linux/delay.h>
 #include <linux/fs.h>
 #include <linux/highmem.h>
@@ -727,6 +728,7 @@ static bool t_corrupt_sb(void)
 {
 	struct vss_store *st;
 	struct vss_sb_disk *sb = kmalloc(4096, GFP_KERNEL);
+	__le32 ver;
 	int err;
 
 	CHECK(sb);
@@ -746,11 +748,12 @@ static bool t_corrupt_sb(void)
 	st = NULL;
 	/* newer version: refused even with a good checksum */
 	CHECK(!raw_io(0, sb, false));
+	ver = sb->version;
 	sb->version = cpu_to_le32(VSS_SB_VERSION + 1);
 	CHECK(!raw_io(0, sb, true));
 	st = st_open(false, 0, LUN_NAME, LUN_SIZE, &err);
 	CHECK(!st && err == -EPROTONOSUPPORT);
-	sb->version = cpu_to_le32(VSS_SB_VERSION);
+	sb->version = ver;
 	CHECK(!raw_io(0, sb, true));
 	/* a torn/corrupt copy in the other slot is ignored */
 	memset(sb, 0xa5, 4096);
@@ -1523,10 +1526,12 @@ static bool rs_take(struct vss_store *st, u32 state, u64 expect,
 		xa_destroy(w);
 		kfree(w);
 	}
+	/* the START's flags and rates come back (and through checkpoints) */
 	if (x.slot != 0 || x.state != state || got != expect ||
-	    x.total_bytes != 6 * 4096 || x.speed_max != 7) {
-		pr_info("# resync: slot %u state %u total %llu set %llx (want %llx)\n",
-			x.slot, x.state, x.total_bytes, got, expect);
+	    x.total_bytes != 6 * 4096 || x.speed_max != 7 ||
+	    x.flags != 0x300) {
+		pr_info("# resync: slot %u state %u total %llu set %llx (want %llx) flags %#x\n",
+			x.slot, x.state, x.total_bytes, got, expect, x.flags);
 		return false;
 	}
 	return true;
@@ -1536,7 +1541,7 @@ static bool t_resync(void)
 {
 	struct vss_store_resync x = { .slot = 0, .state = 1, .runs = 2,
 				      .chunks = 6, .total_bytes = 6 * 4096,
-				      .speed_max = 7 };
+				      .speed_max = 7, .flags = 0x300 };
 	const struct vss_store_run done1 = { 10, 2 }, rest[] = {
 		{ 12, 3 }, { 100, 1 } }, bad[] = { { 20, 1 }, { 1ULL << 40, 1 } };
 	u64 all = 0x1fULL << 10 | 1ULL << 63, left = 0x7ULL << 12 | 1ULL << 63;
@@ -1607,12 +1612,187 @@ fail:
 	return false;
 }
 
+/*
+ * The current superblock: version and sb_seq of the slot with the magic,
+ * a valid checksum and the highest sb_seq; the other slot's state in
+ * @other (-1 no magic, else its version).  Returns the slot or -1.
+ */
+static int sb_current(u32 *version, u64 *seq, int *other)
+{
+	struct vss_sb_disk *sb = kmalloc(4096, GFP_KERNEL);
+	int s, best = -1;
+	u32 v[2] = { 0, 0 };
+	u64 q[2] = { 0, 0 };
+	bool ok[2] = { false, false }, magic[2] = { false, false };
+
+	if (!sb)
+		return -1;
+	for (s = 0; s < 2; s++) {
+		u32 crc;
+
+		if (raw_io(s * 4096, sb, false))
+			goto out;
+		magic[s] = le64_to_cpu(sb->magic) == VSS_SB_MAGIC;
+		crc = le32_to_cpu(sb->crc);
+		sb->crc = 0;
+		ok[s] = magic[s] && crc32c(~0U, sb, 4096) == crc;
+		v[s] = le32_to_cpu(sb->version);
+		q[s] = le64_to_cpu(sb->sb_seq);
+		if (ok[s] && (best < 0 || q[s] > q[best]))
+			best = s;
+	}
+	if (best >= 0) {
+		*version = v[best];
+		*seq = q[best];
+		*other = magic[1 - best] ? (int)v[1 - best] : -1;
+	}
+out:
+	kfree(sb);
+	return best;
+}
+
+/* Rewrite superblock slot @slot with @version and a good checksum. */
+static int sb_set_version(int slot, u32 version)
+{
+	struct vss_sb_disk *sb = kmalloc(4096, GFP_KERNEL);
+	int err;
+
+	if (!sb)
+		return -ENOMEM;
+	err = raw_io(slot * 4096, sb, false);
+	if (!err) {
+		sb->version = cpu_to_le32(version);
+		sb->crc = 0;
+		sb->crc = cpu_to_le32(crc32c(~0U, sb, 4096));
+		err = raw_io(slot * 4096, sb, true);
+	}
+	kfree(sb);
+	return err;
+}
+
+/*
+ * Format versions: a new store is version 1 and stays so through
+ * snapshots, exceptions and checkpoints; its first resync record raises
+ * it to 2 first (the other slot zeroed), and it stays 2 (checkpoints,
+ * reopens).  Version 0 is corrupt, 3 is newer (refused with
+ * -EPROTONOSUPPORT before anything is written).  A version 1 store that
+ * holds resync records (a development build before version 2) is read,
+ * and raised at its next resync record.  A crash between the two writes
+ * of the raise (both slots valid, 1 and 2) opens as version 2.
+ */
+static bool t_version(void)
+{
+	struct vss_store_resync x = { .slot = 0, .state = 1, .runs = 2,
+				      .chunks = 6, .total_bytes = 6 * 4096,
+				      .speed_max = 7, .flags = 0x300 };
+	const struct vss_store_run done1 = { 10, 2 };
+	u64 left = 0x7ULL << 12 | 1ULL << 63, seq, seq2;
+	struct vss_store *st;
+	struct xarray *w = NULL;
+	int err, cur, other;
+	u32 v;
+
+	st = st_open(true, chunk, LUN_NAME, LUN_SIZE, &err);
+	CHECK(st);
+	cur = sb_current(&v, &seq, &other);
+	CHECK(cur >= 0 && v == VSS_SB_VERSION_BASE && other == -1);
+	CHECK(!snap_create(st, 0, 1));
+	CHECK(!add_exc(st, 0, 8, 0, false));
+	CHECK(!vss_store_checkpoint(st, enumerate, NULL));
+	CHECK(reopen_same(&st));
+	cur = sb_current(&v, &seq, &other);
+	CHECK(cur >= 0 && v == VSS_SB_VERSION_BASE && other == -1);
+	/* the first resync record: version 2 first, the old slot zeroed */
+	CHECK(!vss_store_resync_start(st, &x, rs_runs, 2));
+	cur = sb_current(&v, &seq2, &other);
+	CHECK(cur >= 0 && v == VSS_SB_VERSION_RESYNC && seq2 == seq + 1 &&
+	      other == -1);
+	CHECK(!vss_store_resync_done(st, 0, &done1, 1, NULL));
+	CHECK(sb_current(&v, &seq, &other) == cur && seq == seq2);
+	CHECK(reopen_same(&st));
+	CHECK(rs_take(st, 1, left, &w));
+	/* a checkpoint keeps it (the revert is carried over) */
+	rs_cp = x;
+	CHECK(!vss_store_checkpoint(st, enumerate_resync, w));
+	xa_destroy(w);
+	kfree(w);
+	w = NULL;
+	CHECK(sb_current(&v, &seq, &other) >= 0 &&
+	      v == VSS_SB_VERSION_RESYNC && seq == seq2 + 1);
+	CHECK(reopen_same(&st));
+	CHECK(rs_take(st, 1, left, NULL));
+	vss_store_close(st);
+	st = NULL;
+	cur = sb_current(&v, &seq, &other);
+	CHECK(cur >= 0);
+	/* version 0: corrupt; version 3: newer; nothing written by either */
+	CHECK(!sb_set_version(cur, 0));
+	st = st_open(false, 0, LUN_NAME, LUN_SIZE, &err);
+	CHECK(!st && err == -EUCLEAN);
+	CHECK(!sb_set_version(cur, VSS_SB_VERSION + 1));
+	st = st_open(false, 0, LUN_NAME, LUN_SIZE, &err);
+	CHECK(!st && err == -EPROTONOSUPPORT);
+	CHECK(sb_current(&v, &seq2, &other) == cur &&
+	      v == VSS_SB_VERSION + 1 && seq2 == seq);
+	/* version 1 with resync records: read, raised by the next one */
+	CHECK(!sb_set_version(cur, VSS_SB_VERSION_BASE));
+	st = st_open(false, 0, LUN_NAME, LUN_SIZE, &err);
+	CHECK(st);
+	CHECK(rs_take(st, 1, left, NULL));
+	CHECK(sb_current(&v, &seq2, &other) == cur &&
+	      v == VSS_SB_VERSION_BASE && seq2 == seq);
+	x.state = 4;
+	CHECK(!vss_store_resync_done(st, 0, NULL, 0, &x));
+	CHECK(sb_current(&v, &seq2, &other) == 1 - cur &&
+	      v == VSS_SB_VERSION_RESYNC && seq2 == seq + 1 && other == -1);
+	vss_store_close(st);
+	st = NULL;
+	/*
+	 * a crash between the raise's two writes: the old version 1 copy
+	 * (sb_seq one lower) still in the other slot; version 2 wins
+	 */
+	{
+		struct vss_sb_disk *sb = kmalloc(4096, GFP_KERNEL);
+
+		CHECK(sb);
+		err = raw_io((1 - cur) * 4096, sb, false);
+		if (!err) {
+			sb->version = cpu_to_le32(VSS_SB_VERSION_BASE);
+			sb->sb_seq = cpu_to_le64(seq);
+			sb->crc = 0;
+			sb->crc = cpu_to_le32(crc32c(~0U, sb, 4096));
+			err = raw_io(cur * 4096, sb, true);
+		}
+		kfree(sb);
+		CHECK(!err);
+	}
+	st = st_open(false, 0, LUN_NAME, LUN_SIZE, &err);
+	CHECK(st);
+	CHECK(rs_take(st, 4, left, NULL));
+	x.state = 1;
+	CHECK(!vss_store_resync_start(st, &x, rs_runs, 2));
+	/* no second raise: still the version 2 copy, sb_seq unchanged */
+	CHECK(sb_current(&v, &seq2, &other) == 1 - cur &&
+	      v == VSS_SB_VERSION_RESYNC && seq2 == seq + 1 &&
+	      other == VSS_SB_VERSION_BASE);
+	vss_store_close(st);
+	return true;
+fail:
+	if (w) {
+		xa_destroy(w);
+		kfree(w);
+	}
+	if (st)
+		vss_store_close(st);
+	return false;
+}
+
 static int run_unit(void)
 {
 	tap_n = 0;
 	tap_fail = 0;
 	pr_info("TAP version 13\n");
-	pr_info("1..15\n");
+	pr_info("1..16\n");
 	tap(t_format_empty(), "format_empty");
 	tap(t_persist(), "persist");
 	tap(t_group_commit(), "group_commit");
@@ -1628,6 +1808,7 @@ static int run_unit(void)
 	tap(t_big_store(), "big_store");
 	tap(t_contexts(), "completion_contexts");
 	tap(t_resync(), "resync_records");
+	tap(t_version(), "format_version");
 	pr_info("VSS-KTEST: %d passed, %d failed\n", tap_n - tap_fail,
 		tap_fail);
 	return tap_fail ? -EINVAL : 0;
