@@ -67,8 +67,9 @@ VSS_EXPORT int vss_event_set_break(const struct vss_event *event,
 	return 0;
 }
 
-VSS_EXPORT int vss_event_resync(const struct vss_event *event,
-				struct vss_resync_info *out)
+VSS_EXPORT VSS_SYMVER("vss_event_resync@@LIBVSSCTL_1.7")
+int vss__event_resync(const struct vss_event *event,
+		      struct vss_resync_info *out)
 {
 	const struct vss__event *xev = dispatching;
 

@@ -197,6 +197,52 @@ int vss__parse_writer_event(const struct nlmsghdr *nlh, int family,
 			    struct vss__restore_outcome *ro);
 int vss__parse_resync(const struct nlmsghdr *nlh, int family,
 		      struct vss_resync_info *info);
+
+/*
+ * struct vss_resync_info as LIBVSSCTL_1.4 laid it out, before has_times,
+ * activate_us and elapsed_us.  Binaries built against that header call the
+ * @LIBVSSCTL_1.4 versions of vss_resync_get(), vss_resync_list(),
+ * vss_resync_wait() and vss_event_resync() (resync.c), which fill this
+ * layout and never write past it.
+ */
+struct vss_resync_info_v14 {
+	char lun[VSS_LUN_NAME_MAX + 1];
+	char destination[64];
+	vss_id_t snapshot_id;
+	uint32_t state;
+	uint64_t done_bytes;
+	uint64_t total_bytes;
+	uint64_t rate;
+	uint64_t speed_min;
+	uint64_t speed_max;
+	int error;
+	uint64_t started_ns;
+	bool has_session_id;
+	vss_id_t session_id;
+};
+
+/*
+ * The functions that fill struct vss_resync_info: their default versions
+ * are LIBVSSCTL_1.7, where the struct grew; the C names below are internal,
+ * the exported names come from the symver attributes.
+ */
+#define VSS_SYMVER(name)	__attribute__((symver(name)))
+int vss__resync_get(struct vss_ctx *ctx, const char *destination,
+		    struct vss_resync_info *info);
+int vss__resync_list(struct vss_ctx *ctx, struct vss_resync_info **resyncs,
+		     size_t *nr);
+int vss__resync_wait(struct vss_ctx *ctx, const char *destination,
+		     int timeout_ms, struct vss_resync_info *info);
+int vss__event_resync(const struct vss_event *event,
+		      struct vss_resync_info *out);
+int vss__resync_get_v14(struct vss_ctx *ctx, const char *destination,
+			struct vss_resync_info_v14 *info);
+int vss__resync_list_v14(struct vss_ctx *ctx,
+			 struct vss_resync_info_v14 **resyncs, size_t *nr);
+int vss__resync_wait_v14(struct vss_ctx *ctx, const char *destination,
+			 int timeout_ms, struct vss_resync_info_v14 *info);
+int vss__event_resync_v14(const struct vss_event *event,
+			  struct vss_resync_info_v14 *out);
 int vss__parse_event_ext(const struct nlmsghdr *nlh, int family,
 			 struct vss__event *ev);
 const char *vss__attr_name(uint8_t cmd, uint32_t type);

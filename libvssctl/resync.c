@@ -111,8 +111,9 @@ static int check_dest(const struct vss_ctx *ctx, const char *dest)
 	return 0;
 }
 
-VSS_EXPORT int vss_resync_get(struct vss_ctx *ctx, const char *destination,
-			      struct vss_resync_info *info)
+VSS_EXPORT VSS_SYMVER("vss_resync_get@@LIBVSSCTL_1.7")
+int vss__resync_get(struct vss_ctx *ctx, const char *destination,
+		    struct vss_resync_info *info)
 {
 	struct vss_resync_info ri;
 	struct vss_req req;
@@ -156,8 +157,9 @@ static int resync_list_cb(const struct nlmsghdr *nlh, void *arg)
 			       &ri);
 }
 
-VSS_EXPORT int vss_resync_list(struct vss_ctx *ctx,
-			       struct vss_resync_info **resyncs, size_t *nr)
+VSS_EXPORT VSS_SYMVER("vss_resync_list@@LIBVSSCTL_1.7")
+int vss__resync_list(struct vss_ctx *ctx, struct vss_resync_info **resyncs,
+		     size_t *nr)
 {
 	int rc = -EAGAIN;
 
@@ -218,8 +220,9 @@ static int resync_outcome(const struct vss_ctx *ctx,
 	}
 }
 
-VSS_EXPORT int vss_resync_wait(struct vss_ctx *ctx, const char *destination,
-			       int timeout_ms, struct vss_resync_info *info)
+VSS_EXPORT VSS_SYMVER("vss_resync_wait@@LIBVSSCTL_1.7")
+int vss__resync_wait(struct vss_ctx *ctx, const char *destination,
+		     int timeout_ms, struct vss_resync_info *info)
 {
 	int64_t deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
 	struct vss_resync_info ri;
@@ -228,7 +231,7 @@ VSS_EXPORT int vss_resync_wait(struct vss_ctx *ctx, const char *destination,
 	VSS_NEED(NULL, ctx);
 	VSS_NEED(ctx, destination);
 	for (;;) {
-		rc = vss_resync_get(ctx, destination, &ri);
+		rc = vss__resync_get(ctx, destination, &ri);
 		if (rc)
 			return rc;
 		if (info)
@@ -243,6 +246,93 @@ VSS_EXPORT int vss_resync_wait(struct vss_ctx *ctx, const char *destination,
 					      ri.destination);
 		sleep_ms(POLL_MS);
 	}
+}
+
+/* ---- LIBVSSCTL_1.4: struct vss_resync_info before it grew ---- */
+
+/* The layouts agree up to session_id; the v14 one ends there. */
+_Static_assert(offsetof(struct vss_resync_info, session_id) ==
+	       offsetof(struct vss_resync_info_v14, session_id),
+	       "struct vss_resync_info_v14 is not a prefix of vss_resync_info");
+#define RI_V14_BYTES	(offsetof(struct vss_resync_info_v14, session_id) + \
+			 sizeof(vss_id_t))
+
+static void to_v14(struct vss_resync_info_v14 *old,
+		   const struct vss_resync_info *ri)
+{
+	memset(old, 0, sizeof(*old));
+	memcpy(old, ri, RI_V14_BYTES);
+}
+
+VSS_EXPORT VSS_SYMVER("vss_resync_get@LIBVSSCTL_1.4")
+int vss__resync_get_v14(struct vss_ctx *ctx, const char *destination,
+			struct vss_resync_info_v14 *info)
+{
+	struct vss_resync_info ri;
+	int rc;
+
+	rc = vss__resync_get(ctx, destination, info ? &ri : NULL);
+	if (!rc)
+		to_v14(info, &ri);
+	return rc;
+}
+
+VSS_EXPORT VSS_SYMVER("vss_resync_wait@LIBVSSCTL_1.4")
+int vss__resync_wait_v14(struct vss_ctx *ctx, const char *destination,
+			 int timeout_ms, struct vss_resync_info_v14 *info)
+{
+	struct vss_resync_info ri;
+	int rc;
+
+	memset(&ri, 0, sizeof(ri));
+	rc = vss__resync_wait(ctx, destination, timeout_ms, info ? &ri : NULL);
+	/* as the current version: @info holds the last state read, if any */
+	if (info && ri.state)
+		to_v14(info, &ri);
+	return rc;
+}
+
+VSS_EXPORT VSS_SYMVER("vss_resync_list@LIBVSSCTL_1.4")
+int vss__resync_list_v14(struct vss_ctx *ctx,
+			 struct vss_resync_info_v14 **resyncs, size_t *nr)
+{
+	struct vss_resync_info *a = NULL;
+	struct vss_resync_info_v14 *old;
+	size_t n = 0;
+	int rc;
+
+	if (!resyncs || !nr)	/* the same argument errors */
+		return vss__resync_list(ctx, resyncs ? &a : NULL, nr);
+	rc = vss__resync_list(ctx, &a, &n);
+	if (rc)
+		return rc;
+	old = n ? calloc(n, sizeof(*old)) : NULL;
+	if (n && !old) {
+		free(a);
+		return vss__set_error(ctx, -ENOMEM, VSS_E_OUTOFMEMORY,
+				      "out of memory");
+	}
+	for (size_t i = 0; i < n; i++)
+		to_v14(&old[i], &a[i]);
+	free(a);
+	*resyncs = old;
+	*nr = n;
+	return 0;
+}
+
+VSS_EXPORT VSS_SYMVER("vss_event_resync@LIBVSSCTL_1.4")
+int vss__event_resync_v14(const struct vss_event *event,
+			  struct vss_resync_info_v14 *out)
+{
+	struct vss_resync_info ri;
+	int rc;
+
+	if (!out)
+		return -EINVAL;
+	rc = vss__event_resync(event, &ri);
+	if (!rc)
+		to_v14(out, &ri);
+	return rc;
 }
 
 VSS_EXPORT int vss_resync_cancel(struct vss_ctx *ctx, const char *destination)
@@ -574,7 +664,7 @@ static int recovery_poll(struct vss_async *a, uint64_t *done, uint64_t *total)
 	if (total)
 		*total = 0;
 	for (size_t i = 0; i < a->nr_dests; i++) {
-		rc = vss_resync_get(a->ctx, a->dests[i], &ri);
+		rc = vss__resync_get(a->ctx, a->dests[i], &ri);
 		if (rc)
 			return rc;
 		if (done)

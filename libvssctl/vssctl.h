@@ -1535,11 +1535,17 @@ int vss_async_get_progress(struct vss_async *async, uint64_t *done_bytes,
  * @has_session_id: @session_id is set
  * @session_id: the session that started it, while that session lives
  * @has_times: @activate_us and @elapsed_us are set (a revert resumed from
- *	the store has neither); since LIBVSSCTL_1.5
+ *	the store has neither); since LIBVSSCTL_1.7
  * @activate_us: the kernel's time from RecoverSet reaching it until the
- *	destination read as the snapshot, microseconds; since LIBVSSCTL_1.5
+ *	destination read as the snapshot, microseconds; since LIBVSSCTL_1.7
  * @elapsed_us: the kernel's time from RecoverSet until the resync ended,
- *	or until now while it runs, microseconds; since LIBVSSCTL_1.5
+ *	or until now while it runs, microseconds; since LIBVSSCTL_1.7
+ *
+ * The last three fields were added in LIBVSSCTL_1.7.  The functions that
+ * fill the struct (vss_resync_get(), vss_resync_list(), vss_resync_wait(),
+ * vss_event_resync()) have a LIBVSSCTL_1.7 version; programs built against
+ * an older header keep calling their LIBVSSCTL_1.4 versions, which fill
+ * only the fields that header had.
  */
 struct vss_resync_info {
 	char lun[VSS_LUN_NAME_MAX + 1];
