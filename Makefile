@@ -50,7 +50,7 @@ setup:
 # ---- kernel module --------------------------------------------------------
 
 kmod: setup
-	@tools/kbuild $(KBUILD_ARGS)
+	+@tools/kbuild $(KBUILD_ARGS)
 
 # ---- userspace: library, CLI, host tests (fragments owned by their dirs) --
 
