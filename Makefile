@@ -22,7 +22,7 @@ USER_CFLAGS := -O2 -g -Wall -Wextra -std=gnu11 -D_GNU_SOURCE
 export CC
 
 .PHONY: all help setup kmod userspace selftests check check-host check-vm \
-	check-crash check-faults check-rt check-debug bench demo vm-shell lint regen clean install deb check-system FORCE
+	check-crash check-faults check-rt check-debug fuzz-kernel fuzz-syz-check bench demo vm-shell lint regen clean install deb check-system FORCE
 
 all: kmod userspace selftests
 
@@ -37,6 +37,8 @@ help:
 	@echo "make check-rt         every selftest on Debian's PREEMPT_RT kernel (6.12-rt)"
 	@echo "make check-debug      selftests, fault-injection sweeps, kmemleak on the debug kernel"
 	@echo "make fuzz             libFuzzer on the message parser (FUZZ_SECONDS=300)"
+	@echo "make fuzz-kernel      10^6 spec-driven netlink messages on the debug kernel (FUZZ_MESSAGES)"
+	@echo "make fuzz-syz-check   tools/syzkaller/vss.txt covers the netlink spec"
 	@echo "make vm-shell         a shell in the test VM with everything installed"
 	@echo "make lint             checkpatch, kernel-doc, cppcheck"
 	@echo "make regen            regenerate code from the netlink spec"
@@ -112,6 +114,21 @@ build/selftests/libvss_failon.so: selftests/debug/failon.c | setup
 	@echo "  CC      $@"
 	@$(CC) $(USER_CFLAGS) -shared -fPIC -o $@ $<
 
+# The spec-driven netlink fuzzer of make fuzz-kernel (in the guest with the
+# selftests; not a *_test: it runs 10^6 messages on the debug kernel).  Its
+# table of ops and attributes is generated from the spec.
+selftests: build/selftests/nl_specfuzz
+build/gen/vss_spec_fuzz.h: Documentation/netlink/specs/vss.yaml tools/syzkaller/specgen
+	@mkdir -p $(dir $@)
+	@echo "  GEN     $@"
+	@tools/syzkaller/specgen --c $< > $@.tmp && mv $@.tmp $@
+build/selftests/nl_specfuzz: selftests/debug/nl_specfuzz.c build/gen/vss_spec_fuzz.h \
+		$(wildcard selftests/vss/*.h) $(KSRC_STAMP) \
+		$(filter libvssctl/libvssctl.so,$(USERSPACE_TARGETS)) | setup
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	@$(CC) $(SELFTEST_CFLAGS) -Ibuild/gen -o $@ $< $(SELFTEST_LIBS)
+
 # ---- running ----------------------------------------------------------------
 
 # Host tests, then the selftests in a VM on every kernel of KVERS.
@@ -140,6 +157,15 @@ check-rt: setup
 # and caches it; Documentation/testing.rst).
 check-debug: setup
 	@tools/check-debug
+
+# 10^6 spec-driven mutated netlink messages (FUZZ_MESSAGES) on the debug
+# kernel, then the kernel log, leftover objects and kmemleak after rmmod.
+fuzz-kernel: setup
+	@tools/check-debug --fuzz $(FUZZ_MESSAGES)
+
+# tools/syzkaller/vss.txt covers the spec (make check's host part).
+fuzz-syz-check:
+	@tools/syzkaller/specgen --check tools/syzkaller/vss.txt
 
 bench: setup
 	@tools/bench $(if $(filter 1,$(QUICK)),--quick) $(if $(CLASSES),--classes "$(CLASSES)")
