@@ -22,7 +22,7 @@ USER_CFLAGS := -O2 -g -Wall -Wextra -std=gnu11 -D_GNU_SOURCE
 export CC
 
 .PHONY: all help setup kmod userspace selftests check check-host check-vm \
-	check-crash check-faults check-rt check-debug fuzz-kernel fuzz-syz-check bench demo vm-shell lint regen clean install deb check-system FORCE
+	check-crash check-faults check-rt check-debug fuzz-kernel fuzz-syz-check soak bench demo vm-shell lint regen clean install deb check-system FORCE
 
 all: kmod userspace selftests
 
@@ -34,6 +34,7 @@ help:
 	@echo "make bench            benchmarks against raw, dm-linear, dm-snapshot, dm-thin"
 	@echo "make check-crash      long crash-consistency suite"
 	@echo "make check-faults     long fault suite (device errors, hot removal, corrupted stores)"
+	@echo "make soak MINUTES=N   fio, rolling snapshot sets, CBT, reads, resyncs for N minutes (KVER=6.12)"
 	@echo "make check-rt         every selftest on Debian's PREEMPT_RT kernel (6.12-rt)"
 	@echo "make check-debug      selftests, fault-injection sweeps, kmemleak on the debug kernel"
 	@echo "make fuzz             libFuzzer on the message parser (FUZZ_SECONDS=300)"
@@ -146,6 +147,12 @@ check-crash: setup
 
 check-faults: setup
 	@tools/check-faults
+
+# The soak: fio on 4 LUNs, rolling snapshot sets, CBT queries, snapshot
+# reads and resyncs for MINUTES (60) on KVER (6.12 unless given), with
+# memory sampled each minute (selftests/soak/soak.sh, tools/soak).
+soak: setup
+	@KVER=$(if $(filter command line environment,$(origin KVER)),$(KVER),6.12) tools/soak $(MINUTES)
 
 # The whole selftest suite on Debian's PREEMPT_RT kernel (6.12-rt); not in
 # make check, which would pass its 20 minutes with a third kernel.

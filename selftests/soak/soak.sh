@@ -1,0 +1,295 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Soak (make soak MINUTES=N; tools/soak boots the VM): SOAK_MINUTES of
+#  - fio (libaio, O_DIRECT, random writes verified with crc32c) at iodepth
+#    1, 4, 16 and 32 on the first half of 4 LUNs (l0..l3), in 15 s runs
+#    at 256 KiB/s each;
+#  - every SOAK_SET_INTERVAL seconds: stamped writes on the second half of
+#    each LUN, a snapshot set of the 4 LUNs (vssctl snapshot create) and
+#    the oldest set deleted when more than SOAK_KEEP are left (rolling);
+#    the stores (24 MiB for 32 MiB LUNs) fill, and the kernel deletes the
+#    oldest snapshot of a full store on its own (store-full): reclaiming;
+#  - after each set, in turn: a CBT query (vssctl snapshot changes: every
+#    stamped block written since the snapshot lies in a reported range),
+#    a snapshot read (stamp verify of the whole snapshot), a resync copy
+#    of a snapshot onto another LUN (vssctl recover ID=dst --wait; the
+#    copy reads as the snapshot), a revert of a LUN onto its newest
+#    snapshot (its fio stopped for it; the LUN then reads as the
+#    snapshot);
+#  - every SOAK_SAMPLE seconds (60): MemAvailable, SUnreclaim, Slab and
+#    each store's use, printed as "soak-sample:" lines.
+# Passes when every check above held, fio reported no error and no
+# verification failure, the kernel log has no warning, and RAM is flat:
+# over the samples of the last half of the run (at least 6), the
+# least-squares slope of SUnreclaim is at most SOAK_SUNRECL_SLOPE KiB/min
+# (16) and that of MemTotal - MemAvailable at most SOAK_USED_SLOPE KiB/min
+# (64).  vss allocates from the kmalloc caches (no cache of its own), so
+# SUnreclaim is where a leak of its objects shows: one of 1 KiB per set
+# at a set every 5 s would be 12 KiB/min.
+. "$(dirname "$0")/../lib.sh"
+
+minutes=${SOAK_MINUTES:-10}
+interval=${SOAK_SET_INTERVAL:-5}
+keep=${SOAK_KEEP:-3}
+sample=${SOAK_SAMPLE:-60}
+sl_sunrecl=${SOAK_SUNRECL_SLOPE:-16}
+sl_used=${SOAK_USED_SLOPE:-64}
+work=/tmp/soak
+depths=(1 4 16 32)
+bss=(4k 16k 64k 8k)
+nluns=4
+# blocks of 4 KiB: fio writes [0, half), stamp [half, end)
+lunmb=32 storemb=24
+half=$((lunmb * 256 / 2))
+plan 9
+
+load_vss || die "cannot load vss"
+modprobe dm-mod
+rm -rf $work && mkdir -p $work
+# l0..l3 and their stores, dst and its store, on virtio partitions
+test_devs virtio $lunmb $storemb $lunmb $storemb $lunmb $storemb $lunmb $storemb $lunmb 8 ||
+	die "devices"
+fiopids=()
+cleanup() {
+	local i
+	touch $work/stop
+	for i in "${fiopids[@]}"; do kill "$i" 2>/dev/null; done
+	wait 2>/dev/null
+	delete_all_snapshots
+	for i in $(seq 0 $((nluns - 1))) dst; do vssctl lun remove $i >/dev/null 2>&1; done
+	unload_vss
+	vss_devs_cleanup
+}
+trap cleanup EXIT
+for i in $(seq 0 $((nluns - 1))); do
+	vssctl lun add "${DEVS[$((2 * i))]}" --store "${DEVS[$((2 * i + 1))]}" --chunk-size 16K \
+		--name l$i >/dev/null && udev_settle /dev/vss-l$i || die "lun add l$i"
+	stamp fill /dev/vss-l$i $work/map.l$i 1 $half $half >/dev/null || die "fill l$i"
+done
+vssctl lun add "${DEVS[8]}" --store "${DEVS[9]}" --chunk-size 16K --name dst >/dev/null &&
+	udev_settle /dev/vss-dst || die "lun add dst"
+
+# fio on LUN I, 15 s runs until $work/stop or $work/stop.lI; every run's
+# status and output kept (fio.lI.N)
+fio_loop() {
+	local i=$1 n=0
+	while [ ! -e $work/stop ] && [ ! -e $work/stop.l$i ]; do
+		n=$((n + 1))
+		fio --name=l$i --filename=/dev/vss-l$i --direct=1 --ioengine=libaio \
+			--iodepth=${depths[$i]} --rw=randwrite --bs=${bss[$i]} --offset=0 \
+			--size=$((half * 4))k --time_based --runtime=15 --rate=256k \
+			--verify=crc32c --verify_backlog=64 --randrepeat=0 \
+			--output-format=terse --terse-version=3 >$work/fio.l$i.out 2>&1
+		# status, fio's error field (terse v3: field 5)
+		echo "$? $(grep -m1 '^3;' $work/fio.l$i.out | cut -d';' -f5)" >>$work/fio.l$i.status
+	done
+}
+start_fio() { rm -f $work/stop.l$1; fio_loop "$1" & fiopids[$1]=$!; }
+stop_fio() { touch $work/stop.l$1; wait "${fiopids[$1]}"; }
+for i in $(seq 0 $((nluns - 1))); do start_fio "$i"; done
+
+# snap_dev ID / snap_state ID: a snapshot's device and state ("" if gone)
+snap_field() { vssctl -j snapshot show "$1" 2>/dev/null | jq -r ".$2 // empty" 2>/dev/null; }
+# newest_snap LUN: the id of the LUN's newest ready snapshot that we
+# have a map of
+newest_snap() {
+	vssctl -j snapshot list --lun "$1" 2>/dev/null |
+		jq -r '[.[] | select(.state == "ready")] | sort_by(.seq) | reverse | .[].id' |
+		while read -r id; do [ -e $work/snap.$id ] && { echo "$id"; break; }; done
+}
+oldest_snap() {
+	vssctl -j snapshot list --lun "$1" 2>/dev/null |
+		jq -r '[.[] | select(.state == "ready")] | sort_by(.seq) | .[].id' |
+		while read -r id; do [ -e $work/snap.$id ] && { echo "$id"; break; }; done
+}
+# gone ID: the snapshot is no longer listed ready (deleted by a full store)
+gone() { [ "$(snap_field "$1" state)" != ready ]; }
+
+sets=0 setfail=0 reads=0 readbad=0 readgone=0 cbt=0 cbtbad=0 copies=0 copybad=0
+reverts=0 revertbad=0 skipped=0 rolled=0
+end=$((SECONDS + minutes * 60))
+action=0 gen=1
+: >$work/sets
+# sample_now: one memory sample, printed and appended to $work/samples
+sample_now() {
+	local m st
+	m=$(awk '/^MemTotal:/ {t = $2} /^MemAvailable:/ {a = $2} /^SUnreclaim:/ {u = $2} /^Slab:/ {s = $2}
+		END {print t - a, u, s, a}' /proc/meminfo)
+	st=$(vssctl -j lun list 2>/dev/null | jq -r '[.[] | select(.name != "dst") | (.store_used / 1048576 | floor | tostring)] | join(",")')
+	echo "soak-sample: t=$SECONDS used_kib=${m%% *} $(echo "$m" | awk '{print "sunreclaim_kib=" $2, "slab_kib=" $3, "avail_kib=" $4}') store_mib=$st snaps=$(vssctl -j snapshot list | jq length) sets=$(cat $work/nsets 2>/dev/null)"
+	echo "$SECONDS $m" >>$work/samples
+}
+# the sampler: every $sample seconds, whatever the main loop is doing
+sampler() {
+	local next=$SECONDS
+	while [ ! -e $work/stop ]; do
+		if [ $SECONDS -ge $next ]; then
+			sample_now
+			next=$((next + sample))
+		fi
+		sleep 1
+	done
+}
+t0=$SECONDS
+sampler &
+samplerpid=$!
+tset=0 tcheck=0
+while [ $SECONDS -lt $end ]; do
+	it=$SECONDS
+	# ---- stamped writes, then a set; the maps copied at the set
+	gen=$((gen + 1))
+	for i in $(seq 0 $((nluns - 1))); do
+		stamp write /dev/vss-l$i $work/map.l$i $gen 24 $gen $half $half >/dev/null ||
+			die "stamp write l$i (the LUN must always take writes)"
+	done
+	if ! vssctl -j snapshot create l0 l1 l2 l3 --no-writers >$work/set.json 2>$work/set.err; then
+		setfail=$((setfail + 1))
+		echo "# set $((sets + 1)) failed: $(head -c 300 $work/set.err)"
+	else
+		sets=$((sets + 1))
+		echo $sets >$work/nsets
+		sid=$(jq -r .set_id $work/set.json)
+		echo "$sid" >>$work/sets
+		jq -r '.snapshots[] | "\(.id) \(.lun)"' $work/set.json | while read -r id lun; do
+			cp $work/map.$lun $work/snap.$id
+			echo "$lun" >$work/lun.$id
+		done
+	fi
+	# ---- rolling: the oldest sets deleted
+	while [ "$(wc -l <$work/sets)" -gt "$keep" ]; do
+		sid=$(head -n 1 $work/sets)
+		# a set whose snapshots a full store deleted is gone already
+		vssctl snapshot delete --set "$sid" >/dev/null 2>$work/del.err ||
+			grep -q 'not found\|no such\|VSS_E_OBJECT_NOT_FOUND' $work/del.err ||
+			echo "# delete of set $sid: $(head -c 200 $work/del.err)"
+		sed -i 1d $work/sets
+		rolled=$((rolled + 1))
+	done
+	# maps of snapshots no longer listed
+	vssctl -j snapshot list | jq -r '.[].id' | sort >$work/live
+	for f in $work/snap.*; do
+		[ -e "$f" ] || continue
+		id=${f##*/snap.}
+		grep -qx "$id" $work/live || rm -f "$f" $work/lun.$id
+	done
+	tc=$SECONDS
+	tset=$((tset + tc - it))
+	# ---- one check in turn
+	i=$((action % nluns))
+	case $((action % 4)) in
+	0)	# CBT: the stamped blocks that differ from the oldest snapshot
+		id=$(oldest_snap l$i)
+		if [ -z "$id" ]; then skipped=$((skipped + 1)); else
+			cbt=$((cbt + 1))
+			vssctl snapshot changes "$id" >$work/changes 2>$work/changes.err
+			rc=$?
+			cmp -l $work/map.l$i $work/snap.$id 2>/dev/null | awk '{print int(($1 - 1) / 4)}' | uniq >$work/changed
+			if [ $rc != 0 ] && gone "$id"; then
+				cbt=$((cbt - 1)) skipped=$((skipped + 1))
+			elif [ $rc != 0 ] || ! awk 'NR == FNR { o[n] = $1; l[n] = $2; n++; next }
+				{ b = $1 * 4096; hit = 0
+				  for (k = 0; k < n; k++) if (b >= o[k] && b < o[k] + l[k]) { hit = 1; break }
+				  if (!hit) { print "block " $1 " changed, not reported"; bad = 1; exit } }
+				END { exit bad }' $work/changes $work/changed >$work/cbt.out; then
+				cbtbad=$((cbtbad + 1))
+				echo "# CBT of $id (l$i): rc $rc $(head -c 200 $work/changes.err) $(cat $work/cbt.out); $(wc -l <$work/changed) blocks changed, $(wc -l <$work/changes) ranges"
+			fi
+		fi ;;
+	1)	# a snapshot read, whole device
+		id=$(vssctl -j snapshot list | jq -r '.[] | select(.state == "ready") | .id' | shuf -n 1)
+		if [ -z "$id" ] || [ ! -e $work/snap.$id ]; then skipped=$((skipped + 1)); else
+			dev=$(snap_field "$id" device)
+			reads=$((reads + 1))
+			if ! stamp verify "$dev" $work/snap.$id >$work/v 2>&1; then
+				if gone "$id"; then
+					readgone=$((readgone + 1))
+				else
+					readbad=$((readbad + 1))
+					echo "# read of $id ($dev, $(cat $work/lun.$id)): $(head -n 3 $work/v)"
+				fi
+			fi
+		fi ;;
+	2)	# resync: a copy onto dst
+		id=$(newest_snap l$i)
+		if [ -z "$id" ]; then skipped=$((skipped + 1)); else
+			cp $work/snap.$id $work/copy.map
+			copies=$((copies + 1))
+			if ! vssctl recover --wait "$id=dst" >$work/rec.out 2>&1; then
+				copybad=$((copybad + 1))
+				echo "# copy of $id (l$i) onto dst: $(tail -c 300 $work/rec.out)"
+			elif ! stamp verify /dev/vss-dst $work/copy.map >$work/v 2>&1; then
+				copybad=$((copybad + 1))
+				echo "# copy of $id (l$i) onto dst reads wrong: $(head -n 3 $work/v)"
+			fi
+		fi ;;
+	3)	# resync: a revert of l$i onto its newest snapshot, fio stopped
+		stop_fio "$i"
+		id=$(newest_snap l$i)
+		if [ -z "$id" ]; then skipped=$((skipped + 1)); else
+			cp $work/snap.$id $work/rev.map
+			reverts=$((reverts + 1))
+			if ! vssctl recover --wait "$id" >$work/rec.out 2>&1; then
+				revertbad=$((revertbad + 1))
+				echo "# revert of l$i onto $id: $(tail -c 300 $work/rec.out)"
+				# the LUN's stamped blocks are unknown now: stamp them again
+				stamp fill /dev/vss-l$i $work/map.l$i $((++gen)) $half $half >/dev/null ||
+					die "refill l$i"
+			elif ! stamp verify /dev/vss-l$i $work/rev.map >$work/v 2>&1; then
+				revertbad=$((revertbad + 1))
+				echo "# revert of l$i onto $id reads wrong: $(head -n 3 $work/v)"
+				stamp fill /dev/vss-l$i $work/map.l$i $((++gen)) $half $half >/dev/null ||
+					die "refill l$i"
+			else
+				cp $work/rev.map $work/map.l$i
+			fi
+		fi
+		start_fio "$i" ;;
+	esac
+	action=$((action + 1))
+	tcheck=$((tcheck + SECONDS - tc))
+	[ $((action % 20)) = 0 ] && echo "# $action rounds: $tset s in writes, sets and rolling, $tcheck s in checks"
+	sleep $((interval - (SECONDS - it) > 0 ? interval - (SECONDS - it) : 0))
+done
+touch $work/stop
+wait $samplerpid
+sample_now
+for i in $(seq 0 $((nluns - 1))); do wait "${fiopids[$i]}"; done
+elapsed=$((SECONDS - t0))
+
+fioruns=$(cat $work/fio.l*.status | wc -l)
+fiobad=$(awk '$1 != 0 || $2 != "0"' $work/fio.l*.status | wc -l)
+echo "# $elapsed s: $sets sets ($setfail failed), $rolled rolled off; $cbt CBT queries, $reads snapshot reads ($readgone deleted by a full store while read), $copies copies, $reverts reverts, $skipped checks without a snapshot; $fioruns fio runs"
+fulls=$(dmesg | grep -c 'store full' || true)
+echo "# kernel messages about a full store: $fulls"
+awk '{print $2}' $work/samples | sort -n | sed -n '1p;$p' | tr '\n' ' ' | sed 's/^/# used KiB min max: /;s/$/\n/'
+[ $setfail = 0 ] && [ $sets -gt 0 ] && ok "$sets snapshot sets taken, none failed" ||
+	fail "$sets snapshot sets taken, none failed" "$setfail failed"
+[ $fiobad = 0 ] && [ "$fioruns" -gt 0 ] && ok "$fioruns fio runs: no I/O or verification error" ||
+	fail "$fioruns fio runs: no I/O or verification error" "$(awk '$1 != 0 || $2 != "0"' $work/fio.l*.status | head -n 3; tail -n 5 $work/fio.l*.out)"
+[ $readbad = 0 ] && [ $reads -gt 0 ] && ok "$reads snapshot reads verify" || fail "$reads snapshot reads verify" "$readbad wrong"
+[ $cbtbad = 0 ] && [ $cbt -gt 0 ] && ok "$cbt CBT queries cover every changed block" ||
+	fail "$cbt CBT queries cover every changed block" "$cbtbad wrong"
+[ $copybad = 0 ] && [ $copies -gt 0 ] && ok "$copies resync copies read as their snapshot" ||
+	fail "$copies resync copies read as their snapshot" "$copybad wrong"
+[ $revertbad = 0 ] && [ $reverts -gt 0 ] && ok "$reverts reverts read as their snapshot" ||
+	fail "$reverts reverts read as their snapshot" "$revertbad wrong"
+for i in $(seq 0 $((nluns - 1))); do
+	stamp verify /dev/vss-l$i $work/map.l$i >$work/v 2>&1 || { echo "# l$i: $(head -n 3 $work/v)"; touch $work/lunbad; }
+done
+[ ! -e $work/lunbad ] && ok "every LUN holds its stamped data" || fail "every LUN holds its stamped data"
+# RAM: least-squares slopes (KiB/min) over the last half of the samples
+read -r n s_used s_unr < <(awk -v from=$((t0 + elapsed / 2)) '$1 >= from {
+		n++; x = $1 / 60; sx += x; sxx += x * x; su += $2; sxu += x * $2; sr += $3; sxr += x * $3 }
+	END { d = n * sxx - sx * sx
+	      if (n < 2 || d == 0) { print n, 0, 0; exit }
+	      printf "%d %.1f %.1f\n", n, (n * sxu - sx * su) / d, (n * sxr - sx * sr) / d }' $work/samples)
+echo "# RAM over the last half: $n samples, slope of MemTotal-MemAvailable $s_used KiB/min (bound $sl_used), of SUnreclaim $s_unr KiB/min (bound $sl_sunrecl)"
+echo "soak-ram: samples=$n used_slope=$s_used sunreclaim_slope=$s_unr"
+if [ "$n" -ge 6 ] && awk -v a="$s_used" -v b="$s_unr" -v x=$sl_used -v y=$sl_sunrecl 'BEGIN { exit !(a <= x && b <= y) }'; then
+	ok "RAM flat over the last half ($n samples)"
+else
+	fail "RAM flat over the last half ($n samples, at least 6 needed)" "slopes $s_used and $s_unr KiB/min"
+fi
+dmesg | grep -qE 'WARNING|BUG|Oops|blocked for more than' && fail "no kernel warning" "$(dmesg | grep -E -A3 'WARNING|BUG|Oops|blocked for' | head)" ||
+	ok "no kernel warning"
+finish
