@@ -30,11 +30,16 @@
  * while unsynced chunks remain (its point in time would be undefined).
  *
  * Every completion (copy reads and writes, held-back overwrites) is
- * continued from vss_resync_wq, never in the completing driver's context.
+ * continued from our own workqueues, never in the completing driver's
+ * context: the background copies from vss_resync_wq, the copies and
+ * overwrites a foreground write waits for from vss_resync_fg_wq
+ * (WQ_HIGHPRI), so they never queue behind background batches.
  *
  * Rate control follows md: speed_max caps the copy rate; while foreground
- * I/O is seen, copies drop to one in flight and pause once the rate of the
- * current second reached speed_min, so the minimum holds under any load.
+ * I/O is seen (within VSS_RESYNC_FG_IDLE), background copies drop to one
+ * in flight and pause once the current second's copies (the foreground's
+ * on-demand ones included) reached speed_min, so the minimum holds under
+ * any load and the rest of the device goes to the foreground.
  *
  * Cancel stops the background copies; the LUN stays consistent (S plus the
  * writes since), with unsynced chunks still read from S and copied when
@@ -92,6 +97,8 @@
 /* and their pages: scattered 64 KiB chunks keep 16 in flight, 1 MiB runs 8 */
 #define VSS_RESYNC_INFLIGHT_PAGES	(8 * VSS_RESYNC_PAGES)
 #define VSS_RESYNC_TRIES	3		/* attempts per copy */
+/* foreground I/O this recent makes the background back off to speed_min */
+#define VSS_RESYNC_FG_IDLE	(HZ / 5)
 
 /* @todo marks: copy in flight; done, DONE not durable; being committed */
 #define VSS_TODO_INFLIGHT	XA_MARK_0
@@ -117,6 +124,8 @@ static LIST_HEAD(vss_resyncs);
 static DEFINE_MUTEX(vss_resyncs_lock);
 static u64 vss_resync_serial;
 static struct workqueue_struct *vss_resync_wq;
+/* continues what a foreground write waits for, ahead of vss_resync_wq */
+static struct workqueue_struct *vss_resync_fg_wq;
 
 enum vss_resync_kind {
 	VSS_COPY_RUN = 1,	/* background or on-demand copy */
@@ -169,6 +178,7 @@ struct vss_resync_idpatch {
  * @nr_idp: how many of @idp are used
  * @error: errno of the failure
  * @inflight: copies and overwrites in flight
+ * @bg_inflight: the background runs among them
  * @inflight_pages: the pages of the copy runs among them
  * @copies: those, &vss_resync_copy.node
  * @idle_wq: woken when @inflight drops to zero
@@ -180,7 +190,8 @@ struct vss_resync_idpatch {
  * @win_bytes: bytes copied in it
  * @rate: bytes/s of the last full window
  * @last_event: jiffies of the last progress event
- * @fg: foreground bios seen since the dispatcher last looked
+ * @fg_last: jiffies of the last foreground bio routed (written without
+ *	@lock: a hint for the throttle)
  * @flags: (online) RecoverSet flags, recorded in the store
  * @unsynced: (online) chunks of @todo not dirty
  * @dirty: (online) chunks of @todo marked VSS_TODO_DIRTY
@@ -226,6 +237,7 @@ struct vss_resync {
 	unsigned int nr_idp;
 	u32 error;
 	unsigned int inflight;
+	unsigned int bg_inflight;
 	unsigned int inflight_pages;
 	struct list_head copies;
 	wait_queue_head_t idle_wq;
@@ -237,7 +249,7 @@ struct vss_resync {
 	u64 win_bytes;
 	u64 rate;
 	unsigned long last_event;
-	atomic_t fg;
+	unsigned long fg_last;
 	u32 flags;
 	u64 unsynced;
 	u64 dirty;
@@ -279,6 +291,9 @@ struct vss_resync_cwait {
  * @waiters: writes waiting for it (under &vss_resync.lock)
  * @tries: attempts so far
  * @writing: the read is done, the write is in flight
+ * @bg: a background run (counted in &vss_resync.bg_inflight)
+ * @urgent: a foreground write waits for it: continued from
+ *	vss_resync_fg_wq (set under &vss_resync.lock, read without)
  * @status: status of the last bio
  * @bio: the bio in flight (run) or the overwrite
  * @end_io: the overwrite's own completion, restored when it is done
@@ -297,6 +312,8 @@ struct vss_resync_copy {
 	struct bio_list waiters;
 	unsigned int tries;
 	bool writing;
+	bool bg;
+	bool urgent;
 	blk_status_t status;
 	struct bio *bio;
 	bio_end_io_t *end_io;
@@ -466,6 +483,13 @@ static void vss_resync_copy_link(struct vss_resync_copy *cp)
 
 /* ---- copy runs ---- */
 
+/* Where @cp continues: ahead of the background if a write waits for it. */
+static void vss_resync_cp_queue(struct vss_resync_copy *cp)
+{
+	queue_work(READ_ONCE(cp->urgent) ? vss_resync_fg_wq : vss_resync_wq,
+		   &cp->work);
+}
+
 static void vss_resync_copy_endio(struct bio *bio)
 {
 	struct vss_resync_copy *cp = bio->bi_private;
@@ -473,7 +497,7 @@ static void vss_resync_copy_endio(struct bio *bio)
 	cp->status = bio->bi_status;
 	bio_put(bio);
 	/* continue in our context, never in the completing driver's */
-	queue_work(vss_resync_wq, &cp->work);
+	vss_resync_cp_queue(cp);
 }
 
 static void vss_resync_copy_submit(struct vss_resync_copy *cp, bool write)
@@ -488,7 +512,7 @@ static void vss_resync_copy_submit(struct vss_resync_copy *cp, bool write)
 		/* an invalid target (vss_resync_lun_replayed()): no data */
 		cp->status = BLK_STS_IOERR;
 		cp->tries = VSS_RESYNC_TRIES;
-		queue_work(vss_resync_wq, &cp->work);
+		vss_resync_cp_queue(cp);
 		return;
 	}
 	left = vss_resync_chunk_bytes(rs, cp->first, cp->nr);
@@ -586,6 +610,8 @@ static void vss_resync_finish_copy(struct vss_resync_copy *cp, bool ok)
 	}
 	bio_list_merge(&waiters, &cp->waiters);
 	rs->inflight_pages -= cp->nr_pages;
+	if (cp->bg)
+		rs->bg_inflight--;
 	if (!--rs->inflight)
 		wake_up(&rs->idle_wq);
 	spin_unlock_irq(&rs->lock);
@@ -663,7 +689,7 @@ static void vss_resync_overwrite_endio(struct bio *bio)
 	struct vss_resync_copy *cp = bio->bi_private;
 
 	cp->status = bio->bi_status;
-	queue_work(vss_resync_wq, &cp->work);
+	vss_resync_cp_queue(cp);	/* urgent: a user's write */
 }
 
 /*
@@ -965,10 +991,17 @@ static bool vss_resync_next_run(struct vss_resync *rs, u64 *first, u64 *nr)
 }
 
 /*
- * How long the rate limits ask the dispatcher to wait, in jiffies.  The
- * copies in flight count as copied: without them each window would start
- * with up to VSS_RESYNC_INFLIGHT_PAGES dispatched at once, past either
- * limit.  Locked.
+ * How long the rate limits ask the dispatcher to wait, in jiffies, and how
+ * many background runs may be in flight (@limit).  The copies in flight
+ * count as copied: without them each window would start with up to
+ * VSS_RESYNC_INFLIGHT_PAGES dispatched at once, past either limit.
+ *
+ * With foreground I/O (@fg) the background keeps one run in flight, and
+ * only until the window's copies - the foreground's on-demand ones
+ * included - reach speed_min: the rest of the device goes to the
+ * foreground, as md gives it everything above sync_speed_min, and the
+ * minimum still holds (dm-clone stops hydrating while user I/O is in
+ * flight, and can starve).  Locked.
  */
 static unsigned long vss_resync_throttle(struct vss_resync *rs, bool fg,
 					 unsigned int *limit)
@@ -981,10 +1014,14 @@ static unsigned long vss_resync_throttle(struct vss_resync *rs, bool fg,
 		return max_t(unsigned long,
 			     div64_u64(b * HZ, rs->speed_max) - el + 1, 1);
 	if (fg) {
-		/* foreground I/O first, down to the guaranteed minimum */
 		*limit = 1;
+		if (!rs->speed_min)
+			return VSS_RESYNC_FG_IDLE;
+		/* until the minimum's share catches up, or the load ends */
 		if (b * HZ >= rs->speed_min * el)
-			return max_t(unsigned long, HZ / 100, 1);
+			return clamp_t(u64,
+				       div64_u64(b * HZ, rs->speed_min) - el + 1,
+				       1, VSS_RESYNC_FG_IDLE);
 	}
 	return 0;
 }
@@ -1051,7 +1088,8 @@ static void vss_resync_dispatch(struct work_struct *work)
 {
 	struct vss_resync *rs = container_of(to_delayed_work(work),
 					     struct vss_resync, kick);
-	bool fg = atomic_xchg(&rs->fg, 0) > 0;
+	bool fg = time_before(jiffies, READ_ONCE(rs->fg_last) +
+					VSS_RESYNC_FG_IDLE);
 	struct vss_resync_copy *cp;
 	unsigned long delay = 0;
 	unsigned int limit;
@@ -1075,7 +1113,7 @@ static void vss_resync_dispatch(struct work_struct *work)
 			rs->win_bytes = 0;
 		}
 		delay = vss_resync_throttle(rs, fg, &limit);
-		if (delay || rs->inflight >= limit ||
+		if (delay || rs->bg_inflight >= limit ||
 		    rs->inflight_pages >= VSS_RESYNC_INFLIGHT_PAGES) {
 			spin_unlock_irq(&rs->lock);
 			break;
@@ -1113,6 +1151,8 @@ static void vss_resync_dispatch(struct work_struct *work)
 			delay = HZ / 10;
 			break;
 		}
+		cp->bg = true;
+		rs->bg_inflight++;
 		vss_resync_copy_link(cp);
 		spin_unlock_irq(&rs->lock);
 		vss_resync_copy_submit(cp, false);
@@ -1152,6 +1192,15 @@ static struct vss_resync *vss_resync_of(struct vss_lun *lun)
 	return smp_load_acquire(&lun->resync);
 }
 
+/* Foreground I/O now: the background backs off (vss_resync_throttle()). */
+static void vss_resync_fg_seen(struct vss_resync *rs)
+{
+	unsigned long now = jiffies;
+
+	if (READ_ONCE(rs->fg_last) != now)
+		WRITE_ONCE(rs->fg_last, now);
+}
+
 /**
  * vss_resync_read_route() - where a read of the LUN device goes
  * @lun: the LUN
@@ -1174,7 +1223,7 @@ struct block_device *vss_resync_read_route(struct vss_lun *lun,
 
 	if (!rs || !READ_ONCE(rs->routing))
 		return bdev;
-	atomic_inc(&rs->fg);
+	vss_resync_fg_seen(rs);
 	first = vss_sector_to_chunk(lun, b->bi_iter.bi_sector);
 	last = vss_sector_to_chunk(lun, bio_end_sector(b) - 1);
 	spin_lock_irq(&rs->lock);
@@ -1252,7 +1301,7 @@ bool vss_resync_write_bio(struct vss_lun *lun, struct bio *bio)
 		WRITE_ONCE(rs->written, true);
 	if (!READ_ONCE(rs->routing))
 		return false;
-	atomic_inc(&rs->fg);
+	vss_resync_fg_seen(rs);
 	vss_resync_flush_bio(lun, bio);
 	first = vss_sector_to_chunk(lun, bio->bi_iter.bi_sector);
 	last = vss_sector_to_chunk(lun, bio_end_sector(bio) - 1);
@@ -1267,7 +1316,8 @@ again:
 			continue;
 		cp = vss_resync_find_copy(rs, c);
 		if (cp) {
-			/* wait for it, then decide again */
+			/* wait for it, then decide again; it goes first now */
+			WRITE_ONCE(cp->urgent, true);
 			bio_list_add(&cp->waiters, bio);
 			goto out_taken;
 		}
@@ -1296,6 +1346,8 @@ again:
 			}
 			goto again;
 		}
+		/* this chunk only, at once, continued ahead of the background */
+		fresh->urgent = true;
 		vss_resync_copy_link(fresh);
 		bio_list_add(&fresh->waiters, bio);
 		spin_unlock_irq(&rs->lock);
@@ -1323,6 +1375,7 @@ again:
 	fresh->private = bio->bi_private;
 	bio->bi_end_io = vss_resync_overwrite_endio;
 	bio->bi_private = fresh;
+	fresh->urgent = true;
 	vss_resync_copy_link(fresh);
 	spin_unlock_irq(&rs->lock);
 	return false;
@@ -1432,6 +1485,8 @@ static struct vss_resync *vss_resync_alloc(struct vss_lun *lun)
 	init_waitqueue_head(&rs->idle_wq);
 	bio_list_init(&rs->quiesced);
 	INIT_DELAYED_WORK(&rs->kick, vss_resync_dispatch);
+	/* no foreground seen yet */
+	rs->fg_last = jiffies - VSS_RESYNC_FG_IDLE - 1;
 	INIT_LIST_HEAD(&rs->cw_next);
 	INIT_LIST_HEAD(&rs->ow_next);
 	mutex_init(&rs->commit_mutex);
@@ -2849,7 +2904,15 @@ int vss_resync_cp_enumerate(struct vss_lun *lun, struct vss_store *st)
 int vss_resync_init(void)
 {
 	vss_resync_wq = alloc_workqueue("vss_resync", WQ_MEM_RECLAIM, 0);
-	return vss_resync_wq ? 0 : -ENOMEM;
+	if (!vss_resync_wq)
+		return -ENOMEM;
+	vss_resync_fg_wq = alloc_workqueue("vss_resync_fg",
+					   WQ_MEM_RECLAIM | WQ_HIGHPRI, 0);
+	if (!vss_resync_fg_wq) {
+		destroy_workqueue(vss_resync_wq);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 /**
@@ -2857,5 +2920,6 @@ int vss_resync_init(void)
  */
 void vss_resync_exit(void)
 {
+	destroy_workqueue(vss_resync_fg_wq);
 	destroy_workqueue(vss_resync_wq);
 }

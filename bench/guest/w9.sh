@@ -44,7 +44,11 @@ if [ "$SMOKE" = 1 ]; then
 fi
 W9_SEED=4242
 W9_FG_MIN=${BENCH_W9_FG_MIN:-2M}	# the fg case's guaranteed resync rate
-W9_FG_MAX=${BENCH_W9_FG_MAX:-8M}	# and its ceiling outside the window
+# and its ceiling between the fio runs: the same, so that the resync still
+# runs through the last of them (starting fio and vssctl takes from 2 to
+# over 10 s on a loaded host: a ceiling of 8M finished the resync before
+# the window's end in some runs, 4M before the mix started in one)
+W9_FG_MAX=${BENCH_W9_FG_MAX:-$W9_FG_MIN}
 
 # w9_emit JSON: a W9 record, stamped with the guest's time.
 w9_emit() {
@@ -190,12 +194,13 @@ w9merge_case() {
 	teardown
 }
 
-# w9_fio_fg DEV: 4 KiB random 70/30 mix, libaio QD16, RT seconds; IOPS.
+# w9_fio_fg DEV [RW]: 4 KiB random 70/30 mix (or RW, e.g. randread),
+# libaio QD16, RT seconds; {"r": read IOPS, "w": write IOPS}.
 w9_fio_fg() {
 	fio --name=w9fg --eta=never --disk_util=0 --output-format=json --filename="$1" --direct=1 \
-		--rw=randrw --rwmixread=70 --bs=4k --ioengine=libaio --iodepth=16 --size=${W9_MB}m \
+		--rw="${2:-randrw}" --rwmixread=70 --bs=4k --ioengine=libaio --iodepth=16 --size=${W9_MB}m \
 		--norandommap --randrepeat=0 --runtime="$RT" --time_based 2>"$WORK/fio.err" |
-		jq '.jobs[0] | .read.iops + .write.iops'
+		jq -c '.jobs[0] | {r: .read.iops, w: .write.iops}'
 }
 
 # w9_resync_field DEV FIELD: FIELD of the last resync onto DEV.
@@ -205,9 +210,12 @@ w9_resync_field() {
 }
 
 # w9fg_case REP: idle, during a resync held between W9_FG_MIN and
-# W9_FG_MAX, idle again.
+# W9_FG_MAX, idle again.  Reads alone too, idle and during the resync
+# after the mix (they copy nothing: reads of unsynced chunks are served
+# by the snapshot image), to tell the reads' routing from the writes'
+# copies.
 w9fg_case() {
-	local rep=$1 l id idle idle2 busy d0 d1 t0 t1 st total smin
+	local rep=$1 l id idle idle2 busy d0 d1 t0 t1 st total smin idler busyr str
 	l=$(jq -cn --argjson r "$rep" --argjson mb $W9_MB '{type: "w9", part: "fg", rep: $r, lun_mb: $mb, chunk: 65536}')
 	fresh_disks 2 $((2 * W9_MB)) || { w9_err fg "brd" "$l"; return 1; }
 	vss_lun_add bench /dev/ram0 /dev/ram1 $W9_CHUNK || { w9_err fg "lun add" "$l"; teardown; return 1; }
@@ -216,6 +224,7 @@ w9fg_case() {
 	vss_snap bench || { w9_err fg "snapshot" "$l"; teardown; return 1; }
 	id=$(echo "$SNAP_OUT" | jq -r '.snapshots[0].id')
 	w9_change "$LUN_DEV" $W9_MB 100 >/dev/null || { w9_err fg "change" "$l"; teardown; return 1; }
+	idler=$(w9_fio_fg "$LUN_DEV" randread)
 	idle=$(w9_fio_fg "$LUN_DEV")
 	vssctl -j recover --speed-min "$W9_FG_MIN" --speed-max "$W9_FG_MAX" "$id" \
 		> "$WORK/w9rec.out" 2> "$WORK/w9rec.err" ||
@@ -226,6 +235,8 @@ w9fg_case() {
 	t1=$(now_ms)
 	d1=$(w9_resync_field "$LUN_DEV" done_bytes)
 	st=$(w9_resync_field "$LUN_DEV" state)
+	busyr=$(w9_fio_fg "$LUN_DEV" randread)
+	str=$(w9_resync_field "$LUN_DEV" state)
 	total=$(w9_resync_field "$LUN_DEV" total_bytes)
 	smin=$(w9_resync_field "$LUN_DEV" speed_min)
 	# the rest at full speed (0: the module's default ceiling, none)
@@ -235,10 +246,14 @@ w9fg_case() {
 	w9_emit "$(jq -cn --argjson l "$l" --argjson i "${idle:-null}" --argjson i2 "${idle2:-null}" \
 		--argjson b "${busy:-null}" --argjson d0 "${d0:-null}" --argjson d1 "${d1:-null}" \
 		--argjson ms $((t1 - t0)) --arg st "$st" --argjson t "${total:-null}" \
-		--argjson smin "${smin:-null}" \
-		'$l + {idle_iops: $i, idle_after_iops: $i2, resync_iops: $b, window_ms: $ms,
+		--argjson smin "${smin:-null}" --argjson ir "${idler:-null}" --argjson br "${busyr:-null}" --arg str "$str" \
+		'def tot(x): if x == null then null else x.r + x.w end;
+		 $l + {idle_iops: tot($i), idle_after_iops: tot($i2), resync_iops: tot($b), window_ms: $ms,
+		       idle_read_iops: $i.r, idle_write_iops: $i.w,
+		       resync_read_iops: $b.r, resync_write_iops: $b.w,
+		       idle_readonly_iops: $ir.r, resync_readonly_iops: $br.r,
 		       resync_done_before: $d0, resync_done_after: $d1, resync_total: $t,
-		       state_after: $st, speed_min: $smin,
+		       state_after: $st, state_after_reads: $str, speed_min: $smin,
 		       resync_rate_in_window: (if $d0 != null and $d1 != null then ($d1 - $d0) * 1000 / $ms else null end)}')"
 	teardown
 }
