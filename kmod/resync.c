@@ -55,9 +55,11 @@
  * exclusively.  Both keep the destination's partition-table identity
  * unless REVERT_IDENTITY_ALL (vss_resync_identity(), identity.c).
  *
- * Persistence (online revert; Documentation/resync.rst, "Crash and
- * reboot"): the work set is written to the store as TODO runs and a START
- * record while the LUN's writes are held, before RecoverSet returns.  A
+ * Persistence (online revert and online copy onto another protected LUN;
+ * Documentation/resync.rst, "Crash and reboot"): the work set is written
+ * to the store of the LUN whose I/O is routed as TODO runs and a START
+ * record (a copy: after a SOURCE record naming the snapshot) while the
+ * LUN's writes are held, before RecoverSet returns.  A
  * chunk that leaves the work set (copied, overwritten whole, discarded)
  * becomes "dirty" (XA_MARK_1 in @todo); a commit flushes the backing
  * device, then writes the dirty chunks' DONE runs, then erases them
@@ -66,8 +68,9 @@
  * the completion of a flush or FUA write submitted while chunks were
  * dirty.  Cancel, failure and completion are STATE records.  Removing the
  * LUN pauses the revert (vss_resync_lun_pause()); adding it again resumes
- * it from the store (vss_resync_lun_replayed(), vss_resync_lun_resume()).
- * Copies onto another device are not persistent.
+ * it from the store (vss_resync_lun_replayed(), vss_resync_lun_resume());
+ * a copy's source LUN must be added first.  Copies onto a plain device
+ * are not persistent.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME "-resync: " fmt
 
@@ -89,6 +92,7 @@
 #include "resync.h"
 #include "snapshot.h"
 #include "store.h"
+#include "store_format.h"
 #include "writer.h"
 
 #define VSS_RESYNC_COPY_MAX	(1024 * 1024)	/* bytes per copy run */
@@ -739,6 +743,18 @@ static void vss_resync_overwrite_work(struct work_struct *work)
 
 /* ---- progress commits (online revert) ---- */
 
+/*
+ * What the store records name: a revert its target's slot, a copy from
+ * another LUN's snapshot VSS_RS_COPY_SLOT and the snapshot's id.  Locked.
+ */
+static void vss_resync_rec_id(struct vss_resync *rs, struct vss_store_resync *x)
+{
+	x->copy = rs->snap->lun != rs->lun;
+	x->slot = x->copy ? VSS_RS_COPY_SLOT : rs->snap->ps.slot;
+	if (x->copy)
+		uuid_copy(&x->src_id, &rs->snap->ps.id);
+}
+
 /* Completes a flush or FUA write, or an overwrite, after its commit. */
 static void vss_resync_cw_end(struct list_head *cw, struct list_head *ow,
 			      int err)
@@ -807,7 +823,7 @@ static int vss_resync_commit(struct vss_resync *rs, u32 final)
 	}
 	state = rs->state_dirty || final;
 	rs->state_dirty = false;
-	x.slot = rs->snap->ps.slot;
+	vss_resync_rec_id(rs, &x);
 	x.state = final ? final : rs->state;
 	x.error = rs->error;
 	spin_unlock_irq(&rs->lock);
@@ -829,8 +845,7 @@ static int vss_resync_commit(struct vss_resync *rs, u32 final)
 		/* durable before released: the data first */
 		ret = blkdev_issue_flush(lun->backing.bdev);
 	}
-	/* a copy from another LUN's snapshot is not recorded (not resumable) */
-	if (!ret && (n || state) && rs->snap->lun == lun)
+	if (!ret && (n || state))
 		ret = vss_store_resync_done(lun->store, x.slot, runs, nr,
 					    state ? &x : NULL);
 out:
@@ -1945,21 +1960,22 @@ static int vss_resync_start_online(struct vss_lun *lun,
 		chunks++;
 	}
 	x.started_ns = ktime_get_real_ns();
-	if (!other) {
-		/* durable before the LUN reads as @snap */
-		runs = vss_resync_runs(todo, &nruns, &chunks);
-		x = (struct vss_store_resync){
-			.slot = snap->ps.slot, .flags = flags,
-			.state = VSS_RESYNC_RUNNING, .runs = nruns,
-			.chunks = chunks, .total_bytes = nr,
-			.started_ns = x.started_ns,
-			.speed_min = vss_resync_speed(smin, resync_speed_min_kb),
-			.speed_max = vss_resync_speed(smax, resync_speed_max_kb),
-		};
-		ret = (nruns && !runs) ? -ENOMEM :
-		      vss_store_resync_start(lun->store, &x, runs, nruns);
-		kvfree(runs);
-	}
+	/* durable before the LUN reads as @snap (a copy: in @lun's store) */
+	runs = vss_resync_runs(todo, &nruns, &chunks);
+	x = (struct vss_store_resync){
+		.slot = other ? VSS_RS_COPY_SLOT : snap->ps.slot,
+		.flags = flags, .state = VSS_RESYNC_RUNNING, .runs = nruns,
+		.chunks = chunks, .total_bytes = nr,
+		.started_ns = x.started_ns,
+		.speed_min = vss_resync_speed(smin, resync_speed_min_kb),
+		.speed_max = vss_resync_speed(smax, resync_speed_max_kb),
+		.copy = other,
+	};
+	if (other)
+		uuid_copy(&x.src_id, &snap->ps.id);
+	ret = (nruns && !runs) ? -ENOMEM :
+	      vss_store_resync_start(lun->store, &x, runs, nruns);
+	kvfree(runs);
 	memalloc_noio_restore(noio);
 	if (ret) {
 		vss_lun_release(lun);
@@ -2030,6 +2046,16 @@ static int vss_resync_start_online(struct vss_lun *lun,
 				   lun->chunk_size);
 
 		ret = vss_resync_copy_now(rs, first, last - first + 1);
+	}
+	/*
+	 * ... and recorded: a copy resumed after a crash then never copies
+	 * these chunks without their patches (vss_resync_lun_replayed()
+	 * derives the patches again from the destination all the same).
+	 */
+	if (!ret && rs->nr_idp) {
+		mutex_lock(&rs->commit_mutex);
+		ret = vss_resync_commit(rs, 0);
+		mutex_unlock(&rs->commit_mutex);
 	}
 	mod_delayed_work(vss_resync_wq, &rs->kick, 0);
 	mod_delayed_work(vss_resync_wq, &rs->commit_work, 0);
@@ -2697,7 +2723,7 @@ void vss_resync_lun_pause(struct vss_lun *lun)
 	vss_resync_commit(rs, 0);
 	mutex_unlock(&rs->commit_mutex);
 	if (READ_ONCE(rs->state) == VSS_RESYNC_RUNNING)
-		pr_info("%s: revert to snapshot %pUb paused, %llu of %llu bytes done\n",
+		pr_info("%s: resync from snapshot %pUb paused, %llu of %llu bytes done\n",
 			lun->name, &rs->snap->ps.id, rs->done_bytes,
 			rs->total_bytes);
 }
@@ -2706,10 +2732,10 @@ void vss_resync_lun_pause(struct vss_lun *lun)
  * vss_resync_blocks_remove() - must removing the LUN wait for a resync?
  * @lun: the LUN
  *
- * A revert of the LUN does not (it is paused and resumes when the LUN is
- * added again); a copy of one of its snapshots onto another device does,
- * and so does an online copy onto it from another LUN (neither is
- * recorded in a store).
+ * A revert of the LUN does not, nor an online copy onto it from another
+ * LUN (both are paused and resume when the LUN is added again); a copy of
+ * one of its snapshots onto another device does: onto a plain device it
+ * is not recorded anywhere, and another LUN reads from that snapshot.
  *
  * Context: process.
  * Return: true while such a copy runs.
@@ -2725,9 +2751,9 @@ bool vss_resync_blocks_remove(struct vss_lun *lun)
 		    READ_ONCE(rs->state) == VSS_RESYNC_RUNNING)
 			busy = true;
 		spin_lock_irq(&rs->lock);
-		/* an online copy onto another LUN is not persistent */
+		/* the destination LUN reads its unsynced chunks from ours */
 		if (rs->online && rs->routing && rs->snap->lun != rs->lun &&
-		    (rs->lun == lun || rs->snap->lun == lun))
+		    rs->snap->lun == lun)
 			busy = true;
 		spin_unlock_irq(&rs->lock);
 	}
@@ -2735,19 +2761,62 @@ bool vss_resync_blocks_remove(struct vss_lun *lun)
 	return busy;
 }
 
+/*
+ * The snapshot a copy onto @lun recorded in @lun's store: it lives on
+ * another LUN, which must have been added first (D reads its unsynced
+ * chunks from it).  Its identity patches are derived again from @lun's
+ * backing device, whose partition-table blocks hold the destination's
+ * identity whether they were copied (patched) or not.  Returns the
+ * snapshot with a reference, or an ERR_PTR.
+ */
+static struct vss_snapshot *vss_resync_copy_source(struct vss_lun *lun,
+						   const struct vss_store_resync *x,
+						   struct vss_resync *rs,
+						   struct netlink_ext_ack *extack)
+{
+	struct vss_snapshot *snap = vss_snapshot_find(&x->src_id);
+	int ret;
+
+	if (!snap || snap->lun == lun || !READ_ONCE(snap->disk)) {
+		pr_err("%s: the store holds an unfinished copy of snapshot %pUb of another LUN: add that LUN first\n",
+		       lun->name, &x->src_id);
+		NL_SET_ERR_MSG(extack, "the store holds an unfinished copy of another LUN's snapshot: add that LUN first (see the kernel log)");
+		vss_set_hresult(extack, VSS_E_OBJECT_NOT_FOUND);
+		ret = -ENOENT;
+		goto bad;
+	}
+	if (snap->lun->sectors > lun->sectors) {
+		NL_SET_ERR_MSG(extack, "store metadata corrupt: the copy's snapshot is larger than the LUN");
+		ret = -EUCLEAN;
+		goto bad;
+	}
+	ret = vss_resync_identity(snap, lun->backing.bdev, x->flags, rs->idp,
+				  &rs->nr_idp, extack);
+	if (ret)
+		goto bad;
+	return snap;
+bad:
+	if (snap)
+		vss_snapshot_put(snap);
+	return ERR_PTR(ret);
+}
+
 /**
- * vss_resync_lun_replayed() - bring back the revert the store records
+ * vss_resync_lun_replayed() - bring back the revert (or the copy onto the
+ * LUN) the store records
  * @lun: the LUN being added, its store replayed, no device yet
  * @extack: reason of a refusal
  *
- * From here the LUN routes I/O for the revert, so its device, once added,
- * reads as the target snapshot at once; the copies resume in
+ * From here the LUN routes I/O for the resync, so its device, once added,
+ * reads as the snapshot at once; the copies resume in
  * vss_resync_lun_resume().  Called before the snapshots' replay is
- * finished, so a checkpoint then carries the revert over.
+ * finished, so a checkpoint then carries the resync over.  A copy from
+ * another LUN's snapshot needs that LUN added first.
  *
  * Context: process, LUN add.
  * Return: 0, -EUCLEAN (the store names a snapshot that is not there),
- * -ENOMEM.
+ * -ENOENT (a copy's source LUN is not added), -ENOMEM, or the errors of
+ * reading the destination's identity.
  */
 int vss_resync_lun_replayed(struct vss_lun *lun, struct netlink_ext_ack *extack)
 {
@@ -2756,40 +2825,49 @@ int vss_resync_lun_replayed(struct vss_lun *lun, struct netlink_ext_ack *extack)
 	struct vss_resync *rs;
 	struct xarray *work;
 	unsigned long idx;
-	u64 left = 0, n = 0;
+	sector_t src_sectors;
+	u64 left = 0, n = 0, chunks;
 	void *e;
+	int ret;
 
 	if (vss_store_resync_take(lun->store, &x, &work))
 		return 0;
-	snap = x.slot < VSS_MAX_SNAPSHOTS ? lun->slot_snap[x.slot] : NULL;
-	if (!snap) {
-		xa_destroy(work);
-		kfree(work);
-		NL_SET_ERR_MSG(extack, "store metadata corrupt: the resync's snapshot is missing");
-		return -EUCLEAN;
-	}
 	rs = vss_resync_alloc_online(lun);
 	if (!rs) {
-		xa_destroy(work);
-		kfree(work);
-		return -ENOMEM;
+		ret = -ENOMEM;
+		goto bad_work;
 	}
-	xa_for_each(work, idx, e) {
-		if (idx >= lun->nr_chunks) {
-			xa_destroy(work);
-			kfree(work);
-			vss_resync_free(rs);
-			NL_SET_ERR_MSG(extack, "store metadata corrupt: resync chunk beyond the LUN");
-			return -EUCLEAN;
+	if (x.copy) {
+		snap = vss_resync_copy_source(lun, &x, rs, extack);
+		if (IS_ERR(snap)) {
+			ret = PTR_ERR(snap);
+			goto bad_rs;
 		}
-		/* a revert: the source is the LUN itself (no src_sectors yet) */
-		left += vss_resync_span_bytes(lun, lun->sectors, idx, 1);
+	} else {
+		snap = x.slot < VSS_MAX_SNAPSHOTS ? lun->slot_snap[x.slot] :
+		       NULL;
+		if (!snap) {
+			NL_SET_ERR_MSG(extack, "store metadata corrupt: the resync's snapshot is missing");
+			ret = -EUCLEAN;
+			goto bad_rs;
+		}
+		vss_snap_get(snap);
+	}
+	src_sectors = snap->lun->sectors;
+	chunks = DIV_ROUND_UP_ULL(src_sectors, 1U << lun->chunk_shift);
+	xa_for_each(work, idx, e) {
+		if (idx >= chunks) {
+			vss_snapshot_put(snap);
+			NL_SET_ERR_MSG(extack, "store metadata corrupt: resync chunk beyond the LUN");
+			ret = -EUCLEAN;
+			goto bad_rs;
+		}
+		left += vss_resync_span_bytes(lun, src_sectors, idx, 1);
 		n++;
 	}
 	xa_destroy(rs->todo);
 	kfree(rs->todo);
 	rs->todo = work;
-	vss_snap_get(snap);
 	spin_lock_irq(&rs->lock);
 	vss_resync_reset_locked(rs, snap, x.speed_min, x.speed_max);
 	rs->state = x.state;
@@ -2800,7 +2878,7 @@ int vss_resync_lun_replayed(struct vss_lun *lun, struct netlink_ext_ack *extack)
 	rs->unsynced = n;
 	rs->routing = true;
 	if (snap->state != VSS_SNAP_READY && rs->state == VSS_RESYNC_RUNNING) {
-		/* the target lost its data (store overflow): nothing to copy */
+		/* the snapshot lost its data (store overflow): nothing to copy */
 		rs->state = VSS_RESYNC_FAILED;
 		rs->error = ENODATA;
 		rs->state_dirty = true;
@@ -2813,13 +2891,21 @@ int vss_resync_lun_replayed(struct vss_lun *lun, struct netlink_ext_ack *extack)
 	rs->serial = ++vss_resync_serial;
 	list_add_tail(&rs->node, &vss_resyncs);
 	mutex_unlock(&vss_resyncs_lock);
-	pr_info("%s: revert to snapshot %pUb found in the store (%s): %llu of %llu bytes left, flags %#x, speed %llu-%llu B/s\n",
-		lun->name, &snap->ps.id,
+	pr_info("%s: %s snapshot %pUb%s%s found in the store (%s): %llu of %llu bytes left, flags %#x, speed %llu-%llu B/s\n",
+		lun->name, x.copy ? "copy of" : "revert to", &snap->ps.id,
+		x.copy ? " of " : "", x.copy ? snap->lun->name : "",
 		x.state == VSS_RESYNC_RUNNING ? "resuming" :
 		x.state == VSS_RESYNC_FAILED ? "failed" : "cancelled",
 		left, rs->total_bytes, rs->flags, rs->speed_min,
 		rs->speed_max);
 	return 0;
+
+bad_rs:
+	vss_resync_free(rs);
+bad_work:
+	xa_destroy(work);
+	kfree(work);
+	return ret;
 }
 
 /**
@@ -2862,18 +2948,23 @@ int vss_resync_cp_enumerate(struct vss_lun *lun, struct vss_store *st)
 	if (!rs)
 		return 0;
 	spin_lock_irq(&rs->lock);
-	/* a copy from another LUN's snapshot is not recorded */
-	if (!rs->routing || rs->snap->lun != lun) {
+	if (!rs->routing) {
 		spin_unlock_irq(&rs->lock);
 		return 0;
 	}
 	x = (struct vss_store_resync){
-		.slot = rs->snap->ps.slot, .flags = rs->flags,
+		.flags = rs->flags,
 		.state = rs->state, .error = rs->error,
 		.total_bytes = rs->total_bytes, .started_ns = rs->started_ns,
 		.speed_min = rs->speed_min, .speed_max = rs->speed_max,
 	};
+	vss_resync_rec_id(rs, &x);
 	spin_unlock_irq(&rs->lock);
+	if (x.copy) {
+		ret = vss_store_cp_resync_source(st, &x.src_id);
+		if (ret)
+			return ret;
+	}
 	/* entries leave only after a commit, which waits for us */
 	xa_for_each(rs->todo, idx, e) {
 		if (nr && first + nr == idx) {

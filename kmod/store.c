@@ -849,6 +849,8 @@ static u16 vss_rec_size(u8 type)
 		return sizeof(struct vss_rec_resync_start);
 	case VSS_REC_RESYNC_STATE:
 		return sizeof(struct vss_rec_resync_state);
+	case VSS_REC_RESYNC_SOURCE:
+		return sizeof(struct vss_rec_resync_source);
 	}
 	return 0;
 }
@@ -884,6 +886,12 @@ static void vss_log_append_resync(u8 *p, const struct vss_store_rec *r)
 
 		e->state = cpu_to_le32(x->state);
 		e->error = cpu_to_le32(x->error);
+		break;
+	}
+	case VSS_REC_RESYNC_SOURCE: {
+		struct vss_rec_resync_source *e = (void *)p;
+
+		memcpy(e->id, &x->src_id, 16);
 		break;
 	}
 	}
@@ -1100,6 +1108,24 @@ static int vss_rec_check(struct vss_store *st, struct vss_store_rec *r)
 {
 	u8 *state;
 
+	if (r->slot == VSS_RS_COPY_SLOT) {
+		/* a copy's records: no slot of this store */
+		switch (r->type) {
+		case VSS_REC_RESYNC_TODO:
+		case VSS_REC_RESYNC_DONE:
+			if (!r->store_chunk || r->lun_chunk >= st->lun_chunks ||
+			    r->store_chunk > st->lun_chunks - r->lun_chunk)
+				return -EINVAL;
+			return 0;
+		case VSS_REC_RESYNC_SOURCE:
+			return r->resync ? 0 : -EINVAL;
+		case VSS_REC_RESYNC_START:
+		case VSS_REC_RESYNC_STATE:
+		case VSS_REC_RESYNC_ABORT:
+			return 0;
+		}
+		return -EINVAL;
+	}
 	if (r->slot >= VSS_MAX_SNAPSHOTS)
 		return -EINVAL;
 	state = &st->slot_state[r->slot];
@@ -1146,8 +1172,11 @@ static int vss_rec_check(struct vss_store *st, struct vss_store_rec *r)
 
 static void vss_rec_apply(struct vss_store *st, struct vss_store_rec *r)
 {
-	u8 *state = &st->slot_state[r->slot];
+	u8 *state;
 
+	if (r->slot >= VSS_MAX_SNAPSHOTS)	/* a copy's resync records */
+		return;
+	state = &st->slot_state[r->slot];
 	switch (r->type) {
 	case VSS_REC_CREATE:
 		*state = VSS_SLOT_LIVE;
@@ -1832,12 +1861,16 @@ static int vss_store_resync_write(struct vss_store *st, u8 type, u16 slot,
 				  unsigned int n, u8 last_type,
 				  const struct vss_store_resync *last)
 {
+	bool source = type == VSS_REC_RESYNC_TODO && last && last->copy;
 	struct vss_store_rec *recs;
 	unsigned int noio, i, k = 0;
 	bool wrote = false;
 	int err = 0;
 
-	if (slot >= VSS_MAX_SNAPSHOTS)
+	if (slot >= VSS_MAX_SNAPSHOTS && slot != VSS_RS_COPY_SLOT)
+		return -EINVAL;
+	/* a copy's records carry VSS_RS_COPY_SLOT, a revert's its target's */
+	if (last && last->copy != (slot == VSS_RS_COPY_SLOT))
 		return -EINVAL;
 	/* all or nothing: a bad run is refused before anything is written */
 	for (i = 0; i < n; i++)
@@ -1851,7 +1884,20 @@ static int vss_store_resync_write(struct vss_store *st, u8 type, u16 slot,
 		return -ENOMEM;
 	}
 	mutex_lock(&st->cp_lock);
-	err = vss_store_upgrade(st, VSS_SB_VERSION_RESYNC);
+	err = vss_store_upgrade(st, slot == VSS_RS_COPY_SLOT ?
+				VSS_SB_VERSION_COPY : VSS_SB_VERSION_RESYNC);
+	/* a copy's work set: the snapshot it copies first */
+	if (!err && source) {
+		recs[k++] = (struct vss_store_rec){
+			.type = VSS_REC_RESYNC_SOURCE, .slot = slot,
+			.resync = last,
+		};
+		if (!n) {
+			err = vss_store_sync_batch(st, recs, k);
+			wrote = true;
+			k = 0;
+		}
+	}
 	for (i = 0; !err && i < n; i++) {
 		recs[k++] = (struct vss_store_rec){
 			.type = type, .slot = slot,
@@ -1948,6 +1994,29 @@ int vss_store_resync_take(struct vss_store *st, struct vss_store_resync *rs,
 }
 
 /**
+ * vss_store_cp_resync_source - emit the SOURCE record of a copy onto the
+ * LUN into a checkpoint, before its runs
+ * @st: the store
+ * @id: the snapshot copied (of another LUN)
+ *
+ * Context: only from the enumerate callback of vss_store_checkpoint().
+ * Return: 0, -EINVAL, -ENOSPC, -EIO.
+ */
+int vss_store_cp_resync_source(struct vss_store *st, const uuid_t *id)
+{
+	struct vss_store_resync x = { .copy = true };
+	struct vss_store_rec r = { .type = VSS_REC_RESYNC_SOURCE,
+				   .slot = VSS_RS_COPY_SLOT, .resync = &x };
+
+	lockdep_assert_held(&st->cp_lock);
+	if (!st->cp || uuid_is_null(id))
+		return -EINVAL;
+	uuid_copy(&x.src_id, id);
+	st->cp_version = max_t(u32, st->cp_version, VSS_SB_VERSION_COPY);
+	return vss_cp_add(st, &r);
+}
+
+/**
  * vss_store_cp_resync_run - emit a run of a revert's work set into a
  * checkpoint
  * @st: the store
@@ -1966,9 +2035,9 @@ int vss_store_cp_resync_run(struct vss_store *st, u16 slot, u64 first,
 	int err;
 
 	lockdep_assert_held(&st->cp_lock);
-	if (!st->cp || slot >= VSS_MAX_SNAPSHOTS ||
-	    !test_bit(slot, st->cp_snaps) || test_bit(slot, st->cp_invalid) ||
-	    vss_rec_check(st, &r))
+	if (!st->cp || vss_rec_check(st, &r) ||
+	    (slot != VSS_RS_COPY_SLOT &&
+	     (!test_bit(slot, st->cp_snaps) || test_bit(slot, st->cp_invalid))))
 		return -EINVAL;
 	st->cp_version = max_t(u32, st->cp_version, VSS_SB_VERSION_RESYNC);
 	err = vss_cp_add(st, &r);
@@ -1997,9 +2066,10 @@ int vss_store_cp_resync(struct vss_store *st,
 	int err;
 
 	lockdep_assert_held(&st->cp_lock);
-	if (!st->cp || rs->slot >= VSS_MAX_SNAPSHOTS ||
-	    !test_bit(rs->slot, st->cp_snaps) ||
-	    test_bit(rs->slot, st->cp_invalid))
+	if (!st->cp || (rs->slot == VSS_RS_COPY_SLOT) != rs->copy ||
+	    (!rs->copy && (rs->slot >= VSS_MAX_SNAPSHOTS ||
+			   !test_bit(rs->slot, st->cp_snaps) ||
+			   test_bit(rs->slot, st->cp_invalid))))
 		return -EINVAL;
 	x.runs = st->cp_rs_runs;
 	x.chunks = st->cp_rs_chunks;
@@ -2101,6 +2171,9 @@ struct vss_orphan {
  * @staged_runs: TODO records in @staged
  * @staged_chunks: chunks in them
  * @staged_slot: their target slot
+ * @staged_src: a copy's SOURCE record was read since the last START: the
+ *	runs that follow are its work set (slot VSS_RS_COPY_SLOT)
+ * @staged_src_id: the snapshot it names
  * @old_resync: resync records found in a version 1 store (written by
  *	development builds before version 2 existed): accepted, and the
  *	superblock is raised at the next resync record
@@ -2120,6 +2193,8 @@ struct vss_replay {
 	u64 staged_runs;
 	u64 staged_chunks;
 	u16 staged_slot;
+	bool staged_src;
+	uuid_t staged_src_id;
 	bool old_resync;
 };
 
@@ -2221,7 +2296,8 @@ static int vss_replay_resync_run(struct vss_replay *rp, u8 type, u16 slot,
 			xa_erase(st->rsx_work, c);
 		return 0;
 	}
-	if (rp->slot[slot] != VSS_SLOT_LIVE ||
+	if ((slot == VSS_RS_COPY_SLOT ? !rp->staged_src :
+	     rp->slot[slot] != VSS_SLOT_LIVE) ||
 	    (rp->staged_runs && rp->staged_slot != slot)) {
 		vss_refuse(rp->extack, "store metadata corrupt",
 			   "log block %llu: resync run of slot %u", pos, slot);
@@ -2262,6 +2338,12 @@ static int vss_replay_resync(struct vss_replay *rp, const u8 *p, u64 pos,
 	struct vss_store *st = rp->st;
 	struct vss_store_resync *x = &st->rsx;
 
+	if (slot >= VSS_MAX_SNAPSHOTS &&
+	    (slot != VSS_RS_COPY_SLOT || st->version < VSS_SB_VERSION_COPY)) {
+		vss_refuse(rp->extack, "store metadata corrupt",
+			   "log block %llu: bad slot %u", pos, slot);
+		return -EUCLEAN;
+	}
 	if (st->version < VSS_SB_VERSION_RESYNC && !rp->old_resync) {
 		rp->old_resync = true;
 		pr_notice("store %pU: resync records in a version %u store; accepted, version %u from the next resync record\n",
@@ -2273,9 +2355,11 @@ static int vss_replay_resync(struct vss_replay *rp, const u8 *p, u64 pos,
 		rp->staged = NULL;
 		rp->staged_runs = 0;
 		rp->staged_chunks = 0;
+		rp->staged_src = false;
 		return 0;
 	}
-	if (rp->staged_runs && h->type != VSS_REC_RESYNC_TODO &&
+	if ((rp->staged_runs || rp->staged_src) &&
+	    h->type != VSS_REC_RESYNC_TODO &&
 	    h->type != VSS_REC_RESYNC_START) {
 		vss_refuse(rp->extack, "store metadata corrupt",
 			   "log block %llu: resync runs without their start",
@@ -2283,6 +2367,19 @@ static int vss_replay_resync(struct vss_replay *rp, const u8 *p, u64 pos,
 		return -EUCLEAN;
 	}
 	switch (h->type) {
+	case VSS_REC_RESYNC_SOURCE: {
+		const struct vss_rec_resync_source *e = (const void *)p;
+
+		/* written first, before the copy's runs (checked above) */
+		if (slot != VSS_RS_COPY_SLOT || uuid_is_null((void *)e->id)) {
+			vss_refuse(rp->extack, "store metadata corrupt",
+				   "log block %llu: bad resync source", pos);
+			return -EUCLEAN;
+		}
+		rp->staged_src = true;
+		memcpy(&rp->staged_src_id, e->id, 16);
+		return 0;
+	}
 	case VSS_REC_RESYNC_TODO:
 	case VSS_REC_RESYNC_DONE:
 		return vss_replay_resync_run(rp, h->type, slot,
@@ -2290,7 +2387,8 @@ static int vss_replay_resync(struct vss_replay *rp, const u8 *p, u64 pos,
 	case VSS_REC_RESYNC_START: {
 		const struct vss_rec_resync_start *e = (const void *)p;
 
-		if (rp->slot[slot] != VSS_SLOT_LIVE ||
+		if ((slot == VSS_RS_COPY_SLOT ? !rp->staged_src :
+		     rp->staged_src || rp->slot[slot] != VSS_SLOT_LIVE) ||
 		    le64_to_cpu(e->runs) != rp->staged_runs ||
 		    le64_to_cpu(e->chunks) != rp->staged_chunks ||
 		    (rp->staged_runs && rp->staged_slot != slot) ||
@@ -2315,9 +2413,12 @@ static int vss_replay_resync(struct vss_replay *rp, const u8 *p, u64 pos,
 			.started_ns = le64_to_cpu(e->started_ns),
 			.speed_min = le64_to_cpu(e->speed_min),
 			.speed_max = le64_to_cpu(e->speed_max),
+			.copy = rp->staged_src,
+			.src_id = rp->staged_src_id,
 		};
 		rp->staged_runs = 0;
 		rp->staged_chunks = 0;
+		rp->staged_src = false;
 		return 0;
 	}
 	case VSS_REC_RESYNC_STATE: {
@@ -2355,6 +2456,10 @@ static int vss_replay_rec(struct vss_replay *rp, const u8 *p, u64 pos)
 	u8 *state;
 	int err = 0;
 
+	/* resync records check their slot themselves (a copy's has none) */
+	if (h->type >= VSS_REC_RESYNC_TODO &&
+	    h->type <= VSS_REC_RESYNC_SOURCE && !h->pad)
+		return vss_replay_resync(rp, p, pos, slot);
 	if (slot >= VSS_MAX_SNAPSHOTS || h->pad) {
 		vss_refuse(rp->extack, "store metadata corrupt",
 			   "log block %llu: bad slot %u", pos, slot);
@@ -2446,12 +2551,6 @@ static int vss_replay_rec(struct vss_replay *rp, const u8 *p, u64 pos)
 		}
 		err = rp->ops->snapshot_break(rp->arg, slot);
 		break;
-	case VSS_REC_RESYNC_TODO:
-	case VSS_REC_RESYNC_START:
-	case VSS_REC_RESYNC_DONE:
-	case VSS_REC_RESYNC_STATE:
-	case VSS_REC_RESYNC_ABORT:
-		return vss_replay_resync(rp, p, pos, slot);
 	default:
 		vss_refuse(rp->extack, "store metadata corrupt",
 			   "log block %llu: unknown record type %u", pos,

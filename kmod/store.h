@@ -62,8 +62,9 @@ struct vss_store_snap {
 };
 
 /**
- * struct vss_store_resync - persistent state of a LUN's online revert
- * @slot: target snapshot's slot
+ * struct vss_store_resync - persistent state of a LUN's online revert, or
+ * of an online copy onto it
+ * @slot: target snapshot's slot (VSS_RS_COPY_SLOT for a copy)
  * @flags: RecoverSet flags
  * @state: enum vss_resync_state (running, failed, cancelled; done ends
  *	it); the same values as on disk (VSS_RS_* in store_format.h)
@@ -74,6 +75,9 @@ struct vss_store_snap {
  * @started_ns: CLOCK_REALTIME of RecoverSet
  * @speed_min: guaranteed rate, bytes/s
  * @speed_max: ceiling, bytes/s, 0 = none
+ * @copy: an online copy onto this LUN from another LUN's snapshot
+ *	@src_id (@slot is VSS_RS_COPY_SLOT), not a revert
+ * @src_id: that snapshot
  */
 struct vss_store_resync {
 	u16 slot;
@@ -86,6 +90,8 @@ struct vss_store_resync {
 	u64 started_ns;
 	u64 speed_min;
 	u64 speed_max;
+	bool copy;
+	uuid_t src_id;
 };
 
 /**
@@ -228,8 +234,10 @@ int vss_store_cp_exception(struct vss_store *st, u16 slot, u64 lun_chunk,
  * Resync records (online revert, see Documentation/resync.rst).  All are
  * synchronous (durable on return) and serialised with checkpoints.
  *  - vss_store_resync_start(): a new work set (@n runs, non-overlapping,
- *    ascending) for a revert to @rs->slot; replaces the previous one
- *    atomically (TODO records, then a START record that counts them).
+ *    ascending) for a revert to @rs->slot, or for a copy of another
+ *    LUN's snapshot @rs->src_id onto this LUN (@rs->copy: a SOURCE record
+ *    first); replaces the previous one atomically (TODO records, then a
+ *    START record that counts them).
  *  - vss_store_resync_done(): runs that left the work set; the caller has
  *    flushed the LUN's backing device after their copies (or overwrites)
  *    completed.  With @state, a STATE record follows (done, failed,
@@ -239,7 +247,8 @@ int vss_store_cp_exception(struct vss_store *st, u16 slot, u64 lun_chunk,
  *    xa_mk_value(1)), which the caller then owns (xa_destroy + kfree).
  *  - a checkpoint's enumerate callback emits a revert that is not done
  *    with vss_store_cp_resync_run() for every run of the work set, then
- *    vss_store_cp_resync() once.
+ *    vss_store_cp_resync() once; a copy with vss_store_cp_resync_source()
+ *    before its runs.
  */
 int vss_store_resync_start(struct vss_store *st,
 			   const struct vss_store_resync *rs,
@@ -249,6 +258,7 @@ int vss_store_resync_done(struct vss_store *st, u16 slot,
 			  const struct vss_store_resync *state);
 int vss_store_resync_take(struct vss_store *st, struct vss_store_resync *rs,
 			  struct xarray **work);
+int vss_store_cp_resync_source(struct vss_store *st, const uuid_t *id);
 int vss_store_cp_resync_run(struct vss_store *st, u16 slot, u64 first,
 			    u64 nr);
 int vss_store_cp_resync(struct vss_store *st,

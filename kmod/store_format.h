@@ -34,9 +34,10 @@
 #include <linux/build_bug.h>
 
 #define VSS_SB_MAGIC		0x45524f5453535356ULL	/* "VSSSTORE" */
-#define VSS_SB_VERSION		2	/* the highest this module reads */
+#define VSS_SB_VERSION		3	/* the highest this module reads */
 #define VSS_SB_VERSION_BASE	1	/* records 1-5 */
 #define VSS_SB_VERSION_RESYNC	2	/* adds records 6-10 */
+#define VSS_SB_VERSION_COPY	3	/* adds record 11 (copies onto the LUN) */
 #define VSS_LOG_MAGIC		0x4c535356U		/* "VSSL" */
 
 #define VSS_MD_BLOCK		4096	/* superblock and log block size */
@@ -50,8 +51,9 @@
 /**
  * struct vss_sb_disk - superblock, at byte 0 and byte 4096 of the store
  * @magic: VSS_SB_MAGIC
- * @version: VSS_SB_VERSION_BASE, or VSS_SB_VERSION_RESYNC once the log may
- *	hold resync records; 0 and versions above VSS_SB_VERSION are refused
+ * @version: VSS_SB_VERSION_BASE, VSS_SB_VERSION_RESYNC once the log may
+ *	hold resync records, VSS_SB_VERSION_COPY once it may hold a copy's;
+ *	0 and versions above VSS_SB_VERSION are refused
  * @crc: crc32c (seed ~0) of the whole 4 KiB block with this field zero
  * @sb_seq: incremented at every superblock write; the valid slot with the
  *	highest value wins
@@ -143,13 +145,22 @@ enum vss_rec_type {
 	VSS_REC_RESYNC_DONE = 8,
 	VSS_REC_RESYNC_STATE = 9,
 	VSS_REC_RESYNC_ABORT = 10,
+	VSS_REC_RESYNC_SOURCE = 11,
 };
+
+/*
+ * Resync records of an online copy onto this LUN from a snapshot of
+ * another LUN carry this slot instead of a slot of this store: the
+ * snapshot is named by the SOURCE record before the copy's TODO runs.
+ */
+#define VSS_RS_COPY_SLOT	0xffff
 
 /**
  * struct vss_rec_hdr - first bytes of every record
  * @type: enum vss_rec_type (the type implies the record size)
  * @pad: zero
- * @slot: snapshot slot, < VSS_MAX_SNAPSHOTS
+ * @slot: snapshot slot, < VSS_MAX_SNAPSHOTS; VSS_RS_COPY_SLOT in the resync
+ *	records of a copy onto the LUN
  */
 struct vss_rec_hdr {
 	u8 type;
@@ -243,6 +254,18 @@ struct vss_rec_resync_start {
 	__le64 speed_max;
 } __packed;
 static_assert(sizeof(struct vss_rec_resync_start) == 56);
+
+/**
+ * struct vss_rec_resync_source - the TODO runs and START that follow are
+ * an online copy of another LUN's snapshot @id onto this LUN
+ * @hdr: type VSS_REC_RESYNC_SOURCE, slot VSS_RS_COPY_SLOT
+ * @id: the snapshot's id (it lives in the other LUN's store)
+ */
+struct vss_rec_resync_source {
+	struct vss_rec_hdr hdr;
+	u8 id[16];
+} __packed;
+static_assert(sizeof(struct vss_rec_resync_source) == 20);
 
 /* revert states on disk: the values of the uAPI's enum vss_resync_state */
 #define VSS_RS_RUNNING		1

@@ -1787,12 +1787,136 @@ fail:
 	return false;
 }
 
+/*
+ * A copy onto the LUN from another LUN's snapshot: a SOURCE record names
+ * the snapshot, the copy's other records carry VSS_RS_COPY_SLOT, and the
+ * first of them raises the store to version 3.  Its work set comes back
+ * through DONE runs, a checkpoint (SOURCE first) and a re-open, with the
+ * snapshot's id; the slot and the kind must match (a copy under a real
+ * slot is refused); a revert started afterwards replaces it.
+ */
+static int enumerate_copy(void *arg, struct vss_store *st)
+{
+	int err = enumerate(arg, st);
+	unsigned long idx;
+	struct xarray *w = arg;
+	void *e;
+
+	if (!err)
+		err = vss_store_cp_resync_source(st, &rs_cp.src_id);
+	xa_for_each(w, idx, e) {
+		if (err)
+			break;
+		err = vss_store_cp_resync_run(st, VSS_RS_COPY_SLOT, idx, 1);
+	}
+	return err ?: vss_store_cp_resync(st, &rs_cp);
+}
+
+static bool cp_take(struct vss_store *st, const uuid_t *id, u32 state,
+		    u64 expect, struct xarray **keep)
+{
+	struct vss_store_resync x;
+	struct xarray *w;
+	unsigned long idx;
+	u64 got = 0;
+	void *e;
+
+	if (vss_store_resync_take(st, &x, &w))
+		return false;
+	xa_for_each(w, idx, e)
+		if (idx < 64)
+			got |= 1ULL << idx;
+		else if (idx == 100)
+			got |= 1ULL << 63;
+	if (keep)
+		*keep = w;
+	else {
+		xa_destroy(w);
+		kfree(w);
+	}
+	if (!x.copy || x.slot != VSS_RS_COPY_SLOT || !uuid_equal(&x.src_id, id) ||
+	    x.state != state || got != expect || x.total_bytes != 6 * 4096 ||
+	    x.speed_max != 7 || x.flags != 0x300) {
+		pr_info("# copy: copy %d slot %u id %pUb state %u set %llx (want %llx)\n",
+			x.copy, x.slot, &x.src_id, x.state, got, expect);
+		return false;
+	}
+	return true;
+}
+
+static bool t_copy(void)
+{
+	struct vss_store_resync x = { .slot = VSS_RS_COPY_SLOT, .state = 1,
+				      .runs = 2, .chunks = 6,
+				      .total_bytes = 6 * 4096, .speed_max = 7,
+				      .flags = 0x300, .copy = true };
+	struct vss_store_resync r = { .slot = 0, .state = 1, .runs = 2,
+				      .chunks = 6, .total_bytes = 6 * 4096,
+				      .speed_max = 7, .flags = 0x300 };
+	const struct vss_store_run done1 = { 10, 2 };
+	u64 all = 0x1fULL << 10 | 1ULL << 63, left = 0x7ULL << 12 | 1ULL << 63;
+	struct vss_store *st;
+	struct xarray *w = NULL;
+	int err, other;
+	u64 seq;
+	u32 v;
+
+	uuid_gen(&x.src_id);
+	st = st_open(true, chunk, LUN_NAME, LUN_SIZE, &err);
+	CHECK(st);
+	CHECK(!snap_create(st, 0, 1));
+	/* the kind and the slot go together */
+	x.slot = 0;
+	CHECK(vss_store_resync_start(st, &x, rs_runs, 2) == -EINVAL);
+	x.slot = VSS_RS_COPY_SLOT;
+	CHECK(sb_current(&v, &seq, &other) >= 0 && v == VSS_SB_VERSION_BASE);
+	CHECK(!vss_store_resync_start(st, &x, rs_runs, 2));
+	CHECK(sb_current(&v, &seq, &other) >= 0 && v == VSS_SB_VERSION_COPY);
+	CHECK(reopen_same(&st));
+	CHECK(cp_take(st, &x.src_id, 1, all, NULL));
+	CHECK(!vss_store_resync_done(st, VSS_RS_COPY_SLOT, &done1, 1, NULL));
+	CHECK(reopen_same(&st));
+	CHECK(cp_take(st, &x.src_id, 1, left, &w));
+	/* a checkpoint carries it over, SOURCE first, version 3 kept */
+	rs_cp = x;
+	CHECK(!vss_store_checkpoint(st, enumerate_copy, w));
+	xa_destroy(w);
+	kfree(w);
+	w = NULL;
+	CHECK(sb_current(&v, &seq, &other) >= 0 && v == VSS_SB_VERSION_COPY);
+	CHECK(reopen_same(&st));
+	CHECK(cp_take(st, &x.src_id, 1, left, NULL));
+	/* failed: kept, with its state */
+	x.state = 3;
+	CHECK(!vss_store_resync_done(st, VSS_RS_COPY_SLOT, NULL, 0, &x));
+	CHECK(reopen_same(&st));
+	CHECK(cp_take(st, &x.src_id, 3, left, NULL));
+	/* a revert of the LUN's own snapshot replaces it */
+	CHECK(!vss_store_resync_start(st, &r, rs_runs, 2));
+	CHECK(reopen_same(&st));
+	CHECK(rs_take(st, 1, all, NULL));
+	/* a DONE run of a copy while a revert is in force: refused store */
+	CHECK(!vss_store_resync_done(st, VSS_RS_COPY_SLOT, &done1, 1, NULL));
+	vss_store_close(st);
+	st = st_open(false, 0, LUN_NAME, LUN_SIZE, &err);
+	CHECK(!st && err == -EUCLEAN);
+	return true;
+fail:
+	if (w) {
+		xa_destroy(w);
+		kfree(w);
+	}
+	if (st)
+		vss_store_close(st);
+	return false;
+}
+
 static int run_unit(void)
 {
 	tap_n = 0;
 	tap_fail = 0;
 	pr_info("TAP version 13\n");
-	pr_info("1..16\n");
+	pr_info("1..17\n");
 	tap(t_format_empty(), "format_empty");
 	tap(t_persist(), "persist");
 	tap(t_group_commit(), "group_commit");
@@ -1809,6 +1933,7 @@ static int run_unit(void)
 	tap(t_contexts(), "completion_contexts");
 	tap(t_resync(), "resync_records");
 	tap(t_version(), "format_version");
+	tap(t_copy(), "copy_records");
 	pr_info("VSS-KTEST: %d passed, %d failed\n", tap_n - tap_fail,
 		tap_fail);
 	return tap_fail ? -EINVAL : 0;
