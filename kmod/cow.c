@@ -807,6 +807,45 @@ void vss_cow_kick_parked(struct vss_lun *lun)
 	}
 }
 
+static unsigned int vss_cow_list_len(struct list_head *head)
+{
+	struct list_head *pos;
+	unsigned int n = 0;
+
+	list_for_each(pos, head)
+		n++;
+	return n;
+}
+
+/**
+ * vss_cow_count_parked - count the writes and copies waiting in cow.c
+ * @lun: the LUN
+ * @p: its copy and list fields are filled in
+ *
+ * Walks the lists under &vss_lun.map_lock: for diagnostics only, never on
+ * the I/O path.
+ *
+ * Context: process context.
+ */
+void vss_cow_count_parked(struct vss_lun *lun, struct vss_lun_parked *p)
+{
+	struct vss_cow *cow;
+	unsigned int i;
+
+	spin_lock(&lun->map_lock);
+	p->copies = lun->nr_cows;
+	p->copy_wait = 0;
+	for (i = 0; i < ARRAY_SIZE(lun->pending); i++)
+		hlist_for_each_entry(cow, &lun->pending[i], hnode)
+			p->copy_wait += vss_cow_list_len(&cow->waiters);
+	p->throttled = vss_cow_list_len(&lun->throttled);
+	p->requeue = vss_cow_list_len(&lun->requeue);
+	p->gated = vss_cow_list_len(&lun->gated);
+	p->frozen = vss_cow_list_len(&lun->frozen);
+	p->nospc = vss_cow_list_len(&lun->parked);
+	spin_unlock(&lun->map_lock);
+}
+
 static bool vss_cow_none(struct vss_lun *lun)
 {
 	bool none;

@@ -241,6 +241,37 @@ struct vss_lun {
 	struct vss_resync *resync;
 };
 
+/**
+ * struct vss_lun_parked - where a LUN's writes wait, for diagnostics
+ * @held: writes queued by a hold (snapshot switch), not yet admitted
+ * @inflight: admitted writes not completed (all of the below included)
+ * @copies: copies (cows) in flight
+ * @copy_wait: writes waiting for a copy of one of their chunks
+ * @throttled: writes waiting for a copy slot (&vss_lun.cow_max reached)
+ * @requeue: writes waiting for cow_wq to evaluate them again
+ * @gated: writes waiting for an invalidation to be durable
+ * @frozen: writes waiting for a checkpoint's copy freeze to end
+ * @nospc: copies parked until store space is freed
+ * @records: store records queued for the next group commit
+ * @committing: the store's log lock is held (a commit is being written)
+ *
+ * Read from /sys/block/vss-NAME/vss/parked: a write that stays on one of
+ * these lists while nothing moves was never kicked.
+ */
+struct vss_lun_parked {
+	unsigned int held;
+	unsigned long inflight;
+	unsigned int copies;
+	unsigned int copy_wait;
+	unsigned int throttled;
+	unsigned int requeue;
+	unsigned int gated;
+	unsigned int frozen;
+	unsigned int nospc;
+	unsigned int records;
+	bool committing;
+};
+
 static inline sector_t vss_chunk_to_sector(struct vss_lun *lun, u64 chunk)
 {
 	return (sector_t)chunk << lun->chunk_shift;
@@ -256,6 +287,7 @@ void vss_bdev_close(struct vss_bdev *b);
 int vss_lun_op_begin(struct vss_lun *lun, struct netlink_ext_ack *extack);
 void vss_lun_op_end(struct vss_lun *lun);
 void vss_lun_write_done(struct vss_lun *lun);
+void vss_lun_count_parked(struct vss_lun *lun, struct vss_lun_parked *p);
 struct gendisk *vss_lun_alloc_disk(struct block_device *a,
 				   struct block_device *b, bool writable);
 u64 vss_lun_read_start(struct vss_lun *lun, struct vss_io *io);

@@ -1577,6 +1577,30 @@ static void vss_store_commit_work(struct work_struct *work)
 	memalloc_noio_restore(noio);
 }
 
+/**
+ * vss_store_commit_state - what the group commit holds, for diagnostics
+ * @st: the store
+ * @queued: records waiting for a commit (not yet taken by one)
+ *
+ * A record that stays queued while the log lock is free was never kicked.
+ *
+ * Context: any context.
+ * Return: true while the log lock is held (a commit is being written).
+ */
+bool vss_store_commit_state(struct vss_store *st, unsigned int *queued)
+{
+	struct vss_store_rec *r;
+	unsigned long flags;
+	unsigned int n = 0;
+
+	spin_lock_irqsave(&st->pending_lock, flags);
+	list_for_each_entry(r, &st->pending, list)
+		n++;
+	spin_unlock_irqrestore(&st->pending_lock, flags);
+	*queued = n;
+	return test_bit(VSS_LOG_LOCKED, &st->log_flags);
+}
+
 static void vss_store_queue(struct vss_store *st, struct vss_store_rec *r)
 {
 	unsigned long flags;

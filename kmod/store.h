@@ -182,6 +182,7 @@ void vss_store_close(struct vss_store *st);
 u32 vss_store_chunk_size(struct vss_store *st);		/* bytes */
 u64 vss_store_nr_chunks(struct vss_store *st);		/* data + metadata */
 u64 vss_store_used_chunks(struct vss_store *st);
+bool vss_store_commit_state(struct vss_store *st, unsigned int *queued);
 u64 vss_store_mem_bytes(struct vss_store *st);	/* allocator memory */
 sector_t vss_store_chunk_sector(struct vss_store *st, u64 store_chunk);
 
