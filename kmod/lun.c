@@ -781,6 +781,8 @@ static struct vss_lun *vss_lun_alloc(const char *name)
 	INIT_LIST_HEAD(&lun->throttled);
 	INIT_LIST_HEAD(&lun->gated);
 	INIT_LIST_HEAD(&lun->frozen);
+	init_llist_head(&lun->cow_steps);
+	INIT_WORK(&lun->cow_step_work, vss_cow_step_work);
 	INIT_WORK(&lun->requeue_work, vss_cow_requeue_work);
 	INIT_WORK(&lun->usage_work, vss_cow_usage_work);
 	spin_lock_init(&lun->reads_lock);

@@ -11,6 +11,7 @@
 #include <linux/blkdev.h>
 #include <linux/kref.h>
 #include <linux/list.h>
+#include <linux/llist.h>
 #include <linux/mempool.h>
 #include <linux/mutex.h>
 #include <linux/rwsem.h>
@@ -157,7 +158,10 @@ struct vss_io {
  * @bs: bio set for the clones (front pad &struct vss_io)
  * @split_bs: bio set for splitting snapshot reads
  * @cow_pool: mempool of struct vss_cow
- * @cow_wq: COW retries, requeued writes, usage events (WQ_MEM_RECLAIM)
+ * @cow_wq: COW steps, retries, requeued writes, usage events (WQ_MEM_RECLAIM)
+ * @cow_steps: copies whose next step (store write, record) waits for
+ *	@cow_step_work, after a completion in a context not ours (lockless)
+ * @cow_step_work: runs vss_cow_step_work()
  * @requeue_work: runs vss_cow_requeue_work()
  * @usage_work: runs vss_cow_usage_work()
  * @reclaim_wq: store-full reclaim and invalidation (ordered, WQ_MEM_RECLAIM)
@@ -233,6 +237,8 @@ struct vss_lun {
 	struct bio_set split_bs;
 	mempool_t *cow_pool;
 	struct workqueue_struct *cow_wq;
+	struct llist_head cow_steps;
+	struct work_struct cow_step_work;
 	struct work_struct requeue_work;
 	struct work_struct usage_work;
 	struct workqueue_struct *reclaim_wq;
