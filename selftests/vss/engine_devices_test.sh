@@ -167,6 +167,10 @@ io_evidence() {
 		done
 	done
 	echo "#   vss-$name parked: $(tr '\n' ' ' </sys/block/vss-$name/vss/parked 2>/dev/null)"
+	# slow or stuck: do the LUN's completed I/Os (stat fields 1 and 5) move?
+	p=$(awk '{print $1 + $5}' /sys/block/vss-$name/stat 2>/dev/null)
+	sleep 3
+	echo "#   vss-$name: $(($(awk '{print $1 + $5}' /sys/block/vss-$name/stat 2>/dev/null) - ${p:-0})) I/Os completed in 3 s"
 	mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug 2>/dev/null
 	devs="vss-$name"
 	for d in $lun $store; do
