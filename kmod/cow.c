@@ -563,13 +563,12 @@ static void vss_cow_write_endio(struct bio *bio)
 	bio_uninit(bio);
 	mempool_free(cow->buf, lun->cow_buf_pool);
 	cow->buf = NULL;
-	if (status) {
+	if (status)
 		vss_cow_copy_failed(cow, status);
-	} else if (vss_cow_in_own_context(cow)) {
+	else if (vss_cow_in_own_context(cow))
 		vss_cow_record(cow, false);
-	} else {
+	else
 		vss_cow_defer(cow, vss_cow_record);
-	}
 }
 
 /*
