@@ -37,7 +37,15 @@
  * submitter's context.  Anywhere else - interrupts, or another driver's
  * thread (loop, nbd's receiver, dm-crypt, md) - the step goes to cow_wq:
  * submitting there may wait for a tag or memory that only that thread
- * would free.  The copy does not use dm-kcopyd on purpose: a kcopyd job
+ * would free.  Those steps are batched: the copies whose bios completed
+ * meanwhile wait on one lockless list (&vss_lun.cow_steps) for one work
+ * item, which runs them all under one plug, and the records it hands to
+ * the store go out from there in one log write (the store's fast path,
+ * vss_store_add_exception_own()) rather than through a wake-up of the
+ * commit worker.  So on a device that completes asynchronously (NVMe,
+ * SAN, virtio) many first writes in flight share the hops, the plug and
+ * the log commit, as dm-snapshot's persistent store batches its commits.
+ * The copy does not use dm-kcopyd on purpose: a kcopyd job
  * wakes its thread two or three times (pages, read, write, callback), and
  * at queue depth 1 those wake-ups were most of the cost of a first write.
  * On a device that completes in the submitter's context the whole chain -
@@ -87,8 +95,9 @@
  * @start_work: runs vss_cow_start() (retries)
  * @done_work: runs vss_cow_finish() after a copy error, or the rest of
  *	it when it cannot wait for snapshot reads where it runs
- * @step_work: the next step of the copy (store write, record) when the
- *	previous one completed in interrupt context
+ * @step_node: on &vss_lun.cow_steps while @step waits for cow_wq
+ * @step: the next step of the copy (store write, record) when the
+ *	previous one completed in a context not ours
  * @lun: the LUN
  * @snap: the snapshot preserved for (a reference is held)
  * @chunk: LUN chunk
@@ -114,7 +123,8 @@ struct vss_cow {
 	struct list_head park;
 	struct work_struct start_work;
 	struct work_struct done_work;
-	struct work_struct step_work;
+	struct llist_node step_node;
+	void (*step)(struct vss_cow *cow, bool worker);
 	struct vss_lun *lun;
 	struct vss_snapshot *snap;
 	u64 chunk;
@@ -505,20 +515,43 @@ static void vss_cow_copy_failed(struct vss_cow *cow, blk_status_t status)
 	queue_work(cow->lun->cow_wq, &cow->done_work);
 }
 
-/* The copy is written: have its record committed. */
-static void vss_cow_record(struct vss_cow *cow)
+/*
+ * Run the next step of @cow on cow_wq.  The steps of all copies whose
+ * bios completed meanwhile run in one pass of one work item, under one
+ * plug (vss_cow_step_work()): at depth, the store writes and the records
+ * of many copies go out together instead of one wake-up each.
+ */
+static void vss_cow_defer(struct vss_cow *cow,
+			  void (*step)(struct vss_cow *cow, bool worker))
+{
+	struct vss_lun *lun = cow->lun;
+
+	cow->step = step;
+	/* the first one in queues the work; it takes the whole list */
+	if (llist_add(&cow->step_node, &lun->cow_steps))
+		queue_work(lun->cow_wq, &lun->cow_step_work);
+}
+
+/*
+ * The copy is written: have its record committed.  @worker: we run on
+ * cow_wq, a context of ours where the store may submit its log write
+ * itself (vss_store_add_exception_own()) instead of waking its worker.
+ */
+static void vss_cow_record(struct vss_cow *cow, bool worker)
 {
 	struct vss_lun *lun = cow->lun;
 
 	cow->recorded = true;
-	vss_store_add_exception(lun->store, &cow->rec, cow->snap->ps.slot,
-				cow->chunk, cow->store_chunk,
-				vss_cow_committed_cb, cow);
-}
-
-static void vss_cow_record_work(struct work_struct *work)
-{
-	vss_cow_record(container_of(work, struct vss_cow, step_work));
+	if (worker)
+		vss_store_add_exception_own(lun->store, &cow->rec,
+					    cow->snap->ps.slot, cow->chunk,
+					    cow->store_chunk,
+					    vss_cow_committed_cb, cow);
+	else
+		vss_store_add_exception(lun->store, &cow->rec,
+					cow->snap->ps.slot, cow->chunk,
+					cow->store_chunk,
+					vss_cow_committed_cb, cow);
 }
 
 static void vss_cow_write_endio(struct bio *bio)
@@ -530,18 +563,19 @@ static void vss_cow_write_endio(struct bio *bio)
 	bio_uninit(bio);
 	mempool_free(cow->buf, lun->cow_buf_pool);
 	cow->buf = NULL;
-	if (status) {
+	if (status)
 		vss_cow_copy_failed(cow, status);
-	} else if (vss_cow_in_own_context(cow)) {
-		vss_cow_record(cow);
-	} else {
-		INIT_WORK(&cow->step_work, vss_cow_record_work);
-		queue_work(lun->cow_wq, &cow->step_work);
-	}
+	else if (vss_cow_in_own_context(cow))
+		vss_cow_record(cow, false);
+	else
+		vss_cow_defer(cow, vss_cow_record);
 }
 
-/* The old data is in @cow->buf: write it to the store chunk. */
-static void vss_cow_write_copy(struct vss_cow *cow)
+/*
+ * The old data is in @cow->buf: write it to the store chunk.  (@worker:
+ * the signature of a deferred step; the write goes out the same way.)
+ */
+static void vss_cow_write_copy(struct vss_cow *cow, bool worker)
 {
 	struct vss_lun *lun = cow->lun;
 
@@ -554,11 +588,6 @@ static void vss_cow_write_copy(struct vss_cow *cow)
 	vss_cow_submit(cow);
 }
 
-static void vss_cow_write_work(struct work_struct *work)
-{
-	vss_cow_write_copy(container_of(work, struct vss_cow, step_work));
-}
-
 static void vss_cow_read_endio(struct bio *bio)
 {
 	struct vss_cow *cow = bio->bi_private;
@@ -567,10 +596,9 @@ static void vss_cow_read_endio(struct bio *bio)
 		bio_uninit(bio);
 		vss_cow_copy_failed(cow, bio->bi_status);
 	} else if (vss_cow_in_own_context(cow)) {
-		vss_cow_write_copy(cow);
+		vss_cow_write_copy(cow, false);
 	} else {
-		INIT_WORK(&cow->step_work, vss_cow_write_work);
-		queue_work(cow->lun->cow_wq, &cow->step_work);
+		vss_cow_defer(cow, vss_cow_write_copy);
 	}
 }
 
@@ -682,6 +710,35 @@ static void vss_cow_start(struct vss_cow *cow, bool direct)
 	cow->bio.bi_end_io = vss_cow_read_endio;
 	cow->bio.bi_private = cow;
 	vss_cow_submit(cow);
+}
+
+/**
+ * vss_cow_step_work - run the deferred steps of the copies in flight
+ * @work: &vss_lun.cow_step_work
+ *
+ * Oldest first, under one plug, so that the store writes of many copies
+ * reach the device as a batch and their records share a log write.
+ *
+ * Context: cow_wq.
+ */
+void vss_cow_step_work(struct work_struct *work)
+{
+	struct vss_lun *lun = container_of(work, struct vss_lun,
+					   cow_step_work);
+	struct llist_node *list = llist_del_all(&lun->cow_steps);
+	struct vss_cow *cow, *tmp;
+	struct blk_plug plug;
+	unsigned int noio;
+
+	if (!list)
+		return;
+	noio = memalloc_noio_save();
+	blk_start_plug(&plug);
+	llist_for_each_entry_safe(cow, tmp, llist_reverse_order(list),
+				  step_node)
+		cow->step(cow, true);
+	blk_finish_plug(&plug);
+	memalloc_noio_restore(noio);
 }
 
 static void vss_cow_start_work(struct work_struct *work)
@@ -805,6 +862,45 @@ void vss_cow_kick_parked(struct vss_lun *lun)
 		list_del_init(&cow->park);
 		queue_work(lun->cow_wq, &cow->start_work);
 	}
+}
+
+static unsigned int vss_cow_list_len(struct list_head *head)
+{
+	struct list_head *pos;
+	unsigned int n = 0;
+
+	list_for_each(pos, head)
+		n++;
+	return n;
+}
+
+/**
+ * vss_cow_count_parked - count the writes and copies waiting in cow.c
+ * @lun: the LUN
+ * @p: its copy and list fields are filled in
+ *
+ * Walks the lists under &vss_lun.map_lock: for diagnostics only, never on
+ * the I/O path.
+ *
+ * Context: process context.
+ */
+void vss_cow_count_parked(struct vss_lun *lun, struct vss_lun_parked *p)
+{
+	struct vss_cow *cow;
+	unsigned int i;
+
+	spin_lock(&lun->map_lock);
+	p->copies = lun->nr_cows;
+	p->copy_wait = 0;
+	for (i = 0; i < ARRAY_SIZE(lun->pending); i++)
+		hlist_for_each_entry(cow, &lun->pending[i], hnode)
+			p->copy_wait += vss_cow_list_len(&cow->waiters);
+	p->throttled = vss_cow_list_len(&lun->throttled);
+	p->requeue = vss_cow_list_len(&lun->requeue);
+	p->gated = vss_cow_list_len(&lun->gated);
+	p->frozen = vss_cow_list_len(&lun->frozen);
+	p->nospc = vss_cow_list_len(&lun->parked);
+	spin_unlock(&lun->map_lock);
 }
 
 static bool vss_cow_none(struct vss_lun *lun)

@@ -23,10 +23,12 @@ struct work_struct;
 size_t vss_cow_size(void);
 void vss_cow_write(struct vss_io *io);
 void vss_cow_kick_parked(struct vss_lun *lun);
+void vss_cow_count_parked(struct vss_lun *lun, struct vss_lun_parked *p);
 bool vss_cow_pending_locked(struct vss_lun *lun, u64 chunk);
 int vss_cow_freeze(struct vss_lun *lun, unsigned long timeout);
 void vss_cow_thaw(struct vss_lun *lun);
 void vss_cow_requeue_work(struct work_struct *work);
+void vss_cow_step_work(struct work_struct *work);
 void vss_cow_usage_work(struct work_struct *work);
 
 #endif /* _VSS_COW_H */

@@ -781,6 +781,8 @@ static struct vss_lun *vss_lun_alloc(const char *name)
 	INIT_LIST_HEAD(&lun->throttled);
 	INIT_LIST_HEAD(&lun->gated);
 	INIT_LIST_HEAD(&lun->frozen);
+	init_llist_head(&lun->cow_steps);
+	INIT_WORK(&lun->cow_step_work, vss_cow_step_work);
 	INIT_WORK(&lun->requeue_work, vss_cow_requeue_work);
 	INIT_WORK(&lun->usage_work, vss_cow_usage_work);
 	spin_lock_init(&lun->reads_lock);
@@ -965,6 +967,62 @@ static int vss_lun_open_store(struct vss_lun *lun,
 	return 0;
 }
 
+/* ---- diagnostics: /sys/block/vss-NAME/vss/parked ---- */
+
+/**
+ * vss_lun_count_parked - where the LUN's writes wait right now
+ * @lun: the LUN
+ * @p: filled in
+ *
+ * Context: process context.
+ */
+void vss_lun_count_parked(struct vss_lun *lun, struct vss_lun_parked *p)
+{
+	struct bio *bio;
+
+	memset(p, 0, sizeof(*p));
+	spin_lock_irq(&lun->io_lock);
+	bio_list_for_each(bio, &lun->deferred)
+		p->held++;
+	p->inflight = lun->inflight;
+	spin_unlock_irq(&lun->io_lock);
+	vss_cow_count_parked(lun, p);
+	spin_lock(&lun->info_lock);
+	if (!lun->store_closed)
+		p->committing = vss_store_commit_state(lun->store, &p->records);
+	spin_unlock(&lun->info_lock);
+}
+
+static ssize_t parked_show(struct device *dev, struct device_attribute *attr,
+			   char *buf)
+{
+	struct vss_lun *lun = dev_to_disk(dev)->private_data;
+	struct vss_lun_parked p;
+
+	vss_lun_count_parked(lun, &p);
+	return sysfs_emit(buf,
+			  "held %u\ninflight %lu\ncopies %u\ncopy_wait %u\nthrottled %u\nrequeue %u\ngated %u\nfrozen %u\nnospc %u\nrecords %u\ncommitting %d\n",
+			  p.held, p.inflight, p.copies, p.copy_wait,
+			  p.throttled, p.requeue, p.gated, p.frozen, p.nospc,
+			  p.records, p.committing);
+}
+static DEVICE_ATTR_RO(parked);
+
+static struct attribute *vss_lun_attrs[] = {
+	&dev_attr_parked.attr,
+	NULL,
+};
+
+static const struct attribute_group vss_lun_attr_group = {
+	.name = "vss",
+	.attrs = vss_lun_attrs,
+};
+
+static const struct attribute_group *vss_lun_attr_groups[] = {
+	&vss_lun_attr_group,
+	NULL,
+};
+
 static int vss_lun_add_disk(struct vss_lun *lun)
 {
 	struct gendisk *disk;
@@ -979,7 +1037,7 @@ static int vss_lun_add_disk(struct vss_lun *lun)
 	set_capacity(disk, lun->sectors);
 	lun->disk = disk;
 	vss_lun_get(lun);	/* dropped by vss_lun_free_disk() */
-	ret = add_disk(disk);
+	ret = device_add_disk(NULL, disk, vss_lun_attr_groups);
 	if (ret) {
 		/* ->free_disk is called only for disks that were added */
 		lun->disk = NULL;

@@ -11,6 +11,7 @@
 #include <linux/blkdev.h>
 #include <linux/kref.h>
 #include <linux/list.h>
+#include <linux/llist.h>
 #include <linux/mempool.h>
 #include <linux/mutex.h>
 #include <linux/rwsem.h>
@@ -157,7 +158,10 @@ struct vss_io {
  * @bs: bio set for the clones (front pad &struct vss_io)
  * @split_bs: bio set for splitting snapshot reads
  * @cow_pool: mempool of struct vss_cow
- * @cow_wq: COW retries, requeued writes, usage events (WQ_MEM_RECLAIM)
+ * @cow_wq: COW steps, retries, requeued writes, usage events (WQ_MEM_RECLAIM)
+ * @cow_steps: copies whose next step (store write, record) waits for
+ *	@cow_step_work, after a completion in a context not ours (lockless)
+ * @cow_step_work: runs vss_cow_step_work()
  * @requeue_work: runs vss_cow_requeue_work()
  * @usage_work: runs vss_cow_usage_work()
  * @reclaim_wq: store-full reclaim and invalidation (ordered, WQ_MEM_RECLAIM)
@@ -233,12 +237,45 @@ struct vss_lun {
 	struct bio_set split_bs;
 	mempool_t *cow_pool;
 	struct workqueue_struct *cow_wq;
+	struct llist_head cow_steps;
+	struct work_struct cow_step_work;
 	struct work_struct requeue_work;
 	struct work_struct usage_work;
 	struct workqueue_struct *reclaim_wq;
 	struct work_struct reclaim_work;
 	struct xarray replay_dropped;
 	struct vss_resync *resync;
+};
+
+/**
+ * struct vss_lun_parked - where a LUN's writes wait, for diagnostics
+ * @held: writes queued by a hold (snapshot switch), not yet admitted
+ * @inflight: admitted writes not completed (all of the below included)
+ * @copies: copies (cows) in flight
+ * @copy_wait: writes waiting for a copy of one of their chunks
+ * @throttled: writes waiting for a copy slot (&vss_lun.cow_max reached)
+ * @requeue: writes waiting for cow_wq to evaluate them again
+ * @gated: writes waiting for an invalidation to be durable
+ * @frozen: writes waiting for a checkpoint's copy freeze to end
+ * @nospc: copies parked until store space is freed
+ * @records: store records queued for the next group commit
+ * @committing: the store's log lock is held (a commit is being written)
+ *
+ * Read from /sys/block/vss-NAME/vss/parked: a write that stays on one of
+ * these lists while nothing moves was never kicked.
+ */
+struct vss_lun_parked {
+	unsigned int held;
+	unsigned long inflight;
+	unsigned int copies;
+	unsigned int copy_wait;
+	unsigned int throttled;
+	unsigned int requeue;
+	unsigned int gated;
+	unsigned int frozen;
+	unsigned int nospc;
+	unsigned int records;
+	bool committing;
 };
 
 static inline sector_t vss_chunk_to_sector(struct vss_lun *lun, u64 chunk)
@@ -256,6 +293,7 @@ void vss_bdev_close(struct vss_bdev *b);
 int vss_lun_op_begin(struct vss_lun *lun, struct netlink_ext_ack *extack);
 void vss_lun_op_end(struct vss_lun *lun);
 void vss_lun_write_done(struct vss_lun *lun);
+void vss_lun_count_parked(struct vss_lun *lun, struct vss_lun_parked *p);
 struct gendisk *vss_lun_alloc_disk(struct block_device *a,
 				   struct block_device *b, bool writable);
 u64 vss_lun_read_start(struct vss_lun *lun, struct vss_io *io);

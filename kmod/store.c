@@ -1423,10 +1423,14 @@ static void vss_fast_commit_end(struct vss_store *st)
 static void vss_fast_commit_end_work(struct work_struct *work)
 {
 	struct vss_store *st = container_of(work, struct vss_store, end_work);
+	struct blk_plug plug;
 
+	/* the origin writes the records release go out as one batch */
+	blk_start_plug(&plug);
 	vss_fast_commit_end(st);
 	if (vss_log_retake(st))
 		vss_fast_commit_run(st);
+	blk_finish_plug(&plug);
 }
 
 /*
@@ -1582,6 +1586,7 @@ static void vss_fast_commit_run(struct vss_store *st)
 /* Commit whatever is pending on the sleeping path; true if there was some. */
 static bool vss_store_flush_once(struct vss_store *st)
 {
+	struct blk_plug plug;
 	LIST_HEAD(batch);
 
 	vss_log_lock(st);
@@ -1590,7 +1595,9 @@ static bool vss_store_flush_once(struct vss_store *st)
 	vss_log_unlock(st);
 	if (list_empty(&batch))
 		return false;
+	blk_start_plug(&plug);
 	vss_complete(st, &batch);
+	blk_finish_plug(&plug);
 	return true;
 }
 
@@ -1606,6 +1613,30 @@ static void vss_store_commit_work(struct work_struct *work)
 	memalloc_noio_restore(noio);
 }
 
+/**
+ * vss_store_commit_state - what the group commit holds, for diagnostics
+ * @st: the store
+ * @queued: records waiting for a commit (not yet taken by one)
+ *
+ * A record that stays queued while the log lock is free was never kicked.
+ *
+ * Context: any context.
+ * Return: true while the log lock is held (a commit is being written).
+ */
+bool vss_store_commit_state(struct vss_store *st, unsigned int *queued)
+{
+	struct vss_store_rec *r;
+	unsigned long flags;
+	unsigned int n = 0;
+
+	spin_lock_irqsave(&st->pending_lock, flags);
+	list_for_each_entry(r, &st->pending, list)
+		n++;
+	spin_unlock_irqrestore(&st->pending_lock, flags);
+	*queued = n;
+	return test_bit(VSS_LOG_LOCKED, &st->log_flags);
+}
+
 static void vss_store_queue(struct vss_store *st, struct vss_store_rec *r)
 {
 	unsigned long flags;
@@ -1613,6 +1644,23 @@ static void vss_store_queue(struct vss_store *st, struct vss_store_rec *r)
 	spin_lock_irqsave(&st->pending_lock, flags);
 	list_add_tail(&r->list, &st->pending);
 	spin_unlock_irqrestore(&st->pending_lock, flags);
+}
+
+static void vss_store_queue_exception(struct vss_store *st,
+				      struct vss_store_rec *rec, u16 slot,
+				      u64 lun_chunk, u64 store_chunk,
+				      void (*done)(void *ctx, int err),
+				      void *ctx)
+{
+	*rec = (struct vss_store_rec){
+		.type = VSS_REC_EXCEPTION,
+		.slot = slot,
+		.lun_chunk = lun_chunk,
+		.store_chunk = store_chunk,
+		.done = done,
+		.ctx = ctx,
+	};
+	vss_store_queue(st, rec);
 }
 
 /**
@@ -1643,16 +1691,40 @@ void vss_store_add_exception(struct vss_store *st, struct vss_store_rec *rec,
 			     u16 slot, u64 lun_chunk, u64 store_chunk,
 			     void (*done)(void *ctx, int err), void *ctx)
 {
-	*rec = (struct vss_store_rec){
-		.type = VSS_REC_EXCEPTION,
-		.slot = slot,
-		.lun_chunk = lun_chunk,
-		.store_chunk = store_chunk,
-		.done = done,
-		.ctx = ctx,
-	};
-	vss_store_queue(st, rec);
+	vss_store_queue_exception(st, rec, slot, lun_chunk, store_chunk, done,
+				  ctx);
 	vss_store_kick(st, preemptible() && current->bio_list);
+}
+
+/**
+ * vss_store_add_exception_own - vss_store_add_exception() from a worker
+ *	of the caller's own
+ * @st: the store
+ * @rec: memory for the record, the caller's until @done runs
+ * @slot: snapshot slot the chunk belongs to
+ * @lun_chunk: chunk of the LUN
+ * @store_chunk: store chunk holding the preserved data (already written)
+ * @done: called once the record is durable (err 0) or failed
+ * @ctx: argument of @done
+ *
+ * The same, but the caller's context is a task of its own (the engine's
+ * cow_wq), where a bio may be submitted: the log write goes out from here
+ * on the fast path when the log is idle, instead of waking the commit
+ * worker, which would sleep in a synchronous write while the records of
+ * the next batch wait.  The write's completion goes on from end_wq.  @done
+ * may run here, before this returns (a store device that completes inside
+ * submit_bio()).
+ *
+ * Context: a workqueue of the caller's, process context; does not sleep.
+ */
+void vss_store_add_exception_own(struct vss_store *st,
+				 struct vss_store_rec *rec, u16 slot,
+				 u64 lun_chunk, u64 store_chunk,
+				 void (*done)(void *ctx, int err), void *ctx)
+{
+	vss_store_queue_exception(st, rec, slot, lun_chunk, store_chunk, done,
+				  ctx);
+	vss_store_kick(st, true);
 }
 
 struct vss_sync_wait {

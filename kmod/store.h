@@ -26,7 +26,10 @@
  *    bounded by the engine's copies in flight (one record per copy).
  *  - A completion (@done of vss_store_add_exception()) runs in one of: the
  *    store's own workers; the thread of a synchronous store call or of a
- *    checkpoint that committed the batch; or, when the store device
+ *    checkpoint that committed the batch; the caller's own worker that
+ *    queued a record with vss_store_add_exception_own() and found the log
+ *    idle, when the store device completed the write inside submit_bio();
+ *    or, when the store device
  *    completed the log write inside the submit_bio() call chain of the
  *    very task that queued it (brd), right there (current->bio_list is set
  *    then: bios submitted from @done are queued, not started).  Never in
@@ -188,6 +191,7 @@ void vss_store_close(struct vss_store *st);
 u32 vss_store_chunk_size(struct vss_store *st);		/* bytes */
 u64 vss_store_nr_chunks(struct vss_store *st);		/* data + metadata */
 u64 vss_store_used_chunks(struct vss_store *st);
+bool vss_store_commit_state(struct vss_store *st, unsigned int *queued);
 u64 vss_store_mem_bytes(struct vss_store *st);	/* allocator memory */
 sector_t vss_store_chunk_sector(struct vss_store *st, u64 store_chunk);
 
@@ -205,6 +209,10 @@ bool vss_store_chunk_in_log(struct vss_store *st, u64 store_chunk);
 void vss_store_add_exception(struct vss_store *st, struct vss_store_rec *rec,
 			     u16 slot, u64 lun_chunk, u64 store_chunk,
 			     void (*done)(void *ctx, int err), void *ctx);
+void vss_store_add_exception_own(struct vss_store *st,
+				 struct vss_store_rec *rec, u16 slot,
+				 u64 lun_chunk, u64 store_chunk,
+				 void (*done)(void *ctx, int err), void *ctx);
 /* synchronous; durable on return */
 int vss_store_snapshot_create(struct vss_store *st,
 			      const struct vss_store_snap *s);

@@ -14,7 +14,9 @@
 # the stamped blocks and equal its backing device, fio's last run
 # verified everything it wrote.  Every step is bounded: a step that hangs
 # (an engine deadlock in another driver's completion) fails, and the
-# blocked tasks' stacks are printed.
+# blocked tasks' stacks are printed, with where the I/O waits: fio's
+# threads, the LUN's parked writes, the in-flight requests of every
+# device below it (io_evidence).
 . "$(dirname "$0")/lib.sh"
 
 ctl=engine_ctl
@@ -139,14 +141,62 @@ kok() { kn=$((kn + 1)); ok "$k: $1"; }
 kfail() { kn=$((kn + 1)); fail "$k: $1" "$2"; }
 stuck() { # WHAT: evidence, then unwedge (wbt off) so the suite can go on
 	hung=$1
+	io_evidence
 	hang_evidence "$k: $1"
 	wbt_off
+}
+# _stack_of DEV: DEV (a name under /sys/block) and the devices below it
+_stack_of() {
+	local s
+	echo "$1"
+	for s in /sys/block/$1/slaves/*; do
+		[ -e "$s" ] && _stack_of "$(basename "$s")"
+	done
+}
+# io_evidence: where the I/O of the LUN waits, before anything is killed
+# or unwedged: the threads of fio (what they sleep in), the LUN's parked
+# writes (/sys/block/vss-NAME/vss/parked), in-flight counts of the LUN and
+# of every device below it with blk-mq's view (requests dispatched, busy,
+# writeback throttling), and the stacks of every CPU (sysrq l)
+io_evidence() {
+	local p t d f devs
+	echo "# I/O evidence ($k):"
+	for p in $(cat /proc/$runner/task/*/children 2>/dev/null); do
+		for t in /proc/$p/task/*; do
+			echo "#   fio task ${t##*/} $(sed 's/.*) //' $t/stat 2>/dev/null | cut -d' ' -f1) in $(cat $t/wchan 2>/dev/null): $(head -n 4 $t/stack 2>/dev/null | awk '{printf "%s ", $2}')"
+		done
+	done
+	echo "#   vss-$name parked: $(tr '\n' ' ' </sys/block/vss-$name/vss/parked 2>/dev/null)"
+	# slow or stuck: do the LUN's completed I/Os (stat fields 1 and 5) move?
+	p=$(awk '{print $1 + $5}' /sys/block/vss-$name/stat 2>/dev/null)
+	sleep 3
+	echo "#   vss-$name: $(($(awk '{print $1 + $5}' /sys/block/vss-$name/stat 2>/dev/null) - ${p:-0})) I/Os completed in 3 s"
+	mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug 2>/dev/null
+	devs="vss-$name"
+	for d in $lun $store; do
+		devs="$devs $(_stack_of "$(basename "$(readlink -f $d)")")"
+	done
+	for d in $(echo $devs | tr ' ' '\n' | sort -u); do
+		echo "#   $d: inflight $(cat /sys/block/$d/inflight 2>/dev/null | tr -s ' '), wbt_lat_usec $(cat /sys/block/$d/queue/wbt_lat_usec 2>/dev/null)"
+		for f in /sys/kernel/debug/block/$d/rqos/wbt/inflight /sys/kernel/debug/block/$d/rqos/wbt/wb_normal \
+			/sys/kernel/debug/block/$d/state /sys/kernel/debug/block/$d/hctx*/state \
+			/sys/kernel/debug/block/$d/hctx*/busy /sys/kernel/debug/block/$d/hctx*/dispatch \
+			/sys/kernel/debug/block/$d/hctx*/dispatched; do
+			[ -r "$f" ] || continue
+			echo "#     ${f#/sys/kernel/debug/block/}: $(head -c 600 "$f" 2>/dev/null | tr '\n' ' ')"
+		done
+	done
+	echo l >/proc/sysrq-trigger 2>/dev/null
+	sleep 1
+	dmesg | awk '/sysrq: Show backtrace of all active CPUs/ { n = 0 } { l[n++] = $0 }
+		END { for (i = 0; i < n && i < 120; i++) print l[i] }' | sed 's/^/#   /'
 }
 stop_load() { # bounded: ask the runner to stop, wait for its fio to end
 	local end=$((SECONDS + 90))
 	touch $work/stop
 	while [ $SECONDS -lt $end ]; do _running $runner || break; sleep 0.1; done
 	if _running $runner; then
+		io_evidence
 		kill -9 $runner $(cat /proc/$runner/task/*/children 2>/dev/null) 2>/dev/null
 		return 1
 	fi
