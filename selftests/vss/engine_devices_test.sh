@@ -145,6 +145,14 @@ stuck() { # WHAT: evidence, then unwedge (wbt off) so the suite can go on
 	hang_evidence "$k: $1"
 	wbt_off
 }
+# _sysname DEV: the name under /sys/block of a device node (dm's nodes
+# may be plain nodes, not links)
+_sysname() {
+	local n
+	n=$(stat -L -c '%t %T' "$1" 2>/dev/null) || return
+	set -- $n
+	basename "$(readlink -f /sys/dev/block/$((0x$1)):$((0x$2)))"
+}
 # _stack_of DEV: DEV (a name under /sys/block) and the devices below it
 _stack_of() {
 	local s
@@ -171,10 +179,10 @@ io_evidence() {
 	p=$(awk '{print $1 + $5}' /sys/block/vss-$name/stat 2>/dev/null)
 	sleep 3
 	echo "#   vss-$name: $(($(awk '{print $1 + $5}' /sys/block/vss-$name/stat 2>/dev/null) - ${p:-0})) I/Os completed in 3 s"
-	mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug 2>/dev/null
+	grep -q ' /sys/kernel/debug ' /proc/mounts || mount -t debugfs none /sys/kernel/debug 2>/dev/null
 	devs="vss-$name"
 	for d in $lun $store; do
-		devs="$devs $(_stack_of "$(basename "$(readlink -f $d)")")"
+		devs="$devs $(_stack_of "$(_sysname $d)")"
 	done
 	for d in $(echo $devs | tr ' ' '\n' | sort -u); do
 		echo "#   $d: inflight $(cat /sys/block/$d/inflight 2>/dev/null | tr -s ' '), wbt_lat_usec $(cat /sys/block/$d/queue/wbt_lat_usec 2>/dev/null)"
