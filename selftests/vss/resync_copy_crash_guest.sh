@@ -59,14 +59,12 @@ damage() {
 			oflag=direct conv=notrunc status=none || die "damage"
 	done
 }
-# new_copy INCR: a new C (the previous one deleted) copied onto d; INCR=1
-# when d holds the previous C exactly, so the copy must be incremental
+# new_copy INCR: a new C copied onto d, then the previous C deleted;
+# INCR=1 when d holds the previous C exactly, so the copy must be
+# incremental (the differences since the older of the two snapshots)
 new_copy() {
-	local st d tot
+	local st d tot old=${C:-}
 	notes_put "$B" "$BSHA" - - 0 damage 0
-	if [ -n "${C:-}" ] && [ "$C" != - ] && [ -n "$(snap_dev "$C")" ]; then
-		vssctl snapshot delete "$C" >/dev/null || die "delete C"
-	fi
 	damage 20
 	snap_new C
 	CSHA=$(sha_dev "$(snap_dev "$C")")
@@ -74,6 +72,10 @@ new_copy() {
 	vssctl recover --speed-max $SPEED "$C=$DST" >/dev/null || die "recover onto d"
 	read -r st d tot < <(fields)
 	notes_put "$B" "$BSHA" "$C" "$CSHA" 0 copy "$tot"
+	# the previous C only now: an incremental copy needs it (what d held)
+	if [ -n "$old" ] && [ "$old" != - ] && [ -n "$(snap_dev "$old")" ]; then
+		vssctl snapshot delete "$old" >/dev/null || die "delete the previous C"
+	fi
 	echo "copy of C onto d: $tot bytes ($([ "$1" = 1 ] && echo incremental || echo full))"
 	if [ "$1" = 1 ] && ! [ "$tot" -lt $((SIZE / 2)) ]; then
 		echo "VSS-VERIFY FAIL: the copy onto the standby is not incremental ($tot bytes)"
