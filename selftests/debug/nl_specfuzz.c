@@ -362,7 +362,10 @@ static void mutate(struct nlr_msg *m, const struct sf_op *op)
 		break;
 	case 9:		/* drop an attribute */
 		if (a) {
+			/* the last one may end unaligned (a truncated message) */
 			len = NLA_ALIGN(a->nla_len);
+			if (len > m->len - at)
+				len = m->len - at;
 			memmove(m->buf + at, m->buf + at + len, m->len - at - len);
 			m->len -= len;
 		}
