@@ -263,7 +263,7 @@ struct vss_resync {
 	struct list_head cw_next;
 	struct list_head ow_next;
 
-	struct mutex commit_mutex;
+	struct mutex commit_mutex;	/* the store records of this resync */
 	struct delayed_work commit_work;
 	mempool_t *cw_pool;
 };
