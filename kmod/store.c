@@ -27,6 +27,9 @@
  *     (highest valid sb_seq wins); the old log is freed only after that.
  *     Then the older superblock slot is zeroed, so a later corruption of
  *     the current superblock cannot resurrect a log whose chunks are reused.
+ *     The superblock names the commit sequence of the new log's last block
+ *     (log_end_seq): damage that cuts the log before it is refused, not
+ *     taken for the end of the log.
  *  5. A chunk freed by a delete is reused only after the delete record is
  *     durable (the engine calls vss_store_free() after
  *     vss_store_snapshot_delete() returned), so no durable record can ever
@@ -267,6 +270,7 @@ struct vss_log {
  * @sb_seq: sequence number of the current superblock
  * @sb_slot: slot (0/1) holding the current superblock
  * @sb_log_seq: log_seq of the current superblock
+ * @sb_end_seq: log_end_seq of the current superblock: replay must reach it
  * @version: format version of the current superblock (VSS_SB_VERSION_*);
  *	raised before the first record that needs it is written
  * @last_seq: highest snapshot sequence created
@@ -342,6 +346,7 @@ struct vss_store {
 	u64 sb_seq;			/* under the log lock */
 	int sb_slot;			/* under the log lock */
 	u64 sb_log_seq;			/* under the log lock */
+	u64 sb_end_seq;			/* under the log lock */
 	u32 version;			/* under the log lock and cp_lock */
 	u32 last_seq;			/* under the log lock */
 	struct mutex cp_lock;		/* the checkpoint in progress */
@@ -2178,6 +2183,7 @@ static void vss_sb_fill(struct vss_store *st, struct vss_sb_disk *sb,
 	sb->log_seq = cpu_to_le64(log_seq);
 	sb->last_snap_seq = cpu_to_le32(st->last_seq);
 	sb->unit_chunks = cpu_to_le32(st->unit_chunks);
+	sb->log_end_seq = cpu_to_le64(st->sb_end_seq);
 	sb->crc = cpu_to_le32(vss_block_crc(sb, &sb->crc));
 }
 
@@ -3090,6 +3096,8 @@ int vss_store_checkpoint(struct vss_store *st,
 	st->sb_seq++;
 	/* the version never goes down (an older module keeps refusing) */
 	st->version = st->cp_version;
+	/* every block of the new log is written: replay must reach them */
+	st->sb_end_seq = cp->seq;
 	err = vss_sb_switch(st, 1 - st->sb_slot, sbp, cp, log_seq);
 	if (err) {
 		/* The superblock may or may not be durable: stop writing. */
@@ -3298,6 +3306,7 @@ static int vss_store_format(struct vss_store *st,
 	/* raised when a record of a newer kind is first written */
 	st->version = VSS_SB_VERSION_BASE;
 	st->sb_log_seq = 0;
+	st->sb_end_seq = 0;
 	/*
 	 * Invalidate slot 1 first: an older store there must not outlive an
 	 * interrupted format (no magic at all then means "no store").
@@ -3406,6 +3415,7 @@ static int vss_store_load_sb(struct vss_store *st,
 	st->sb_slot = best;
 	st->version = le32_to_cpu(sb->version);
 	st->sb_log_seq = le64_to_cpu(sb->log_seq);
+	st->sb_end_seq = le64_to_cpu(sb->log_end_seq);
 	st->last_seq = le32_to_cpu(sb->last_snap_seq);
 	st->log.epoch = le64_to_cpu(sb->log_epoch);
 	st->log.seq = le64_to_cpu(sb->log_seq);
@@ -3545,6 +3555,17 @@ struct vss_store *vss_store_open(const struct vss_store_params *p,
 	if (ops->attach)
 		ops->attach(arg, st);
 	err = vss_replay(rp, pg);
+	/*
+	 * The blocks a checkpoint wrote were durable before its superblock:
+	 * a log that ends before the last of them lost committed records
+	 * (its snapshots would read through to the LUN), not a torn write.
+	 */
+	if (!err && st->log.seq < st->sb_end_seq) {
+		vss_refuse(extack, "store metadata corrupt",
+			   "log ends at commit %llu, before commit %llu of its checkpoint",
+			   st->log.seq, st->sb_end_seq);
+		err = -EUCLEAN;
+	}
 	/* a work set whose START never became durable: not in force */
 	vss_work_free(rp->staged);
 	/* Provisional exceptions of snapshots never created: drop them. */

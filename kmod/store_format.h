@@ -71,6 +71,11 @@
  * @log_seq: commit sequence numbers of this log are greater than this
  * @last_snap_seq: highest snapshot sequence number ever created
  * @unit_chunks: chunks per log unit (1, 2 or 4)
+ * @log_end_seq: commit sequence of the last block of the log written by
+ *	the checkpoint that made it (0: none, or written by a module that did
+ *	not know this field).  Those blocks were durable before this
+ *	superblock, so a replay that ends before it lost committed records
+ *	to damage, not to a crash: the store is refused.
  * @pad: zero
  */
 struct vss_sb_disk {
@@ -91,7 +96,8 @@ struct vss_sb_disk {
 	__le64 log_seq;
 	__le32 last_snap_seq;
 	__le32 unit_chunks;
-	u8 pad[16];
+	__le64 log_end_seq;
+	u8 pad[8];
 } __packed;
 static_assert(sizeof(struct vss_sb_disk) == 184);
 

@@ -850,6 +850,61 @@ fail:
 	return false;
 }
 
+/*
+ * Damage that cuts a checkpoint's log short: its blocks were durable before
+ * the superblock named them (log_end_seq), so a replay that ends before
+ * the last of them lost records to damage, not to a crash, and refuses
+ * the store; without that its snapshot would come back "ready" with
+ * exceptions missing, reading the LUN's current data for them.
+ */
+static bool t_checkpoint_cut(void)
+{
+	struct vss_sb_disk *sb = kmalloc(4096, GFP_KERNEL);
+	struct vss_store *st = NULL;
+	u64 end = 0, b[2], pos;
+	int err, s, slot = -1;
+
+	CHECK(sb);
+	st = st_open(true, chunk, LUN_NAME, LUN_SIZE, &err);
+	CHECK(st);
+	CHECK(!snap_create(st, 0, 1));
+	/* 300 records of 20 bytes: the new log needs two positions */
+	CHECK(!add_exc(st, 0, 300, 0, false));
+	CHECK(!vss_store_checkpoint(st, enumerate, NULL));
+	CHECK(reopen_same(&st));
+	CHECK(km->s[0].live && km->s[0].n == 300);
+	vss_store_close(st);
+	st = NULL;
+	for (s = 0; s < 2 && !end; s++) {
+		CHECK(!raw_io(s * 4096, sb, false));
+		if (le64_to_cpu(sb->magic) == VSS_SB_MAGIC)
+			end = le64_to_cpu(sb->log_end_seq);
+	}
+	pr_info("# checkpoint log ends at commit %llu\n", end);
+	CHECK(end);
+	/* the position holding that commit: its last block */
+	for (pos = 0; slot < 0 && !log_pos_byte(pos, 0, &b[0]) &&
+	     !log_pos_byte(pos, 1, &b[1]); pos++)
+		for (s = 0; s < 2; s++)
+			if (log_seq_at(b[s]) == end)
+				slot = s;
+	CHECK(slot >= 0);
+	pos--;
+	pr_info("# last block: position %llu\n", pos);
+	CHECK(pos > 0);
+	/* both copies of the last position damaged: the log looks shorter */
+	CHECK(!flip_byte(b[0] + 300) && !flip_byte(b[1] + 300));
+	st = st_open(false, 0, LUN_NAME, LUN_SIZE, &err);
+	CHECK(!st && err == -EUCLEAN);
+	kfree(sb);
+	return true;
+fail:
+	kfree(sb);
+	if (st)
+		vss_store_close(st);
+	return false;
+}
+
 static bool t_provisional(void)
 {
 	struct vss_store *st;
@@ -1916,7 +1971,7 @@ static int run_unit(void)
 	tap_n = 0;
 	tap_fail = 0;
 	pr_info("TAP version 13\n");
-	pr_info("1..17\n");
+	pr_info("1..18\n");
 	tap(t_format_empty(), "format_empty");
 	tap(t_persist(), "persist");
 	tap(t_group_commit(), "group_commit");
@@ -1928,6 +1983,7 @@ static int run_unit(void)
 	tap(t_provisional(), "provisional_exceptions");
 	tap(t_checkpoint(), "checkpoint");
 	tap(t_checkpoint_carry(), "checkpoint_carry");
+	tap(t_checkpoint_cut(), "checkpoint_cut");
 	tap(t_enospc(), "enospc");
 	tap(t_big_store(), "big_store");
 	tap(t_contexts(), "completion_contexts");
