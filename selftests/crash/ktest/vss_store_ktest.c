@@ -515,8 +515,8 @@ static int flip_byte(u64 byte)
 static int log_pos_byte(u64 pos, int slot, u64 *byte)
 {
 	struct vss_sb_disk *sb = kmalloc(4096, GFP_KERNEL);
+	u64 head[VSS_UNIT_CHUNKS_MAX];
 	u32 cs, bpc, upc, phys;
-	u64 head[2];
 	int err, s;
 
 	if (!sb)
@@ -527,15 +527,15 @@ static int log_pos_byte(u64 pos, int slot, u64 *byte)
 			break;
 	}
 	cs = le32_to_cpu(sb->chunk_size);
-	head[0] = le64_to_cpu(sb->log_head[0]);
-	head[1] = le64_to_cpu(sb->log_head[1]);
+	for (s = 0; s < VSS_UNIT_CHUNKS_MAX; s++)
+		head[s] = le64_to_cpu(sb->log_head[s]);
 	upc = le32_to_cpu(sb->unit_chunks);
 	kfree(sb);
 	if (err)
 		return err;
 	bpc = cs / 4096;
 	phys = 2 * pos + slot;
-	if (phys >= bpc * upc)
+	if (upc > VSS_UNIT_CHUNKS_MAX || phys >= bpc * upc)
 		return -ERANGE;
 	*byte = head[phys / bpc] * cs + (u64)(phys % bpc) * 4096;
 	return 0;
