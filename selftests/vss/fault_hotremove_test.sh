@@ -9,8 +9,9 @@
 # every snapshot is exact or invalid.  FAULT_HOTREMOVE rounds of each (1
 # under VSS_QUICK, 4 otherwise).
 . "$(dirname "$0")/lib.sh"
+FL_LUN=hr
+. "$(dirname "$0")/fault_lib.sh"
 
-ctl=engine_ctl
 work=/tmp/fault_hotremove
 if [ -n "${VSS_QUICK:-}" ]; then rounds=${FAULT_HOTREMOVE:-1}; else rounds=${FAULT_HOTREMOVE:-4}; fi
 plan $((rounds * 8 + 1))
@@ -38,43 +39,6 @@ mk() { dmsetup create --noudevsync hr_lun --table "0 $bs linear $B 0" 2>/dev/nul
 	dmsetup mknodes >/dev/null 2>&1
 	udev_settle /dev/mapper/hr_lun && udev_settle /dev/mapper/hr_st; }
 add() { $ctl lun-add hr /dev/mapper/hr_lun /dev/mapper/hr_st 4096 "$@" >/dev/null && udev_settle /dev/vss-hr; }
-snap() {
-	local out id seq
-	out=$($ctl snap hr) || return 1
-	id=$(echo "$out" | awk '{print $3}')
-	seq=$($ctl snap-list hr | awk -v id="$id" '$1 == id {print $4}')
-	[ -n "$seq" ] || return 1
-	cp $work/map $work/map.s$seq
-	echo "$seq"
-}
-# snaps_ok: every snapshot invalid or exact ("bad" lists the others)
-snaps_ok() {
-	local id dev seq st
-	bad=
-	while read -r id _ dev seq st _; do
-		[ "$st" = $SNAP_INVALID ] && continue
-		if [ "$st" = $SNAP_READY ] && udev_settle /dev/$dev && stamp verify /dev/$dev $work/map.s$seq >/dev/null 2>&1; then
-			continue
-		fi
-		if grep -q "hr: snapshot s$seq: invalidate record failed" $work/dmesg.round; then
-			untrusted=$((untrusted + 1))
-			echo "# s$seq: its invalidation could not be recorded (the kernel said so); not exact after the re-add"
-			continue
-		fi
-		bad="$bad s$seq(state $st)"
-	done < <($ctl snap-list hr)
-	[ -z "$bad" ]
-}
-# wait_for PID SECS: its status, or 124 if it runs longer (left running)
-wait_for() {
-	local end=$((SECONDS + $2))
-	while _running "$1"; do
-		[ $SECONDS -ge $end ] && return 124
-		sleep 0.2
-	done
-	wait "$1"
-}
-del_all() { local id; for id in $($ctl snap-list hr | awk '{print $1}'); do $ctl snap-del "$id" >/dev/null; done; }
 untrusted=0
 pst=0 plun=0 lst=0 llun=0 ust=0 ulun=0
 mk || die "dmsetup create"

@@ -24,8 +24,9 @@
 # Prints "# fault-table: SCENARIO RUN PASSED LOST UNTRUSTED" lines
 # (tools/fault-table).
 . "$(dirname "$0")/lib.sh"
+FL_LUN=fs
+. "$(dirname "$0")/fault_lib.sh"
 
-ctl=engine_ctl
 work=/tmp/fault_store
 # quick (make check): the store write error and one flakey store round
 if [ -n "${VSS_QUICK:-}" ]; then full=0 rounds=${FAULT_ROUNDS:-1}; else full=1 rounds=${FAULT_ROUNDS:-12}; fi
@@ -61,18 +62,8 @@ dmsetup create --noudevsync fs_lun --table "0 $bs linear $B 0" &&
 	dmsetup mknodes >/dev/null 2>&1 || die "dmsetup create"
 add() { $ctl lun-add fs /dev/mapper/fs_lun /dev/mapper/fs_st 4096 "$@" >/dev/null && udev_settle /dev/vss-fs; }
 readd() { $ctl lun-del fs >/dev/null && add keep; }
-snap() { # snap: a snapshot, its map saved as map.s<seq>; prints its seq
-	local out id seq
-	out=$($ctl snap fs) || return 1
-	id=$(echo "$out" | awk '{print $3}')
-	seq=$($ctl snap-list fs | awk -v id="$id" '$1 == id {print $4}')
-	[ -n "$seq" ] || return 1
-	cp $work/map $work/map.s$seq
-	echo "$seq"
-}
 state() { $ctl snap-list fs | awk -v s="$1" '$4 == s {print $5}'; }
 dev_of() { $ctl snap-list fs | awk -v s="$1" '$4 == s {print $3}'; }
-del_all() { local id; for id in $($ctl snap-list fs | awk '{print $1}'); do $ctl snap-del "$id" >/dev/null; done; }
 monitor() { vssctl -j monitor >$work/events 2>/dev/null & mon=$!; sleep 0.5; }
 unmonitor() { sleep 0.5; kill $mon 2>/dev/null; wait $mon 2>/dev/null; mon=; }
 # invalidated_event SEQ: the monitor saw snapshot SEQ invalidated

@@ -19,8 +19,9 @@
 #    invalid.
 # Prints fault-table lines (tools/fault-table): unplug-store, unplug-lun.
 . "$(dirname "$0")/lib.sh"
+FL_LUN=up
+. "$(dirname "$0")/fault_lib.sh"
 
-ctl=engine_ctl
 work=/tmp/fault_unplug
 rounds=${FAULT_UNPLUG:-2}
 plan $((rounds * 10 + 2))
@@ -64,42 +65,6 @@ cleanup() {
 trap cleanup EXIT
 dd if=/dev/zero of="$S" bs=1M count=1 oflag=direct status=none
 add() { $ctl lun-add up "$(disk_of 1)" "$(disk_of 2)" 4096 "$@" >$work/adderr 2>&1 && udev_settle /dev/vss-up; }
-snap() {
-	local out id seq
-	out=$($ctl snap up) || return 1
-	id=$(echo "$out" | awk '{print $3}')
-	seq=$($ctl snap-list up | awk -v id="$id" '$1 == id {print $4}')
-	[ -n "$seq" ] || return 1
-	cp $work/map $work/map.s$seq
-	echo "$seq"
-}
-# snaps_ok: every snapshot invalid or exact ("bad" lists the others)
-snaps_ok() {
-	local id dev seq st
-	bad=
-	while read -r id _ dev seq st _; do
-		[ "$st" = $SNAP_INVALID ] && continue
-		if [ "$st" = $SNAP_READY ] && udev_settle /dev/$dev && stamp verify /dev/$dev $work/map.s$seq >/dev/null 2>&1; then
-			continue
-		fi
-		if grep -q "up: snapshot s$seq: invalidate record failed" $work/dmesg.round; then
-			untrusted=$((untrusted + 1))
-			echo "# s$seq: its invalidation could not be recorded (the kernel said so); not exact after the re-add"
-			continue
-		fi
-		bad="$bad s$seq(state $st)"
-	done < <($ctl snap-list up)
-	[ -z "$bad" ]
-}
-wait_for() {
-	local end=$((SECONDS + $2))
-	while _running "$1"; do
-		[ $SECONDS -ge $end ] && return 124
-		sleep 0.2
-	done
-	wait "$1"
-}
-del_all() { local id; for id in $($ctl snap-list up | awk '{print $1}'); do $ctl snap-del "$id" >/dev/null; done; }
 untrusted=0
 pst=0 plun=0 lst=0 llun=0 ust=0 ulun=0
 add || die "lun add: $(cat $work/adderr)"
