@@ -65,15 +65,15 @@ prof_case() { # REP TARGET CHUNK [KO]
 		      for (j = 1; j <= k; j++) printf ",\"%s\":{\"avg\":%.2f,\"max\":%d}", name[j], s[name[j]] / n, m[name[j]]
 		      print "}" }' "$WORK/parked")
 	emit "$(jq -cn --argjson l "$l" --argjson ios "$ios" --argjson ms $((t1 - t0)) \
-		--arg c0 "$c0" --arg c1 "$c1" --arg x0 "$x0" --arg x1 "$x1" --arg m0 "$m0" --arg m1 "$m1" --argjson hz "$(getconf CLK_TCK)" \
+		--arg c0 "$c0" --arg c1 "$c1" --arg x0 "$x0" --arg x1 "$x1" --arg m0 "$m0" --arg m1 "$m1" --argjson hz "$(getconf CLK_TCK 2>/dev/null || echo 100)" \
 		--argjson pk "$pk" '
 		def v(s): s | split(" ") | map(tonumber);
 		(v($c1) as $b | v($c0) as $a | [range(0; 7)] | map($b[.] - $a[.])) as $d |
 		(v($x1) as $b | v($x0) as $a | [$b[0] - $a[0], $b[1] - $a[1]]) as $x |
 		$l + {ios: $ios, ms: $ms, iops: ($ios * 1000 / $ms),
-		      cpu_ms_per_io: {user: ($d[0] + $d[1]) * 1000 / $hz / $ios, system: $d[2] * 1000 / $hz / $ios,
-			idle: ($d[3] + $d[4]) * 1000 / $hz / $ios, irq: $d[5] * 1000 / $hz / $ios,
-			softirq: $d[6] * 1000 / $hz / $ios},
+		      cpu_ms_per_io: {user: (($d[0] + $d[1]) * 1000 / $hz / $ios), system: ($d[2] * 1000 / $hz / $ios),
+			idle: (($d[3] + $d[4]) * 1000 / $hz / $ios), irq: ($d[5] * 1000 / $hz / $ios),
+			softirq: ($d[6] * 1000 / $hz / $ios)},
 		      ctxt_per_io: ($x[0] / $ios), intr_per_io: ($x[1] / $ios),
 		      compact_stalls: (v($m1)[0] - v($m0)[0]), alloc_stalls: (v($m1)[1] - v($m0)[1]),
 		      parked: $pk}')"
