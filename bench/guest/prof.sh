@@ -6,7 +6,8 @@
 #   - the guest's CPU time by kind (user, system, irq, softirq, idle; from
 #     /proc/stat) and its context switches and interrupts, per first write,
 #     and the page allocator's direct compactions and reclaims meanwhile;
-#   - for vss, /sys/block/vss-NAME/vss/parked sampled every 0.2 s: how many
+#   - for vss, /sys/block/vss-NAME/vss/parked sampled every 0.2 s (the
+#     others sample a file alike, so the sampling costs them the same): how many
 #     writes wait for a copy, how many copies are in flight, how many
 #     records wait for a commit, how often a commit is being written.
 # One "prof" record per run.  Documentation/bench.rst, "Where a first
@@ -39,27 +40,36 @@ prof_case() { # REP TARGET CHUNK [KO]
 		teardown
 		return 1
 	fi
-	ios=$W1_IOS_64K
-	[ "$chunk" -lt 65536 ] && ios=$W1_IOS_4K
+	# longer than W1's runs, so that fio's start (about a second of the
+	# vCPU) weighs less: half the region's chunks, at most 4096
+	ios=$((REGION_MB * MB / chunk / 2))
+	[ $ios -gt 4096 ] && ios=4096
 	perm_log "$WORK/p1" "$ORIG" 0 "$chunk" "$ios"
+	# every target is sampled the same way (the others read a file of
+	# the same form), with shell builtins only: a fork per sample would
+	# cost the guest's one vCPU more than the engine does
+	sys=$WORK/parked.none
+	printf 'held 0\n' > "$sys"
 	[ $t = vss ] && sys=/sys/block/${LUN_DEV#/dev/}/vss/parked
 	rm -f "$WORK/parked"
+	local fd a
+	exec {fd}<> <(:)
 	c0=$(cpu_ticks) x0=$(ctxt_intr) m0=$(vmstat_mm) t0=$(now_ms)
 	fio --name=p --eta=never --disk_util=0 --direct=1 --read_iolog="$WORK/p1" --replay_no_stall=1 \
 		--ioengine=libaio --iodepth=32 --output=/dev/null &
 	fpid=$!
-	if [ -n "$sys" ] && [ -r "$sys" ]; then
-		while kill -0 $fpid 2>/dev/null; do
-			tr '\n' ' ' < "$sys" >> "$WORK/parked"
-			echo >> "$WORK/parked"
-			sleep 0.2
-		done
-	fi
+	while kill -0 $fpid 2>/dev/null; do
+		mapfile -t a < "$sys"
+		printf '%s ' "${a[@]}" >> "$WORK/parked"
+		printf '\n' >> "$WORK/parked"
+		read -r -t 0.2 -u $fd
+	done
+	exec {fd}>&-
 	wait $fpid
 	t1=$(now_ms) c1=$(cpu_ticks) x1=$(ctxt_intr) m1=$(vmstat_mm)
 	# parked: averages and maxima of every field over the samples
 	local pk='{}'
-	[ -s "$WORK/parked" ] && pk=$(awk '
+	[ $t = vss ] && [ -s "$WORK/parked" ] && pk=$(awk '
 		{ for (i = 1; i < NF; i += 2) { s[$i] += $(i + 1); if ($(i + 1) > m[$i]) m[$i] = $(i + 1); if (!(($i) in o)) { o[$i] = ++k; name[k] = $i } } n++ }
 		END { printf "{\"samples\":%d", n
 		      for (j = 1; j <= k; j++) printf ",\"%s\":{\"avg\":%.2f,\"max\":%d}", name[j], s[name[j]] / n, m[name[j]]
