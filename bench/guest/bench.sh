@@ -16,7 +16,8 @@
 #   BENCH_SMOKE=0      1: a few cases, small sizes (checks the harness only)
 #   BENCH_GROUPS="io w6 w7 w8 w9"   which parts to run (w7 includes W7 rolling;
 #                     "w7roll" runs W7 rolling alone; w8: writers' windows;
-#                     w9: LUN resync, w9.sh)
+#                     w9: LUN resync, w9.sh; prof: CPU and waits of W1
+#                     at QD32, prof.sh, not in the default set)
 #   BENCH_TARGETS="raw linear vss0 vss1 vss8 dmsnap1 dmsnap8 thin1 thin8"
 #   BENCH_CHUNKS="4096 65536"
 #   BENCH_CLASSES="brd nullb10 nullb100 virtio"   device classes of the
@@ -26,6 +27,10 @@
 #   BENCH_QUICK=0      1: half the W1 writes (tools/bench --quick)
 #   BENCH_W7ROLL_ROUNDS=6     rounds of W7 rolling
 #   BENCH_W8_SETS=50   W8: snapshot sets per writer count
+#   BENCH_KOS=""       labels of other builds of vss.ko (tools/bench --ko
+#                     LABEL=FILE puts them in ko/LABEL.ko here): a target
+#                     "vss1@LABEL" runs the vss case with that module, in
+#                     the same repetition as the others (before/after runs)
 #
 # Method (Documentation/bench.rst has the full story): every I/O case gets
 # new disks of its device class (brd: rmmod/modprobe brd; null_blk: new
@@ -98,6 +103,7 @@ teardown() {
 	if [ ${#VSS_LUNS[@]} -gt 0 ] && [ "${vss_stuck:-0}" = 1 ]; then
 		log "lun remove failed; reloading vss"
 		rmmod vss && modprobe vss
+		KO_LOADED=
 	fi
 	VSS_LUNS=() vss_stuck=0
 	dmsetup remove_all --force >/dev/null 2>&1
@@ -330,10 +336,29 @@ perm_log() {
 
 # ---- I/O cases ---------------------------------------------------------------
 
-io_case() { # REP TARGET NSNAP CHUNK
-	local rep=$1 t=$2 n=$3 chunk=$4 l ios r1 r2 t0 wl3=1 passes d dn
+# ko_use LABEL: load the vss.ko build LABEL (BENCH_KOS) instead of ours;
+# "" loads ours back.  Only between cases: no LUN exists then.
+KO_LOADED=
+ko_use() {
+	[ "$1" = "$KO_LOADED" ] && return 0
+	rmmod vss || return 1
+	if [ -n "$1" ]; then
+		insmod "$(dirname "$0")/ko/$1.ko" || { modprobe vss; KO_LOADED=; return 1; }
+	else
+		modprobe vss || return 1
+	fi
+	KO_LOADED=$1
+}
+
+io_case() { # REP TARGET NSNAP CHUNK [KO]
+	local rep=$1 t=$2 n=$3 chunk=$4 ko=${5:-} l ios r1 r2 t0 wl3=1 passes d dn tl=$2
 	t0=$(now_ms)
-	l=$(printf '{"class":"%s","target":"%s","snaps":%d,"chunk":%d,"rep":%d}' "$CLASS" "$t" "$n" "$chunk" "$rep")
+	[ -n "$ko" ] && tl=$t@$ko
+	l=$(printf '{"class":"%s","target":"%s","snaps":%d,"chunk":%d,"rep":%d}' "$CLASS" "$tl" "$n" "$chunk" "$rep")
+	if [ $t = vss ] && ! ko_use "$ko"; then
+		emit "$(jq -cn --argjson l "$l" '$l + {type: "error", msg: "cannot load that vss.ko"}')"
+		return 1
+	fi
 	if ! setup "$t" "$n" "$chunk"; then
 		emit "$(jq -cn --argjson l "$l" '$l + {type: "error", msg: "setup failed"}')"
 		teardown
@@ -381,14 +406,16 @@ io_case() { # REP TARGET NSNAP CHUNK
 	fi
 	fio_jobs "$l" "$JOBS"
 	teardown
-	log "case $CLASS $t n=$n chunk=$chunk rep=$rep: $(($(now_ms) - t0)) ms"
+	log "case $CLASS $tl n=$n chunk=$chunk rep=$rep: $(($(now_ms) - t0)) ms"
 }
 
 # The cases of one repetition, in order; "target nsnap chunk".
 io_cases() {
-	local c t n
+	local c t n ko
 	for c in $CHUNKS; do
 		for t in $TARGETS; do
+			ko=
+			case $t in vss*@*) ko=${t#*@} t=${t%%@*} ;; esac
 			case $t in
 			raw|linear) n=0 ;;
 			vss0) t=vss n=0 ;;
@@ -398,7 +425,7 @@ io_cases() {
 			esac
 			# dm-thin blocks are at least 64 KiB.
 			[ $t = thin ] && [ "$c" -lt 65536 ] && continue
-			echo "$t $n $c"
+			echo "$t $n $c $ko"
 		done
 	done
 }
@@ -765,6 +792,8 @@ w7roll_case() {
 . "$(dirname "$0")/w9.sh"
 # W10, scale (issue 12): bench/guest/w10.sh
 . "$(dirname "$0")/w10.sh"
+# shellcheck source=bench/guest/prof.sh
+. "$(dirname "$0")/prof.sh"
 
 # ---- main -----------------------------------------------------------------------
 
@@ -792,17 +821,18 @@ if [[ " $GROUPS_RUN " == *" io "* ]]; then
 		# classes in turn inside a repetition: a slow minute of the host
 		# hurts one class's peers alike
 		for CLASS in $CLASSES; do
-			while read -r t n c; do
+			while read -r t n c ko; do
 				if [ $t = vss ] && [ $have_vss = 0 ]; then
 					emit "$(jq -cn --arg k "$CLASS" --argjson n "$n" --argjson c "$c" --argjson r "$rep" \
 						'{type: "error", class: $k, target: "vss", snaps: $n, chunk: $c, rep: $r, msg: "vss module not loaded"}')"
 					continue
 				fi
-				io_case "$rep" "$t" "$n" "$c"
+				io_case "$rep" "$t" "$n" "$c" "$ko"
 			done < <(io_cases)
 		done
 		CLASS=brd
 	done
+	ko_use "" || log "cannot load our vss.ko back"
 fi
 
 if [[ " $GROUPS_RUN " == *" w6 "* ]] && [ $have_vss = 1 ]; then
@@ -845,6 +875,10 @@ fi
 
 if [[ " $GROUPS_RUN " == *" w9 "* ]] && [ $have_vss = 1 ]; then
 	w9_run
+fi
+
+if [[ " $GROUPS_RUN " == *" prof "* ]] && [ $have_vss = 1 ]; then
+	prof_run
 fi
 
 if [[ " $GROUPS_RUN " == *" w10 "* ]] && [ $have_vss = 1 ]; then
