@@ -35,7 +35,7 @@
 W9_MB=${BENCH_W9_MB:-256}
 W9_CHUNK=65536
 W9_FRACS=${BENCH_W9_FRACS:-0.1 1 10 25 50 100}
-W9_MERGE_FRACS=${BENCH_W9_MERGE_FRACS:-1 10 100}
+W9_MERGE_FRACS=${BENCH_W9_MERGE_FRACS-1 10 100}	# set and empty: none
 W9_READY_SIZES=${BENCH_W9_READY_SIZES:-64 512 4096}
 # the readiness case changes 1 % of each LUN's chunks, or this many
 # chunks whatever the LUN's size (the same work set on every size)
