@@ -20,6 +20,8 @@
 #           W9_FG_MIN, speed-max W9_FG_MAX so that it is still running at
 #           the end of the window), then idle again (A B A), and how far
 #           the resync advanced in the window;
+#   w9fglat (not by default) QD1 latencies of the fg case's parts: where
+#           a foreground write waits during a resync;
 #   (BENCH_W9_PARTS="lin fg ready" selects them)
 #   w9ready the kernel's time from resync-start's arrival to the LUN's
 #           reads being routed to the snapshot (resync-get's activate-us),
@@ -33,12 +35,18 @@
 W9_MB=${BENCH_W9_MB:-256}
 W9_CHUNK=65536
 W9_FRACS=${BENCH_W9_FRACS:-0.1 1 10 25 50 100}
-W9_MERGE_FRACS=${BENCH_W9_MERGE_FRACS:-1 10 100}
+W9_MERGE_FRACS=${BENCH_W9_MERGE_FRACS-1 10 100}	# set and empty: none
 W9_READY_SIZES=${BENCH_W9_READY_SIZES:-64 512 4096}
 # the readiness case changes 1 % of each LUN's chunks, or this many
 # chunks whatever the LUN's size (the same work set on every size)
 W9_READY_CHUNKS=${BENCH_W9_READY_CHUNKS:-}
 W9_PARTS=${BENCH_W9_PARTS:-lin fg ready}
+# 0: no fio copy after each resync of the lin part (linearity runs only)
+W9_COPY=${BENCH_W9_COPY:-1}
+# "1 0": the fg and fglat cases once with vss's resync_merge_writes on and
+# once off, in that order in every repetition (an A-B pair in one guest;
+# records labelled "merge"); empty: the module's default only
+W9_FG_MERGE=${BENCH_W9_FG_MERGE:-}
 if [ "$SMOKE" = 1 ]; then
 	W9_MB=32 W9_FRACS="1 100" W9_MERGE_FRACS=100 W9_READY_SIZES="32 128"
 fi
@@ -127,7 +135,7 @@ w9lin_case() {
 	# disks of twice the region: the store holds every chunk of it and more
 	fresh_disks 3 $((2 * W9_MB)) || { w9_err lin "brd" "$l"; return 1; }
 	vss_lun_add bench /dev/ram0 /dev/ram1 $W9_CHUNK || { w9_err lin "lun add" "$l"; teardown; return 1; }
-	for d in "$LUN_DEV" /dev/ram2; do
+	for d in "$LUN_DEV" $([ "$W9_COPY" = 1 ] && echo /dev/ram2); do
 		fio --name=w9fill --eta=never --disk_util=0 --filename="$d" --rw=write --bs=1m --ioengine=psync \
 			--direct=1 --size=${W9_MB}m --output=/dev/null || { w9_err lin "prefill" "$l"; teardown; return 1; }
 	done
@@ -143,11 +151,14 @@ w9lin_case() {
 	total=$(jq '.total_bytes' "$WORK/w9rec.json")
 	# the fio copy of the same extents, after the resync (the snapshot
 	# still holds them)
-	w9_copy_log "$WORK/w9copy.log" "$snapdev" /dev/ram2 "$WORK/w9ext.json"
-	out=$(fio --name=w9copy --eta=never --disk_util=0 --output-format=json --direct=1 \
-		--read_iolog="$WORK/w9copy.log" --replay_no_stall=1 --ioengine=libaio --iodepth=16 2>"$WORK/fio.err")
-	copy_ms=$(echo "$out" | jq '.jobs[0].job_runtime' 2>/dev/null)
-	[ -n "$copy_ms" ] && [ "$copy_ms" != null ] || copy_ms=null
+	copy_ms=null
+	if [ "$W9_COPY" = 1 ]; then
+		w9_copy_log "$WORK/w9copy.log" "$snapdev" /dev/ram2 "$WORK/w9ext.json"
+		out=$(fio --name=w9copy --eta=never --disk_util=0 --output-format=json --direct=1 \
+			--read_iolog="$WORK/w9copy.log" --replay_no_stall=1 --ioengine=libaio --iodepth=16 2>"$WORK/fio.err")
+		copy_ms=$(echo "$out" | jq '.jobs[0].job_runtime' 2>/dev/null)
+		[ -n "$copy_ms" ] && [ "$copy_ms" != null ] || copy_ms=null
+	fi
 	w9_emit "$(jq -cn --argjson l "$l" --argjson n "$n" --argjson b "$bytes" --argjson t "$total" \
 		--argjson ms "$ms" --argjson c "$copy_ms" --slurpfile k "$WORK/w9rs.json" \
 		'$l + {engine: "vss", changed_chunks: $n, changed_bytes: $b, total_bytes: $t,
@@ -194,6 +205,19 @@ w9merge_case() {
 	teardown
 }
 
+# w9_merge_label LABELS_JSON: the labels plus "merge", vss's
+# resync_merge_writes (1 or 0) as it is now.
+w9_merge_label() {
+	local m
+	m=$(cat /sys/module/vss/parameters/resync_merge_writes 2>/dev/null)
+	case "$m" in
+	Y|1) m=1 ;;
+	N|0) m=0 ;;
+	*) m=null ;;
+	esac
+	echo "$1" | jq -c --argjson m "$m" '. + {merge: $m}'
+}
+
 # w9_fio_fg DEV [RW]: 4 KiB random 70/30 mix (or RW, e.g. randread),
 # libaio QD16, RT seconds; {"r": read IOPS, "w": write IOPS}.
 w9_fio_fg() {
@@ -217,6 +241,7 @@ w9_resync_field() {
 w9fg_case() {
 	local rep=$1 l id idle idle2 busy d0 d1 t0 t1 st total smin idler busyr str
 	l=$(jq -cn --argjson r "$rep" --argjson mb $W9_MB '{type: "w9", part: "fg", rep: $r, lun_mb: $mb, chunk: 65536}')
+	l=$(w9_merge_label "$l")
 	fresh_disks 2 $((2 * W9_MB)) || { w9_err fg "brd" "$l"; return 1; }
 	vss_lun_add bench /dev/ram0 /dev/ram1 $W9_CHUNK || { w9_err fg "lun add" "$l"; teardown; return 1; }
 	fio --name=w9fill --eta=never --disk_util=0 --filename="$LUN_DEV" --rw=write --bs=1m --ioengine=psync \
@@ -255,6 +280,62 @@ w9fg_case() {
 		       resync_done_before: $d0, resync_done_after: $d1, resync_total: $t,
 		       state_after: $st, state_after_reads: $str, speed_min: $smin,
 		       resync_rate_in_window: (if $d0 != null and $d1 != null then ($d1 - $d0) * 1000 / $ms else null end)}')"
+	teardown
+}
+
+# w9_lat DEV RW BS: QD1 (psync) RT seconds of RW at BS on DEV;
+# {"n": I/Os, "mean": us, "p50": us, "p99": us} of fio's total latency.
+w9_lat() {
+	local d=read
+	[[ "$2" == *write* ]] && d=write
+	fio --name=w9lat --eta=never --disk_util=0 --output-format=json --filename="$1" --direct=1 \
+		--rw="$2" --bs="$3" --ioengine=psync --size=${W9_MB}m --norandommap --randrepeat=0 \
+		--runtime="$RT" --time_based 2>"$WORK/fio.err" |
+		jq -c --arg d "$d" '.jobs[0][$d] | {n: .total_ios, mean: (.lat_ns.mean / 1000),
+			p50: (.clat_ns.percentile["50.000000"] / 1000), p99: (.clat_ns.percentile["99.000000"] / 1000)}'
+}
+
+# w9fglat_case REP: where a foreground write waits during a resync.  QD1
+# latencies on the fg case's LUN (every chunk changed): idle, a 4 KiB
+# random write, a 64 KiB read of the snapshot image and a 64 KiB
+# (whole-chunk) write of the LUN -- the parts of a write's on-demand copy
+# -- then, while a resync runs at speed-min = speed-max = W9_FG_MIN, 4 KiB
+# random writes (nearly all into unsynced chunks) and reads (routed to
+# the snapshot image).  A write's latency during the resync against the
+# sum of its parts tells the copy's own cost from waiting (behind
+# background copies, for a commit).
+w9fglat_case() {
+	local rep=$1 l id snapdev w4 r64 w64 rw4 rr4 r4 d0 d1 st
+	l=$(jq -cn --argjson r "$rep" --argjson mb $W9_MB '{type: "w9", part: "fglat", rep: $r, lun_mb: $mb, chunk: 65536}')
+	l=$(w9_merge_label "$l")
+	fresh_disks 2 $((2 * W9_MB)) || { w9_err fglat "brd" "$l"; return 1; }
+	vss_lun_add bench /dev/ram0 /dev/ram1 $W9_CHUNK || { w9_err fglat "lun add" "$l"; teardown; return 1; }
+	fio --name=w9fill --eta=never --disk_util=0 --filename="$LUN_DEV" --rw=write --bs=1m --ioengine=psync \
+		--direct=1 --size=${W9_MB}m --output=/dev/null || { w9_err fglat "prefill" "$l"; teardown; return 1; }
+	vss_snap bench || { w9_err fglat "snapshot" "$l"; teardown; return 1; }
+	id=$(echo "$SNAP_OUT" | jq -r '.snapshots[0].id')
+	snapdev=$SNAP_DEV
+	w9_change "$LUN_DEV" $W9_MB 100 >/dev/null || { w9_err fglat "change" "$l"; teardown; return 1; }
+	r4=$(w9_lat "$LUN_DEV" randread 4k)
+	w4=$(w9_lat "$LUN_DEV" randwrite 4k)
+	r64=$(w9_lat "$snapdev" randread 64k)
+	w64=$(w9_lat "$LUN_DEV" randwrite 64k)
+	vssctl -j recover --speed-min "$W9_FG_MIN" --speed-max "$W9_FG_MAX" "$id" \
+		> "$WORK/w9rec.out" 2> "$WORK/w9rec.err" ||
+		{ w9_err fglat "recover: $(head -c 300 "$WORK/w9rec.err")" "$l"; teardown; return 1; }
+	d0=$(w9_resync_field "$LUN_DEV" done_bytes)
+	rw4=$(w9_lat "$LUN_DEV" randwrite 4k)
+	rr4=$(w9_lat "$LUN_DEV" randread 4k)
+	d1=$(w9_resync_field "$LUN_DEV" done_bytes)
+	st=$(w9_resync_field "$LUN_DEV" state)
+	vssctl resync speed "$LUN_DEV" --max 0 >/dev/null 2>&1 || { w9_err fglat "resync speed" "$l"; teardown; return 1; }
+	vssctl resync wait "$LUN_DEV" >/dev/null 2>&1 || { w9_err fglat "resync wait" "$l"; teardown; return 1; }
+	w9_emit "$(jq -cn --argjson l "$l" --argjson r4 "${r4:-null}" --argjson w4 "${w4:-null}" \
+		--argjson r64 "${r64:-null}" --argjson w64 "${w64:-null}" --argjson rw4 "${rw4:-null}" \
+		--argjson rr4 "${rr4:-null}" --argjson d0 "${d0:-null}" --argjson d1 "${d1:-null}" --arg st "$st" \
+		'$l + {idle_read4k: $r4, idle_write4k: $w4, idle_snap_read64k: $r64, idle_write64k: $w64,
+		       resync_write4k: $rw4, resync_read4k: $rr4, resync_done_before: $d0,
+		       resync_done_after: $d1, state_after: $st}')"
 	teardown
 }
 
@@ -299,9 +380,19 @@ w9_run() {
 				w9merge_case "$rep" "$f" || log "W9 merge $f% rep $rep failed"
 			fi
 		done
-		if [[ " $W9_PARTS " == *" fg "* ]]; then
-			w9fg_case "$rep" || log "W9 fg rep $rep failed"
-		fi
+		for m in ${W9_FG_MERGE:-default}; do
+			if [ "$m" != default ]; then
+				echo "$m" > /sys/module/vss/parameters/resync_merge_writes ||
+					{ w9_err fg "resync_merge_writes=$m"; continue; }
+			fi
+			if [[ " $W9_PARTS " == *" fg "* ]]; then
+				w9fg_case "$rep" || log "W9 fg rep $rep (merge $m) failed"
+			fi
+			if [[ " $W9_PARTS " == *" fglat "* ]]; then
+				w9fglat_case "$rep" || log "W9 fglat rep $rep (merge $m) failed"
+			fi
+		done
+		[ -n "$W9_FG_MERGE" ] && echo 1 > /sys/module/vss/parameters/resync_merge_writes
 		[[ " $W9_PARTS " == *" ready "* ]] && for s in $W9_READY_SIZES; do
 			w9ready_case "$rep" "$s" || log "W9 ready ${s} MiB rep $rep failed"
 		done
