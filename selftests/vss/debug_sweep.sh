@@ -124,7 +124,6 @@ record_set() { # JSON of snapshot create in $1
 		echo "$id $lun $dev $work/map.$id" >> $work/snaps
 	done
 }
-snap_state() { vssctl -j snapshot list 2>/dev/null | jq -r --arg i "$1" '.[] | select(.id == $i) | .state'; }
 bad_why=
 # verify_all: the LUNs read their stamps; every snapshot exact or invalid
 verify_all() {
@@ -134,8 +133,10 @@ verify_all() {
 		stamp verify /dev/vss-$lun $work/map.$lun > $work/v 2>&1 ||
 			{ bad_why="origin $lun: $(tail -n 2 $work/v)"; return 1; }
 	done
+	# the states in one listing (each vssctl and jq is an exec under KASAN)
+	vssctl -j snapshot list 2>/dev/null | jq -r '.[] | "\(.id) \(.state)"' >$work/states
 	while read -r id lun dev map; do
-		st=$(snap_state "$id")
+		st=$(awk -v i="$id" '$1 == i { print $2 }' $work/states)
 		case "$st" in
 		invalid) ;;
 		ready|created|"")
