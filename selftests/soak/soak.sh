@@ -19,13 +19,16 @@
 #  - every SOAK_SAMPLE seconds (60): MemAvailable, SUnreclaim, Slab and
 #    each store's use, printed as "soak-sample:" lines.
 # Passes when every check above held, fio reported no error and no
-# verification failure, the kernel log has no warning, and RAM is flat:
-# over the samples of the last half of the run (at least 6), the
-# least-squares slope of SUnreclaim is at most SOAK_SUNRECL_SLOPE KiB/min
-# (16) and that of MemTotal - MemAvailable at most SOAK_USED_SLOPE KiB/min
-# (64).  vss allocates from the kmalloc caches (no cache of its own), so
-# SUnreclaim is where a leak of its objects shows: one of 1 KiB per set
-# at a set every 5 s would be 12 KiB/min.
+# verification failure, the kernel log has no warning, RAM is flat, and
+# after the teardown no object that vss allocated is live.  RAM is vss's
+# own memory: with slub_debug=U on the kmalloc caches (tools/soak), the
+# live kmalloc objects whose allocation stack holds a vss.ko frame, from
+# the middle of the run to its end, may grow at most SOAK_VSS_SLOPE
+# KiB/min (4; a leak of 1 KiB per set at a set every 5 s would be 12),
+# and the least-squares slope of MemTotal - MemAvailable over the samples
+# of the last half (at least 6) is at most SOAK_USED_SLOPE KiB/min (64).
+# Without the traces, the slope of SUnreclaim (SOAK_SUNRECL_SLOPE, 16)
+# stands in for vss's objects: it holds every kmalloc user's objects.
 . "$(dirname "$0")/../lib.sh"
 
 minutes=${SOAK_MINUTES:-10}
@@ -82,6 +85,7 @@ slab_growth() {
 		$work/slab.$1 $work/slab.$2 | sort -k2 -rn | head -n 8 | tr '\n' ' '
 	echo
 	[ -s $work/vss.$2 ] || return 0
+	[ -e $work/vss.$1 ] || return 0
 	awk 'NR == FNR { a[$4 " " $1] += $3 * $2; next } { b[$4 " " $1] += $3 * $2 }
 		END { for (k in b) if (b[k] != a[k]) printf "%s %+.1f\n", k, (b[k] - a[k]) / 1024
 		      for (k in a) if (!(k in b)) printf "%s %+.1f\n", k, -a[k] / 1024 }' \
@@ -351,7 +355,7 @@ s_vss=
 	awk 'NR == 1 { t = $1; b = $2 } NR == 2 && $1 > t { printf "%.1f", ($2 - b) / 1024 / (($1 - t) / 60) }')
 mid=$(awk -v from=$from '$1 >= from { print $1; exit }' $work/samples)
 last=$(tail -n 1 $work/samples | cut -d' ' -f1)
-echo "# RAM over the last half: $n samples, slope of MemTotal-MemAvailable $s_used KiB/min (bound $sl_used), of SUnreclaim $s_unr KiB/min${s_vss:+, growth of vss.ko's live kmalloc objects $s_vss KiB/min (bound $sl_vss)}"
+echo "# RAM over the last half: $n samples, slope of MemTotal-MemAvailable $s_used KiB/min (bound $sl_used), of SUnreclaim $s_unr KiB/min${s_vss:+, growth of the live kmalloc objects of vss.ko $s_vss KiB/min (bound $sl_vss)}"
 echo "# slab caches grown most over the last half (KiB): $(slab_growth "$mid" "$last" | head -n 1)"
 [ -n "$s_vss" ] && echo "# vss.ko allocation sites over the last half (KiB): $(slab_growth mid end | tail -n 1)"
 echo "soak-ram: samples=$n used_slope=$s_used sunreclaim_slope=$s_unr vss_growth=${s_vss:-none} vss_kib=$(awk '{ b += $2 * $3 } END { printf "%.0f", b / 1024 }' $work/vss.end 2>/dev/null)"
@@ -375,10 +379,13 @@ touch $work/stop
 for i in $(seq 0 $((nluns - 1))); do wait "${fiopids[$i]}" 2>/dev/null; done
 delete_all_snapshots
 for i in l0 l1 l2 l3 dst; do vssctl lun remove $i >/dev/null 2>&1; done
+# where vss.ko's code was: its frames show as bare addresses after the
+# unload (resolve them with nm or addr2line on this vss.ko)
+echo "# vss.ko .text at $(cat /sys/module/vss/sections/.text 2>/dev/null)"
 unload_vss
 sync; echo 2 >/proc/sys/vm/drop_caches
 sleep 2
-sample_now
+sample_now 2>/dev/null
 slab_sample unloaded traces
 echo "# SUnreclaim (KiB) before vss was loaded $unr_pre, at the end of the run $(awk '{ print $3 }' $work/samples | tail -n 2 | head -n 1), after the teardown and unload $(awk '/^SUnreclaim:/ { print $2 }' /proc/meminfo)"
 echo "# slab caches grown since before vss was loaded (KiB): $(slab_growth pre unloaded | head -n 1)"
@@ -387,6 +394,14 @@ if [ -s $work/vss.unloaded ] || [ -s $work/vss.pre ]; then
 	[ "$(awk '{ n += $3 } END { print n + 0 }' $work/vss.unloaded)" = 0 ] &&
 		ok "after the unload no slab object allocated by vss.ko is live" ||
 		fail "after the unload no slab object allocated by vss.ko is live" "$left: $(head -n 5 $work/vss.unloaded | tr '\n' ';')"
+	# the whole allocation stacks of the first few (the kernel frames
+	# say what the objects are)
+	for f in $slabdbg/kmalloc-*/alloc_traces; do
+		# one entry per paragraph; those with a bare module address
+		c=${f%/alloc_traces}
+		awk -v RS= -v c="${c##*/}" '/(^|\n) *0xffffffff[a-f][0-9a-f]+(\n|$)/ {
+			gsub(/\n/, "\n#     "); print "#   " c ": " $0 }' "$f"
+	done | head -n 60
 else
 	ok "torn down and unloaded (no slab traces: boot with slub_debug=U to check vss.ko's objects)"
 fi
