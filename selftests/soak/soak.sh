@@ -19,13 +19,16 @@
 #  - every SOAK_SAMPLE seconds (60): MemAvailable, SUnreclaim, Slab and
 #    each store's use, printed as "soak-sample:" lines.
 # Passes when every check above held, fio reported no error and no
-# verification failure, the kernel log has no warning, and RAM is flat:
-# over the samples of the last half of the run (at least 6), the
-# least-squares slope of SUnreclaim is at most SOAK_SUNRECL_SLOPE KiB/min
-# (16) and that of MemTotal - MemAvailable at most SOAK_USED_SLOPE KiB/min
-# (64).  vss allocates from the kmalloc caches (no cache of its own), so
-# SUnreclaim is where a leak of its objects shows: one of 1 KiB per set
-# at a set every 5 s would be 12 KiB/min.
+# verification failure, the kernel log has no warning, RAM is flat, and
+# after the teardown no object that vss allocated is live.  RAM is vss's
+# own memory: with slub_debug=U on the kmalloc caches (tools/soak), the
+# live kmalloc objects whose allocation stack holds a vss.ko frame, from
+# the middle of the run to its end, may grow at most SOAK_VSS_SLOPE
+# KiB/min (4; a leak of 1 KiB per set at a set every 5 s would be 12),
+# and the least-squares slope of MemTotal - MemAvailable over the samples
+# of the last half (at least 6) is at most SOAK_USED_SLOPE KiB/min (64).
+# Without the traces, the slope of SUnreclaim (SOAK_SUNRECL_SLOPE, 16)
+# stands in for vss's objects: it holds every kmalloc user's objects.
 . "$(dirname "$0")/../lib.sh"
 
 minutes=${SOAK_MINUTES:-10}
@@ -34,6 +37,7 @@ keep=${SOAK_KEEP:-3}
 sample=${SOAK_SAMPLE:-60}
 sl_sunrecl=${SOAK_SUNRECL_SLOPE:-16}
 sl_used=${SOAK_USED_SLOPE:-64}
+sl_vss=${SOAK_VSS_SLOPE:-4}
 work=/tmp/soak
 depths=(1 4 16 32)
 bss=(4k 16k 64k 8k)
@@ -41,11 +45,60 @@ nluns=4
 # blocks of 4 KiB: fio writes [0, half), stamp [half, end)
 lunmb=32 storemb=24
 half=$((lunmb * 256 / 2))
-plan 9
+plan 10
 
-load_vss || die "cannot load vss"
-modprobe dm-mod
+# slab_sample TAG [traces]: the bytes of live objects of every slab
+# cache (/proc/slabinfo: active_objs * objsize) in $work/slab.TAG; with
+# "traces" and slub_debug=U on the kmalloc caches (tools/soak boots with
+# it), also the live objects whose allocation stack passes through
+# vss.ko, from /sys/kernel/debug/slab/kmalloc-*/alloc_traces: "CACHE
+# OBJSIZE COUNT VSS_FRAME" lines (the innermost vss.ko frame of the
+# stack) in $work/vss.TAG, and their bytes appended to $work/vss.samples
+# as "SECONDS BYTES".  vss allocates its objects with kmalloc (no cache
+# of its own).  A walk of every object of a cache: taken three times
+# (the middle of the run, its end, after the unload), not every minute.
+slabdbg=/sys/kernel/debug/slab
+slab_sample() {
+	local f c
+	awk 'NR > 2 { print $1, $2 * $4 }' /proc/slabinfo >$work/slab.$1
+	[ "${2:-}" = traces ] && [ -d $slabdbg ] || return 0
+	: >$work/vss.$1
+	for f in $slabdbg/kmalloc-*/alloc_traces; do
+		c=${f%/alloc_traces}
+		c=${c##*/}
+		# a frame of vss.ko: "FN+OFF/LEN [vss]", or a bare module
+		# address once vss is unloaded
+		cat "$f" 2>/dev/null | awk -v c="$c" -v sz="$(cat /sys/kernel/slab/$c/object_size 2>/dev/null || echo 0)" '
+			function flush() { if (n && vf != "") print c, sz, n, vf; n = 0; vf = "" }
+			function vss(f, m) { return m == "[vss]" || f ~ /^0xffffffff[a-f][0-9a-f]+$/ }
+			/^ *[0-9]+ / { flush(); n = $1; if (vss($2, $3)) vf = $2; next }
+			vf == "" && vss($1, $2) { vf = $1 }
+			END { flush() }' >>$work/vss.$1
+	done
+	echo "$SECONDS $(awk '{ b += $2 * $3 } END { print b + 0 }' $work/vss.$1)" >>$work/vss.samples
+}
+# slab_growth FROM TO: caches whose live bytes grew most from slab.FROM
+# to slab.TO (KiB), and with traces the vss.ko frames whose live objects
+# grew
+slab_growth() {
+	awk 'NR == FNR { a[$1] = $2; next } { d = $2 - a[$1]; if (d > 0) printf "%s %.1f\n", $1, d / 1024 }' \
+		$work/slab.$1 $work/slab.$2 | sort -k2 -rn | head -n 8 | tr '\n' ' '
+	echo
+	[ -s $work/vss.$2 ] || return 0
+	[ -e $work/vss.$1 ] || return 0
+	awk 'NR == FNR { a[$4 " " $1] += $3 * $2; next } { b[$4 " " $1] += $3 * $2 }
+		END { for (k in b) if (b[k] != a[k]) printf "%s %+.1f\n", k, (b[k] - a[k]) / 1024
+		      for (k in a) if (!(k in b)) printf "%s %+.1f\n", k, -a[k] / 1024 }' \
+		$work/vss.$1 $work/vss.$2 | sort -k3 -rn | head -n 10 | tr '\n' ';'
+	echo
+}
 rm -rf $work && mkdir -p $work
+grep -q ' /sys/kernel/debug debugfs ' /proc/mounts || mount -t debugfs none /sys/kernel/debug
+modprobe dm-mod
+sync; echo 2 >/proc/sys/vm/drop_caches
+slab_sample pre
+unr_pre=$(awk '/^SUnreclaim:/ { print $2 }' /proc/meminfo)
+load_vss || die "cannot load vss"
 # l0..l3 and their stores, dst and its store, on virtio partitions
 test_devs virtio $lunmb $storemb $lunmb $storemb $lunmb $storemb $lunmb $storemb $lunmb 8 ||
 	die "devices"
@@ -56,7 +109,7 @@ cleanup() {
 	for i in "${fiopids[@]}"; do kill "$i" 2>/dev/null; done
 	wait 2>/dev/null
 	delete_all_snapshots
-	for i in $(seq 0 $((nluns - 1))) dst; do vssctl lun remove $i >/dev/null 2>&1; done
+	for i in l0 l1 l2 l3 dst; do vssctl lun remove $i >/dev/null 2>&1; done
 	unload_vss
 	vss_devs_cleanup
 }
@@ -118,6 +171,7 @@ sample_now() {
 	st=$(vssctl -j lun list 2>/dev/null | jq -r '[.[] | select(.name != "dst") | (.store_used / 1048576 | floor | tostring)] | join(",")')
 	echo "soak-sample: t=$SECONDS used_kib=${m%% *} $(echo "$m" | awk '{print "sunreclaim_kib=" $2, "slab_kib=" $3, "avail_kib=" $4}') store_mib=$st snaps=$(vssctl -j snapshot list | jq length) sets=$(cat $work/nsets 2>/dev/null)"
 	echo "$SECONDS $m" >>$work/samples
+	slab_sample "$SECONDS"
 }
 # the sampler: every $sample seconds, whatever the main loop is doing
 sampler() {
@@ -134,8 +188,13 @@ t0=$SECONDS
 sampler &
 samplerpid=$!
 tset=0 tcheck=0
+midtraced=0
 while [ $SECONDS -lt $end ]; do
 	it=$SECONDS
+	if [ $midtraced = 0 ] && [ $((SECONDS - t0)) -ge $((minutes * 30)) ]; then
+		slab_sample mid traces
+		midtraced=1
+	fi
 	# ---- stamped writes, then a set; the maps copied at the set
 	gen=$((gen + 1))
 	for i in $(seq 0 $((nluns - 1))); do
@@ -253,6 +312,7 @@ done
 touch $work/stop
 wait $samplerpid
 sample_now
+slab_sample end traces
 for i in $(seq 0 $((nluns - 1))); do wait "${fiopids[$i]}"; done
 elapsed=$((SECONDS - t0))
 
@@ -277,18 +337,73 @@ for i in $(seq 0 $((nluns - 1))); do
 	stamp verify /dev/vss-l$i $work/map.l$i >$work/v 2>&1 || { echo "# l$i: $(head -n 3 $work/v)"; touch $work/lunbad; }
 done
 [ ! -e $work/lunbad ] && ok "every LUN holds its stamped data" || fail "every LUN holds its stamped data"
-# RAM: least-squares slopes (KiB/min) over the last half of the samples
-read -r n s_used s_unr < <(awk -v from=$((t0 + elapsed / 2)) '$1 >= from {
-		n++; x = $1 / 60; sx += x; sxx += x * x; su += $2; sxu += x * $2; sr += $3; sxr += x * $3 }
-	END { d = n * sxx - sx * sx
-	      if (n < 2 || d == 0) { print n, 0, 0; exit }
-	      printf "%d %.1f %.1f\n", n, (n * sxu - sx * su) / d, (n * sxr - sx * sr) / d }' $work/samples)
-echo "# RAM over the last half: $n samples, slope of MemTotal-MemAvailable $s_used KiB/min (bound $sl_used), of SUnreclaim $s_unr KiB/min (bound $sl_sunrecl)"
-echo "soak-ram: samples=$n used_slope=$s_used sunreclaim_slope=$s_unr"
-if [ "$n" -ge 6 ] && awk -v a="$s_used" -v b="$s_unr" -v x=$sl_used -v y=$sl_sunrecl 'BEGIN { exit !(a <= x && b <= y) }'; then
-	ok "RAM flat over the last half ($n samples)"
+# RAM: least-squares slopes (KiB/min) over the last half of the samples:
+# slope FILE COLUMN DIV: of column COLUMN / DIV of "SECONDS ..." lines
+from=$((t0 + elapsed / 2))
+slope() {
+	awk -v from=$from -v c="$2" -v div="$3" '$1 ~ /^[0-9]+$/ && $1 >= from {
+			n++; x = $1 / 60; sx += x; sxx += x * x; sy += $c; sxy += x * $c }
+		END { d = n * sxx - sx * sx
+		      if (n < 2 || d == 0) { print n, 0; exit }
+		      printf "%d %.1f\n", n, (n * sxy - sx * sy) / d / div }' "$1"
+}
+read -r n s_used < <(slope $work/samples 2 1)
+read -r n s_unr < <(slope $work/samples 3 1)
+# vss's own objects: their growth from the middle to the end, per minute
+s_vss=
+[ -s $work/vss.end ] && [ -e $work/vss.mid ] && s_vss=$(tail -n 2 $work/vss.samples |
+	awk 'NR == 1 { t = $1; b = $2 } NR == 2 && $1 > t { printf "%.1f", ($2 - b) / 1024 / (($1 - t) / 60) }')
+mid=$(awk -v from=$from '$1 >= from { print $1; exit }' $work/samples)
+last=$(tail -n 1 $work/samples | cut -d' ' -f1)
+echo "# RAM over the last half: $n samples, slope of MemTotal-MemAvailable $s_used KiB/min (bound $sl_used), of SUnreclaim $s_unr KiB/min${s_vss:+, growth of the live kmalloc objects of vss.ko $s_vss KiB/min (bound $sl_vss)}"
+echo "# slab caches grown most over the last half (KiB): $(slab_growth "$mid" "$last" | head -n 1)"
+[ -n "$s_vss" ] && echo "# vss.ko allocation sites over the last half (KiB): $(slab_growth mid end | tail -n 1)"
+echo "soak-ram: samples=$n used_slope=$s_used sunreclaim_slope=$s_unr vss_growth=${s_vss:-none} vss_kib=$(awk '{ b += $2 * $3 } END { printf "%.0f", b / 1024 }' $work/vss.end 2>/dev/null)"
+# vss's own memory when the traces measure it (slub_debug=U), else
+# SUnreclaim, where vss's kmalloc objects land among everyone else's
+if [ -n "$s_vss" ]; then
+	flat=$(awk -v a="$s_used" -v b="$s_vss" -v x=$sl_used -v y=$sl_vss 'BEGIN { print (a <= x && b <= y) }')
+	what="$s_used (slope of MemTotal-MemAvailable) and $s_vss (growth of vss.ko's objects) KiB/min"
 else
-	fail "RAM flat over the last half ($n samples, at least 6 needed)" "slopes $s_used and $s_unr KiB/min"
+	flat=$(awk -v a="$s_used" -v b="$s_unr" -v x=$sl_used -v y=$sl_sunrecl 'BEGIN { print (a <= x && b <= y) }')
+	what="slopes $s_used (MemTotal-MemAvailable) and $s_unr (SUnreclaim) KiB/min"
+fi
+if [ "$n" -ge 6 ] && [ "$flat" = 1 ]; then
+	ok "RAM flat over the last half ($n samples; $what)"
+else
+	fail "RAM flat over the last half ($n samples, at least 6 needed)" "$what"
+fi
+# everything torn down and vss unloaded: what it allocated is freed, and
+# the caches that kept more than before vss was loaded are shown
+touch $work/stop
+for i in $(seq 0 $((nluns - 1))); do wait "${fiopids[$i]}" 2>/dev/null; done
+delete_all_snapshots
+for i in l0 l1 l2 l3 dst; do vssctl lun remove $i >/dev/null 2>&1; done
+# where vss.ko's code was: its frames show as bare addresses after the
+# unload (resolve them with nm or addr2line on this vss.ko)
+echo "# vss.ko .text at $(cat /sys/module/vss/sections/.text 2>/dev/null)"
+unload_vss
+sync; echo 2 >/proc/sys/vm/drop_caches
+sleep 2
+sample_now 2>/dev/null
+slab_sample unloaded traces
+echo "# SUnreclaim (KiB) before vss was loaded $unr_pre, at the end of the run $(awk '{ print $3 }' $work/samples | tail -n 2 | head -n 1), after the teardown and unload $(awk '/^SUnreclaim:/ { print $2 }' /proc/meminfo)"
+echo "# slab caches grown since before vss was loaded (KiB): $(slab_growth pre unloaded | head -n 1)"
+if [ -s $work/vss.unloaded ] || [ -s $work/vss.pre ]; then
+	left=$(awk '{ b += $2 * $3; n += $3 } END { printf "%d objects, %.1f KiB", n, b / 1024 }' $work/vss.unloaded)
+	[ "$(awk '{ n += $3 } END { print n + 0 }' $work/vss.unloaded)" = 0 ] &&
+		ok "after the unload no slab object allocated by vss.ko is live" ||
+		fail "after the unload no slab object allocated by vss.ko is live" "$left: $(head -n 5 $work/vss.unloaded | tr '\n' ';')"
+	# the whole allocation stacks of the first few (the kernel frames
+	# say what the objects are)
+	for f in $slabdbg/kmalloc-*/alloc_traces; do
+		# one entry per paragraph; those with a bare module address
+		c=${f%/alloc_traces}
+		awk -v RS= -v c="${c##*/}" '/(^|\n) *0xffffffff[a-f][0-9a-f]+(\n|$)/ {
+			gsub(/\n/, "\n#     "); print "#   " c ": " $0 }' "$f"
+	done | head -n 60
+else
+	ok "torn down and unloaded (no slab traces: boot with slub_debug=U to check vss.ko's objects)"
 fi
 dmesg | grep -qE 'WARNING|BUG|Oops|blocked for more than' && fail "no kernel warning" "$(dmesg | grep -E -A3 'WARNING|BUG|Oops|blocked for' | head)" ||
 	ok "no kernel warning"

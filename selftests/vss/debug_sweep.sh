@@ -27,13 +27,22 @@
 # its stamps, every snapshot is exact or invalid, a failed LUN add can be
 # repeated, a resync can be completed (byte-equal).  The guest kernel log
 # must stay free of warnings (tools/vm/run).  Prints per operation
-# "sweep: OP ROUNDS SUCCEEDED FAILED_CLEANLY BAD".
+# "sweep: OP ROUNDS SUCCEEDED FAILED_CLEANLY BAD", and each round's time.
+#
+#   debug_sweep.sh [OP...]   (or DEBUG_SWEEP_OPS="OP..."; default: all)
 . "$(dirname "$0")/lib.sh"
 
 rounds=${DEBUG_SWEEP_ROUNDS:-10}
 work=/tmp/debug_sweep
 dbg=/sys/kernel/debug
-plan 8
+all_ops=(lun_add snapshot set cow store_commit resync)
+# the operations: the arguments, else DEBUG_SWEEP_OPS (run_selftests.sh
+# passes no arguments), else all
+read -r -a ops <<<"${*:-${DEBUG_SWEEP_OPS:-${all_ops[*]}}}"
+for op in "${ops[@]}"; do
+	[[ " ${all_ops[*]} " = *" $op "* ]] || die "no sweep $op (${all_ops[*]})"
+done
+plan $((${#ops[@]} + 2))
 grep -q " $dbg debugfs " /proc/mounts || mount -t debugfs none $dbg
 for a in failslab fail_page_alloc fail_make_request; do
 	[ -d $dbg/$a ] || die "no $dbg/$a: not the debug kernel (tools/debug-kernel)"
@@ -115,7 +124,6 @@ record_set() { # JSON of snapshot create in $1
 		echo "$id $lun $dev $work/map.$id" >> $work/snaps
 	done
 }
-snap_state() { vssctl -j snapshot list 2>/dev/null | jq -r --arg i "$1" '.[] | select(.id == $i) | .state'; }
 bad_why=
 # verify_all: the LUNs read their stamps; every snapshot exact or invalid
 verify_all() {
@@ -125,8 +133,10 @@ verify_all() {
 		stamp verify /dev/vss-$lun $work/map.$lun > $work/v 2>&1 ||
 			{ bad_why="origin $lun: $(tail -n 2 $work/v)"; return 1; }
 	done
+	# the states in one listing (each vssctl and jq is an exec under KASAN)
+	vssctl -j snapshot list 2>/dev/null | jq -r '.[] | "\(.id) \(.state)"' >$work/states
 	while read -r id lun dev map; do
-		st=$(snap_state "$id")
+		st=$(awk -v i="$id" '$1 == i { print $2 }' $work/states)
 		case "$st" in
 		invalid) ;;
 		ready|created|"")
@@ -182,12 +192,17 @@ outcome() {
 	fi
 }
 # after OP: faults off, then the invariants
+# (and the round's time: the operation's and the checks')
+round_t=$SECONDS
 after() {
+	local t=$SECONDS
 	faults_off
 	if ! verify_all; then
 		count "$1" bad
 		echo "# $1: $bad_why"
 	fi
+	echo "# $1: round in $((SECONDS - round_t)) s, $((SECONDS - t)) s of it checking"
+	round_t=$SECONDS
 }
 report() { # report OP: TAP line and sweep line
 	local o=${res[$1.ok]:-0} f=${res[$1.failed]:-0} b=${res[$1.bad]:-0}
@@ -206,128 +221,145 @@ report() { # report OP: TAP line and sweep line
 }
 
 # ---- lun_add ----
-for r in $(seq $rounds); do
-	vssctl lun remove sa >/dev/null 2>&1
-	task_alloc "$(site $r)"
-	failing vssctl lun add /dev/ram0 --store /dev/ram1 --name sa > /dev/null 2>$work/err
-	rc=$?
-	faults_off
-	outcome lun_add $rc $work/err
-	if [ $rc != 0 ]; then
+sweep_lun_add() {
+	for r in $(seq $rounds); do
 		vssctl lun remove sa >/dev/null 2>&1
-		add sa 0 1 || { count lun_add bad; echo "# lun_add: add after a failed add: $(cat $work/adderr)"; }
-	fi
-	udev_settle $A
-	after lun_add
-done
-report lun_add
+		task_alloc "$(site $r)"
+		failing vssctl lun add /dev/ram0 --store /dev/ram1 --name sa > /dev/null 2>$work/err
+		rc=$?
+		faults_off
+		outcome lun_add $rc $work/err
+		if [ $rc != 0 ]; then
+			vssctl lun remove sa >/dev/null 2>&1
+			add sa 0 1 || { count lun_add bad; echo "# lun_add: add after a failed add: $(cat $work/adderr)"; }
+		fi
+		udev_settle $A
+		after lun_add
+	done
+	report lun_add
+}
 
 # ---- snapshot ----
-for r in $(seq $rounds); do
-	task_alloc "$(site $r)"
-	failing vssctl -j snapshot create sa > $work/set 2>$work/err
-	rc=$?
-	faults_off
-	outcome snapshot $rc $work/err
-	[ $rc = 0 ] && record_set $work/set
-	cow_writes sa plain
-	after snapshot
-	trim_snaps
-done
-report snapshot
+sweep_snapshot() {
+	for r in $(seq $rounds); do
+		task_alloc "$(site $r)"
+		failing vssctl -j snapshot create sa > $work/set 2>$work/err
+		rc=$?
+		faults_off
+		outcome snapshot $rc $work/err
+		[ $rc = 0 ] && record_set $work/set
+		cow_writes sa plain
+		after snapshot
+		trim_snaps
+	done
+	report snapshot
+}
 
 # ---- set ----
-for r in $(seq $rounds); do
-	task_alloc "$(site $r)"
-	failing vssctl -j snapshot create sa sb > $work/set 2>$work/err
-	rc=$?
-	faults_off
-	outcome set $rc $work/err
-	[ $rc = 0 ] && record_set $work/set
-	cow_writes sa plain; cow_writes sb plain
-	after set
-	trim_snaps
-done
-report set
+sweep_set() {
+	for r in $(seq $rounds); do
+		task_alloc "$(site $r)"
+		failing vssctl -j snapshot create sa sb > $work/set 2>$work/err
+		rc=$?
+		faults_off
+		outcome set $rc $work/err
+		[ $rc = 0 ] && record_set $work/set
+		cow_writes sa plain; cow_writes sb plain
+		after set
+		trim_snaps
+	done
+	report set
+}
 
 # ---- cow ----
-for r in $(seq $rounds); do
-	vssctl -j snapshot create sa > $work/set 2>/dev/null && record_set $work/set
-	task_alloc "$(site $r)"
-	cow_writes sa failing
-	rc=$?
-	faults_off
-	[ $rc = 2 ] && { count cow bad; echo "# cow: writes fail with the faults off"; }
-	# a write that failed under the faults is an error reported to it
-	[ $rc != 2 ] && { [ $rc = 0 ] && count cow ok || count cow failed; }
-	after cow
-	trim_snaps
-done
-report cow
+sweep_cow() {
+	for r in $(seq $rounds); do
+		vssctl -j snapshot create sa > $work/set 2>/dev/null && record_set $work/set
+		task_alloc "$(site $r)"
+		cow_writes sa failing
+		rc=$?
+		faults_off
+		[ $rc = 2 ] && { count cow bad; echo "# cow: writes fail with the faults off"; }
+		# a write that failed under the faults is an error reported to it
+		[ $rc != 2 ] && { [ $rc = 0 ] && count cow ok || count cow failed; }
+		after cow
+		trim_snaps
+	done
+	report cow
+}
 
 # ---- store_commit ----
-for r in $(seq $rounds); do
-	bio_fail ram1 "$(prob $r)"
-	cow_writes sa plain
-	rc=$?
-	vssctl -j snapshot create sa > $work/set 2>$work/err && record_set $work/set
-	cow_writes sa plain
-	rc=$((rc | $?))
-	faults_off
-	# origin writes must never fail for a store's sake
-	if [ $rc != 0 ]; then
-		count store_commit bad; echo "# store_commit: an origin write failed while only the store failed"
-	fi
-	# a failed metadata write leaves the store read-only until a re-add
-	vssctl lun remove sa >/dev/null 2>&1
-	if add sa 0 1; then
-		if grep -q . $work/adderr; then :; fi
-		inv=$(vssctl -j snapshot list | jq '[.[] | select(.state == "invalid")] | length')
-		[ "${inv:-0}" -gt 0 ] && count store_commit failed || count store_commit ok
-	else
-		count store_commit bad; echo "# store_commit: re-add refused: $(cat $work/adderr)"
-	fi
-	after store_commit
-	# invalid snapshots are of no further use
-	for id in $(vssctl -j snapshot list | jq -r '.[] | select(.state == "invalid") | .id'); do
-		vssctl snapshot delete "$id" >/dev/null 2>&1
-		sed -i "/^$id /d" $work/snaps
+sweep_store_commit() {
+	for r in $(seq $rounds); do
+		bio_fail ram1 "$(prob $r)"
+		cow_writes sa plain
+		rc=$?
+		vssctl -j snapshot create sa > $work/set 2>$work/err && record_set $work/set
+		cow_writes sa plain
+		rc=$((rc | $?))
+		faults_off
+		# origin writes must never fail for a store's sake
+		if [ $rc != 0 ]; then
+			count store_commit bad; echo "# store_commit: an origin write failed while only the store failed"
+		fi
+		# a failed metadata write leaves the store read-only until a re-add
+		vssctl lun remove sa >/dev/null 2>&1
+		if add sa 0 1; then
+			if grep -q . $work/adderr; then :; fi
+			inv=$(vssctl -j snapshot list | jq '[.[] | select(.state == "invalid")] | length')
+			[ "${inv:-0}" -gt 0 ] && count store_commit failed || count store_commit ok
+		else
+			count store_commit bad; echo "# store_commit: re-add refused: $(cat $work/adderr)"
+		fi
+		after store_commit
+		# invalid snapshots are of no further use
+		for id in $(vssctl -j snapshot list | jq -r '.[] | select(.state == "invalid") | .id'); do
+			vssctl snapshot delete "$id" >/dev/null 2>&1
+			sed -i "/^$id /d" $work/snaps
+		done
+		trim_snaps
 	done
-	trim_snaps
-done
-report store_commit
+	report store_commit
+}
 
 # ---- resync ----
-resync_state() { vssctl -j resync list | jq -r --arg d "$A" '[.[] | select(.destination == $d)] | last | .state // empty'; }
-for r in $(seq $rounds); do
-	delete_all_snapshots; : > $work/snaps
-	vssctl -j snapshot create sa > $work/set 2>$work/err || { count resync bad; echo "# resync: snapshot: $(cat $work/err)"; continue; }
-	record_set $work/set
-	T=$(head -n 1 $work/snaps | cut -d' ' -f1)
-	cow_writes sa plain; cow_writes sa plain
-	task_alloc "$(site $r)"
-	bio_fail ram0 "$(prob $((r + 2)))"
-	failing vssctl recover --speed-max 4M "$T" > /dev/null 2>$work/err
-	rc=$?
-	sleep 1
-	faults_off
-	st=$(resync_state)
-	if [ $rc != 0 ] && [ ! -s $work/err ]; then
-		count resync bad; echo "# resync: recover failed without a message"
-	elif [ $rc != 0 ] || [ "$st" = failed ]; then
-		count resync failed
-	else
-		count resync ok
-	fi
-	if vssctl recover --wait "$T" > /dev/null 2>$work/err && [ "$(resync_state)" = done ]; then
-		cp $work/map.$T $work/map.sa
-	else
-		count resync bad; echo "# resync: restart does not complete: $(cat $work/err) $(resync_state)"
-	fi
-	after resync
-done
-report resync
+sweep_resync() {
+	resync_state() { vssctl -j resync list | jq -r --arg d "$A" '[.[] | select(.destination == $d)] | last | .state // empty'; }
+	for r in $(seq $rounds); do
+		delete_all_snapshots; : > $work/snaps
+		vssctl -j snapshot create sa > $work/set 2>$work/err || { count resync bad; echo "# resync: snapshot: $(cat $work/err)"; continue; }
+		record_set $work/set
+		T=$(head -n 1 $work/snaps | cut -d' ' -f1)
+		cow_writes sa plain; cow_writes sa plain
+		task_alloc "$(site $r)"
+		bio_fail ram0 "$(prob $((r + 2)))"
+		failing vssctl recover --speed-max 4M "$T" > /dev/null 2>$work/err
+		rc=$?
+		sleep 1
+		faults_off
+		st=$(resync_state)
+		if [ $rc != 0 ] && [ ! -s $work/err ]; then
+			count resync bad; echo "# resync: recover failed without a message"
+		elif [ $rc != 0 ] || [ "$st" = failed ]; then
+			count resync failed
+		else
+			count resync ok
+		fi
+		if vssctl recover --wait "$T" > /dev/null 2>$work/err && [ "$(resync_state)" = done ]; then
+			cp $work/map.$T $work/map.sa
+		else
+			count resync bad; echo "# resync: restart does not complete: $(cat $work/err) $(resync_state)"
+		fi
+		after resync
+	done
+	report resync
+}
 
+for op in "${ops[@]}"; do
+	t=$SECONDS round_t=$SECONDS
+	"sweep_$op"
+	echo "# $op: $rounds rounds in $((SECONDS - t)) s"
+done
 faults_off
 vssctl lun remove sa >/dev/null 2>&1 && vssctl lun remove sb >/dev/null 2>&1 &&
 	ok "both LUNs removed after the sweeps" || fail "both LUNs removed after the sweeps"
