@@ -17,9 +17,7 @@
  *    goes straight on; its completion is held back until the chunk has
  *    left the work set, so reads never see the LUN's pre-revert data;
  *  - any other write to an unsynced chunk waits for that chunk's copy
- *    (started at once, ahead of the background order), or, if it is a
- *    plain write inside that one chunk, is merged into the copy: laid over
- *    the snapshot's data in memory, written with it, completed with it;
+ *    (started at once, ahead of the background order);
  *  - the background copies walk the work set in ascending order,
  *    coalesced into runs of up to VSS_RESYNC_COPY_MAX bytes, with up to
  *    VSS_RESYNC_INFLIGHT runs (VSS_RESYNC_INFLIGHT_PAGES pages) in flight.
@@ -124,11 +122,6 @@ static unsigned int resync_speed_max_kb;
 module_param(resync_speed_max_kb, uint, 0644);
 MODULE_PARM_DESC(resync_speed_max_kb,
 		 "Default resync rate ceiling, KiB/s, 0 = none");
-
-static bool resync_merge_writes = true;
-module_param(resync_merge_writes, bool, 0644);
-MODULE_PARM_DESC(resync_merge_writes,
-		 "Merge a write inside an unsynced chunk into the chunk's copy (else it waits for the copy and is written after it)");
 
 /* all resyncs, in start order, and their serial numbers */
 static LIST_HEAD(vss_resyncs);
@@ -300,9 +293,6 @@ struct vss_resync_cwait {
  * @first: first chunk
  * @nr: chunks
  * @waiters: writes waiting for it (under &vss_resync.lock)
- * @user: a foreground write inside the chunk, merged into the copy: its
- *	data is laid over the snapshot's before the chunk is written, and it
- *	completes with the copy (vss_resync_can_merge())
  * @tries: attempts so far
  * @writing: the read is done, the write is in flight
  * @bg: a background run (counted in &vss_resync.bg_inflight)
@@ -324,7 +314,6 @@ struct vss_resync_copy {
 	u64 first;
 	u64 nr;
 	struct bio_list waiters;
-	struct bio *user;
 	unsigned int tries;
 	bool writing;
 	bool bg;
@@ -639,11 +628,6 @@ static void vss_resync_finish_copy(struct vss_resync_copy *cp, bool ok)
 		if (rs->online)	/* record the failure */
 			mod_delayed_work(vss_resync_wq, &rs->commit_work, 0);
 	}
-	/* its chunk left the work set above: reads now go to the LUN */
-	if (cp->user) {
-		cp->user->bi_status = ok ? BLK_STS_OK : BLK_STS_IOERR;
-		bio_endio(cp->user);
-	}
 	vss_resync_release(&waiters, ok ? BLK_STS_OK : BLK_STS_IOERR);
 	if (cp->done)
 		complete(cp->done);
@@ -677,32 +661,6 @@ static void vss_resync_copy_patch(struct vss_resync_copy *cp)
 	}
 }
 
-/*
- * Lays the data of the write merged into @cp over the chunk read from the
- * snapshot (after the identity patch: the write is newer).
- */
-static void vss_resync_copy_merge(struct vss_resync_copy *cp)
-{
-	u64 start = cp->first * cp->rs->lun->chunk_size;
-	u64 pos = (u64)cp->user->bi_iter.bi_sector << SECTOR_SHIFT;
-	struct bvec_iter iter;
-	struct bio_vec bv;
-	unsigned int done, n;
-	u64 off;
-
-	bio_for_each_segment(bv, cp->user, iter) {
-		for (done = 0; done < bv.bv_len; done += n) {
-			off = pos - start;
-			n = min_t(unsigned int, bv.bv_len - done,
-				  PAGE_SIZE - offset_in_page(off));
-			memcpy_page(cp->pages[off >> PAGE_SHIFT],
-				    offset_in_page(off), bv.bv_page,
-				    bv.bv_offset + done, n);
-			pos += n;
-		}
-	}
-}
-
 static void vss_resync_copy_work(struct work_struct *work)
 {
 	struct vss_resync_copy *cp = container_of(work, struct vss_resync_copy,
@@ -722,8 +680,6 @@ static void vss_resync_copy_work(struct work_struct *work)
 	}
 	if (!cp->writing) {
 		vss_resync_copy_patch(cp);
-		if (cp->user)
-			vss_resync_copy_merge(cp);
 		vss_resync_copy_submit(cp, true);
 		return;
 	}
@@ -1331,31 +1287,6 @@ static bool vss_resync_covers(struct vss_resync *rs, struct bio *bio, u64 c)
 		bio_op(bio) == REQ_OP_WRITE_ZEROES);
 }
 
-/*
- * May @bio, a write touching unsynced chunk @c partly, be merged into that
- * chunk's copy (vss_resync_copy_merge()) instead of waiting for it and
- * being written after it?  Then the chunk is written once, with the
- * snapshot's data and the write's, and the write completes when that
- * write did: one 64 KiB write, not a 64 KiB copy and a 4 KiB write behind
- * it.  Only a plain write inside the chunk's copied part: a flush or FUA
- * write waits for a commit (vss_resync_flush_bio()) and takes the other
- * path; and not at all with the module parameter resync_merge_writes off
- * (the benchmark compares both in one guest).  Under lock.
- */
-static bool vss_resync_can_merge(struct vss_resync *rs, struct bio *bio,
-				 u64 c)
-{
-	struct vss_lun *lun = rs->lun;
-	sector_t start = vss_chunk_to_sector(lun, c);
-	sector_t end = start + (vss_resync_chunk_bytes(rs, c, 1) >>
-				SECTOR_SHIFT);
-
-	return READ_ONCE(resync_merge_writes) &&
-	       bio_op(bio) == REQ_OP_WRITE &&
-	       !(bio->bi_opf & (REQ_PREFLUSH | REQ_FUA)) &&
-	       bio->bi_iter.bi_sector >= start && bio_end_sector(bio) <= end;
-}
-
 /**
  * vss_resync_write_bio() - route a write of the LUN device
  * @lun: the LUN
@@ -1364,7 +1295,6 @@ static bool vss_resync_can_merge(struct vss_resync *rs, struct bio *bio,
  * A write touching an unsynced chunk waits for that chunk's copy (started
  * now), unless it covers every unsynced chunk it touches whole: then it
  * goes on, and its completion waits for the chunks to leave the work set.
- * A plain write inside one such chunk is merged into the copy it starts.
  *
  * Context: submit_bio of the LUN device, or our workqueue.
  * Return: true if the resync took the bio (it is resubmitted or completed
@@ -1434,10 +1364,7 @@ again:
 		/* this chunk only, at once, continued ahead of the background */
 		fresh->urgent = true;
 		vss_resync_copy_link(fresh);
-		if (vss_resync_can_merge(rs, bio, c))
-			fresh->user = bio;
-		else
-			bio_list_add(&fresh->waiters, bio);
+		bio_list_add(&fresh->waiters, bio);
 		spin_unlock_irq(&rs->lock);
 		vss_resync_copy_submit(fresh, false);
 		return true;
