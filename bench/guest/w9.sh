@@ -43,10 +43,6 @@ W9_READY_CHUNKS=${BENCH_W9_READY_CHUNKS:-}
 W9_PARTS=${BENCH_W9_PARTS:-lin fg ready}
 # 0: no fio copy after each resync of the lin part (linearity runs only)
 W9_COPY=${BENCH_W9_COPY:-1}
-# "1 0": the fg and fglat cases once with vss's resync_merge_writes on and
-# once off, in that order in every repetition (an A-B pair in one guest;
-# records labelled "merge"); empty: the module's default only
-W9_FG_MERGE=${BENCH_W9_FG_MERGE:-}
 if [ "$SMOKE" = 1 ]; then
 	W9_MB=32 W9_FRACS="1 100" W9_MERGE_FRACS=100 W9_READY_SIZES="32 128"
 fi
@@ -205,19 +201,6 @@ w9merge_case() {
 	teardown
 }
 
-# w9_merge_label LABELS_JSON: the labels plus "merge", vss's
-# resync_merge_writes (1 or 0) as it is now.
-w9_merge_label() {
-	local m
-	m=$(cat /sys/module/vss/parameters/resync_merge_writes 2>/dev/null)
-	case "$m" in
-	Y|1) m=1 ;;
-	N|0) m=0 ;;
-	*) m=null ;;
-	esac
-	echo "$1" | jq -c --argjson m "$m" '. + {merge: $m}'
-}
-
 # w9_fio_fg DEV [RW]: 4 KiB random 70/30 mix (or RW, e.g. randread),
 # libaio QD16, RT seconds; {"r": read IOPS, "w": write IOPS}.
 w9_fio_fg() {
@@ -241,7 +224,6 @@ w9_resync_field() {
 w9fg_case() {
 	local rep=$1 l id idle idle2 busy d0 d1 t0 t1 st total smin idler busyr str
 	l=$(jq -cn --argjson r "$rep" --argjson mb $W9_MB '{type: "w9", part: "fg", rep: $r, lun_mb: $mb, chunk: 65536}')
-	l=$(w9_merge_label "$l")
 	fresh_disks 2 $((2 * W9_MB)) || { w9_err fg "brd" "$l"; return 1; }
 	vss_lun_add bench /dev/ram0 /dev/ram1 $W9_CHUNK || { w9_err fg "lun add" "$l"; teardown; return 1; }
 	fio --name=w9fill --eta=never --disk_util=0 --filename="$LUN_DEV" --rw=write --bs=1m --ioengine=psync \
@@ -307,7 +289,6 @@ w9_lat() {
 w9fglat_case() {
 	local rep=$1 l id snapdev w4 r64 w64 rw4 rr4 r4 d0 d1 st
 	l=$(jq -cn --argjson r "$rep" --argjson mb $W9_MB '{type: "w9", part: "fglat", rep: $r, lun_mb: $mb, chunk: 65536}')
-	l=$(w9_merge_label "$l")
 	fresh_disks 2 $((2 * W9_MB)) || { w9_err fglat "brd" "$l"; return 1; }
 	vss_lun_add bench /dev/ram0 /dev/ram1 $W9_CHUNK || { w9_err fglat "lun add" "$l"; teardown; return 1; }
 	fio --name=w9fill --eta=never --disk_util=0 --filename="$LUN_DEV" --rw=write --bs=1m --ioengine=psync \
@@ -380,19 +361,12 @@ w9_run() {
 				w9merge_case "$rep" "$f" || log "W9 merge $f% rep $rep failed"
 			fi
 		done
-		for m in ${W9_FG_MERGE:-default}; do
-			if [ "$m" != default ]; then
-				echo "$m" > /sys/module/vss/parameters/resync_merge_writes ||
-					{ w9_err fg "resync_merge_writes=$m"; continue; }
-			fi
-			if [[ " $W9_PARTS " == *" fg "* ]]; then
-				w9fg_case "$rep" || log "W9 fg rep $rep (merge $m) failed"
-			fi
-			if [[ " $W9_PARTS " == *" fglat "* ]]; then
-				w9fglat_case "$rep" || log "W9 fglat rep $rep (merge $m) failed"
-			fi
-		done
-		[ -n "$W9_FG_MERGE" ] && echo 1 > /sys/module/vss/parameters/resync_merge_writes
+		if [[ " $W9_PARTS " == *" fg "* ]]; then
+			w9fg_case "$rep" || log "W9 fg rep $rep failed"
+		fi
+		if [[ " $W9_PARTS " == *" fglat "* ]]; then
+			w9fglat_case "$rep" || log "W9 fglat rep $rep failed"
+		fi
 		[[ " $W9_PARTS " == *" ready "* ]] && for s in $W9_READY_SIZES; do
 			w9ready_case "$rep" "$s" || log "W9 ready ${s} MiB rep $rep failed"
 		done
