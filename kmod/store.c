@@ -3283,6 +3283,17 @@ int vss_store_checkpoint(struct vss_store *st,
 	st->sb_slot = 1 - st->sb_slot;
 	st->sb_log_seq = log_seq;
 	/*
+	 * Zero the first position of the old log before its chunks go back
+	 * to the allocator: a stale copy of the old superblock written back
+	 * later (a lost or misdirected write) then finds no log to replay,
+	 * or a gap before its second position, which refuses it, instead of
+	 * a log whose chunks were reused since.  sbp is zero here.
+	 */
+	for (i = 0; i < 2; i++)
+		if (vss_store_io(st, vss_log_block_byte(st, old->head, 0, i),
+				 sbp, REQ_OP_WRITE | REQ_SYNC | REQ_META))
+			pr_warn("could not clear the old log's head\n");
+	/*
 	 * The slot table is now what the new log says (the tail holds only
 	 * exceptions: it changes no slot).
 	 */
