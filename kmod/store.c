@@ -271,6 +271,8 @@ struct vss_log {
  * @sb_slot: slot (0/1) holding the current superblock
  * @sb_log_seq: log_seq of the current superblock
  * @sb_end_seq: log_end_seq of the current superblock: replay must reach it
+ * @sb_cp_snap_seq: cp_snap_seq of the current superblock
+ * @sb_end_count: log_end_count of the current superblock
  * @version: format version of the current superblock (VSS_SB_VERSION_*);
  *	raised before the first record that needs it is written
  * @last_seq: highest snapshot sequence created
@@ -347,6 +349,8 @@ struct vss_store {
 	int sb_slot;			/* under the log lock */
 	u64 sb_log_seq;			/* under the log lock */
 	u64 sb_end_seq;			/* under the log lock */
+	u32 sb_cp_snap_seq;		/* under the log lock */
+	u16 sb_end_count;		/* under the log lock */
 	u32 version;			/* under the log lock and cp_lock */
 	u32 last_seq;			/* under the log lock */
 	struct mutex cp_lock;		/* the checkpoint in progress */
@@ -2184,6 +2188,8 @@ static void vss_sb_fill(struct vss_store *st, struct vss_sb_disk *sb,
 	sb->last_snap_seq = cpu_to_le32(st->last_seq);
 	sb->unit_chunks = cpu_to_le32(st->unit_chunks);
 	sb->log_end_seq = cpu_to_le64(st->sb_end_seq);
+	sb->cp_snap_seq = cpu_to_le32(st->sb_cp_snap_seq);
+	sb->log_end_count = cpu_to_le16(st->sb_end_count);
 	sb->crc = cpu_to_le32(vss_block_crc(sb, &sb->crc));
 }
 
@@ -2255,6 +2261,17 @@ struct vss_orphan {
  * @old_resync: resync records found in a version 1 store (written by
  *	development builds before version 2 existed): accepted, and the
  *	superblock is raised at the next resync record
+ * @blk_seq: commit sequence of the block whose records are replayed
+ * @cp_left: records of that block still written by the checkpoint
+ *	(U16_MAX: all of them); -1: not known (a store of an older module)
+ * @sb_last_seq: last_snap_seq of the superblock
+ * @max_seq: highest create sequence number replayed so far
+ * @cp_seqs: create sequence numbers read in the checkpoint's blocks
+ * @nr_cp_seqs: used entries of @cp_seqs
+ * @gen: per slot, delete and invalidate records replayed: a store chunk
+ *	an exception of the slot named may be named again only after one
+ * @named: store chunk -> slot and @gen of the last exception record that
+ *	named it (only records of created slots)
  */
 struct vss_replay {
 	struct vss_store *st;
@@ -2274,7 +2291,83 @@ struct vss_replay {
 	bool staged_src;
 	uuid_t staged_src_id;
 	bool old_resync;
+	u64 blk_seq;
+	int cp_left;
+	u32 sb_last_seq;
+	u32 max_seq;
+	u32 cp_seqs[VSS_MAX_SNAPSHOTS];
+	u32 nr_cp_seqs;
+	u32 gen[VSS_MAX_SNAPSHOTS];
+	struct xarray named;
 };
+
+#define VSS_NAMED(slot, gen)	xa_mk_value((unsigned long)(gen) << 16 | (slot))
+
+/*
+ * Is @sc the data of a snapshot as far as the records replayed so far
+ * tell: named by an exception of a slot that had no delete or invalidate
+ * record since?  Such a chunk is named by no other exception and is no
+ * log chunk until then (chunks are reused only after the record that
+ * released them is durable; handing chunks over to an older snapshot at
+ * a delete counts as released here, which is the looser reading).
+ */
+static bool vss_replay_chunk_live(struct vss_replay *rp, u64 sc)
+{
+	void *e = xa_load(&rp->named, sc);
+	unsigned long v;
+
+	if (!e)
+		return false;
+	v = xa_to_value(e);
+	return rp->gen[v & 0xffff] == (u32)(v >> 16);
+}
+
+static int vss_replay_name(struct vss_replay *rp, u16 slot, u64 sc)
+{
+	return xa_err(xa_store(&rp->named, sc, VSS_NAMED(slot, rp->gen[slot]),
+			       GFP_KERNEL));
+}
+
+/*
+ * Sequence numbers of create records: those of a checkpoint's blocks
+ * (commit sequence up to log_end_seq) are distinct and up to the
+ * superblock's cp_snap_seq (last_snap_seq if unknown); every later create
+ * has a higher one than any create before it (the engine numbers
+ * snapshots in creation order, one create at a time), and not below
+ * cp_snap_seq.  A store written before log_end_seq existed and
+ * checkpointed since is not checked (its checkpoint blocks are not known).
+ */
+static int vss_replay_create_seq(struct vss_replay *rp, u32 seq, u64 pos)
+{
+	struct vss_store *st = rp->st;
+	u32 bound = st->sb_cp_snap_seq ?: rp->sb_last_seq, i;
+
+	if (rp->cp_left < 0)	/* the checkpoint's last block, not known */
+		goto out;
+	if (rp->cp_left) {
+		for (i = 0; i < rp->nr_cp_seqs; i++)
+			if (rp->cp_seqs[i] == seq)
+				break;
+		if (seq > bound || i < rp->nr_cp_seqs ||
+		    rp->nr_cp_seqs == VSS_MAX_SNAPSHOTS) {
+			vss_refuse(rp->extack, "store metadata corrupt",
+				   "log block %llu: checkpoint create of s%u (last s%u)",
+				   pos, seq, bound);
+			return -EUCLEAN;
+		}
+		rp->cp_seqs[rp->nr_cp_seqs++] = seq;
+	} else if (st->sb_end_seq || st->log.epoch == 1) {
+		if (seq <= rp->max_seq || seq < st->sb_cp_snap_seq) {
+			vss_refuse(rp->extack, "store metadata corrupt",
+				   "log block %llu: create of s%u after s%u",
+				   pos, seq, max(rp->max_seq, st->sb_cp_snap_seq));
+			return -EUCLEAN;
+		}
+	}
+out:
+	rp->max_seq = max(rp->max_seq, seq);
+	return 0;
+}
 
 static int vss_replay_orphan(struct vss_replay *rp, u16 slot, u64 lc, u64 sc)
 {
@@ -2319,7 +2412,8 @@ static int vss_replay_claim(struct vss_replay *rp, u16 slot, bool deliver)
 			vss_mark_free(rp->st, o->store_chunk);
 		else if (!err)
 			err = rp->ops->exception(rp->arg, slot, o->lun_chunk,
-						 o->store_chunk);
+						 o->store_chunk) ?:
+			      vss_replay_name(rp, slot, o->store_chunk);
 	}
 	rp->nr_orphans = j;
 	return err;
@@ -2564,7 +2658,16 @@ static int vss_replay_rec(struct vss_replay *rp, const u8 *p, u64 pos)
 			return err;
 		if (*state == VSS_SLOT_FREE)
 			return vss_replay_orphan(rp, slot, lc, sc);
+		/* a chunk still holding another snapshot's data: a lie */
+		if (vss_replay_chunk_live(rp, sc)) {
+			vss_refuse(rp->extack, "store metadata corrupt",
+				   "log block %llu: store chunk %llu named twice",
+				   pos, sc);
+			return -EUCLEAN;
+		}
 		err = rp->ops->exception(rp->arg, slot, lc, sc);
+		if (!err && *state == VSS_SLOT_LIVE)
+			err = vss_replay_name(rp, slot, sc);
 		break;
 	}
 	case VSS_REC_CREATE: {
@@ -2581,6 +2684,9 @@ static int vss_replay_rec(struct vss_replay *rp, const u8 *p, u64 pos)
 				   pos, slot, s.seq);
 			return -EUCLEAN;
 		}
+		err = vss_replay_create_seq(rp, s.seq, pos);
+		if (err)
+			return err;
 		memcpy(&s.id, c->id, 16);
 		memcpy(&s.set_id, c->set_id, 16);
 		*state = VSS_SLOT_LIVE;
@@ -2591,6 +2697,7 @@ static int vss_replay_rec(struct vss_replay *rp, const u8 *p, u64 pos)
 			err = vss_replay_claim(rp, slot, true);
 		if (!err && test_and_clear_bit(slot, rp->pending_invalid)) {
 			*state = VSS_SLOT_INVALID;
+			rp->gen[slot]++;
 			err = rp->ops->snapshot_invalidate(rp->arg, slot);
 		}
 		break;
@@ -2604,6 +2711,7 @@ static int vss_replay_rec(struct vss_replay *rp, const u8 *p, u64 pos)
 			return -EUCLEAN;
 		}
 		clear_bit(slot, rp->pending_invalid);
+		rp->gen[slot]++;
 		if (*state == VSS_SLOT_FREE)
 			return vss_replay_claim(rp, slot, false);
 		*state = VSS_SLOT_FREE;
@@ -2617,6 +2725,7 @@ static int vss_replay_rec(struct vss_replay *rp, const u8 *p, u64 pos)
 		if (*state == VSS_SLOT_INVALID)
 			return 0;
 		*state = VSS_SLOT_INVALID;
+		rp->gen[slot]++;
 		err = rp->ops->snapshot_invalidate(rp->arg, slot);
 		break;
 	case VSS_REC_BREAK:
@@ -2646,6 +2755,22 @@ static int vss_replay_block(struct vss_replay *rp, struct vss_log_hdr *h)
 	u16 off = 0, i;
 	int err;
 
+	rp->blk_seq = le64_to_cpu(h->commit_seq);
+	/*
+	 * Which records the checkpoint wrote: all of its blocks up to the
+	 * one of commit log_end_seq; a later copy of that one (the live log
+	 * appended to it: the previous position is older than log_end_seq)
+	 * starts with log_end_count of them.
+	 */
+	if (!rp->st->sb_end_seq || rp->blk_seq <= rp->st->sb_end_seq)
+		rp->cp_left = rp->st->sb_end_seq ? U16_MAX : 0;
+	else if (le64_to_cpu(h->prev_seq) >= rp->st->sb_end_seq)
+		rp->cp_left = 0;
+	else if (rp->st->sb_end_count ||
+		 rp->st->sb_end_seq == rp->st->sb_log_seq)
+		rp->cp_left = rp->st->sb_end_count;
+	else
+		rp->cp_left = -1;
 	for (i = 0; i < count; i++) {
 		u16 size;
 
@@ -2657,6 +2782,8 @@ static int vss_replay_block(struct vss_replay *rp, struct vss_log_hdr *h)
 		err = vss_replay_rec(rp, p + off, pos);
 		if (err)
 			return err;
+		if (rp->cp_left > 0 && rp->cp_left != U16_MAX)
+			rp->cp_left--;
 		off += size;
 	}
 	if (off != bytes)
@@ -2668,18 +2795,49 @@ bad:
 	return -EUCLEAN;
 }
 
-/* Is @h a committed block of position @pos of this log (unit @nonce)? */
-static bool vss_log_block_ok(struct vss_store *st, const struct vss_log *log,
-			     struct vss_log_hdr *h, u64 pos, u64 nonce)
+/*
+ * Is @h a committed block of position @pos of this log (unit @nonce)?
+ * 1 yes, 0 no (never written, torn, stale, another store's), -EUCLEAN: a
+ * well-formed block of this very unit (its random nonce) that contradicts
+ * where it is: only this unit's writer knew the nonce, and it wrote every
+ * block of the unit for this store, epoch and position, with a commit
+ * sequence above the previous position's, so the header lies.
+ */
+static int vss_log_block_ok(struct vss_store *st, const struct vss_log *log,
+			    struct vss_log_hdr *h, u64 pos, u64 nonce)
 {
-	return le32_to_cpu(h->magic) == VSS_LOG_MAGIC &&
-	       vss_block_crc(h, &h->crc) == le32_to_cpu(h->crc) &&
-	       !memcmp(h->uuid, &st->uuid, 16) &&
-	       le64_to_cpu(h->epoch) == log->epoch &&
-	       le64_to_cpu(h->position) == pos &&
-	       le64_to_cpu(h->nonce) == nonce &&
-	       le64_to_cpu(h->commit_seq) > log->seq &&
-	       le16_to_cpu(h->bytes) <= VSS_LOG_PAYLOAD && !h->pad;
+	if (le32_to_cpu(h->magic) != VSS_LOG_MAGIC ||
+	    vss_block_crc(h, &h->crc) != le32_to_cpu(h->crc) ||
+	    le64_to_cpu(h->nonce) != nonce)
+		return 0;
+	if (memcmp(h->uuid, &st->uuid, 16) ||
+	    le64_to_cpu(h->epoch) != log->epoch ||
+	    le64_to_cpu(h->position) != pos ||
+	    le64_to_cpu(h->commit_seq) <= log->seq ||
+	    le16_to_cpu(h->bytes) > VSS_LOG_PAYLOAD || h->pad)
+		return -EUCLEAN;
+	return 1;
+}
+
+/*
+ * Two valid copies of one position: the block was rewritten in place of
+ * the older copy with records appended (vss_log_seal() alternates the
+ * slots), so the older copy's records are the start of the newer one's
+ * and the rest of the header is the same.  A commit sequence that lies
+ * would otherwise make replay take the older copy and silently drop the
+ * records only the newer one holds.
+ */
+static bool vss_log_copies_agree(const struct vss_log_hdr *hi,
+				 const struct vss_log_hdr *lo)
+{
+	u16 bytes = le16_to_cpu(lo->bytes);
+
+	return le16_to_cpu(lo->count) <= le16_to_cpu(hi->count) &&
+	       bytes <= le16_to_cpu(hi->bytes) &&
+	       lo->prev_seq == hi->prev_seq &&
+	       !memcmp(lo->next, hi->next, sizeof(lo->next)) &&
+	       lo->next_nonce == hi->next_nonce &&
+	       !memcmp(lo + 1, hi + 1, bytes);
 }
 
 /* Read both slots of @pos in @unit; return the newest valid one or -1. */
@@ -2688,14 +2846,17 @@ static int vss_log_read_pos(struct vss_store *st, const struct vss_log *log,
 			    struct page **pg)
 {
 	struct vss_log_hdr *h[2] = { page_address(pg[0]), page_address(pg[1]) };
-	int s, best = -1, err;
+	int s, best = -1, err, ok[2];
 
 	for (s = 0; s < 2; s++) {
 		err = vss_store_io(st, vss_log_block_byte(st, unit, pos, s),
 				   pg[s], REQ_OP_READ | REQ_META);
 		if (err)
 			return err;
-		if (!vss_log_block_ok(st, log, h[s], pos, nonce))
+		ok[s] = vss_log_block_ok(st, log, h[s], pos, nonce);
+		if (ok[s] < 0)
+			return ok[s];
+		if (!ok[s])
 			continue;
 		if (best < 0 || le64_to_cpu(h[s]->commit_seq) >
 				le64_to_cpu(h[best]->commit_seq))
@@ -2703,6 +2864,8 @@ static int vss_log_read_pos(struct vss_store *st, const struct vss_log *log,
 		else if (h[s]->commit_seq == h[best]->commit_seq)
 			return -EUCLEAN;
 	}
+	if (ok[0] && ok[1] && !vss_log_copies_agree(h[best], h[1 - best]))
+		return -EUCLEAN;
 	return best < 0 ? 2 : best;
 }
 
@@ -2814,6 +2977,14 @@ static int vss_replay(struct vss_replay *rp, struct page **pg)
 			if (vss_check_unit(st, next)) {
 				best = -EUCLEAN;
 				goto io_or_corrupt;
+			}
+			for (i = 0; i < st->unit_chunks; i++) {
+				if (!vss_replay_chunk_live(rp, next[i]))
+					continue;
+				vss_refuse(rp->extack, "store metadata corrupt",
+					   "log block %llu: next log unit is snapshot data (chunk %llu)",
+					   pos, next[i]);
+				return -EUCLEAN;
 			}
 			err = vss_adopt_unit(st, log->epoch, next);
 			if (err)
@@ -3098,6 +3269,9 @@ int vss_store_checkpoint(struct vss_store *st,
 	st->version = st->cp_version;
 	/* every block of the new log is written: replay must reach them */
 	st->sb_end_seq = cp->seq;
+	/* no create runs meanwhile: the new log's are all up to this one */
+	st->sb_cp_snap_seq = st->last_seq;
+	st->sb_end_count = cp->count;
 	err = vss_sb_switch(st, 1 - st->sb_slot, sbp, cp, log_seq);
 	if (err) {
 		/* The superblock may or may not be durable: stop writing. */
@@ -3108,6 +3282,17 @@ int vss_store_checkpoint(struct vss_store *st,
 	}
 	st->sb_slot = 1 - st->sb_slot;
 	st->sb_log_seq = log_seq;
+	/*
+	 * Zero the first position of the old log before its chunks go back
+	 * to the allocator: a stale copy of the old superblock written back
+	 * later (a lost or misdirected write) then finds no log to replay,
+	 * or a gap before its second position, which refuses it, instead of
+	 * a log whose chunks were reused since.  sbp is zero here.
+	 */
+	for (i = 0; i < 2; i++)
+		if (vss_store_io(st, vss_log_block_byte(st, old->head, 0, i),
+				 sbp, REQ_OP_WRITE | REQ_SYNC | REQ_META))
+			pr_warn("could not clear the old log's head\n");
 	/*
 	 * The slot table is now what the new log says (the tail holds only
 	 * exceptions: it changes no slot).
@@ -3307,6 +3492,8 @@ static int vss_store_format(struct vss_store *st,
 	st->version = VSS_SB_VERSION_BASE;
 	st->sb_log_seq = 0;
 	st->sb_end_seq = 0;
+	st->sb_cp_snap_seq = 0;
+	st->sb_end_count = 0;
 	/*
 	 * Invalidate slot 1 first: an older store there must not outlive an
 	 * interrupted format (no magic at all then means "no store").
@@ -3416,6 +3603,8 @@ static int vss_store_load_sb(struct vss_store *st,
 	st->version = le32_to_cpu(sb->version);
 	st->sb_log_seq = le64_to_cpu(sb->log_seq);
 	st->sb_end_seq = le64_to_cpu(sb->log_end_seq);
+	st->sb_cp_snap_seq = le32_to_cpu(sb->cp_snap_seq);
+	st->sb_end_count = le16_to_cpu(sb->log_end_count);
 	st->last_seq = le32_to_cpu(sb->last_snap_seq);
 	st->log.epoch = le64_to_cpu(sb->log_epoch);
 	st->log.seq = le64_to_cpu(sb->log_seq);
@@ -3423,6 +3612,23 @@ static int vss_store_load_sb(struct vss_store *st,
 	for (s = 0; s < VSS_UNIT_CHUNKS_MAX; s++)
 		head[s] = le64_to_cpu(sb->log_head[s]);
 
+	/*
+	 * The fields against each other: the first log (epoch 1) has no
+	 * checkpoint behind it; a checkpoint's log ends after it starts and
+	 * its snapshots are numbered up to the highest ever created.
+	 */
+	if (st->sb_cp_snap_seq > st->last_seq ||
+	    (st->sb_end_seq && st->sb_end_seq < st->sb_log_seq) ||
+	    (st->log.epoch == 1 && (st->sb_log_seq || st->sb_end_seq ||
+				    st->sb_cp_snap_seq || st->sb_end_count)) ||
+	    (st->sb_end_count && st->sb_end_seq == st->sb_log_seq) ||
+	    memchr_inv(sb->pad, 0, sizeof(sb->pad))) {
+		vss_refuse(extack, "store superblock corrupt",
+			   "fields disagree: epoch %llu, log %llu..%llu, s%u/s%u",
+			   st->log.epoch, st->sb_log_seq, st->sb_end_seq,
+			   st->sb_cp_snap_seq, st->last_seq);
+		return -EUCLEAN;
+	}
 	err = vss_store_init_alloc(st);
 	if (err)
 		return err;
@@ -3552,6 +3758,8 @@ struct vss_store *vss_store_open(const struct vss_store_params *p,
 	rp->ops = ops;
 	rp->arg = arg;
 	rp->extack = extack;
+	rp->sb_last_seq = st->last_seq;
+	xa_init(&rp->named);
 	if (ops->attach)
 		ops->attach(arg, st);
 	err = vss_replay(rp, pg);
@@ -3581,6 +3789,7 @@ struct vss_store *vss_store_open(const struct vss_store_params *p,
 	pr_info("store %pU on %pg: %llu records replayed, %u snapshots, %llu/%llu chunks used, log %llu blocks\n",
 		&st->uuid, p->bdev, rp->records, st->nr_live,
 		vss_store_used_chunks(st), st->nr_chunks, st->log.blocks);
+	xa_destroy(&rp->named);
 	kvfree(rp->orphans);
 	kfree(rp);
 out_ready:
@@ -3589,6 +3798,7 @@ out_ready:
 	return st;
 
 out_free_replay:
+	xa_destroy(&rp->named);
 	kvfree(rp->orphans);
 	kfree(rp);
 out_free_pages:

@@ -76,6 +76,13 @@
  *	not know this field).  Those blocks were durable before this
  *	superblock, so a replay that ends before it lost committed records
  *	to damage, not to a crash: the store is refused.
+ * @cp_snap_seq: @last_snap_seq as of that checkpoint (0: no checkpoint,
+ *	or written by a module that did not know this field).  The create
+ *	records of the checkpoint's blocks carry sequence numbers up to it,
+ *	every later create record a higher one (replay refuses a lie).
+ * @log_end_count: records in that last block (0: none, or unknown).  The
+ *	live log goes on appending to it, so its later copies hold these
+ *	records first, then records written after the checkpoint.
  * @pad: zero
  */
 struct vss_sb_disk {
@@ -97,7 +104,9 @@ struct vss_sb_disk {
 	__le32 last_snap_seq;
 	__le32 unit_chunks;
 	__le64 log_end_seq;
-	u8 pad[8];
+	__le32 cp_snap_seq;
+	__le16 log_end_count;
+	u8 pad[2];
 } __packed;
 static_assert(sizeof(struct vss_sb_disk) == 184);
 

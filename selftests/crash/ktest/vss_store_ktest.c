@@ -905,6 +905,302 @@ fail:
 	return false;
 }
 
+/*
+ * Well-formed lies: a field of a block changed and its crc32c recomputed,
+ * as store_mutate's "field" kinds do (fault_corrupt_test.sh).  Each test
+ * below is refused only by the check it names in kmod/store.c; without
+ * that check the store is accepted with records silently wrong.
+ */
+static int lie_field(u64 byte, u32 off, u32 size, u64 val, u32 crc_off)
+{
+	u8 *b = kmalloc(4096, GFP_KERNEL);
+	__le64 v = cpu_to_le64(val);
+	__le32 crc;
+	int err;
+
+	if (!b)
+		return -ENOMEM;
+	err = raw_io(byte, b, false);
+	if (!err) {
+		memcpy(b + off, &v, size);	/* little-endian: low bytes */
+		memset(b + crc_off, 0, 4);
+		crc = cpu_to_le32(crc32c(~0U, b, 4096));
+		memcpy(b + crc_off, &crc, 4);
+		err = raw_io(byte, b, true);
+	}
+	kfree(b);
+	return err;
+}
+
+static u64 raw_le(u64 byte, u32 size)
+{
+	u8 *b = kmalloc(4096, GFP_KERNEL);
+	u64 v = 0;
+
+	if (b && !raw_io(byte & ~4095ULL, b, false))
+		memcpy(&v, b + (byte & 4095), size);
+	kfree(b);
+	return le64_to_cpu((__force __le64)v);
+}
+
+/* byte of the current superblock */
+static u64 sb_byte(void)
+{
+	return raw_le(0, 8) == VSS_SB_MAGIC ? 0 : 4096;
+}
+
+/* both copies of position 0, newest first */
+static bool pos0_copies(u64 *newest, u64 *older)
+{
+	u64 b0, b1;
+
+	if (log_pos_byte(0, 0, &b0) || log_pos_byte(0, 1, &b1))
+		return false;
+	*newest = log_seq_at(b0) > log_seq_at(b1) ? b0 : b1;
+	*older = *newest == b0 ? b1 : b0;
+	return log_seq_at(*older) != 0;
+}
+
+/* a store whose position 0 was written 4 times: create + 3 exceptions */
+static bool lie_setup(void)
+{
+	struct vss_store *st;
+	int err;
+
+	st = st_open(true, chunk, LUN_NAME, LUN_SIZE, &err);
+	if (!st)
+		return false;
+	if (snap_create(st, 0, 1) || add_exc(st, 0, 3, 0, true)) {
+		vss_store_close(st);
+		return false;
+	}
+	vss_store_close(st);
+	return true;
+}
+
+static bool refused(void)
+{
+	struct vss_store *st;
+	int err;
+
+	st = st_open(false, 0, LUN_NAME, LUN_SIZE, &err);
+	if (st) {
+		pr_info("# accepted: slot 0 live %d with %u exceptions\n",
+			km->s[0].live, km->s[0].n);
+		vss_store_close(st);
+		return false;
+	}
+	return err == -EUCLEAN;
+}
+
+/* vss_log_copies_agree(): the older copy's commit sequence raised */
+static bool t_lie_copies(void)
+{
+	u64 hi, lo;
+
+	CHECK(lie_setup() && pos0_copies(&hi, &lo));
+	CHECK(!lie_field(lo, offsetof(struct vss_log_hdr, commit_seq), 8,
+			 log_seq_at(hi) + 1, 4));
+	CHECK(refused());
+	return true;
+fail:
+	return false;
+}
+
+/* vss_log_block_ok(): this unit's nonce, but another place in the log */
+static bool t_lie_header(void)
+{
+	static const u32 offs[] = { offsetof(struct vss_log_hdr, epoch),
+				    offsetof(struct vss_log_hdr, position),
+				    offsetof(struct vss_log_hdr, uuid) };
+	u64 hi, lo;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(offs); i++) {
+		CHECK(lie_setup() && pos0_copies(&hi, &lo));
+		CHECK(!lie_field(hi, offs[i], 1, raw_le(hi + offs[i], 1) ^ 4, 4));
+		CHECK(refused());
+	}
+	return true;
+fail:
+	pr_info("# header field at offset %u\n", offs[i]);
+	return false;
+}
+
+/* vss_replay_chunk_live(): an exception names the chunk of another one */
+static bool t_lie_chunk_twice(void)
+{
+	u32 e0 = sizeof(struct vss_log_hdr) + sizeof(struct vss_rec_create);
+	u32 sc = offsetof(struct vss_rec_exception, store_chunk);
+	u64 hi, lo;
+
+	CHECK(lie_setup() && pos0_copies(&hi, &lo));
+	/* the third exception (only in the newest copy) names the first's */
+	CHECK(!lie_field(hi, e0 + 2 * 20 + sc, 8, raw_le(hi + e0 + sc, 8), 4));
+	CHECK(refused());
+	return true;
+fail:
+	return false;
+}
+
+/* vss_replay(): the next log unit named by a block is a snapshot's data */
+static bool t_lie_next_unit(void)
+{
+	struct vss_log_hdr *h = kmalloc(4096, GFP_KERNEL);
+	struct vss_store *st = NULL;
+	u32 bpc = chunk / 4096, upc = max_t(u32, 1, 16384 / chunk), b, n = 0;
+	u64 hi = 0, lo = 0, u2[VSS_UNIT_CHUNKS_MAX], nonce, data;
+	int err, i;
+
+	CHECK(h);
+	st = st_open(true, chunk, LUN_NAME, LUN_SIZE, &err);
+	CHECK(st);
+	CHECK(!snap_create(st, 0, 1));
+	/* past the head unit: upc * bpc / 2 positions of ~199 records */
+	CHECK(!add_exc(st, 0, (upc * bpc / 2) * 199 + 100, 0, false));
+	data = km->s[0].stc[0];
+	vss_store_close(st);
+	st = NULL;
+	CHECK(pos0_copies(&hi, &lo) || log_seq_at(hi));
+	CHECK(!raw_io(hi, h, false));
+	for (i = 0; i < VSS_UNIT_CHUNKS_MAX; i++)
+		u2[i] = le64_to_cpu(h->next[i]);
+	nonce = le64_to_cpu(h->next_nonce);
+	/* every written block of the second unit names the data chunk */
+	for (b = 0; b < upc * bpc; b++) {
+		u64 byte = u2[b / bpc] * chunk + (u64)(b % bpc) * 4096;
+
+		CHECK(!raw_io(byte, h, false));
+		if (le32_to_cpu(h->magic) != VSS_LOG_MAGIC ||
+		    le64_to_cpu(h->nonce) != nonce)
+			continue;
+		CHECK(!lie_field(byte, offsetof(struct vss_log_hdr, next), 8,
+				 data, 4));
+		n++;
+	}
+	pr_info("# %u blocks of the second unit name chunk %llu next\n", n,
+		data);
+	CHECK(n);
+	CHECK(refused());
+	kfree(h);
+	return true;
+fail:
+	if (st)
+		vss_store_close(st);
+	kfree(h);
+	return false;
+}
+
+/*
+ * vss_replay_create_seq(): s1 live and s2, s3 dropped before a checkpoint
+ * (cp_snap_seq 3), s4 created after it, appended to the checkpoint's last
+ * block; then s4 relabelled s2, or the checkpoint's s1 relabelled s5.
+ */
+static bool t_lie_create_seq(void)
+{
+	u32 cr = sizeof(struct vss_log_hdr) + offsetof(struct vss_rec_create, seq);
+	u32 s4 = cr + sizeof(struct vss_rec_create) + 5 * 20;
+	struct vss_store *st;
+	u64 hi, lo;
+	int err;
+
+	st = st_open(true, chunk, LUN_NAME, LUN_SIZE, &err);
+	CHECK(st);
+	CHECK(!snap_create(st, 0, 1));
+	CHECK(!add_exc(st, 0, 5, 0, false));
+	CHECK(!snap_create(st, 1, 2) && !snap_delete(st, 1));
+	CHECK(!snap_create(st, 1, 3) && !snap_delete(st, 1));
+	CHECK(!vss_store_checkpoint(st, enumerate, NULL));
+	CHECK(!snap_create(st, 1, 4));
+	/* the true store is accepted as it is */
+	CHECK(reopen_same(&st));
+	vss_store_close(st);
+	st = NULL;
+	CHECK(raw_le(sb_byte() + offsetof(struct vss_sb_disk, cp_snap_seq), 4) == 3);
+	CHECK(pos0_copies(&hi, &lo));
+	CHECK(raw_le(hi + s4, 4) == 4 && raw_le(hi + cr, 4) == 1);
+	CHECK(!lie_field(hi, s4, 4, 2, 4));
+	CHECK(refused());
+	CHECK(!lie_field(hi, s4, 4, 4, 4));
+	CHECK(!lie_field(hi, cr, 4, 5, 4) && !lie_field(lo, cr, 4, 5, 4));
+	CHECK(refused());
+	return true;
+fail:
+	if (st)
+		vss_store_close(st);
+	return false;
+}
+
+/* vss_store_load_sb(): superblock fields that contradict each other */
+static bool t_lie_superblock(void)
+{
+	u32 end = offsetof(struct vss_sb_disk, log_end_seq);
+	u32 cnt = offsetof(struct vss_sb_disk, log_end_count);
+	struct vss_store *st;
+	u64 sb, log_seq;
+	int err;
+
+	/* a first log (epoch 1) claims a checkpoint's last block */
+	st = st_open(true, chunk, LUN_NAME, LUN_SIZE, &err);
+	CHECK(st);
+	vss_store_close(st);
+	CHECK(!lie_field(sb_byte(), cnt, 2, 3, 12));
+	CHECK(refused());
+	/* a checkpoint's log that ends before it starts */
+	st = st_open(true, chunk, LUN_NAME, LUN_SIZE, &err);
+	CHECK(st);
+	CHECK(!snap_create(st, 0, 1) && !add_exc(st, 0, 3, 0, true));
+	CHECK(!vss_store_checkpoint(st, enumerate, NULL));
+	vss_store_close(st);
+	sb = sb_byte();
+	log_seq = raw_le(sb + offsetof(struct vss_sb_disk, log_seq), 8);
+	pr_info("# checkpoint log after commit %llu\n", log_seq);
+	CHECK(log_seq > 1);
+	CHECK(!lie_field(sb, end, 8, log_seq - 1, 12));
+	CHECK(refused());
+	return true;
+fail:
+	return false;
+}
+
+/*
+ * A stale superblock: the one before a checkpoint written back over the
+ * current one (a lost or misdirected write).  Its log was freed by the
+ * checkpoint; the checkpoint zeroed that log's first position first, so
+ * the old log is refused (a valid second position after a gap) or empty,
+ * never replayed from chunks that may have been reused since.
+ */
+static bool t_stale_superblock(void)
+{
+	u8 *old = kmalloc(4096, GFP_KERNEL);
+	struct vss_store *st = NULL;
+	int err;
+
+	CHECK(old);
+	st = st_open(true, chunk, LUN_NAME, LUN_SIZE, &err);
+	CHECK(st);
+	CHECK(!snap_create(st, 0, 1));
+	/* two positions and more in the old log */
+	CHECK(!add_exc(st, 0, 400, 0, false));
+	CHECK(!raw_io(sb_byte(), old, false));
+	CHECK(!vss_store_checkpoint(st, enumerate, NULL));
+	vss_store_close(st);
+	st = NULL;
+	CHECK(!raw_io(sb_byte(), old, true));
+	st = st_open(false, 0, LUN_NAME, LUN_SIZE, &err);
+	if (st)
+		pr_info("# stale superblock accepted: slot 0 live %d, %u exceptions\n",
+			km->s[0].live, km->s[0].n);
+	CHECK(!st && err == -EUCLEAN);
+	kfree(old);
+	return true;
+fail:
+	if (st)
+		vss_store_close(st);
+	kfree(old);
+	return false;
+}
+
 static bool t_provisional(void)
 {
 	struct vss_store *st;
@@ -1984,6 +2280,13 @@ static int run_unit(void)
 	tap(t_checkpoint(), "checkpoint");
 	tap(t_checkpoint_carry(), "checkpoint_carry");
 	tap(t_checkpoint_cut(), "checkpoint_cut");
+	tap(t_lie_copies(), "lie_copies");
+	tap(t_lie_header(), "lie_header");
+	tap(t_lie_chunk_twice(), "lie_chunk_twice");
+	tap(t_lie_next_unit(), "lie_next_unit");
+	tap(t_lie_create_seq(), "lie_create_seq");
+	tap(t_lie_superblock(), "lie_superblock");
+	tap(t_stale_superblock(), "stale_superblock");
 	tap(t_enospc(), "enospc");
 	tap(t_big_store(), "big_store");
 	tap(t_contexts(), "completion_contexts");
