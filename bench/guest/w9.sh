@@ -216,6 +216,21 @@ w9_resync_field() {
 		'[.[] | select(.destination == $d)] | last | .[$f] // empty'
 }
 
+# w9fg_setup PART LABELS_JSON: the foreground cases' LUN: prefilled,
+# snapshotted (its id in $id, $SNAP_OUT and $SNAP_DEV as vss_snap set
+# them), then every chunk changed.  On failure the error is recorded and
+# everything torn down.
+w9fg_setup() {
+	local l=$2
+	fresh_disks 2 $((2 * W9_MB)) || { w9_err "$1" "brd" "$l"; return 1; }
+	vss_lun_add bench /dev/ram0 /dev/ram1 $W9_CHUNK || { w9_err "$1" "lun add" "$l"; teardown; return 1; }
+	fio --name=w9fill --eta=never --disk_util=0 --filename="$LUN_DEV" --rw=write --bs=1m --ioengine=psync \
+		--direct=1 --size=${W9_MB}m --output=/dev/null || { w9_err "$1" "prefill" "$l"; teardown; return 1; }
+	vss_snap bench || { w9_err "$1" "snapshot" "$l"; teardown; return 1; }
+	id=$(echo "$SNAP_OUT" | jq -r '.snapshots[0].id')
+	w9_change "$LUN_DEV" $W9_MB 100 >/dev/null || { w9_err "$1" "change" "$l"; teardown; return 1; }
+}
+
 # w9fg_case REP: idle, during a resync held between W9_FG_MIN and
 # W9_FG_MAX, idle again.  Reads alone too, idle and during the resync
 # after the mix (they copy nothing: reads of unsynced chunks are served
@@ -224,13 +239,7 @@ w9_resync_field() {
 w9fg_case() {
 	local rep=$1 l id idle idle2 busy d0 d1 t0 t1 st total smin idler busyr str
 	l=$(jq -cn --argjson r "$rep" --argjson mb $W9_MB '{type: "w9", part: "fg", rep: $r, lun_mb: $mb, chunk: 65536}')
-	fresh_disks 2 $((2 * W9_MB)) || { w9_err fg "brd" "$l"; return 1; }
-	vss_lun_add bench /dev/ram0 /dev/ram1 $W9_CHUNK || { w9_err fg "lun add" "$l"; teardown; return 1; }
-	fio --name=w9fill --eta=never --disk_util=0 --filename="$LUN_DEV" --rw=write --bs=1m --ioengine=psync \
-		--direct=1 --size=${W9_MB}m --output=/dev/null || { w9_err fg "prefill" "$l"; teardown; return 1; }
-	vss_snap bench || { w9_err fg "snapshot" "$l"; teardown; return 1; }
-	id=$(echo "$SNAP_OUT" | jq -r '.snapshots[0].id')
-	w9_change "$LUN_DEV" $W9_MB 100 >/dev/null || { w9_err fg "change" "$l"; teardown; return 1; }
+	w9fg_setup fg "$l" || return 1
 	idler=$(w9_fio_fg "$LUN_DEV" randread)
 	idle=$(w9_fio_fg "$LUN_DEV")
 	vssctl -j recover --speed-min "$W9_FG_MIN" --speed-max "$W9_FG_MAX" "$id" \
@@ -289,14 +298,8 @@ w9_lat() {
 w9fglat_case() {
 	local rep=$1 l id snapdev w4 r64 w64 rw4 rr4 r4 d0 d1 st
 	l=$(jq -cn --argjson r "$rep" --argjson mb $W9_MB '{type: "w9", part: "fglat", rep: $r, lun_mb: $mb, chunk: 65536}')
-	fresh_disks 2 $((2 * W9_MB)) || { w9_err fglat "brd" "$l"; return 1; }
-	vss_lun_add bench /dev/ram0 /dev/ram1 $W9_CHUNK || { w9_err fglat "lun add" "$l"; teardown; return 1; }
-	fio --name=w9fill --eta=never --disk_util=0 --filename="$LUN_DEV" --rw=write --bs=1m --ioengine=psync \
-		--direct=1 --size=${W9_MB}m --output=/dev/null || { w9_err fglat "prefill" "$l"; teardown; return 1; }
-	vss_snap bench || { w9_err fglat "snapshot" "$l"; teardown; return 1; }
-	id=$(echo "$SNAP_OUT" | jq -r '.snapshots[0].id')
+	w9fg_setup fglat "$l" || return 1
 	snapdev=$SNAP_DEV
-	w9_change "$LUN_DEV" $W9_MB 100 >/dev/null || { w9_err fglat "change" "$l"; teardown; return 1; }
 	r4=$(w9_lat "$LUN_DEV" randread 4k)
 	w4=$(w9_lat "$LUN_DEV" randwrite 4k)
 	r64=$(w9_lat "$snapdev" randread 64k)
