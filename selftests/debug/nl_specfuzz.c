@@ -638,45 +638,32 @@ static void valid_sequence(struct nlr *n)
 
 /* ---- the end: nothing left ----------------------------------------------- */
 
-/* Names (VSS_A_LUN_NAME) of every LUN; their number. */
-static int lun_names(struct nlr *n, char names_out[][32], int max)
+struct lun_names {
+	char (*names)[32];
+	int max, nr;
+};
+
+static void lun_name(const void *attrs, size_t len, void *arg)
 {
-	static unsigned char rbuf[NLR_BUFSZ];
-	struct nlr_msg m;
-	int nr = 0;
+	const struct nlattr *a = nlr_attr(attrs, len, VSS_A_LUN_NAME);
+	struct lun_names *ln = arg;
 
-	nlr_req(n, &m, VSS_CMD_LUN_GET, true);
-	m.nlh.nlmsg_len = m.len;
-	m.nlh.nlmsg_seq = ++n->seq;
-	if (send(n->fd, m.buf, m.len, 0) < 0)
-		return -errno;
-	for (;;) {
-		ssize_t r = recv(n->fd, rbuf, sizeof(rbuf), 0);
-		struct nlmsghdr *h;
-		int left;
-
-		if (r < 0)
-			return -errno;
-		left = (int)r;
-		for (h = (struct nlmsghdr *)rbuf; NLMSG_OK(h, left);
-		     h = NLMSG_NEXT(h, left)) {
-			const struct nlattr *a;
-
-			if (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR)
-				return nr;
-			a = nlr_attr((char *)NLMSG_DATA(h) + GENL_HDRLEN,
-				     h->nlmsg_len - NLMSG_HDRLEN - GENL_HDRLEN,
-				     VSS_A_LUN_NAME);
-			if (a && nr < max)
-				snprintf(names_out[nr++], 32, "%s",
-					 (const char *)nlr_data(a));
-		}
-	}
+	if (a && ln->nr < ln->max)
+		snprintf(ln->names[ln->nr++], 32, "%s",
+			 (const char *)nlr_data(a));
 }
 
-static int dump_count(struct nlr *n, uint8_t cmd)
+/* Names (VSS_A_LUN_NAME) of every LUN (at most @max); their number. */
+static int lun_names(struct nlr *n, char names_out[][32], int max)
 {
-	return nlr_dump_count(n, cmd);
+	struct lun_names ln = { .names = names_out, .max = max };
+	struct nlr_msg m;
+	struct nlr_ack ack;
+
+	/* what came before an error too: each is removed at the end */
+	nlr_req(n, &m, VSS_CMD_LUN_GET, true);
+	nlr_dump(n, &m, lun_name, &ln, &ack);
+	return ln.nr;
 }
 
 int main(int argc, char **argv)
@@ -844,9 +831,9 @@ int main(int argc, char **argv)
 			printf("# lun remove %s: %s\n", luns[k], a.msg);
 	}
 	left_snaps = su_snapshot_count(&probe, NULL);
-	left_luns = dump_count(&probe, VSS_CMD_LUN_GET);
-	left_sess = dump_count(&probe, VSS_CMD_SESSION_GET);
-	left_writers = dump_count(&probe, VSS_CMD_WRITER_GET);
+	left_luns = nlr_dump_count(&probe, VSS_CMD_LUN_GET);
+	left_sess = nlr_dump_count(&probe, VSS_CMD_SESSION_GET);
+	left_writers = nlr_dump_count(&probe, VSS_CMD_WRITER_GET);
 	printf("# left: %d LUNs (%d removed), %d sessions, %d writers, %d snapshots\n",
 	       left_luns, nl, left_sess, left_writers, left_snaps);
 	if (!left_luns && !left_sess && !left_writers && !left_snaps)

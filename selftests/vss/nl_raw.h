@@ -336,6 +336,62 @@ static inline void nlr_req(struct nlr *n, struct nlr_msg *m, uint8_t cmd,
 		     cmd);
 }
 
+/*
+ * Send a dump request and call @fn with the attributes (after the genl
+ * header) of every reply.  Returns 0 or a negative errno.
+ */
+static inline int nlr_dump(struct nlr *n, struct nlr_msg *m,
+			   void (*fn)(const void *attrs, size_t len, void *arg),
+			   void *arg, struct nlr_ack *ack)
+{
+	static unsigned char rbuf[NLR_BUFSZ];
+	uint32_t seq = ++n->seq;
+
+	memset(ack, 0, sizeof(*ack));
+	m->nlh.nlmsg_len = m->len;
+	m->nlh.nlmsg_seq = seq;
+	if (send(n->fd, m->buf, m->len, 0) < 0)
+		return -errno;
+	for (;;) {
+		ssize_t r = recv(n->fd, rbuf, sizeof(rbuf), 0);
+		struct nlmsghdr *h;
+		int left;
+
+		if (r < 0)
+			return -errno;
+		left = (int)r;
+		for (h = (struct nlmsghdr *)rbuf; NLMSG_OK(h, left);
+		     h = NLMSG_NEXT(h, left)) {
+			if (h->nlmsg_seq != seq)
+				continue;
+			if (h->nlmsg_type == NLMSG_ERROR) {
+				struct nlmsgerr *e = NLMSG_DATA(h);
+				size_t skip = NLMSG_HDRLEN + sizeof(*e);
+
+				if (!(h->nlmsg_flags & NLM_F_CAPPED))
+					skip += e->msg.nlmsg_len - NLMSG_HDRLEN;
+				ack->error = e->error;
+				nlr_parse_ext_ack(h, ack, skip);
+				if (e->error)
+					return e->error;
+				continue;
+			}
+			if (h->nlmsg_type == NLMSG_DONE) {
+				int err = 0;
+
+				if (h->nlmsg_len >= NLMSG_HDRLEN + sizeof(int))
+					memcpy(&err, NLMSG_DATA(h), sizeof(int));
+				ack->error = err;
+				nlr_parse_ext_ack(h, ack,
+						  NLMSG_HDRLEN + sizeof(int));
+				return err;
+			}
+			fn((const unsigned char *)NLMSG_DATA(h) + GENL_HDRLEN,
+			   h->nlmsg_len - NLMSG_HDRLEN - GENL_HDRLEN, arg);
+		}
+	}
+}
+
 /* Number of objects a dump returns (or a negative errno). */
 static inline int nlr_dump_count(struct nlr *n, uint8_t cmd)
 {
