@@ -1595,11 +1595,15 @@ static int vss_resync_read_sync(struct block_device *bdev, u64 off, u8 *buf,
 	return ret;
 }
 
-/* the destination's identity cannot be kept: VSS_E_CANNOT_REVERT_DISKID */
-#define vss_resync_no_identity(extack, msg) ({			\
-	NL_SET_ERR_MSG(extack, msg);				\
-	vss_set_hresult(extack, VSS_E_CANNOT_REVERT_DISKID);	\
-	-EXDEV;							\
+/*
+ * The destination's identity cannot be kept: VSS_E_CANNOT_REVERT_DISKID.
+ * A macro because NL_SET_ERR_MSG() keeps a string literal.
+ */
+#define vss_resync_no_identity(extack, msg) ({				\
+	struct netlink_ext_ack *__ea = (extack);			\
+	NL_SET_ERR_MSG(__ea, msg);					\
+	vss_set_hresult(__ea, VSS_E_CANNOT_REVERT_DISKID);		\
+	-EXDEV;								\
 })
 
 /**

@@ -1946,12 +1946,14 @@ static int vss_store_resync_write(struct vss_store *st, u8 type, u16 slot,
 	struct vss_store_rec *recs;
 	unsigned int noio, i, k = 0;
 	bool wrote = false;
+	bool copy;
 	int err = 0;
 
 	if (slot >= VSS_MAX_SNAPSHOTS && slot != VSS_RS_COPY_SLOT)
 		return -EINVAL;
 	/* a copy's records carry VSS_RS_COPY_SLOT, a revert's its target's */
-	if (last && last->copy != (slot == VSS_RS_COPY_SLOT))
+	copy = slot == VSS_RS_COPY_SLOT;
+	if (last && last->copy != copy)
 		return -EINVAL;
 	/* all or nothing: a bad run is refused before anything is written */
 	for (i = 0; i < n; i++)
@@ -2144,10 +2146,12 @@ int vss_store_cp_resync(struct vss_store *st,
 	struct vss_store_resync x = *rs;
 	struct vss_store_rec r = { .type = VSS_REC_RESYNC_START,
 				   .slot = rs->slot, .resync = &x };
+	bool copy_slot;
 	int err;
 
 	lockdep_assert_held(&st->cp_lock);
-	if (!st->cp || (rs->slot == VSS_RS_COPY_SLOT) != rs->copy ||
+	copy_slot = rs->slot == VSS_RS_COPY_SLOT;
+	if (!st->cp || copy_slot != rs->copy ||
 	    (!rs->copy && (rs->slot >= VSS_MAX_SNAPSHOTS ||
 			   !test_bit(rs->slot, st->cp_snaps) ||
 			   test_bit(rs->slot, st->cp_invalid))))
@@ -2210,9 +2214,11 @@ static int vss_sb_switch(struct vss_store *st, int slot, struct page *page,
 	if (err)
 		return err;
 	memset(page_address(page), 0, VSS_MD_BLOCK);
-	if (vss_store_io(st, (u64)(1 - slot) * VSS_MD_BLOCK, page,
-			 REQ_OP_WRITE | REQ_SYNC | REQ_META | REQ_FUA))
-		pr_warn("could not clear the old superblock slot\n");
+	err = vss_store_io(st, (u64)(1 - slot) * VSS_MD_BLOCK, page,
+			   REQ_OP_WRITE | REQ_SYNC | REQ_META | REQ_FUA);
+	if (err)
+		pr_warn("store %pU: could not clear the old superblock slot (%d)\n",
+			&st->uuid, err);
 	return 0;
 }
 
@@ -3289,10 +3295,13 @@ int vss_store_checkpoint(struct vss_store *st,
 	 * or a gap before its second position, which refuses it, instead of
 	 * a log whose chunks were reused since.  sbp is zero here.
 	 */
-	for (i = 0; i < 2; i++)
-		if (vss_store_io(st, vss_log_block_byte(st, old->head, 0, i),
-				 sbp, REQ_OP_WRITE | REQ_SYNC | REQ_META))
-			pr_warn("could not clear the old log's head\n");
+	for (i = 0; i < 2; i++) {
+		err = vss_store_io(st, vss_log_block_byte(st, old->head, 0, i),
+				   sbp, REQ_OP_WRITE | REQ_SYNC | REQ_META);
+		if (err)
+			pr_warn("store %pU: could not clear the old log's head (%d)\n",
+				&st->uuid, err);
+	}
 	/*
 	 * The slot table is now what the new log says (the tail holds only
 	 * exceptions: it changes no slot).
