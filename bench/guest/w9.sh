@@ -4,7 +4,8 @@
 # emit, log, now_ms, fresh_disks, teardown, vss_lun_add, vss_snap,
 # udev_wait, dm_create, $WORK, $MB, $RT, $REPS, $SMOKE.
 # Documentation/bench.rst ("W9") describes the method; in short, on the
-# first W9_MB of a vss LUN (64 KiB chunks, prefilled; disks of twice that,
+# first W9_MB of a vss LUN (W9_CHUNK chunks, 64 KiB unless BENCH_W9_CHUNK;
+# prefilled; disks of twice that,
 # so that the store holds a change of every chunk), one snapshot, then a
 # changed fraction of its chunks (random, each written once, whole chunks):
 #   w9lin   resync time against the changed fraction, the kernel's own
@@ -22,6 +23,11 @@
 #           the resync advanced in the window;
 #   w9fglat (not by default) QD1 latencies of the fg case's parts: where
 #           a foreground write waits during a resync;
+#   w9runs  (not by default) the same bytes changed in three layouts:
+#           W9_RUNS_FRAC % of the chunks scattered one in every few
+#           ("stride": one copy run per chunk), contiguous from the start
+#           ("dense": 1 MiB runs) and at random as w9lin does ("random"):
+#           whether the resync's time follows the copy runs or the bytes;
 #   (BENCH_W9_PARTS="lin fg ready" selects them)
 #   w9ready the kernel's time from resync-start's arrival to the LUN's
 #           reads being routed to the snapshot (resync-get's activate-us),
@@ -33,7 +39,12 @@
 # pairs "t" with the host's load average); failures: {"type":"error","wl":"W9"}.
 
 W9_MB=${BENCH_W9_MB:-256}
-W9_CHUNK=65536
+# the LUN's chunk size, which is also the unit of the change (each changed
+# chunk written once, whole) and of the fio copy; the kernel's copy runs
+# coalesce adjacent chunks up to W9_COPY_MAX (VSS_RESYNC_COPY_MAX of
+# kmod/resync.c)
+W9_CHUNK=${BENCH_W9_CHUNK:-65536}
+W9_COPY_MAX=1048576
 W9_FRACS=${BENCH_W9_FRACS:-0.1 1 10 25 50 100}
 W9_MERGE_FRACS=${BENCH_W9_MERGE_FRACS-1 10 100}	# set and empty: none
 W9_READY_SIZES=${BENCH_W9_READY_SIZES:-64 512 4096}
@@ -41,6 +52,11 @@ W9_READY_SIZES=${BENCH_W9_READY_SIZES:-64 512 4096}
 # chunks whatever the LUN's size (the same work set on every size)
 W9_READY_CHUNKS=${BENCH_W9_READY_CHUNKS:-}
 W9_PARTS=${BENCH_W9_PARTS:-lin fg ready}
+# the fg case's chunk sizes, each a LUN of its own, interleaved within a
+# repetition (e.g. "65536 4096": a 4 KiB write covers a 4 KiB chunk whole)
+W9_FG_CHUNKS=${BENCH_W9_FG_CHUNKS:-$W9_CHUNK}
+# the runs part's changed fractions (at most 50: stride needs a gap)
+W9_RUNS_FRACS=${BENCH_W9_RUNS_FRACS:-25}
 # 0: no fio copy after each resync of the lin part (linearity runs only)
 W9_COPY=${BENCH_W9_COPY:-1}
 if [ "$SMOKE" = 1 ]; then
@@ -66,7 +82,7 @@ w9_err() { # PART MSG [LABELS_JSON]
 		'$l + {type: "error", wl: "W9", part: $p, msg: $m}')"
 }
 
-# w9_change DEV MB FRAC: write FRAC % of the 64 KiB chunks of the first MB
+# w9_change DEV MB FRAC: write FRAC % of the W9_CHUNK chunks of the first MB
 # MiB of DEV once each, in random order with a fixed seed (the same chunks
 # on every engine); prints the number of chunks written.
 w9_change() {
@@ -78,8 +94,30 @@ w9_change() {
 	echo "$n"
 }
 
+# w9_change_layout DEV MB FRAC LAYOUT: w9_change's FRAC % of the chunks,
+# laid out as LAYOUT: random (w9_change), stride (every k-th chunk from
+# the first, k = the chunks / the changed ones, at least 2: no two
+# adjacent) or dense (the first ones, contiguous); prints the number of
+# chunks written.
+w9_change_layout() {
+	local dev=$1 mb=$2 frac=$3 c n k
+	[ "$4" = random ] && { w9_change "$dev" "$mb" "$frac"; return; }
+	c=$((mb * MB / W9_CHUNK))
+	n=$(awk -v c=$c -v f="$frac" 'BEGIN { n = int(c * f / 100 + 0.5); if (n < 1) n = 1; print n }')
+	case $4 in
+	stride) k=$((c / n)); [ $k -ge 2 ] || return 1 ;;
+	dense) k=1 ;;
+	*) return 1 ;;
+	esac
+	# rw=write:HOLE skips HOLE bytes after each write
+	fio --name=w9change --eta=never --disk_util=0 --filename="$dev" --direct=1 \
+		--rw=write:$(((k - 1) * W9_CHUNK)) --bs=$W9_CHUNK --ioengine=libaio --iodepth=8 \
+		--size=${mb}m --number_ios="$n" --output=/dev/null || return 1
+	echo "$n"
+}
+
 # w9_copy_log FILE SNAPDEV DST EXTENTS_JSON: fio iolog that reads each
-# changed extent from the snapshot image and writes it to DST, 64 KiB at a
+# changed extent from the snapshot image and writes it to DST, W9_CHUNK at a
 # time (the resync's unit).
 w9_copy_log() {
 	local f=$1 src=$2 dst=$3
@@ -99,6 +137,20 @@ w9_copy_log() {
 		echo "$src close"
 		echo "$dst close"
 	} > "$f"
+}
+
+# w9_runs EXTENTS_JSON: {"extents": N, "copy_runs": N} of a `vssctl -j
+# snapshot changes` document: its extents with adjacent ones merged (the
+# listing splits long ones), and the copy runs the kernel's background walk
+# makes of them when nothing else runs (vss_resync_next_run(): from the
+# first chunk of each extent, runs of up to W9_COPY_MAX bytes; no
+# speed-max, which would shorten them).  The resync's time is expected to
+# follow these as well as the bytes (Documentation/bench.rst, W9).
+w9_runs() {
+	jq -c --argjson m $W9_COPY_MAX '[.extents[] | {o: .offset, l: .length}] |
+		reduce .[] as $e ([]; if length > 0 and (.[-1].o + .[-1].l) == $e.o
+			then .[-1].l += $e.l else . + [$e] end) |
+		{extents: length, copy_runs: (map((.l + $m - 1) / $m | floor) | add // 0)}' "$1"
 }
 
 # w9_recover_wait ID: `vssctl -j recover --wait ID`; the final object in
@@ -124,9 +176,9 @@ w9_resync_entry() {
 
 # w9lin_case REP FRAC
 w9lin_case() {
-	local rep=$1 frac=$2 l n id snapdev ms copy_ms bytes total out
-	l=$(jq -cn --argjson r "$rep" --argjson f "$frac" --argjson mb $W9_MB \
-		'{type: "w9", part: "lin", rep: $r, frac_pct: $f, lun_mb: $mb, chunk: 65536}')
+	local rep=$1 frac=$2 l n id snapdev ms copy_ms bytes total out runs
+	l=$(jq -cn --argjson r "$rep" --argjson f "$frac" --argjson mb $W9_MB --argjson c $W9_CHUNK \
+		'{type: "w9", part: "lin", rep: $r, frac_pct: $f, lun_mb: $mb, chunk: $c}')
 	# ram0 LUN, ram1 store, ram2 scratch destination of the fio copy
 	# disks of twice the region: the store holds every chunk of it and more
 	fresh_disks 3 $((2 * W9_MB)) || { w9_err lin "brd" "$l"; return 1; }
@@ -141,6 +193,7 @@ w9lin_case() {
 	n=$(w9_change "$LUN_DEV" $W9_MB "$frac") || { w9_err lin "change" "$l"; teardown; return 1; }
 	vssctl -j snapshot changes "$id" > "$WORK/w9ext.json" || { w9_err lin "changes" "$l"; teardown; return 1; }
 	bytes=$(jq '.changed_bytes' "$WORK/w9ext.json")
+	runs=$(w9_runs "$WORK/w9ext.json") || runs=null
 	ms=$(w9_recover_wait "$id") || {
 		w9_err lin "recover: $(head -c 300 "$WORK/w9rec.err") $(tail -c 300 "$WORK/w9rec.out")" "$l"
 		teardown; return 1; }
@@ -156,18 +209,48 @@ w9lin_case() {
 		[ -n "$copy_ms" ] && [ "$copy_ms" != null ] || copy_ms=null
 	fi
 	w9_emit "$(jq -cn --argjson l "$l" --argjson n "$n" --argjson b "$bytes" --argjson t "$total" \
-		--argjson ms "$ms" --argjson c "$copy_ms" --slurpfile k "$WORK/w9rs.json" \
+		--argjson ms "$ms" --argjson c "$copy_ms" --slurpfile k "$WORK/w9rs.json" --argjson runs "$runs" \
 		'$l + {engine: "vss", changed_chunks: $n, changed_bytes: $b, total_bytes: $t,
+		       extents: $runs.extents, copy_runs: $runs.copy_runs,
 		       resync_ms: $ms, resync_kernel_ms: ($k[0].elapsed_us / 1000),
 		       activate_us: $k[0].activate_us, fio_copy_ms: $c}')"
+	teardown
+}
+
+# w9runs_case REP FRAC LAYOUT: w9lin's resync (no fio copy) after FRAC %
+# of the chunks changed in LAYOUT (w9_change_layout).
+w9runs_case() {
+	local rep=$1 frac=$2 lay=$3 l n id ms bytes total runs
+	l=$(jq -cn --argjson r "$rep" --argjson f "$frac" --argjson mb $W9_MB --argjson c $W9_CHUNK --arg y "$lay" \
+		'{type: "w9", part: "runs", rep: $r, frac_pct: $f, lun_mb: $mb, chunk: $c, layout: $y}')
+	fresh_disks 2 $((2 * W9_MB)) || { w9_err runs "brd" "$l"; return 1; }
+	vss_lun_add bench /dev/ram0 /dev/ram1 $W9_CHUNK || { w9_err runs "lun add" "$l"; teardown; return 1; }
+	fio --name=w9fill --eta=never --disk_util=0 --filename="$LUN_DEV" --rw=write --bs=1m --ioengine=psync \
+		--direct=1 --size=${W9_MB}m --output=/dev/null || { w9_err runs "prefill" "$l"; teardown; return 1; }
+	vss_snap bench || { w9_err runs "snapshot" "$l"; teardown; return 1; }
+	id=$(echo "$SNAP_OUT" | jq -r '.snapshots[0].id')
+	n=$(w9_change_layout "$LUN_DEV" $W9_MB "$frac" "$lay") || { w9_err runs "change" "$l"; teardown; return 1; }
+	vssctl -j snapshot changes "$id" > "$WORK/w9ext.json" || { w9_err runs "changes" "$l"; teardown; return 1; }
+	bytes=$(jq '.changed_bytes' "$WORK/w9ext.json")
+	runs=$(w9_runs "$WORK/w9ext.json") || { w9_err runs "extents" "$l"; teardown; return 1; }
+	ms=$(w9_recover_wait "$id") || {
+		w9_err runs "recover: $(head -c 300 "$WORK/w9rec.err") $(tail -c 300 "$WORK/w9rec.out")" "$l"
+		teardown; return 1; }
+	total=$(jq '.total_bytes' "$WORK/w9rec.json")
+	w9_emit "$(jq -cn --argjson l "$l" --argjson n "$n" --argjson b "$bytes" --argjson t "$total" \
+		--argjson ms "$ms" --slurpfile k "$WORK/w9rs.json" --argjson runs "$runs" \
+		'$l + {engine: "vss", changed_chunks: $n, changed_bytes: $b, total_bytes: $t,
+		       extents: $runs.extents, copy_runs: $runs.copy_runs,
+		       resync_ms: $ms, resync_kernel_ms: ($k[0].elapsed_us / 1000),
+		       activate_us: $k[0].activate_us}')"
 	teardown
 }
 
 # w9merge_case REP FRAC: dm-snapshot snapshot-merge of the same change.
 w9merge_case() {
 	local rep=$1 frac=$2 l n sectors t0 t1 st alloc meta i cs=$((W9_CHUNK / 512))
-	l=$(jq -cn --argjson r "$rep" --argjson f "$frac" --argjson mb $W9_MB \
-		'{type: "w9", part: "lin", rep: $r, frac_pct: $f, lun_mb: $mb, chunk: 65536, engine: "dmsnap-merge"}')
+	l=$(jq -cn --argjson r "$rep" --argjson f "$frac" --argjson mb $W9_MB --argjson c $W9_CHUNK \
+		'{type: "w9", part: "lin", rep: $r, frac_pct: $f, lun_mb: $mb, chunk: $c, engine: "dmsnap-merge"}')
 	fresh_disks 2 $((2 * W9_MB)) || { w9_err merge "brd" "$l"; return 1; }
 	sectors=$((W9_MB * MB / 512))
 	dm_create w9-orig "0 $sectors snapshot-origin /dev/ram0" || { w9_err merge "origin" "$l"; teardown; return 1; }
@@ -197,7 +280,7 @@ w9merge_case() {
 		w9_err merge "merge did not finish: $st" "$l"; teardown; return 1
 	fi
 	w9_emit "$(jq -cn --argjson l "$l" --argjson n "$n" --argjson ms $((t1 - t0)) \
-		'$l + {changed_chunks: $n, changed_bytes: ($n * 65536), resync_ms: $ms}')"
+		'$l + {changed_chunks: $n, changed_bytes: ($n * '$W9_CHUNK'), resync_ms: $ms}')"
 	teardown
 }
 
@@ -238,7 +321,8 @@ w9fg_setup() {
 # copies.
 w9fg_case() {
 	local rep=$1 l id idle idle2 busy d0 d1 t0 t1 st total smin idler busyr str
-	l=$(jq -cn --argjson r "$rep" --argjson mb $W9_MB '{type: "w9", part: "fg", rep: $r, lun_mb: $mb, chunk: 65536}')
+	l=$(jq -cn --argjson r "$rep" --argjson mb $W9_MB --argjson c $W9_CHUNK \
+		'{type: "w9", part: "fg", rep: $r, lun_mb: $mb, chunk: $c}')
 	w9fg_setup fg "$l" || return 1
 	idler=$(w9_fio_fg "$LUN_DEV" randread)
 	idle=$(w9_fio_fg "$LUN_DEV")
@@ -297,7 +381,8 @@ w9_lat() {
 # background copies, for a commit).
 w9fglat_case() {
 	local rep=$1 l id snapdev w4 r64 w64 rw4 rr4 r4 d0 d1 st
-	l=$(jq -cn --argjson r "$rep" --argjson mb $W9_MB '{type: "w9", part: "fglat", rep: $r, lun_mb: $mb, chunk: 65536}')
+	l=$(jq -cn --argjson r "$rep" --argjson mb $W9_MB --argjson c $W9_CHUNK \
+		'{type: "w9", part: "fglat", rep: $r, lun_mb: $mb, chunk: $c}')
 	w9fg_setup fglat "$l" || return 1
 	snapdev=$SNAP_DEV
 	r4=$(w9_lat "$LUN_DEV" randread 4k)
@@ -328,7 +413,8 @@ w9ready_case() {
 	local rep=$1 mb=$2 l id snapdev n off want got t0 t1 t2 act frac=1
 	[ -n "$W9_READY_CHUNKS" ] &&
 		frac=$(awk -v n="$W9_READY_CHUNKS" -v c=$((mb * MB / W9_CHUNK)) 'BEGIN { printf "%.10f", n * 100 / c }')
-	l=$(jq -cn --argjson r "$rep" --argjson mb "$mb" --argjson f "$frac" '{type: "w9", part: "ready", rep: $r, lun_mb: $mb, chunk: 65536, frac_pct: $f}')
+	l=$(jq -cn --argjson r "$rep" --argjson mb "$mb" --argjson f "$frac" --argjson c $W9_CHUNK \
+		'{type: "w9", part: "ready", rep: $r, lun_mb: $mb, chunk: $c, frac_pct: $f}')
 	fresh_disks 2 "$mb" || { w9_err ready "brd" "$l"; return 1; }
 	vss_lun_add bench /dev/ram0 /dev/ram1 $W9_CHUNK || { w9_err ready "lun add" "$l"; teardown; return 1; }
 	vss_snap bench || { w9_err ready "snapshot" "$l"; teardown; return 1; }
@@ -355,7 +441,7 @@ w9ready_case() {
 }
 
 w9_run() {
-	local rep f s t0
+	local rep f s t0 y c
 	for rep in $(seq "$REPS"); do
 		t0=$(now_ms)
 		[[ " $W9_PARTS " == *" lin "* ]] && for f in $W9_FRACS; do
@@ -364,9 +450,15 @@ w9_run() {
 				w9merge_case "$rep" "$f" || log "W9 merge $f% rep $rep failed"
 			fi
 		done
-		if [[ " $W9_PARTS " == *" fg "* ]]; then
-			w9fg_case "$rep" || log "W9 fg rep $rep failed"
-		fi
+		# the layouts interleaved, in a different order each repetition
+		[[ " $W9_PARTS " == *" runs "* ]] && for f in $W9_RUNS_FRACS; do
+			for y in $(echo stride dense random | tr ' ' '\n' | shuf); do
+				w9runs_case "$rep" "$f" "$y" || log "W9 runs $f% $y rep $rep failed"
+			done
+		done
+		[[ " $W9_PARTS " == *" fg "* ]] && for c in $W9_FG_CHUNKS; do
+			W9_CHUNK=$c w9fg_case "$rep" || log "W9 fg ${c}-byte chunks rep $rep failed"
+		done
 		if [[ " $W9_PARTS " == *" fglat "* ]]; then
 			w9fglat_case "$rep" || log "W9 fglat rep $rep failed"
 		fi

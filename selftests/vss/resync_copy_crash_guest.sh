@@ -12,14 +12,20 @@
 #
 # "first" fills s, takes the snapshot B (kept to the end: "the other
 # snapshots are intact"), damages s, takes C and copies C onto d at
-# 1 MiB/s (a full copy).  "again" (and "check") add s, then d with its
+# 1 MiB/s (a full copy; incremental copies at 256 KiB/s, so that they
+# last long enough for a kill to cut them).  "again" (and "check") add s, then d with its
 # store, which resumes the copy (the source LUN first: d reads its
 # unsynced chunks from C), and check: d reads as C right away (sha256 of
 # the whole device) whenever the copy was started (RecoverSet returned,
 # or its START was durable when the kill came), B and C are unchanged,
 # and the copy redid at most one commit interval (as
-# resync_crash_guest.sh: "VSS-REDO <bytes> <limit>").  Then the copy goes
-# on; while it runs d is read whole once more and must equal C.  When a
+# resync_crash_guest.sh: "VSS-REDO <bytes> <limit>").  Between two
+# copies (s being damaged, the next C taken, RecoverSet not returned) d
+# must still hold what the last copy left (or the new C, had that copy
+# started and ended).  Then the copy goes on; while it runs d is read
+# whole once more and must equal C, and only then is VSS-RUNNING printed:
+# the kill comes while the progress notes are fresh (one poll old), so
+# the redo measured is not hidden by a stale note.  When a
 # copy ends in this boot, s is damaged, a new C taken and copied onto d:
 # d holds the old C exactly (not written since), so that copy is
 # incremental (total_bytes far below the LUN's size, checked) -- an
@@ -32,7 +38,8 @@ SRC=/dev/vss-s
 DST=/dev/vss-d
 MB=1048576
 SIZE=$((16 * MB))
-SPEED=$((1024 * 1024))	# a full copy lasts 16 s, an incremental one 1-5 s
+SPEED=$((1024 * 1024))	# a full copy lasts 16 s
+ISPEED=$((256 * 1024))	# an incremental one (1-5 MiB) 4-20 s
 
 notes_put() { printf '%s\n' "$@" | dd of=/dev/vdc bs=4096 count=1 conv=sync oflag=direct status=none; }
 notes_get() { dd if=/dev/vdc bs=4096 count=1 iflag=direct status=none | tr -d '\0'; }
@@ -61,17 +68,19 @@ damage() {
 }
 # new_copy INCR: a new C copied onto d, then the previous C deleted;
 # INCR=1 when d holds the previous C exactly, so the copy must be
-# incremental (the differences since the older of the two snapshots)
+# incremental (the differences since the older of the two snapshots).
+# DHOLD: the sha256 of what d holds until the copy starts (- unknown).
 new_copy() {
-	local st d tot old=${C:-}
-	notes_put "$B" "$BSHA" - - 0 damage 0
+	local st d tot old=${C:-} speed=$SPEED
+	[ "$1" = 1 ] && speed=$ISPEED
+	notes_put "$B" "$BSHA" - - 0 damage 0 "$DHOLD"
 	damage 20
 	snap_new C
 	CSHA=$(sha_dev "$(snap_dev "$C")")
-	notes_put "$B" "$BSHA" "$C" "$CSHA" 0 damage 0
-	vssctl recover --speed-max $SPEED "$C=$DST" >/dev/null || die "recover onto d"
+	notes_put "$B" "$BSHA" "$C" "$CSHA" 0 damage 0 "$DHOLD"
+	vssctl recover --speed-max $speed "$C=$DST" >/dev/null || die "recover onto d"
 	read -r st d tot < <(fields)
-	notes_put "$B" "$BSHA" "$C" "$CSHA" 0 copy "$tot"
+	notes_put "$B" "$BSHA" "$C" "$CSHA" 0 copy "$tot" "$DHOLD"
 	# the previous C only now: an incremental copy needs it (what d held)
 	if [ -n "$old" ] && [ "$old" != - ] && [ -n "$(snap_dev "$old")" ]; then
 		vssctl snapshot delete "$old" >/dev/null || die "delete the previous C"
@@ -95,6 +104,7 @@ if [ "$mode" = first ]; then
 	snap_new B
 	BSHA=$(sha_dev "$(snap_dev "$B")")
 	C=
+	DHOLD=-
 	new_copy 0
 	echo "VSS-VERIFY ok: first boot, copy onto d started"
 else
@@ -103,14 +113,25 @@ else
 	vssctl lun add /dev/vdd --store /dev/vde --name d >/dev/null ||
 		{ echo "VSS-VERIFY FAIL: re-add d"; dmesg | grep vss | tail -n 5; exit 1; }
 	udev_settle $SRC && udev_settle $DST || die "no LUN devices"
-	read -r B BSHA C CSHA LAST PHASE TOTAL < <(notes_get | tr '\n' ' ')
+	read -r B BSHA C CSHA LAST PHASE TOTAL DHOLD < <(notes_get | tr '\n' ' ')
+	[ -n "${DHOLD:-}" ] || DHOLD=-
 	why=
 	read -r st done_now total_now < <(fields)
 	[ "$st" = - ] && st=
 	# a copy recorded (RecoverSet returned, or its START was durable
 	# when the kill came): d reads as C
 	if [ "$PHASE" = copy ] || [ "$st" = running ]; then
-		[ "$(sha_dev $DST)" = "$CSHA" ] || why="$why d is not C (copy ${st:-none}, phase $PHASE)"
+		dsha=$(sha_dev $DST)
+		[ "$dsha" = "$CSHA" ] || why="$why d is not C (copy ${st:-none}, phase $PHASE)"
+		[ "$st" = running ] || DHOLD=$dsha
+	elif [ "$DHOLD" != - ]; then
+		# between two copies: what the last one left, or the new C
+		# if its copy started and ended before the kill
+		dsha=$(sha_dev $DST)
+		if [ "$dsha" != "$DHOLD" ] && { [ "$C" = - ] || [ "$dsha" != "$CSHA" ]; }; then
+			why="$why d changed between two copies (phase $PHASE)"
+		fi
+		DHOLD=$dsha
 	fi
 	[ "$(sha_dev "$(snap_dev "$B")")" = "$BSHA" ] || why="$why snapshot B changed"
 	if [ "$C" != - ] && [ -n "$(snap_dev "$C")" ]; then
@@ -172,18 +193,20 @@ first=1
 while :; do
 	read -r st d tot < <(fields)
 	if [ "$st" = running ]; then
-		notes_put "$B" "$BSHA" "$C" "$CSHA" "$d" copy "$tot"
+		notes_put "$B" "$BSHA" "$C" "$CSHA" "$d" copy "$tot" "$DHOLD"
 		echo "RESYNC-DONE $d"
 		if [ $first = 1 ]; then
-			echo "VSS-RUNNING"
 			# d reads as C while the copy runs, too
 			[ "$(sha_dev $DST)" = "$CSHA" ] ||
 				{ echo "VSS-WORKLOAD-ERROR: d is not C during the copy"; exit 1; }
 			echo "d read whole during the copy: equal to C"
+			# the kill comes from now on, while the notes are fresh
+			echo "VSS-RUNNING"
 		fi
 		first=0
 	else
 		[ "$st" = done ] || { echo "VSS-WORKLOAD-ERROR: copy $st"; exit 1; }
+		DHOLD=$CSHA
 		new_copy 1
 	fi
 	sleep 0.1
