@@ -25,6 +25,86 @@ vmstat_mm() {
 	awk '$1 == "compact_stall" { c = $2 } $1 ~ /^allocstall/ { a += $2 } END { print c + 0, a + 0 }' /proc/vmstat
 }
 
+# ---- event counts of a traced pass (hist triggers, tracefs) ----
+# What each first write costs in events rather than time, so that two
+# builds compare without the host's noise: work items run (by function),
+# bios queued (by device), slab allocations (by call site), page
+# allocations (by order), hrtimer expiries (by function), softirqs (by
+# vector) and context switches.  Counted in a pass of its own after the
+# timed one (the triggers cost CPU), over chunks the timed pass left alone.
+TRACEFS=/sys/kernel/tracing
+PROF_TRIGGERS="workqueue/workqueue_execute_start:function.sym
+block/block_bio_queue:dev
+kmem/kmalloc:call_site.sym
+kmem/kmem_cache_alloc:call_site.sym
+kmem/mm_page_alloc:order
+timer/hrtimer_expire_entry:function.sym
+irq/softirq_entry:vec
+sched/sched_switch:prev_state"
+
+trace_set() { # on|off
+	local e k
+	[ -d $TRACEFS/events ] || mount -t tracefs nodev $TRACEFS 2>/dev/null || return 1
+	while IFS=: read -r e k; do
+		if [ "$1" = on ]; then
+			echo "hist:keys=$k:vals=hitcount:size=2048" > $TRACEFS/events/$e/trigger || return 1
+		else
+			echo "!hist:keys=$k:vals=hitcount:size=2048" > $TRACEFS/events/$e/trigger 2>/dev/null
+		fi
+	done <<< "$PROF_TRIGGERS"
+}
+
+# trace_counts: {"EVENT": {"KEY": hits, ...}, ...} of the active triggers;
+# block devices by name instead of their dev_t.
+trace_counts() {
+	local e k maj min d devmap= out= one
+	for d in /sys/class/block/*; do
+		IFS=: read -r maj min < "$d/dev" 2>/dev/null || continue
+		devmap+="$(((maj << 20) | min))=${d##*/} "
+	done
+	while IFS=: read -r e k; do
+		one=$(awk -v ev="${e#*/}" -v dm="$devmap" '
+			BEGIN { n = split(dm, a, " "); for (i = 1; i <= n; i++) { split(a[i], b, "="); dev[b[1]] = b[2] } }
+			/^\{/ && /hitcount:/ {
+				key = $0; sub(/^\{ *[a-z_]*: */, "", key); sub(/ *\} *hitcount:.*/, "", key)
+				sub(/^\[[0-9a-f]*\] */, "", key); gsub(/["\\]/, "", key); gsub(/ +/, " ", key)
+				if (ev == "block_bio_queue" && (key + 0) in dev) key = dev[key + 0]
+				h = $0; sub(/.*hitcount: */, "", h)
+				c[key] += h + 0
+			}
+			END { printf "\"%s\":{", ev; s = ""
+			      for (x in c) { printf "%s\"%s\":%d", s, x, c[x]; s = "," }
+			      printf "}" }' $TRACEFS/events/$e/hist)
+		out+="${out:+,}$one"
+	done <<< "$PROF_TRIGGERS"
+	echo "{$out}"
+}
+
+# prof_trace REP LABEL CHUNK IOS QD: one traced pass of IOS first writes
+# at depth QD over the second half of the region (the timed pass wrote
+# the first), one "trace" record.
+prof_trace() {
+	local rep=$1 tl=$2 chunk=$3 ios=$4 qd=$5 cnt l
+	l=$(printf '{"type":"trace","class":"%s","target":"%s","chunk":%d,"rep":%d,"qd":%d,"ios":%d}' \
+		"$CLASS" "$tl" "$chunk" "$rep" "$qd" "$ios")
+	perm_log "$WORK/p2" "$ORIG" $((REGION_MB * MB / 2)) "$chunk" "$ios"
+	trace_set off
+	if ! trace_set on; then
+		trace_set off
+		emit "$(jq -cn --argjson l "$l" '$l + {type: "error", msg: "hist triggers unavailable"}')"
+		return 1
+	fi
+	fio --name=t --eta=never --disk_util=0 --direct=1 --read_iolog="$WORK/p2" --replay_no_stall=1 \
+		--ioengine=libaio --iodepth="$qd" --output=/dev/null
+	cnt=$(trace_counts)
+	trace_set off
+	if ! echo "$cnt" | jq -e . >/dev/null 2>&1; then
+		emit "$(jq -cn --argjson l "$l" --arg c "${cnt:0:300}" '$l + {type: "error", msg: ("bad hist output: " + $c)}')"
+		return 1
+	fi
+	emit "$(jq -cn --argjson l "$l" --argjson c "$cnt" '$l + {counts: $c}')"
+}
+
 prof_case() { # REP TARGET CHUNK [KO]
 	local rep=$1 t=$2 chunk=$3 ko=${4:-} tl=$2 ios l c0 c1 x0 x1 m0 m1 t0 t1 fpid sys=
 	[ -n "$ko" ] && tl=$t@$ko
@@ -87,6 +167,12 @@ prof_case() { # REP TARGET CHUNK [KO]
 		      ctxt_per_io: ($x[0] / $ios), intr_per_io: ($x[1] / $ios),
 		      compact_stalls: (v($m1)[0] - v($m0)[0]), alloc_stalls: (v($m1)[1] - v($m0)[1]),
 		      parked: $pk}')"
+	# the event counts, in a pass of their own (BENCH_PROF_TRACE=0: none)
+	if [ "${BENCH_PROF_TRACE:-1}" = 1 ]; then
+		local tn=$((ios / 2))
+		[ $tn -gt 1024 ] && tn=1024
+		prof_trace "$rep" "$tl" "$chunk" "$tn" 32
+	fi
 	teardown
 }
 
