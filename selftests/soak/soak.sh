@@ -18,8 +18,9 @@
 #    copy reads as the snapshot), a revert of a LUN onto its newest
 #    snapshot (its fio stopped for it; the LUN then reads as the
 #    snapshot);
-#  - every SOAK_SAMPLE seconds (60): MemAvailable, AnonPages, SUnreclaim,
-#    Slab and each store's use, printed as "soak-sample:" lines.
+#  - every SOAK_SAMPLE seconds (60): MemAvailable, AnonPages, Shmem,
+#    SUnreclaim, Slab and each store's use, printed as "soak-sample:"
+#    lines.
 # Passes when every check above held, fio reported no error and no
 # verification failure, the kernel log has no warning, RAM is flat, and
 # after the teardown no object that vss allocated is live.  RAM is vss's
@@ -27,9 +28,9 @@
 # live kmalloc objects whose allocation stack holds a vss.ko frame, from
 # the middle of the run to its end, may grow at most SOAK_VSS_SLOPE
 # KiB/min (4; a leak of 1 KiB per set at a set every 5 s would be 12),
-# and the Theil-Sen slope of MemTotal - MemAvailable - AnonPages over the
-# samples of the last half (at least 6) is at most SOAK_USED_SLOPE
-# KiB/min (64).  Without the traces, the slope of SUnreclaim
+# and the Theil-Sen slope of the minima of windows of SOAK_WINDOW (5)
+# samples of MemTotal - MemAvailable - AnonPages over the last half (at
+# least 6 samples) is at most SOAK_USED_SLOPE KiB/min (64).  Without the traces, the slope of SUnreclaim
 # (SOAK_SUNRECL_SLOPE, 16) stands in for vss's objects: it holds every
 # kmalloc user's objects.  After the unload, the objects of stacks with a
 # vss.ko frame that were not live before vss and its dependencies were
@@ -196,11 +197,11 @@ action=0 gen=1
 # sample_now: one memory sample, printed and appended to $work/samples
 sample_now() {
 	local m st
-	# used, SUnreclaim, Slab, MemAvailable, AnonPages, used - AnonPages
+	# used, SUnreclaim, Slab, MemAvailable, AnonPages, used - AnonPages, Shmem
 	m=$(awk '/^MemTotal:/ {t = $2} /^MemAvailable:/ {a = $2} /^SUnreclaim:/ {u = $2} /^Slab:/ {s = $2}
-		/^AnonPages:/ {p = $2} END {print t - a, u, s, a, p, t - a - p}' /proc/meminfo)
+		/^AnonPages:/ {p = $2} /^Shmem:/ {h = $2} END {print t - a, u, s, a, p, t - a - p, h}' /proc/meminfo)
 	st=$(vssctl -j lun list 2>/dev/null | jq -r '[.[] | select(.name != "dst") | (.store_used / 1048576 | floor | tostring)] | join(",")')
-	echo "soak-sample: t=$SECONDS used_kib=${m%% *} $(echo "$m" | awk '{print "sunreclaim_kib=" $2, "slab_kib=" $3, "avail_kib=" $4, "anon_kib=" $5, "kused_kib=" $6}') store_mib=$st snaps=$(vssctl -j snapshot list | jq length) sets=$(cat $work/nsets 2>/dev/null)"
+	echo "soak-sample: t=$SECONDS used_kib=${m%% *} $(echo "$m" | awk '{print "sunreclaim_kib=" $2, "slab_kib=" $3, "avail_kib=" $4, "anon_kib=" $5, "kused_kib=" $6, "shmem_kib=" $7}') store_mib=$st snaps=$(vssctl -j snapshot list | jq length) sets=$(cat $work/nsets 2>/dev/null)"
 	echo "$SECONDS $m" >>$work/samples
 	slab_sample "$SECONDS"
 }
@@ -378,22 +379,35 @@ slope() {
 		      if (n < 2 || d == 0) { print n, 0; exit }
 		      printf "%d %.1f\n", n, (n * sxy - sx * sy) / d / div }' "$1"
 }
-# tslope FILE COLUMN: the Theil-Sen slope (the median of the slopes of
-# every pair of samples; KiB/min) of the last half: a fio or a check that
-# happens to run at a sample moves one point, not the line
+# tslope FILE COLUMN [WINDOW]: the Theil-Sen slope (the median of the
+# slopes between every two points; KiB/min) of the last half: one odd
+# sample moves one point, not the line.  With WINDOW, the points are the
+# minima of windows of WINDOW consecutive samples (counted from the last;
+# an incomplete oldest window is left out): the lower envelope, which the
+# memory of processes caught at a sample, only ever added, does not lift
 tslope() {
-	awk -v from=$from -v c="$2" 'BEGIN { n = 0 } $1 ~ /^[0-9]+$/ && $1 >= from { x[n] = $1 / 60; y[n] = $c; n++ }
-		END { for (i = 0; i < n; i++) for (j = i + 1; j < n; j++)
-			if (x[j] != x[i]) print (y[j] - y[i]) / (x[j] - x[i]) }' "$1" | sort -g |
+	awk -v from=$from -v c="$2" -v w="${3:-1}" 'BEGIN { n = 0 } $1 ~ /^[0-9]+$/ && $1 >= from { x[n] = $1 / 60; y[n] = $c; n++ }
+		END { m = 0
+		      for (e = n - 1; e - w + 1 >= 0; e -= w) {
+			k = e
+			for (i = e - w + 1; i <= e; i++) if (y[i] < y[k]) k = i
+			px[m] = x[k]; py[m] = y[k]; m++
+		      }
+		      for (i = 0; i < m; i++) for (j = i + 1; j < m; j++)
+			if (px[j] != px[i]) print (py[j] - py[i]) / (px[j] - px[i]) }' "$1" | sort -g |
 		awk '{ v[NR] = $1 } END { if (!NR) print 0; else printf "%.1f\n", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 read -r n s_used < <(slope $work/samples 2 1)
 read -r n s_unr < <(slope $work/samples 3 1)
 # the rule's RAM: MemTotal - MemAvailable less AnonPages (the memory of
 # the soak's own processes, fio's buffers above all, whose number alive at
-# a sample varies), by Theil-Sen
-t_kused=$(tslope $work/samples 7)
+# a sample varies), the Theil-Sen slope of the minima of windows of
+# SOAK_WINDOW samples (5): what a process starting or ending at a sample
+# keeps elsewhere (fio's job data in shared memory) is left out too
+win=${SOAK_WINDOW:-5}
+t_kused=$(tslope $work/samples 7 "$win")
 t_used=$(tslope $work/samples 2)
+t_kused1=$(tslope $work/samples 7)
 # vss's own objects: their growth from the middle to the end, per minute
 s_vss=
 [ -s $work/vss.end ] && [ -e $work/vss.mid ] && s_vss=$(tail -n 2 $work/vss.samples |
@@ -403,16 +417,16 @@ last=$(tail -n 1 $work/samples | cut -d' ' -f1)
 echo "# RAM over the last half: $n samples, least-squares slope of MemTotal-MemAvailable $s_used KiB/min, of SUnreclaim $s_unr KiB/min${s_vss:+, growth of the live kmalloc objects of vss.ko $s_vss KiB/min (bound $sl_vss)}"
 echo "# slab caches grown most over the last half (KiB): $(slab_growth "$mid" "$last" | head -n 1)"
 [ -n "$s_vss" ] && echo "# vss.ko allocation sites over the last half (KiB): $(slab_growth mid end | tail -n 1)"
-echo "soak-ram: samples=$n used_slope=$s_used used_ts=$t_used kused_ts=$t_kused sunreclaim_slope=$s_unr vss_growth=${s_vss:-none} vss_kib=$(awk '{ b += $2 * $3 } END { printf "%.0f", b / 1024 }' $work/vss.end 2>/dev/null)"
+echo "soak-ram: samples=$n used_slope=$s_used used_ts=$t_used kused_ts=$t_kused1 kused_min_ts=$t_kused sunreclaim_slope=$s_unr vss_growth=${s_vss:-none} vss_kib=$(awk '{ b += $2 * $3 } END { printf "%.0f", b / 1024 }' $work/vss.end 2>/dev/null)"
 # vss's own memory when the traces measure it (slub_debug=U), else
 # SUnreclaim, where vss's kmalloc objects land among everyone else's
-echo "# Theil-Sen slopes over the last half: MemTotal-MemAvailable-AnonPages $t_kused KiB/min (bound $sl_used), MemTotal-MemAvailable $t_used KiB/min"
+echo "# Theil-Sen slopes over the last half: of the minima of windows of $win samples of MemTotal-MemAvailable-AnonPages $t_kused KiB/min (bound $sl_used); of every sample of MemTotal-MemAvailable-AnonPages $t_kused1, of MemTotal-MemAvailable $t_used KiB/min"
 if [ -n "$s_vss" ]; then
 	flat=$(awk -v a="$t_kused" -v b="$s_vss" -v x=$sl_used -v y=$sl_vss 'BEGIN { print (a <= x && b <= y) }')
-	what="$t_kused (Theil-Sen slope of MemTotal-MemAvailable-AnonPages) and $s_vss (growth of vss.ko's objects) KiB/min"
+	what="$t_kused (Theil-Sen slope of the $win-sample minima of MemTotal-MemAvailable-AnonPages) and $s_vss (growth of vss.ko's objects) KiB/min"
 else
 	flat=$(awk -v a="$t_kused" -v b="$s_unr" -v x=$sl_used -v y=$sl_sunrecl 'BEGIN { print (a <= x && b <= y) }')
-	what="slopes $t_kused (Theil-Sen, MemTotal-MemAvailable-AnonPages) and $s_unr (SUnreclaim) KiB/min"
+	what="slopes $t_kused (Theil-Sen, $win-sample minima of MemTotal-MemAvailable-AnonPages) and $s_unr (SUnreclaim) KiB/min"
 fi
 if [ "$n" -ge 6 ] && [ "$flat" = 1 ]; then
 	ok "RAM flat over the last half ($n samples; $what)"
